@@ -1,0 +1,191 @@
+# relaymap: one non-recursive GNU Makefile.
+# Sources are found by wildcard so that a new backend, codec or test needs no edit here.
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+MANDIR  ?= $(PREFIX)/share/man
+# Object directory; the sanitizer build uses its own.
+O       ?= build
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+# Packagers may build with WERROR= to turn -Werror off.
+WERROR  ?= -Werror
+WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wmissing-declarations -Wpointer-arith \
+           -Wcast-qual -Wwrite-strings -Wformat=2 -Wundef -Wvla
+
+WITH_BDB  ?= 1
+WITH_GDBM ?= 1
+WITH_CDB  ?= 1
+
+BACKEND_DEFS =
+BACKEND_LIBS =
+ifeq ($(WITH_BDB),1)
+BACKEND_DEFS += -DLM_HAVE_BDB
+BACKEND_LIBS += -ldb
+endif
+ifeq ($(WITH_GDBM),1)
+BACKEND_DEFS += -DLM_HAVE_GDBM
+BACKEND_LIBS += -lgdbm_compat -lgdbm
+endif
+ifeq ($(WITH_CDB),1)
+BACKEND_DEFS += -DLM_HAVE_CDB
+BACKEND_LIBS += -lcdb
+endif
+
+LM_CPPFLAGS = -I. -D_POSIX_C_SOURCE=200809L $(BACKEND_DEFS)
+LM_CFLAGS   = -std=c11 $(WARN) $(WERROR) -MMD -MP
+ALL_CFLAGS  = $(LM_CPPFLAGS) $(CPPFLAGS) $(LM_CFLAGS) $(CFLAGS)
+SAN         = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+
+LIB_SRCS  = $(sort $(wildcard libmap/*.c formats/*.c))
+LIB_OBJS  = $(LIB_SRCS:%.c=$(O)/%.o)
+PIC_OBJS  = $(LIB_SRCS:%.c=$(O)/pic/%.o)
+TOOLS     = $(patsubst tools/%.c,%,$(filter-out tools/tool.c,$(wildcard tools/*.c)))
+TOOL_BINS = $(TOOLS:%=$(O)/%)
+UNIT_SRCS = $(sort $(wildcard tests/unit/check_*.c))
+UNIT_OBJS = $(UNIT_SRCS:%.c=$(O)/%.o) $(O)/tests/unit/check_main.o
+SUITES    = $(filter-out main,$(patsubst tests/unit/check_%.c,%,$(UNIT_SRCS)))
+HEADERS   = $(wildcard libmap/*.h)
+PUBLIC_HEADERS = $(filter-out libmap/internal.h,$(HEADERS))
+
+SOVERSION = 0
+LIBA  = $(O)/libmap.a
+LIBSO = $(O)/libmap.so.$(SOVERSION)
+
+.PHONY: all check unit cli interop e2e sanitize fuzz fuzz-quick bench bench-quick demo \
+        deps deps-test headers install uninstall clean
+
+all: $(LIBA) $(LIBSO) $(TOOL_BINS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+
+# Berkeley DB's db.h uses BSD types (u_int) that strict POSIX mode hides.
+$(O)/libmap/map_bdb.o $(O)/pic/libmap/map_bdb.o: ALL_CFLAGS += -D_DEFAULT_SOURCE
+
+$(LIBA): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# The shared library exports only the public lm_ names (libmap/libmap.map).
+$(LIBSO): $(PIC_OBJS) libmap/libmap.map
+	$(CC) -shared -Wl,-soname,libmap.so.$(SOVERSION) -Wl,--version-script=libmap/libmap.map \
+	    $(CFLAGS) $(LDFLAGS) -o $@ $(PIC_OBJS) $(BACKEND_LIBS)
+
+$(O)/%: $(O)/tools/%.o $(O)/tools/tool.o $(LIBA)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/tools/tool.o $(LIBA) $(BACKEND_LIBS)
+
+# --- tests ----------------------------------------------------------------
+
+$(O)/tests/unit/suites.h: $(UNIT_SRCS)
+	@mkdir -p $(@D)
+	@printf '%s\n' $(foreach s,$(SUITES),'LM_SUITE($(s))') > $@.tmp && mv $@.tmp $@
+
+$(O)/tests/unit/check_main.o: tests/unit/check_main.c $(O)/tests/unit/suites.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -I$(O)/tests/unit -c -o $@ $<
+
+$(O)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+
+$(O)/check_libmap: $(UNIT_OBJS) $(LIBA)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIBA) $(BACKEND_LIBS) $(CHECK_LIBS)
+
+check: deps-test all $(O)/check_libmap
+	$(MAKE) --no-print-directory unit cli interop e2e
+
+unit: $(O)/check_libmap
+	$(O)/check_libmap
+
+cli: all
+	@O=$(O) sh tests/run.sh tests/cli
+
+interop: all
+	@O=$(O) sh tests/run.sh tests/interop
+
+e2e: all
+	@O=$(O) sh tests/run.sh tests/e2e
+
+sanitize:
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+	$(MAKE) O=build-san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" check
+
+headers:
+	@for h in $(PUBLIC_HEADERS); do \
+	    printf '#include "%s"\n' $$h | $(CC) $(LM_CPPFLAGS) $(LM_CFLAGS) -fsyntax-only -x c - || exit 1; \
+	done; echo "headers: all self-contained"
+
+# --- fuzzing (clang libFuzzer) ---------------------------------------------
+
+FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -g -O1
+FUZZ_TIME ?= 60
+
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HEADERS)
+	@mkdir -p $(@D)
+	clang $(LM_CPPFLAGS) -D_DEFAULT_SOURCE -std=c11 $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) $(BACKEND_LIBS)
+
+fuzz: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do n=$${f#build-fuzz/}; mkdir -p build-fuzz/corpus/$$n; \
+	    echo "fuzz: $$n for $(FUZZ_TIME)s"; \
+	    $$f -max_total_time=$(FUZZ_TIME) -max_len=4096 build-fuzz/corpus/$$n tests/fuzz/seeds/$${n#fuzz_} \
+	        >build-fuzz/$$n.log 2>&1 || { tail -40 build-fuzz/$$n.log; exit 1; }; done; echo "fuzz: all targets survived"
+
+fuzz-quick:
+	$(MAKE) --no-print-directory fuzz FUZZ_TIME=10
+
+# --- demo, bench, deps -------------------------------------------------------
+
+demo: deps all
+	@O=$(O) sh examples/demo.sh
+
+bench: deps-test all
+	@O=$(O) sh bench/run.sh
+
+bench-quick: deps-test all
+	@O=$(O) BENCH_SIZES=100000 sh bench/run.sh
+
+deps:
+	@sh mk/deps.sh build
+
+deps-test:
+	@sh mk/deps.sh test
+
+# --- install -----------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/libmap \
+	    $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(LIBA) $(DESTDIR)$(LIBDIR)
+	install -m 755 $(LIBSO) $(DESTDIR)$(LIBDIR)
+	ln -sf libmap.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libmap.so
+	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCDIR)/libmap
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@LIBS@|$(BACKEND_LIBS)|' \
+	    libmap/libmap.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libmap.pc
+	for m in man/*.[358]; do install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}; done
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(LIBDIR)/libmap.a \
+	    $(DESTDIR)$(LIBDIR)/libmap.so $(DESTDIR)$(LIBDIR)/libmap.so.$(SOVERSION) \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/libmap.pc
+	rm -rf $(DESTDIR)$(INCDIR)/libmap
+	for m in man/*.[358]; do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/}; done
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(LIB_OBJS:.o=.d) $(PIC_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(TOOLS:%=$(O)/tools/%.d) $(O)/tools/tool.d

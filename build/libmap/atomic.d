@@ -1,0 +1,3 @@
+build/libmap/atomic.o: libmap/atomic.c libmap/atomic.h libmap/diag.h
+libmap/atomic.h:
+libmap/diag.h:

@@ -1,0 +1,323 @@
+/*
+ * atomic.c - temp directory beside the target, fsync, rename, lock.
+ *
+ * Layout next to a target "dir/NAME":
+ *   dir/.NAME.lock        lock file (fcntl write lock), left in place
+ *   dir/.NAME.XXXXXX/     private temporary directory, one per run
+ * Every file is written inside the temporary directory and renamed out of it,
+ * so a reader never sees a partial file and a crash leaves the old map.
+ */
+#include "libmap/atomic.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct lm_atomic {
+    char  **finals;
+    char  **tmps;
+    size_t  n;
+    char   *dir;        /* directory of the targets */
+    char   *tmpdir;
+    int     lockfd;
+    int     committed;
+};
+
+static char *
+atomic_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+
+    if (p != NULL)
+        memcpy(p, s, n);
+    return p;
+}
+
+static char *
+atomic_join(const char *a, const char *b, const char *c)
+{
+    size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+    char *p = malloc(la + lb + lc + 1);
+
+    if (p != NULL) {
+        memcpy(p, a, la);
+        memcpy(p + la, b, lb);
+        memcpy(p + la + lb, c, lc + 1);
+    }
+    return p;
+}
+
+static const char *
+atomic_basename(const char *path)
+{
+    const char *s = strrchr(path, '/');
+
+    return s ? s + 1 : path;
+}
+
+static void
+atomic_rmtree(const char *dir)
+{
+    DIR *dp = opendir(dir);
+    struct dirent *e;
+
+    if (dp != NULL) {
+        while ((e = readdir(dp)) != NULL) {
+            char *p;
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            if ((p = atomic_join(dir, "/", e->d_name)) != NULL) {
+                unlink(p);
+                free(p);
+            }
+        }
+        closedir(dp);
+    }
+    rmdir(dir);
+}
+
+/* Remove ".NAME.XXXXXX" directories left by runs killed before they could
+ * clean up.  Only called while holding the lock, so none is in use. */
+static void
+atomic_remove_stale(const struct lm_atomic *a, const char *name)
+{
+    size_t nl = strlen(name);
+    DIR *dp = opendir(a->dir);
+    struct dirent *e;
+
+    if (dp == NULL)
+        return;
+    while ((e = readdir(dp)) != NULL) {
+        const char *s = e->d_name;
+        char *p;
+        struct stat st;
+
+        if (s[0] != '.' || strncmp(s + 1, name, nl) != 0 || s[1 + nl] != '.'
+            || strlen(s + 2 + nl) != 6)
+            continue;
+        if ((p = atomic_join(a->dir, "/", s)) == NULL)
+            continue;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode) && strcmp(p, a->tmpdir ? a->tmpdir : "") != 0)
+            atomic_rmtree(p);
+        free(p);
+    }
+    closedir(dp);
+}
+
+static int
+atomic_lock(struct lm_atomic *a, const char *name, unsigned flags, struct lm_diags *d)
+{
+    struct flock fl;
+    char *path = atomic_join(a->dir, "/.", name);
+    char *lp;
+
+    if (path == NULL)
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+    lp = atomic_join(path, ".lock", "");
+    free(path);
+    if (lp == NULL)
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+    a->lockfd = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (a->lockfd < 0) {
+        int e = errno;
+        lm_diag_sys(d, LM_E_CREATE, e, NULL, "cannot create lock file %s", lp);
+        free(lp);
+        return -1;
+    }
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    for (;;) {
+        if (fcntl(a->lockfd, (flags & LM_ATOMIC_NOWAIT) ? F_SETLK : F_SETLKW, &fl) == 0)
+            break;
+        if (errno == EINTR)
+            continue;
+        if (errno == EACCES || errno == EAGAIN) {
+            lm_diag_add(d, LM_ERROR, LM_E_BUSY, NULL,
+                        "%s is locked by another run (lock file %s)", a->finals[0], lp);
+        } else {
+            lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot lock %s", lp);
+        }
+        free(lp);
+        return -1;
+    }
+    free(lp);
+    return 0;
+}
+
+static int
+atomic_check_target(const char *final, unsigned flags, struct lm_diags *d)
+{
+    struct stat st;
+
+    if (lstat(final, &st) != 0)
+        return 0;
+    if (S_ISLNK(st.st_mode) && !(flags & LM_ATOMIC_UNSAFE))
+        return lm_diag_add(d, LM_ERROR, LM_E_CREATE, NULL,
+                           "%s is a symbolic link; not replacing it "
+                           "(remove the link, or use --unsafe to replace it)", final);
+    if (S_ISDIR(st.st_mode))
+        return lm_diag_add(d, LM_ERROR, LM_E_CREATE, NULL,
+                           "%s is a directory; not replacing it", final);
+    return 0;
+}
+
+struct lm_atomic *
+lm_atomic_begin(const char *const *finals, unsigned flags, struct lm_diags *d)
+{
+    struct lm_atomic *a;
+    const char *base;
+    char *templ = NULL;
+    size_t i, n;
+
+    for (n = 0; finals[n] != NULL; n++)
+        ;
+    if ((a = calloc(1, sizeof *a)) == NULL)
+        goto nomem;
+    a->lockfd = -1;
+    a->n = n;
+    if ((a->finals = calloc(n + 1, sizeof *a->finals)) == NULL
+        || (a->tmps = calloc(n + 1, sizeof *a->tmps)) == NULL)
+        goto nomem;
+    for (i = 0; i < n; i++)
+        if ((a->finals[i] = atomic_strdup(finals[i])) == NULL)
+            goto nomem;
+    base = atomic_basename(finals[0]);
+    if (base == finals[0])
+        a->dir = atomic_strdup(".");
+    else if (base == finals[0] + 1)
+        a->dir = atomic_strdup("/");
+    else if ((a->dir = malloc((size_t)(base - finals[0]))) != NULL) {
+        memcpy(a->dir, finals[0], (size_t)(base - finals[0]) - 1);
+        a->dir[base - finals[0] - 1] = '\0';
+    }
+    if (a->dir == NULL)
+        goto nomem;
+    for (i = 0; i < n; i++)
+        if (atomic_check_target(finals[i], flags, d) != 0)
+            goto fail;
+    if (atomic_lock(a, base, flags, d) != 0)
+        goto fail;
+    atomic_remove_stale(a, base);
+    if ((templ = malloc(strlen(a->dir) + strlen(base) + 10)) == NULL)
+        goto nomem;
+    strcpy(templ, a->dir);
+    strcat(templ, "/.");
+    strcat(templ, base);
+    strcat(templ, ".XXXXXX");
+    if (mkdtemp(templ) == NULL) {
+        lm_diag_sys(d, LM_E_CREATE, errno, NULL,
+                    "cannot create a temporary directory in %s", a->dir);
+        free(templ);
+        goto fail;
+    }
+    a->tmpdir = templ;
+    for (i = 0; i < n; i++)
+        if ((a->tmps[i] = atomic_join(a->tmpdir, "/", atomic_basename(finals[i]))) == NULL)
+            goto nomem;
+    return a;
+nomem:
+    lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+fail:
+    lm_atomic_end(a);
+    return NULL;
+}
+
+const char *
+lm_atomic_tmp(const struct lm_atomic *a, size_t i)
+{
+    return i < a->n ? a->tmps[i] : NULL;
+}
+
+const char *
+lm_atomic_dir(const struct lm_atomic *a)
+{
+    return a->tmpdir;
+}
+
+/* fsync a file and give it the owner and mode of the file it replaces. */
+static int
+atomic_settle(const char *tmp, const char *final, struct lm_diags *d)
+{
+    struct stat old;
+    int fd = open(tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+    if (fd < 0)
+        return lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot open %s", tmp);
+    if (stat(final, &old) == 0 && S_ISREG(old.st_mode)) {
+        if (geteuid() == 0 && fchown(fd, old.st_uid, old.st_gid) != 0) {
+            int e = errno;
+            close(fd);
+            return lm_diag_sys(d, LM_E_IO, e, NULL, "cannot set the owner of %s", tmp);
+        }
+        if (fchmod(fd, old.st_mode & 07777) != 0) {
+            int e = errno;
+            close(fd);
+            return lm_diag_sys(d, LM_E_IO, e, NULL, "cannot set the mode of %s", tmp);
+        }
+    }
+    if (fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        return lm_diag_sys(d, LM_E_IO, e, NULL, "cannot write %s", final);
+    }
+    if (close(fd) != 0)
+        return lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot write %s", final);
+    return 0;
+}
+
+int
+lm_atomic_commit(struct lm_atomic *a, struct lm_diags *d)
+{
+    size_t i;
+    int fd;
+
+    for (i = 0; i < a->n; i++)
+        if (atomic_settle(a->tmps[i], a->finals[i], d) != 0)
+            return -1;
+    for (i = 0; i < a->n; i++)
+        if (rename(a->tmps[i], a->finals[i]) != 0)
+            return lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot rename %s to %s",
+                               a->tmps[i], a->finals[i]);
+    a->committed = 1;
+    /* The rename is durable only once the directory itself is on disk. */
+    if ((fd = open(a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+        if (fsync(fd) != 0 && errno != EINVAL) {
+            int e = errno;
+            close(fd);
+            return lm_diag_sys(d, LM_E_IO, e, NULL, "cannot sync directory %s", a->dir);
+        }
+        close(fd);
+    }
+    return 0;
+}
+
+void
+lm_atomic_end(struct lm_atomic *a)
+{
+    size_t i;
+
+    if (a == NULL)
+        return;
+    if (a->tmpdir != NULL)
+        atomic_rmtree(a->tmpdir);
+    if (a->lockfd >= 0)
+        close(a->lockfd);
+    for (i = 0; i < a->n; i++) {
+        if (a->finals)
+            free(a->finals[i]);
+        if (a->tmps)
+            free(a->tmps[i]);
+    }
+    free(a->finals);
+    free(a->tmps);
+    free(a->dir);
+    free(a->tmpdir);
+    free(a);
+}

@@ -1,0 +1,265 @@
+/*
+ * map_bdb.c - hash and btree maps through Berkeley DB (the files makemap and
+ * postmap write: NAME.db).
+ *
+ * Berkeley DB files are not byte-reproducible; what matters is the set of
+ * records, which makemap -u, postmap -s and db_dump read back.
+ */
+#include <db.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libmap/internal.h"
+
+struct map_bdb {
+    struct lm_map base;
+    DB *db;
+    DBC *cursor;
+    DBTYPE type;
+    char *path;
+};
+
+static const char *const map_bdb_suffixes[] = { ".db", NULL };
+
+/* Berkeley DB takes non-const data pointers even for reading; this is the
+ * one place where const is dropped. */
+static void
+map_bdb_dbt(DBT *t, const lm_datum *x)
+{
+    union { const void *c; void *v; } u;
+
+    memset(t, 0, sizeof *t);
+    u.c = x->data;
+    t->data = u.v;
+    t->size = (u_int32_t)x->len;
+}
+
+static int
+map_bdb_err(struct map_bdb *b, int code, int rc, const char *what, struct lm_diags *d)
+{
+    if (rc > 0)     /* a system errno */
+        return lm_diag_sys(d, code, rc, NULL, "%s %s", what, b->path);
+    return lm_diag_add(d, LM_ERROR, code, NULL, "%s %s: %s", what, b->path, db_strerror(rc));
+}
+
+static char *
+map_bdb_path(const char *base)
+{
+    size_t n = strlen(base);
+    char *p = malloc(n + 4);
+
+    if (p != NULL) {
+        memcpy(p, base, n);
+        memcpy(p + n, ".db", 4);
+    }
+    return p;
+}
+
+static int
+map_bdb_setup(struct lm_map *m, const char *base, DBTYPE type, struct lm_diags *d)
+{
+    struct map_bdb *b = (struct map_bdb *)m;
+    int rc;
+
+    b->type = type;
+    if ((b->path = map_bdb_path(base)) == NULL)
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+    if ((rc = db_create(&b->db, NULL, 0)) != 0) {
+        b->db = NULL;
+        map_bdb_err(b, LM_E_INTERNAL, rc, "cannot set up", d);
+        free(b->path);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+map_bdb_release(struct map_bdb *b)
+{
+    if (b->cursor != NULL)
+        b->cursor->close(b->cursor);
+    b->cursor = NULL;
+    if (b->db != NULL)
+        b->db->close(b->db, DB_NOSYNC);
+    b->db = NULL;
+    free(b->path);
+    b->path = NULL;
+}
+
+static int
+map_bdb_create(struct lm_map *m, const char *base, DBTYPE type, struct lm_diags *d)
+{
+    struct map_bdb *b = (struct map_bdb *)m;
+    size_t cache = m->opts.cache_size;
+    int rc;
+
+    if (map_bdb_setup(m, base, type, d) != 0)
+        return -1;
+    if (cache == 0)
+        cache = 64u << 20;      /* large enough for a million-line map */
+    rc = b->db->set_cachesize(b->db, (u_int32_t)(cache >> 30),
+                              (u_int32_t)(cache & ((1u << 30) - 1)), 1);
+    if (rc == 0 && type == DB_HASH && m->opts.nelem > 0)
+        rc = b->db->set_h_nelem(b->db, (u_int32_t)m->opts.nelem);
+    if (rc == 0 && (m->opts.flags & LM_CREATE_DUPS))
+        rc = b->db->set_flags(b->db, DB_DUP);
+    if (rc == 0)
+        rc = b->db->open(b->db, NULL, b->path, NULL, type,
+                         DB_CREATE | DB_EXCL | DB_TRUNCATE, 0666);
+    if (rc != 0) {
+        map_bdb_err(b, LM_E_CREATE, rc, "cannot create", d);
+        map_bdb_release(b);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+map_bdb_open(struct lm_map *m, const char *base, DBTYPE type, struct lm_diags *d)
+{
+    struct map_bdb *b = (struct map_bdb *)m;
+    DBTYPE actual;
+    int rc;
+
+    if (map_bdb_setup(m, base, type, d) != 0)
+        return -1;
+    rc = b->db->open(b->db, NULL, b->path, NULL, DB_UNKNOWN, DB_RDONLY, 0);
+    if (rc != 0) {
+        map_bdb_err(b, rc == ENOENT ? LM_E_NOINPUT : LM_E_FORMAT, rc, "cannot open", d);
+        map_bdb_release(b);
+        return -1;
+    }
+    if (b->db->get_type(b->db, &actual) == 0 && actual != type) {
+        lm_diag_add(d, LM_ERROR, LM_E_FORMAT, NULL, "%s is a %s map, not %s", b->path,
+                    actual == DB_HASH ? "hash" : actual == DB_BTREE ? "btree" : "Berkeley DB",
+                    type == DB_HASH ? "hash" : "btree");
+        map_bdb_release(b);
+        return -1;
+    }
+    return 0;
+}
+
+static int map_bdb_create_hash(struct lm_map *m, const char *b, struct lm_diags *d)
+{ return map_bdb_create(m, b, DB_HASH, d); }
+static int map_bdb_create_btree(struct lm_map *m, const char *b, struct lm_diags *d)
+{ return map_bdb_create(m, b, DB_BTREE, d); }
+static int map_bdb_open_hash(struct lm_map *m, const char *b, struct lm_diags *d)
+{ return map_bdb_open(m, b, DB_HASH, d); }
+static int map_bdb_open_btree(struct lm_map *m, const char *b, struct lm_diags *d)
+{ return map_bdb_open(m, b, DB_BTREE, d); }
+
+static int
+map_bdb_put(struct lm_map *m, const lm_datum *k, const lm_datum *v,
+            enum lm_put_mode mode, struct lm_diags *d)
+{
+    struct map_bdb *b = (struct map_bdb *)m;
+    DBT key, val;
+    int rc;
+
+    map_bdb_dbt(&key, k);
+    map_bdb_dbt(&val, v);
+    if (mode == LM_PUT_REPLACE && (m->opts.flags & LM_CREATE_DUPS)) {
+        /* With duplicates on, a plain put adds a copy: remove the old ones. */
+        rc = b->db->del(b->db, NULL, &key, 0);
+        if (rc != 0 && rc != DB_NOTFOUND)
+            return map_bdb_err(b, LM_E_IO, rc, "cannot write", d);
+    }
+    rc = b->db->put(b->db, NULL, &key, &val, mode == LM_PUT_INSERT ? DB_NOOVERWRITE : 0);
+    if (rc == DB_KEYEXIST)
+        return LM_EXISTS;
+    if (rc != 0)
+        return map_bdb_err(b, LM_E_IO, rc, "cannot write", d);
+    return 0;
+}
+
+static int
+map_bdb_get(struct lm_map *m, const lm_datum *k, lm_datum *v, struct lm_diags *d)
+{
+    struct map_bdb *b = (struct map_bdb *)m;
+    DBT key, val;
+    int rc;
+
+    map_bdb_dbt(&key, k);
+    memset(&val, 0, sizeof val);
+    rc = b->db->get(b->db, NULL, &key, &val, 0);
+    if (rc == DB_NOTFOUND)
+        return LM_NOTFOUND;
+    if (rc != 0)
+        return map_bdb_err(b, LM_E_IO, rc, "cannot read", d);
+    v->data = val.data;
+    v->len = val.size;
+    return 0;
+}
+
+static int
+map_bdb_next(struct lm_map *m, lm_datum *k, lm_datum *v, struct lm_diags *d)
+{
+    struct map_bdb *b = (struct map_bdb *)m;
+    DBT key, val;
+    int rc;
+
+    if (b->cursor == NULL && (rc = b->db->cursor(b->db, NULL, &b->cursor, 0)) != 0) {
+        b->cursor = NULL;
+        return map_bdb_err(b, LM_E_IO, rc, "cannot read", d);
+    }
+    memset(&key, 0, sizeof key);
+    memset(&val, 0, sizeof val);
+    rc = b->cursor->get(b->cursor, &key, &val, DB_NEXT);
+    if (rc == DB_NOTFOUND)
+        return LM_NOTFOUND;
+    if (rc != 0)
+        return map_bdb_err(b, LM_E_IO, rc, "cannot read", d);
+    k->data = key.data;
+    k->len = key.size;
+    v->data = val.data;
+    v->len = val.size;
+    return 0;
+}
+
+static int
+map_bdb_finish(struct lm_map *m, struct lm_diags *d)
+{
+    struct map_bdb *b = (struct map_bdb *)m;
+    int rc = b->db->close(b->db, 0);
+
+    b->db = NULL;
+    if (rc != 0)
+        map_bdb_err(b, LM_E_IO, rc, "cannot write", d);
+    map_bdb_release(b);
+    return rc != 0 ? -1 : 0;
+}
+
+static void
+map_bdb_close(struct lm_map *m)
+{
+    map_bdb_release((struct map_bdb *)m);
+}
+
+const struct lm_backend lm_backend_hash = {
+    .info = { "hash", ".db", "Berkeley DB hash (makemap hash, postmap hash:)",
+              LM_CAP_GET | LM_CAP_ITERATE | LM_CAP_DUPS },
+    .suffixes = map_bdb_suffixes,
+    .size = sizeof(struct map_bdb),
+    .create = map_bdb_create_hash,
+    .open_ro = map_bdb_open_hash,
+    .put = map_bdb_put,
+    .get = map_bdb_get,
+    .next = map_bdb_next,
+    .finish = map_bdb_finish,
+    .close = map_bdb_close,
+};
+
+const struct lm_backend lm_backend_btree = {
+    .info = { "btree", ".db", "Berkeley DB btree (makemap btree, postmap btree:)",
+              LM_CAP_GET | LM_CAP_ITERATE | LM_CAP_DUPS },
+    .suffixes = map_bdb_suffixes,
+    .size = sizeof(struct map_bdb),
+    .create = map_bdb_create_btree,
+    .open_ro = map_bdb_open_btree,
+    .put = map_bdb_put,
+    .get = map_bdb_get,
+    .next = map_bdb_next,
+    .finish = map_bdb_finish,
+    .close = map_bdb_close,
+};
