@@ -75,6 +75,11 @@ struct lm_syntax {
      * (mapc -u).  Returns 0 or -1. */
     int (*dump)(FILE *out, const lm_datum *key, const lm_datum *val,
                 const struct lm_compile_opts *o, struct lm_diags *d);
+    /* Optional: answer a syntax-specific question about the compiled map
+     * (mapc -s tcprules -q IP,HOST,INFO) on out, as text or JSON.
+     * Returns 0 answered, LM_NOTFOUND nothing matched, -1 error. */
+    int (*query)(struct lm_map *m, const char *question, int json, FILE *out,
+                 struct lm_diags *d);
 };
 
 /* Syntaxes built in, NULL-terminated; lookup by name (NULL if unknown). */

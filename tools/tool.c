@@ -1,0 +1,106 @@
+/*
+ * tool.c - shared pieces of the tools' main()s.
+ */
+#include "tools/tool.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <sysexits.h>
+
+static const char *tool_name = "relaymap";
+
+void
+tool_init(const char *argv0)
+{
+    const char *s;
+
+    if (argv0 != NULL && *argv0 != '\0')
+        tool_name = (s = strrchr(argv0, '/')) != NULL ? s + 1 : argv0;
+}
+
+const char *
+tool_progname(void)
+{
+    return tool_name;
+}
+
+void
+tool_print_diag(const struct lm_diag *g, void *unused)
+{
+    const char *sev = g->sev == LM_WARNING ? "warning: " : g->sev == LM_NOTE ? "note: " : "";
+
+    (void)unused;
+    fflush(stdout);
+    if (g->file != NULL && g->line > 0 && g->col > 0)
+        fprintf(stderr, "%s:%lu:%u: %s%s\n", g->file, g->line, g->col, sev, g->msg);
+    else if (g->file != NULL && g->line > 0)
+        fprintf(stderr, "%s:%lu: %s%s\n", g->file, g->line, sev, g->msg);
+    else if (g->file != NULL)
+        fprintf(stderr, "%s: %s%s\n", g->file, sev, g->msg);
+    else
+        fprintf(stderr, "%s: %s%s\n", tool_name, sev, g->msg);
+}
+
+void
+tool_diags_init(struct lm_diags *d)
+{
+    lm_diags_init(d);
+    d->notify = tool_print_diag;
+}
+
+int
+tool_exit_code(int rc, const struct lm_diags *d)
+{
+    if (rc >= 0 && d->nerrors == 0)
+        return 0;
+    switch (lm_diags_first_code(d)) {
+    case LM_E_USAGE:       return EX_USAGE;
+    case LM_E_SYNTAX:
+    case LM_E_DUPLICATE:
+    case LM_E_LOSSY:
+    case LM_E_FORMAT:      return EX_DATAERR;
+    case LM_E_NOINPUT:     return EX_NOINPUT;
+    case LM_E_UNSUPPORTED: return EX_UNAVAILABLE;
+    case LM_E_CREATE:      return EX_CANTCREAT;
+    case LM_E_IO:          return EX_IOERR;
+    case LM_E_BUSY:        return EX_TEMPFAIL;
+    case LM_E_NOMEM:       return EX_OSERR;
+    default:               return EX_SOFTWARE;
+    }
+}
+
+void
+tool_json_string(FILE *f, const void *s, size_t len)
+{
+    const unsigned char *p = s;
+    size_t i;
+
+    putc('"', f);
+    for (i = 0; i < len; i++) {
+        unsigned char c = p[i];
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", f);
+        else if (c == '\t')
+            fputs("\\t", f);
+        else if (c < 0x20 || c >= 0x7f)
+            fprintf(f, "\\u%04x", c);
+        else
+            putc(c, f);
+    }
+    putc('"', f);
+}
+
+int
+tool_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: ", tool_name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry '%s --help' for more information.\n", tool_name);
+    return EX_USAGE;
+}

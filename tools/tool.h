@@ -1,0 +1,32 @@
+/*
+ * tool.h - what every relaymap tool shares: program name, printing
+ * diagnostics, exit codes (sysexits), JSON strings.
+ */
+#ifndef TOOLS_TOOL_H
+#define TOOLS_TOOL_H
+
+#include <stdio.h>
+
+#include "libmap/diag.h"
+
+void tool_init(const char *argv0);
+const char *tool_progname(void);
+
+/* lm_diags notify callback: prints "file:line[:col]: [warning: ]message", or
+ * "prog: message" when there is no position, on stderr. */
+void tool_print_diag(const struct lm_diag *g, void *unused);
+
+/* Set up a diagnostics sink that prints as it goes. */
+void tool_diags_init(struct lm_diags *d);
+
+/* The sysexits code for a library result: 0 when rc >= 0 and no error was
+ * recorded, otherwise the code of the first error's class. */
+int tool_exit_code(int rc, const struct lm_diags *d);
+
+/* Write s (len bytes) as a JSON string literal. */
+void tool_json_string(FILE *f, const void *s, size_t len);
+
+/* Print a usage error ("prog: msg" + "try 'prog --help'") and return 64. */
+int tool_usage_error(const char *fmt, ...) LM_PRINTF(1, 2);
+
+#endif
