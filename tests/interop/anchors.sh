@@ -1,0 +1,119 @@
+# Peer tools ("anchors") for interop tests and the benchmark (POSIX sh, sourced).
+#
+# Sendmail's makemap and Postfix's postmap are not installed: `sh mk/deps.sh test`
+# unpacks their .debs (mk/debs.txt) under build/debs/root.  Run from there they
+# need a private configuration:
+#   makemap  reads the sendmail .cf for TrustedUser when run as root; -C names
+#            an empty one.
+#   postmap  needs LD_LIBRARY_PATH for its own shared libraries and -c DIR with
+#            a main.cf naming accounts that exist; cdb: also needs
+#            shlib_directory and a dynamicmaps.cf loading postfix-cdb.so.
+# tinycdb's cdb, db5.3_dump and tcprules are installed packages (mk/apt-test.txt).
+#
+#   need_anchors [TOOL...]  check that the tools exist (default: all of them);
+#                           each missing one is a failure naming its package
+#   makemap_run ARGS...     makemap -C <empty cf> ARGS...
+#   postmap_run ARGS...     postmap -c <private config> ARGS...
+#   postconf_run ARGS...    postconf -c <private config> ARGS...
+#   cdb_run, dbdump_run, tcprules_run, tcprulescheck_run ARGS...
+#   anchor_path TOOL        absolute path of a tool's binary
+#
+# Inside a test script (tests/cli/lib.sh sourced first) a missing tool is a
+# "not ok" line through need_tool; elsewhere (bench/run.sh) it is a message on
+# stderr.  Either way the function returns non-zero; nothing is skipped quietly.
+# Set ANCHOR_DIR for the scratch configuration (default: $T/anchors).
+
+: "${TOP:?set TOP to the top of the source tree}"
+ANCHOR_ROOT=${ANCHOR_ROOT:-$TOP/build/debs/root}
+ANCHOR_DIR=${ANCHOR_DIR:-${T:?set T or ANCHOR_DIR}/anchors}
+
+anchor_path() {
+    case $1 in
+    makemap)        echo "$ANCHOR_ROOT/usr/sbin/makemap" ;;
+    postmap)        echo "$ANCHOR_ROOT/usr/sbin/postmap" ;;
+    postconf)       echo "$ANCHOR_ROOT/usr/sbin/postconf" ;;
+    postfix-cdb)    echo "$ANCHOR_ROOT/usr/lib/postfix/postfix-cdb.so" ;;
+    cdb)            command -v cdb || echo /usr/bin/cdb ;;
+    db5.3_dump)     command -v db5.3_dump || echo /usr/bin/db5.3_dump ;;
+    tcprules)       command -v tcprules || echo /usr/bin/tcprules ;;
+    tcprulescheck)  command -v tcprulescheck || echo /usr/bin/tcprulescheck ;;
+    *)              return 1 ;;
+    esac
+}
+
+anchor_package() {
+    case $1 in
+    makemap)                echo "sendmail-bin (unpacked by 'sh mk/deps.sh test', listed in mk/debs.txt)" ;;
+    postmap|postconf)       echo "postfix (unpacked by 'sh mk/deps.sh test', listed in mk/debs.txt)" ;;
+    postfix-cdb)            echo "postfix-cdb (unpacked by 'sh mk/deps.sh test', listed in mk/debs.txt)" ;;
+    cdb)                    echo tinycdb ;;
+    db5.3_dump)             echo db5.3-util ;;
+    tcprules|tcprulescheck) echo ucspi-tcp ;;
+    esac
+}
+
+# Report one missing tool: a failed test inside a TAP script, a message otherwise.
+anchor_missing() {
+    if command -v _notok >/dev/null 2>&1; then
+        _notok "peer tool $1 is missing: install the Debian package $(anchor_package "$1")"
+    else
+        echo "anchors: peer tool $1 is missing: install the Debian package $(anchor_package "$1")" >&2
+    fi
+    return 1
+}
+
+anchor_have() {
+    _an_p=$(anchor_path "$1") || return 1
+    [ -x "$_an_p" ] || [ -f "$_an_p" ]
+}
+
+need_anchors() {
+    set -- ${*:-makemap postmap postconf postfix-cdb cdb db5.3_dump tcprules tcprulescheck}
+    _an_missing=0
+    for _an_t in "$@"; do
+        anchor_have "$_an_t" || { anchor_missing "$_an_t"; _an_missing=1; }
+    done
+    [ "$_an_missing" = 0 ] && anchor_setup
+}
+
+# The private configuration, made once per scratch directory.
+anchor_setup() {
+    ANCHOR_LIBS=$ANCHOR_ROOT/usr/lib/postfix
+    for _an_d in "$ANCHOR_ROOT"/usr/lib/*-linux-gnu* "$ANCHOR_ROOT"/lib/*-linux-gnu*; do
+        [ -d "$_an_d" ] && ANCHOR_LIBS="$ANCHOR_LIBS:$_an_d"
+    done
+    [ -f "$ANCHOR_DIR/postfix/main.cf" ] && return 0
+    mkdir -p "$ANCHOR_DIR/postfix" || return 1
+    : >"$ANCHOR_DIR/empty.cf"
+    # The accounts must exist: Debian has daemon and mail, not postfix.
+    cat >"$ANCHOR_DIR/postfix/main.cf" <<EOF
+mail_owner = daemon
+setgid_group = mail
+compatibility_level = 3.6
+shlib_directory = $ANCHOR_ROOT/usr/lib/postfix
+meta_directory = $ANCHOR_DIR/postfix
+EOF
+    echo 'cdb postfix-cdb.so dict_cdb_open mkmap_cdb_open' >"$ANCHOR_DIR/postfix/dynamicmaps.cf"
+}
+
+makemap_run() {
+    anchor_have makemap || { anchor_missing makemap; return 127; }
+    anchor_setup && "$ANCHOR_ROOT/usr/sbin/makemap" -C "$ANCHOR_DIR/empty.cf" "$@"
+}
+
+postmap_run() {
+    anchor_have postmap || { anchor_missing postmap; return 127; }
+    anchor_setup && LD_LIBRARY_PATH="$ANCHOR_LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+        "$ANCHOR_ROOT/usr/sbin/postmap" -c "$ANCHOR_DIR/postfix" "$@"
+}
+
+postconf_run() {
+    anchor_have postconf || { anchor_missing postconf; return 127; }
+    anchor_setup && LD_LIBRARY_PATH="$ANCHOR_LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+        "$ANCHOR_ROOT/usr/sbin/postconf" -c "$ANCHOR_DIR/postfix" "$@"
+}
+
+cdb_run()           { anchor_have cdb || { anchor_missing cdb; return 127; }; cdb "$@"; }
+dbdump_run()        { anchor_have db5.3_dump || { anchor_missing db5.3_dump; return 127; }; db5.3_dump "$@"; }
+tcprules_run()      { anchor_have tcprules || { anchor_missing tcprules; return 127; }; tcprules "$@"; }
+tcprulescheck_run() { anchor_have tcprulescheck || { anchor_missing tcprulescheck; return 127; }; tcprulescheck "$@"; }
