@@ -61,8 +61,8 @@ atomic_basename(const char *path)
     return s ? s + 1 : path;
 }
 
-static void
-atomic_rmtree(const char *dir)
+void
+lm_atomic_remove_dir(const char *dir)
 {
     DIR *dp = opendir(dir);
     struct dirent *e;
@@ -104,7 +104,7 @@ atomic_remove_stale(const struct lm_atomic *a, const char *name)
         if ((p = atomic_join(a->dir, "/", s)) == NULL)
             continue;
         if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode) && strcmp(p, a->tmpdir ? a->tmpdir : "") != 0)
-            atomic_rmtree(p);
+            lm_atomic_remove_dir(p);
         free(p);
     }
     closedir(dp);
@@ -306,7 +306,7 @@ lm_atomic_end(struct lm_atomic *a)
     if (a == NULL)
         return;
     if (a->tmpdir != NULL)
-        atomic_rmtree(a->tmpdir);
+        lm_atomic_remove_dir(a->tmpdir);
     if (a->lockfd >= 0)
         close(a->lockfd);
     for (i = 0; i < a->n; i++) {

@@ -35,4 +35,8 @@ int lm_atomic_commit(struct lm_atomic *a, struct lm_diags *d);
 /* Remove the temporaries (if still there), release the lock, free.  NULL ok. */
 void lm_atomic_end(struct lm_atomic *a);
 
+/* Remove a directory and the files in it (not recursive below that).  For
+ * private scratch directories only. */
+void lm_atomic_remove_dir(const char *dir);
+
 #endif

@@ -1,0 +1,526 @@
+/*
+ * compile.c - the map compiler pipeline: source text -> records -> map.
+ *
+ * One pass reads the source and stores records as they come (no record
+ * list in memory, so memory stays bounded for the database types).  A
+ * duplicate is noticed by the map itself (LM_PUT_INSERT); the line where the
+ * key was first defined is found afterwards by a second, cheap pass over the
+ * source that only looks at the few keys that were duplicated.  Nothing is
+ * published if any error was recorded.
+ */
+#include "libmap/compile.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "libmap/atomic.h"
+#include "libmap/internal.h"
+
+extern const struct lm_syntax lm_syntax_access;
+
+static const struct lm_syntax *const compile_syntaxes[] = {
+    &lm_syntax_access,
+    NULL
+};
+
+const struct lm_syntax *const *
+lm_syntaxes(void)
+{
+    return compile_syntaxes;
+}
+
+const struct lm_syntax *
+lm_syntax_find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; compile_syntaxes[i] != NULL; i++)
+        if (strcmp(compile_syntaxes[i]->name, name) == 0)
+            return compile_syntaxes[i];
+    return NULL;
+}
+
+enum compile_mode { COMPILE_BUILD, COMPILE_RESCAN };
+
+struct compile_dup {
+    char         *key;          /* stored form (folded, NUL added) */
+    size_t        klen;
+    unsigned long line;         /* where the duplicate was met */
+    unsigned long first;        /* where the key was first defined; 0 = unknown */
+};
+
+struct lm_syntax_ctx {
+    const struct lm_compile_opts *o;
+    const struct lm_syntax *syn;
+    enum compile_mode mode;
+    struct lm_map *map;
+    enum lm_put_mode put;
+    const struct lm_line *line;
+    struct lm_diags *d;
+    unsigned long records;
+    struct compile_dup *dups;
+    size_t ndups, capdups;
+    char *kbuf, *vbuf;          /* key and value with a NUL added (-N) */
+    size_t kcap, vcap;
+    void *scratch;
+    size_t scap;
+};
+
+const struct lm_compile_opts *
+lm_syntax_opts(const struct lm_syntax_ctx *ctx)
+{
+    return ctx->o;
+}
+
+static int
+compile_reserve(void **buf, size_t *cap, size_t n)
+{
+    void *nb;
+
+    if (n <= *cap)
+        return 0;
+    if (n < 2 * *cap)
+        n = 2 * *cap;
+    if ((nb = realloc(*buf, n)) == NULL)
+        return -1;
+    *buf = nb;
+    *cap = n;
+    return 0;
+}
+
+void *
+lm_syntax_scratch(struct lm_syntax_ctx *ctx, size_t n)
+{
+    if (compile_reserve(&ctx->scratch, &ctx->scap, n ? n : 1) != 0)
+        return NULL;
+    return ctx->scratch;
+}
+
+/* Add a NUL after the bytes (-N); returns the datum to store. */
+static int
+compile_nul(void **buf, size_t *cap, const void *p, size_t len, lm_datum *out)
+{
+    if (compile_reserve(buf, cap, len + 1) != 0)
+        return -1;
+    if (len)
+        memcpy(*buf, p, len);
+    ((char *)*buf)[len] = '\0';
+    out->data = *buf;
+    out->len = len + 1;
+    return 0;
+}
+
+static int
+compile_note_dup(struct lm_syntax_ctx *ctx, const lm_datum *k)
+{
+    struct compile_dup *g;
+
+    if (ctx->ndups == ctx->capdups) {
+        size_t n = ctx->capdups ? 2 * ctx->capdups : 16;
+        struct compile_dup *nd = realloc(ctx->dups, n * sizeof *nd);
+        if (nd == NULL)
+            return -1;
+        ctx->dups = nd;
+        ctx->capdups = n;
+    }
+    g = &ctx->dups[ctx->ndups];
+    if ((g->key = malloc(k->len ? k->len : 1)) == NULL)
+        return -1;
+    if (k->len)
+        memcpy(g->key, k->data, k->len);
+    g->klen = k->len;
+    g->line = ctx->line ? ctx->line->pos.line : 0;
+    g->first = 0;
+    ctx->ndups++;
+    return 0;
+}
+
+int
+lm_syntax_emit(struct lm_syntax_ctx *ctx, void *key, size_t klen,
+               const void *val, size_t vlen)
+{
+    lm_datum k = { key, klen }, v = { val, vlen };
+    size_t i;
+    int rc;
+
+    if (!(ctx->o->flags & LM_C_NOFOLD) && !(ctx->syn->flags & LM_SYN_EXACT_KEYS))
+        lm_fold(key, klen);
+    if ((ctx->o->flags & LM_C_NUL)
+        && (compile_nul((void **)&ctx->kbuf, &ctx->kcap, key, klen, &k) != 0
+            || compile_nul((void **)&ctx->vbuf, &ctx->vcap, val, vlen, &v) != 0))
+        return lm_diag_add(ctx->d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+
+    if (ctx->mode == COMPILE_RESCAN) {
+        /* Few keys are duplicated: a linear look is fine. */
+        for (i = 0; i < ctx->ndups; i++) {
+            struct compile_dup *g = &ctx->dups[i];
+            if (g->first == 0 && g->klen == k.len && memcmp(g->key, k.data, k.len) == 0
+                && ctx->line->pos.line < g->line)
+                g->first = ctx->line->pos.line;
+        }
+        return 0;
+    }
+    rc = lm_map_put(ctx->map, &k, &v, ctx->put, ctx->d);
+    if (rc < 0)
+        return -1;
+    if (rc == LM_EXISTS) {
+        if (compile_note_dup(ctx, &k) != 0)
+            return lm_diag_add(ctx->d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+        return 0;
+    }
+    ctx->records++;
+    return 0;
+}
+
+static void
+compile_ctx_fini(struct lm_syntax_ctx *ctx)
+{
+    size_t i;
+
+    for (i = 0; i < ctx->ndups; i++)
+        free(ctx->dups[i].key);
+    free(ctx->dups);
+    free(ctx->kbuf);
+    free(ctx->vbuf);
+    free(ctx->scratch);
+}
+
+/* Run the syntax over every line of the source. */
+static int
+compile_pass(struct lm_syntax_ctx *ctx, struct lm_source *src, unsigned long *nlines)
+{
+    struct lm_line ln;
+    int rc;
+
+    while ((rc = lm_source_next(src, &ln, ctx->d)) == 0) {
+        ctx->line = &ln;
+        (void)ctx->syn->line(ctx, &ln, ctx->d);
+        if (lm_diags_full(ctx->d)) {
+            lm_diag_add(ctx->d, LM_NOTE, LM_E_NONE, &ln.pos, "too many errors; stopping here");
+            break;
+        }
+    }
+    ctx->line = NULL;
+    if (nlines != NULL)
+        *nlines = ln.pos.line;
+    if (rc < 0)
+        return -1;
+    if (ctx->syn->end != NULL && ctx->mode == COMPILE_BUILD)
+        return ctx->syn->end(ctx, ctx->d);
+    return 0;
+}
+
+static void
+compile_report_dups(struct lm_syntax_ctx *ctx, struct lm_source *src, int appended)
+{
+    size_t i;
+
+    if (ctx->ndups == 0)
+        return;
+    ctx->mode = COMPILE_RESCAN;
+    if (lm_source_rewind(src) == 0)
+        (void)compile_pass(ctx, src, NULL);
+    for (i = 0; i < ctx->ndups; i++) {
+        struct compile_dup *g = &ctx->dups[i];
+        struct lm_pos pos = { lm_source_name(src), g->line, 0 };
+        char q[LM_QUOTE_BUF];
+        size_t kl = g->klen;
+
+        if ((ctx->o->flags & LM_C_NUL) && kl > 0)
+            kl--;
+        lm_quote(q, g->key, kl, LM_QUOTE_MAX);
+        if (g->first)
+            lm_diag_add(ctx->d, LM_ERROR, LM_E_DUPLICATE, &pos,
+                        "duplicate key \"%s\" (first defined at line %lu; "
+                        "use -r to keep the last, -d to keep both)", q, g->first);
+        else
+            lm_diag_add(ctx->d, LM_ERROR, LM_E_DUPLICATE, &pos,
+                        "duplicate key \"%s\" (%s; use -r to keep the last, -d to keep both)",
+                        q, appended ? "already in the map or defined earlier"
+                                    : "defined earlier");
+    }
+}
+
+/* -a: start the new map with every record of the old one. */
+static int
+compile_copy_old(const char *type, const char *name, struct lm_map *to, int dups,
+                 struct lm_diags *d)
+{
+    struct lm_diags quiet;
+    struct lm_map *from;
+    lm_datum k, v;
+    int rc;
+
+    lm_diags_init(&quiet);
+    from = lm_map_open(type, name, &quiet);
+    if (from == NULL) {
+        rc = lm_diags_first_code(&quiet) == LM_E_NOINPUT ? 0 : -1;
+        if (rc != 0)
+            lm_diag_add(d, LM_ERROR, LM_E_FORMAT, NULL, "%s", quiet.v[quiet.n - 1].msg);
+        lm_diags_fini(&quiet);
+        return rc;      /* no old map: nothing to append to */
+    }
+    lm_diags_fini(&quiet);
+    while ((rc = lm_map_next(from, &k, &v, d)) == 0)
+        if (lm_map_put(to, &k, &v, dups ? LM_PUT_APPEND : LM_PUT_INSERT, d) < 0) {
+            rc = -1;
+            break;
+        }
+    lm_map_close(from);
+    return rc < 0 ? -1 : 0;
+}
+
+static const struct lm_syntax *
+compile_syntax(const struct lm_compile_opts *o, const char **type, struct lm_diags *d)
+{
+    const struct lm_syntax *syn = lm_syntax_find(o->syntax ? o->syntax : "access");
+
+    if (syn == NULL) {
+        lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "unknown source syntax \"%s\"", o->syntax);
+        return NULL;
+    }
+    *type = o->type ? o->type : syn->default_type;
+    if (*type == NULL) {
+        lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "no map type given (use -t TYPE)");
+        return NULL;
+    }
+    if (lm_map_type(*type) == NULL) {
+        lm_diag_add(d, LM_ERROR, LM_E_UNSUPPORTED, NULL,
+                    "unknown map type \"%s\" (mapc -l lists the types built in)", *type);
+        return NULL;
+    }
+    return syn;
+}
+
+int
+lm_compile(const char *source, const struct lm_compile_opts *o,
+           struct lm_compile_stats *stats, struct lm_diags *d)
+{
+    struct lm_syntax_ctx ctx;
+    struct lm_map_opts mo;
+    struct lm_source *src = NULL;
+    const char *type, *name;
+    size_t errors0 = d->nerrors;
+    unsigned long nlines = 0;
+    int rc = -1;
+
+    memset(&ctx, 0, sizeof ctx);
+    if (stats != NULL)
+        memset(stats, 0, sizeof *stats);
+    if ((ctx.syn = compile_syntax(o, &type, d)) == NULL)
+        return -1;
+    name = o->output ? o->output : source;
+    if (strcmp(name, "-") == 0)
+        return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL,
+                           "reading standard input needs an output name (-o NAME)");
+    if ((o->flags & (LM_C_DUPS | LM_C_REPLACE)) == (LM_C_DUPS | LM_C_REPLACE))
+        return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "-d and -r exclude each other");
+    if ((src = lm_source_open(source, d)) == NULL)
+        return -1;
+    ctx.o = o;
+    ctx.d = d;
+    ctx.mode = COMPILE_BUILD;
+    ctx.put = (o->flags & LM_C_DUPS) ? LM_PUT_APPEND
+            : (o->flags & LM_C_REPLACE) ? LM_PUT_REPLACE : LM_PUT_INSERT;
+    memset(&mo, 0, sizeof mo);
+    mo.flags = ((o->flags & LM_C_DUPS) ? LM_CREATE_DUPS : 0)
+             | ((o->flags & LM_C_NOWAIT) ? LM_CREATE_NOWAIT : 0)
+             | ((o->flags & LM_C_UNSAFE) ? LM_CREATE_UNSAFE : 0);
+    mo.cache_size = o->cache_size;
+    mo.nelem = lm_source_size(src) / 24 + 16;   /* a typical access line is ~30 bytes */
+    if ((ctx.map = lm_map_create(type, name, &mo, d)) == NULL)
+        goto out;
+    if ((o->flags & LM_C_APPEND)
+        && compile_copy_old(type, name, ctx.map, (o->flags & LM_C_DUPS) != 0, d) != 0)
+        goto out;
+    if (compile_pass(&ctx, src, &nlines) != 0 && d->nerrors == errors0)
+        goto out;
+    compile_report_dups(&ctx, src, (o->flags & LM_C_APPEND) != 0);
+    if (stats != NULL) {
+        stats->lines = nlines;
+        stats->records = ctx.records;
+        stats->duplicates = ctx.ndups;
+    }
+    if (d->nerrors > errors0) {
+        lm_diag_add(d, LM_NOTE, LM_E_NONE, NULL, "%s not written; the old map is unchanged",
+                    lm_map_files(ctx.map)[0]);
+        goto out;
+    }
+    if (lm_map_commit(ctx.map, d) != 0)
+        goto out;
+    if (ctx.records == 0 && !(o->flags & LM_C_APPEND))
+        lm_diag_add(d, LM_WARNING, LM_E_NONE, NULL, "%s is empty: %s has no records",
+                    lm_map_files(ctx.map)[0], lm_source_name(src));
+    if (stats != NULL) {
+        const char *f = lm_map_files(ctx.map)[0];
+        if ((stats->output = malloc(strlen(f) + 1)) != NULL)
+            strcpy(stats->output, f);
+    }
+    rc = 0;
+out:
+    lm_map_close(ctx.map);
+    lm_source_close(src);
+    compile_ctx_fini(&ctx);
+    return rc;
+}
+
+int
+lm_lookup(struct lm_map *m, const char *key, size_t klen, unsigned flags,
+          lm_datum *val, struct lm_diags *d)
+{
+    char small[256], *buf = small;
+    lm_datum k;
+    int rc = LM_NOTFOUND;
+
+    if (klen + 1 > sizeof small && (buf = malloc(klen + 1)) == NULL)
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+    if (klen)
+        memcpy(buf, key, klen);
+    buf[klen] = '\0';
+    if (!(flags & LM_C_NOFOLD))
+        lm_fold(buf, klen);
+    k.data = buf;
+    if (!(flags & LM_C_NUL)) {
+        k.len = klen;
+        rc = lm_map_get(m, &k, val, d);
+    }
+    if (rc == LM_NOTFOUND && !(flags & LM_C_NONUL)) {
+        k.len = klen + 1;
+        rc = lm_map_get(m, &k, val, d);
+        if (rc == 0 && val->len > 0 && ((const char *)val->data)[val->len - 1] == '\0')
+            val->len--;
+    }
+    if (buf != small)
+        free(buf);
+    return rc;
+}
+
+int
+lm_dump(const char *name, const struct lm_compile_opts *o, FILE *out, struct lm_diags *d)
+{
+    const struct lm_syntax *syn;
+    struct lm_map *m;
+    const char *type;
+    lm_datum k, v;
+    int rc;
+
+    if ((syn = compile_syntax(o, &type, d)) == NULL)
+        return -1;
+    if ((m = lm_map_open(type, name, d)) == NULL)
+        return -1;
+    while ((rc = lm_map_next(m, &k, &v, d)) == 0)
+        if ((syn->dump ? syn->dump : lm_syntax_access.dump)(out, &k, &v, o, d) != 0) {
+            rc = -1;
+            break;
+        }
+    lm_map_close(m);
+    if (rc < 0)
+        return -1;
+    if (fflush(out) != 0 || ferror(out))
+        return lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot write the dump");
+    return 0;
+}
+
+/* Compare two open maps record by record: 0 same, LM_NOTFOUND different. */
+static int
+compile_same(struct lm_map *a, struct lm_map *b, const char **why, struct lm_diags *d)
+{
+    unsigned long na = 0, nb = 0;
+    lm_datum k, v, w;
+    int rc;
+
+    while ((rc = lm_map_next(a, &k, &v, d)) == 0) {
+        na++;
+        rc = lm_map_get(b, &k, &w, d);
+        if (rc < 0)
+            return -1;
+        if (rc == LM_NOTFOUND) {
+            *why = "a record of the source is missing from the map";
+            return LM_NOTFOUND;
+        }
+        if (w.len != v.len || memcmp(w.data, v.data, v.len) != 0) {
+            *why = "a value differs";
+            return LM_NOTFOUND;
+        }
+    }
+    if (rc < 0)
+        return -1;
+    while ((rc = lm_map_next(b, &k, &v, d)) == 0)
+        nb++;
+    if (rc < 0)
+        return -1;
+    if (na != nb) {
+        *why = "the map holds records the source does not have";
+        return LM_NOTFOUND;
+    }
+    return 0;
+}
+
+int
+lm_compile_check(const char *source, const struct lm_compile_opts *o, struct lm_diags *d)
+{
+    struct lm_compile_opts tmp = *o;
+    struct lm_map *old = NULL, *fresh = NULL;
+    const char *type, *name, *why = NULL, *slash;
+    char dir[] = "/tmp/mapc-check.XXXXXX";
+    char *base = NULL, *tname = NULL;
+    int rc = -1;
+    size_t n;
+
+    if (compile_syntax(o, &type, d) == NULL)
+        return -1;
+    name = o->output ? o->output : source;
+    if ((base = lm_map_base(type, name)) == NULL)
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+    if (mkdtemp(dir) == NULL) {
+        free(base);
+        return lm_diag_sys(d, LM_E_CREATE, errno, NULL, "cannot create a temporary directory");
+    }
+    slash = strrchr(base, '/');
+    n = strlen(dir) + strlen(base) + 2;
+    if ((tname = malloc(n)) == NULL) {
+        lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+        goto out;
+    }
+    snprintf(tname, n, "%s/%s", dir, slash ? slash + 1 : base);
+    tmp.output = tname;
+    tmp.flags &= ~(unsigned)LM_C_APPEND;
+    if (lm_compile(source, &tmp, NULL, d) != 0)
+        goto out;
+    {
+        struct lm_diags quiet;
+        lm_diags_init(&quiet);
+        old = lm_map_open(type, name, &quiet);
+        if (old == NULL && lm_diags_first_code(&quiet) == LM_E_NOINPUT) {
+            char *path = lm_map_path(type, name);
+            lm_diag_add(d, LM_NOTE, LM_E_NONE, NULL, "%s is missing", path ? path : name);
+            free(path);
+            lm_diags_fini(&quiet);
+            rc = LM_NOTFOUND;
+            goto out;
+        }
+        if (old == NULL) {
+            lm_diag_add(d, LM_ERROR, LM_E_FORMAT, NULL, "%s", quiet.v[quiet.n - 1].msg);
+            lm_diags_fini(&quiet);
+            goto out;
+        }
+        lm_diags_fini(&quiet);
+    }
+    if ((fresh = lm_map_open(type, tname, d)) == NULL)
+        goto out;
+    rc = compile_same(fresh, old, &why, d);
+    if (rc == LM_NOTFOUND)
+        lm_diag_add(d, LM_NOTE, LM_E_NONE, NULL, "%s is stale: %s",
+                    lm_map_files(old)[0], why);
+out:
+    lm_map_close(old);
+    lm_map_close(fresh);
+    lm_atomic_remove_dir(dir);
+    free(tname);
+    free(base);
+    return rc;
+}
