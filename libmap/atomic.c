@@ -25,7 +25,7 @@ struct lm_atomic {
     char   *dir;        /* directory of the targets */
     char   *tmpdir;
     int     lockfd;
-    int     committed;
+    char   *lockpath;
 };
 
 static char *
@@ -110,45 +110,47 @@ atomic_remove_stale(const struct lm_atomic *a, const char *name)
     closedir(dp);
 }
 
+/* Take the write lock on dir/.NAME.lock.  The file is removed again when the
+ * run ends, so a waiter may find it has locked a file that is no longer
+ * there: it then starts over with the new one. */
 static int
 atomic_lock(struct lm_atomic *a, const char *name, unsigned flags, struct lm_diags *d)
 {
-    struct flock fl;
     char *path = atomic_join(a->dir, "/.", name);
-    char *lp;
+    struct stat fs, ps;
+    struct flock fl;
 
-    if (path == NULL)
+    if (path == NULL || (a->lockpath = atomic_join(path, ".lock", "")) == NULL) {
+        free(path);
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
-    lp = atomic_join(path, ".lock", "");
+    }
     free(path);
-    if (lp == NULL)
-        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
-    a->lockfd = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (a->lockfd < 0) {
-        int e = errno;
-        lm_diag_sys(d, LM_E_CREATE, e, NULL, "cannot create lock file %s", lp);
-        free(lp);
-        return -1;
-    }
-    memset(&fl, 0, sizeof fl);
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
     for (;;) {
-        if (fcntl(a->lockfd, (flags & LM_ATOMIC_NOWAIT) ? F_SETLK : F_SETLKW, &fl) == 0)
-            break;
-        if (errno == EINTR)
-            continue;
-        if (errno == EACCES || errno == EAGAIN) {
-            lm_diag_add(d, LM_ERROR, LM_E_BUSY, NULL,
-                        "%s is locked by another run (lock file %s)", a->finals[0], lp);
-        } else {
-            lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot lock %s", lp);
+        a->lockfd = open(a->lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (a->lockfd < 0)
+            return lm_diag_sys(d, LM_E_CREATE, errno, NULL, "cannot create lock file %s",
+                               a->lockpath);
+        memset(&fl, 0, sizeof fl);
+        fl.l_type = F_WRLCK;
+        fl.l_whence = SEEK_SET;
+        while (fcntl(a->lockfd, (flags & LM_ATOMIC_NOWAIT) ? F_SETLK : F_SETLKW, &fl) != 0) {
+            int e = errno;
+            if (e == EINTR)
+                continue;
+            close(a->lockfd);
+            a->lockfd = -1;
+            if (e == EACCES || e == EAGAIN)
+                return lm_diag_add(d, LM_ERROR, LM_E_BUSY, NULL,
+                                   "%s is locked by another run (lock file %s)",
+                                   a->finals[0], a->lockpath);
+            return lm_diag_sys(d, LM_E_IO, e, NULL, "cannot lock %s", a->lockpath);
         }
-        free(lp);
-        return -1;
+        if (fstat(a->lockfd, &fs) == 0 && stat(a->lockpath, &ps) == 0
+            && fs.st_dev == ps.st_dev && fs.st_ino == ps.st_ino)
+            return 0;
+        close(a->lockfd);
+        a->lockfd = -1;
     }
-    free(lp);
-    return 0;
 }
 
 static int
@@ -285,7 +287,6 @@ lm_atomic_commit(struct lm_atomic *a, struct lm_diags *d)
         if (rename(a->tmps[i], a->finals[i]) != 0)
             return lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot rename %s to %s",
                                a->tmps[i], a->finals[i]);
-    a->committed = 1;
     /* The rename is durable only once the directory itself is on disk. */
     if ((fd = open(a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
         if (fsync(fd) != 0 && errno != EINVAL) {
@@ -307,8 +308,11 @@ lm_atomic_end(struct lm_atomic *a)
         return;
     if (a->tmpdir != NULL)
         lm_atomic_remove_dir(a->tmpdir);
-    if (a->lockfd >= 0)
+    if (a->lockfd >= 0) {
+        unlink(a->lockpath);    /* before closing: we still hold the lock */
         close(a->lockfd);
+    }
+    free(a->lockpath);
     for (i = 0; i < a->n; i++) {
         if (a->finals)
             free(a->finals[i]);

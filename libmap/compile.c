@@ -46,6 +46,9 @@ lm_syntax_find(const char *name)
 
 enum compile_mode { COMPILE_BUILD, COMPILE_RESCAN };
 
+/* Private flag: lm_compile runs for lm_compile_check into a scratch map. */
+#define COMPILE_CHECKING 0x80000000u
+
 struct compile_dup {
     char         *key;          /* stored form (folded, NUL added) */
     size_t        klen;
@@ -346,8 +349,9 @@ lm_compile(const char *source, const struct lm_compile_opts *o,
         stats->duplicates = ctx.ndups;
     }
     if (d->nerrors > errors0) {
-        lm_diag_add(d, LM_NOTE, LM_E_NONE, NULL, "%s not written; the old map is unchanged",
-                    lm_map_files(ctx.map)[0]);
+        if (!(o->flags & COMPILE_CHECKING))
+            lm_diag_add(d, LM_NOTE, LM_E_NONE, NULL, "%s not written; the old map is unchanged",
+                        lm_map_files(ctx.map)[0]);
         goto out;
     }
     if (lm_map_commit(ctx.map, d) != 0)
@@ -489,6 +493,7 @@ lm_compile_check(const char *source, const struct lm_compile_opts *o, struct lm_
     snprintf(tname, n, "%s/%s", dir, slash ? slash + 1 : base);
     tmp.output = tname;
     tmp.flags &= ~(unsigned)LM_C_APPEND;
+    tmp.flags |= COMPILE_CHECKING;
     if (lm_compile(source, &tmp, NULL, d) != 0)
         goto out;
     {

@@ -76,7 +76,7 @@ map_cdb_create(struct lm_map *m, const char *base, struct lm_diags *d)
     c->fd = -1;
     if ((c->path = map_cdb_path(base, d)) == NULL)
         return -1;
-    c->fd = open(c->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    c->fd = open(c->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (c->fd < 0) {
         lm_diag_sys(d, LM_E_CREATE, errno, NULL, "cannot create %s", c->path);
         free(c->path);

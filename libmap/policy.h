@@ -1,0 +1,321 @@
+/*
+ * policy.h - the relay policy model shared by every codec, and decide().
+ *
+ * A policy is what a relay configuration says, in one format-neutral shape:
+ * rules (subject, stage, action, qmail-style environment, origin), the
+ * domains we accept mail for, the server's own addresses, and the matching
+ * order of the format it came from.  Parsers record what a file says without
+ * deciding anything; lm_decide() answers "may this client send this mail"
+ * the way the real server would; emitters and lm_verify (convert.h) handle
+ * the differences between formats.
+ *
+ * Why the policy keeps its format's matching order (lm_order) instead of
+ * normalising everything to one order at parse time: the orders disagree
+ * only where rules of different classes overlap (a host-name rule and an
+ * address rule that both match one client; a tagged and an untagged
+ * Sendmail key; duplicate keys).  Rewriting a Sendmail map into "neutral"
+ * order at parse time would need rule splitting that the user never wrote and
+ * could not recognise in messages.  Keeping the order beside the rules lets
+ * every rule stay one line of its source file, lets decide() be checked
+ * against the real tools, and leaves the differences to the one place that
+ * must prove them away anyway: verification by decide() on both sides.
+ *
+ * Ownership: a policy owns everything in it.  Strings passed to the add
+ * functions are copied.  Pointers to rules stay valid until the next rule is
+ * added.  File names in positions are interned copies owned by the policy.
+ */
+#ifndef LIBMAP_POLICY_H
+#define LIBMAP_POLICY_H
+
+#include <stddef.h>
+
+#include "libmap/diag.h"
+
+/* --- subjects ------------------------------------------------------------ */
+
+enum lm_kind {
+    LM_K_NET = 1,   /* an IPv4 or IPv6 address interval (net below) */
+    LM_K_NAME,      /* exactly this name: a client host name, or the domain of
+                       an address (qmail "=host", rcpthosts "example.com") */
+    LM_K_TREE,      /* this domain and every name below it (Sendmail
+                       "example.com", "To:example.com") */
+    LM_K_BELOW,     /* only names strictly below this domain (qmail
+                       "=.example.com", rcpthosts ".example.com", Sendmail
+                       ".example.com" with lookupdotdomain) */
+    LM_K_ADDR,      /* a full mail address "user@domain" (pattern) */
+    LM_K_USER,      /* a local part in any domain: "user@" (pattern "user") */
+    LM_K_ANYHOST,   /* any client that has a host name (qmail "=") */
+    LM_K_ANY,       /* every client / address: the policy default (qmail "") */
+    LM_K_NEVER      /* a key the format stores but no input can ever match
+                       (Sendmail "10.0.0.0/8", tcp.smtp "172.16.5" without
+                       the final dot); kept only so lint and emitters can
+                       name it.  decide() ignores it. */
+};
+
+/* How an LM_K_NET subject was written, so emitters and messages can keep
+ * the user's form.  The interval [lo, hi] is what counts. */
+enum lm_netform {
+    LM_NF_CIDR = 0,     /* a.b.c.d/len, or a single address (/32, /128) */
+    LM_NF_PREFIX,       /* whole-octet prefix: Sendmail "10.1", tcp.smtp "10.1." */
+    LM_NF_RANGE,        /* last-octet or general range "a.b.c.x-y" */
+    LM_NF_MASK          /* "net;mask" (Exchange) */
+};
+
+#define LM_AF_INET  4
+#define LM_AF_INET6 6
+
+/* An address interval in one family.  lo and hi are inclusive, in network
+ * byte order; an IPv4 interval uses the first 4 bytes (the rest are zero). */
+struct lm_rule_net {
+    int           family;       /* LM_AF_INET or LM_AF_INET6 */
+    unsigned char lo[16], hi[16];
+    enum lm_netform form;
+    unsigned      prefix;       /* prefix length for CIDR and PREFIX forms */
+};
+
+/* --- stages and actions ---------------------------------------------------- */
+
+/* Stages are bits: an untagged Sendmail key applies at all three. */
+#define LM_S_CONNECT 0x1   /* client address / host name */
+#define LM_S_FROM    0x2   /* envelope sender */
+#define LM_S_TO      0x4   /* envelope recipient */
+#define LM_S_ANY     (LM_S_CONNECT | LM_S_FROM | LM_S_TO)
+
+enum lm_action {
+    LM_A_RELAY = 1,  /* connect: the client may relay; from: the sender may
+                        relay; to: mail for this recipient is accepted */
+    LM_A_OK,         /* accept at this stage; never grants relaying */
+    LM_A_REJECT,     /* refuse with the format's generic message */
+    LM_A_DISCARD,    /* accept and throw the mail away */
+    LM_A_ERROR,      /* refuse with code, dsn and text */
+    LM_A_DENY,       /* refuse the connection itself (tcp.smtp "deny") */
+    LM_A_SKIP        /* stop looking at wider keys of this kind (Sendmail SKIP) */
+};
+
+/* One qmail-style environment setting (tcp.smtp ",NAME="value""). */
+struct lm_kv {
+    char *name;     /* owned */
+    char *value;    /* owned; "" for an empty value */
+};
+
+struct lm_rule {
+    enum lm_kind    kind;
+    unsigned        stage;      /* LM_S_* bits, never 0 */
+    struct lm_rule_net net;     /* LM_K_NET only */
+    char           *pattern;    /* NAME/TREE/BELOW: lower-case domain without
+                                   leading dot; ADDR: "user@domain" lower-case;
+                                   USER: the local part; NEVER: the raw key;
+                                   NULL otherwise.  Owned. */
+    char           *info;       /* qmail TCPREMOTEINFO part of "info@ip", or
+                                   NULL.  Owned. */
+    enum lm_action  action;
+    unsigned        code;       /* LM_A_ERROR: SMTP code (e.g. 550), else 0 */
+    char           *dsn;        /* LM_A_ERROR: "5.7.1" or NULL.  Owned. */
+    char           *text;       /* reply text or NULL.  Owned. */
+    struct lm_kv   *env;        /* owned array of nenv settings */
+    size_t          nenv;
+    char           *orig;       /* the key as written in the source, for
+                                   messages (may be NULL).  Owned. */
+    struct lm_pos   pos;        /* origin; pos.file is interned in the policy */
+};
+
+/* --- the policy -------------------------------------------------------------- */
+
+struct lm_pindex;
+
+/* Which real server's lookup order lm_decide() follows.  See lm_decide(). */
+enum lm_order {
+    LM_ORDER_NEUTRAL = 0,   /* the neutral policy file: most specific wins */
+    LM_ORDER_SENDMAIL,      /* Sendmail access map (check_relay, check_mail,
+                               check_rcpt) */
+    LM_ORDER_QMAIL          /* tcpserver rules + qmail-smtpd rcpthosts */
+};
+
+/* A domain we accept mail for (qmail rcpthosts, Sendmail To:dom RELAY or
+ * class w, antirelay ARdomain.dat). */
+struct lm_domain {
+    char         *name;     /* lower case, no leading dot; owned */
+    enum lm_kind  kind;     /* LM_K_NAME, LM_K_TREE or LM_K_BELOW */
+    struct lm_pos pos;
+};
+
+/* One of the server's own addresses (a mail to user@[addr] is local). */
+struct lm_local {
+    struct lm_rule_net net;
+    struct lm_pos      pos;
+};
+
+/* lm_policy.flags */
+#define LM_P_RELAY_MAIL_FROM 0x01  /* Sendmail order: From:-tagged RELAY keys
+                                      grant relaying (FEATURE relay_mail_from) */
+#define LM_P_NO_LOOPBACK     0x02  /* Sendmail order: do not let the loopback
+                                      address relay by default */
+
+struct lm_policy {
+    enum lm_order     order;
+    unsigned          flags;    /* LM_P_* */
+    struct lm_rule   *rules;    /* in source order */
+    size_t            nrules, caprules;
+    struct lm_domain *domains;
+    size_t            ndomains, capdomains;
+    struct lm_local  *locals;
+    size_t            nlocals, caplocals;
+    char            **files;    /* interned file names */
+    size_t            nfiles;
+    struct lm_pindex *index;    /* private: lm_policy_index(), or NULL */
+};
+
+/* A new empty policy (order NEUTRAL), or NULL with LM_E_NOMEM. */
+struct lm_policy *lm_policy_new(struct lm_diags *d);
+
+/* Build the lookup index lm_decide uses (sorted networks, hashed names).
+ * Call it after the last rule is added; any later add drops the index
+ * again.  0, or -1 with LM_E_NOMEM (decide then scans). */
+int lm_policy_index(struct lm_policy *p, struct lm_diags *d);
+
+/* Free the policy and everything it owns.  NULL is fine. */
+void lm_policy_free(struct lm_policy *p);
+
+/* An interned copy of NAME owned by the policy (for lm_pos.file); NULL when
+ * out of memory. */
+const char *lm_policy_file(struct lm_policy *p, const char *name);
+
+/* Append a copy of *r (strings, env and the position's file name are copied;
+ * r keeps its own).  Returns the policy's copy, valid until the next add, or
+ * NULL with LM_E_NOMEM.  Checks nothing: parsers validate first. */
+struct lm_rule *lm_policy_add(struct lm_policy *p, const struct lm_rule *r,
+                              struct lm_diags *d);
+
+/* Add a setting to a rule (copies both strings).  0 or -1 (LM_E_NOMEM). */
+int lm_rule_setenv(struct lm_rule *r, const char *name, const char *value,
+                   struct lm_diags *d);
+
+/* The value of setting NAME on r (borrowed), or NULL. */
+const char *lm_rule_getenv(const struct lm_rule *r, const char *name);
+
+/* Add an accepted domain (name without leading dot; folded to lower case).
+ * A repeated domain with the same kind is ignored (returns LM_EXISTS). */
+int lm_policy_add_domain(struct lm_policy *p, const char *name, enum lm_kind kind,
+                         const struct lm_pos *pos, struct lm_diags *d);
+
+/* Add one of the server's own addresses (an interval). */
+int lm_policy_add_local(struct lm_policy *p, const struct lm_rule_net *net,
+                        const struct lm_pos *pos, struct lm_diags *d);
+
+/* Release what a stack rule built by a parser owns (not the rule itself). */
+void lm_rule_fini(struct lm_rule *r);
+
+/* The rule as one line of the neutral policy file ("connect 10.0.0.0/8
+ * relay"), malloc'd; NULL when out of memory. */
+char *lm_rule_str(const struct lm_rule *r);
+
+/* Names for messages and the neutral file: "relay", "connect", "to"... */
+const char *lm_action_name(enum lm_action a);
+const char *lm_stage_name(unsigned stage);       /* "connect", "from", "to", "any" */
+const char *lm_order_name(enum lm_order o);
+
+/* Format an interval as text: a CIDR when it is one, else "lo-hi".  buf must
+ * hold LM_NET_STRLEN bytes.  Returns buf. */
+#define LM_NET_STRLEN 96
+char *lm_net_str(const struct lm_rule_net *n, char *buf);
+
+/* Is addr (4 or 16 bytes per family) inside n? */
+int lm_net_contains(const struct lm_rule_net *n, int family, const unsigned char *addr);
+
+/* --- decide ------------------------------------------------------------------ */
+
+/* One SMTP transaction to judge.  Any of the strings may be NULL (unknown
+ * host name, no ident info, null sender "<>" is ""). */
+struct lm_query {
+    int           family;       /* LM_AF_INET / LM_AF_INET6, 0 = no address */
+    unsigned char ip[16];       /* client address, network byte order */
+    const char   *host;         /* client host name from reverse DNS */
+    const char   *info;         /* ident user (TCPREMOTEINFO) */
+    const char   *sender;       /* envelope sender address */
+    const char   *rcpt;         /* envelope recipient address */
+};
+
+/* Outcome of a transaction, from the most to the least permissive. */
+enum lm_verdict_kind {
+    LM_V_RELAY = 1, /* recipient accepted although not ours: relayed */
+    LM_V_ACCEPT,    /* recipient accepted as ours (domain, local address,
+                       unqualified local part) */
+    LM_V_DISCARD,   /* accepted and silently thrown away */
+    LM_V_REFUSE,    /* recipient refused: relaying denied / not in rcpthosts */
+    LM_V_REJECT,    /* refused by a rule (REJECT, ERROR) at some stage */
+    LM_V_DENY       /* connection refused (tcp.smtp deny) */
+};
+
+struct lm_verdict {
+    enum lm_verdict_kind  kind;
+    unsigned              stage;    /* LM_S_* where it was decided */
+    const struct lm_rule *rule;     /* the rule that decided, NULL if none */
+    const struct lm_rule *relay;    /* for LM_V_RELAY: the rule that let the
+                                       client relay, NULL for built-in ones */
+    const struct lm_domain *domain; /* for LM_V_ACCEPT by accepted domain */
+    const char           *why;      /* static text: "loopback client",
+                                       "no rule lets this client relay", ... */
+};
+
+/*
+ * lm_decide - judge one transaction with the policy's matching order.
+ *
+ * The lookup at each stage is "first hit wins" over a candidate sequence;
+ * a SKIP hit ends that sequence as if nothing had matched.  Candidates at
+ * one level: the stage-specific rule (LM_S_CONNECT, "Connect:") before an
+ * all-stages rule (untagged), then the earlier rule in the file.
+ *
+ * LM_ORDER_SENDMAIL (reference sendmail-access.md sections 4 and 5):
+ *   connect: client host name and its parent domains (NAME matches the
+ *     full host only; TREE at every level; BELOW at parent levels), then
+ *     the client address by the narrowest network containing it.  REJECT,
+ *     ERROR, DENY refuse; DISCARD discards; RELAY lets the client relay; OK
+ *     ends the connect checks.
+ *   from: the sender "user@domain" (ADDR), "user@" (USER), then the domain
+ *     and its parents.  REJECT/ERROR refuse, DISCARD discards; RELAY lets
+ *     the client relay only with LM_P_RELAY_MAIL_FROM and only for
+ *     From:-tagged (LM_S_FROM) rules.  OK never grants relaying.
+ *   to: a recipient without "@" is local (ACCEPT).  Then the recipient
+ *     address, "user@", domain and parents: REJECT/ERROR/DISCARD as above,
+ *     RELAY accepts mail for that recipient.  Then accepted domains and
+ *     "[local address]" literals: ACCEPT.  Then, if the client may relay
+ *     (loopback 127.0.0.1 or ::1 unless LM_P_NO_LOOPBACK, a connect RELAY,
+ *     a sender RELAY): RELAY.  Otherwise REFUSE ("Relaying denied").
+ * LM_ORDER_QMAIL (reference tcprules.md section 3, qmail-rcpthosts.md):
+ *   connect: "info@ip", "info@=host", the exact address (a one-address
+ *     network), "=host" (NAME), the narrowest network containing the
+ *     address, BELOW/TREE suffixes of the host, longest first, "="
+ *     (ANYHOST), "" (ANY).  DENY refuses the connection; RELAY
+ *     (RELAYCLIENT set) lets the client relay; anything else allows it.
+ *     No loopback privilege: tcp.smtp must say so.
+ *   from: no checks.
+ *   to: without "@": ACCEPT; recipient domain in the accepted domains
+ *     (NAME exact, BELOW strictly below, TREE both): ACCEPT; client may
+ *     relay: RELAY; otherwise REFUSE.
+ * LM_ORDER_NEUTRAL (the neutral policy file): like qmail's connect order
+ *   generalised to any rule (exact address, exact host name, narrowest
+ *   network, longest domain suffix, any host, any), then like Sendmail's
+ *   from and to stages, with RELAY on a sender always granting relaying
+ *   and no loopback privilege.  Most specific wins everywhere.
+ *
+ * Returns 0 and fills *v.  Never fails: a missing address, host or sender
+ * just skips the lookups that need it.  With an index (lm_policy_index)
+ * each call costs O(log n + length of the names); without one it scans
+ * every rule, which is fine for a handful of queries.
+ */
+int lm_decide(const struct lm_policy *p, const struct lm_query *q,
+              struct lm_verdict *v);
+
+/* Short names for messages: "relays", "accepts", "discards", "refuses"... */
+const char *lm_verdict_verb(enum lm_verdict_kind k);
+
+/* Do two verdicts count as the same for verification?  RELAY, ACCEPT and
+ * DISCARD must match exactly; REFUSE, REJECT and DENY all count as
+ * "refused" (formats differ in where they can refuse). */
+int lm_verdict_same(enum lm_verdict_kind a, enum lm_verdict_kind b);
+
+/* Is b wider than a: does b accept (relay, accept, discard) where a
+ * refuses, or relay where a does not? */
+int lm_verdict_wider(enum lm_verdict_kind a, enum lm_verdict_kind b);
+
+#endif

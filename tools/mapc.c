@@ -1,0 +1,214 @@
+/*
+ * mapc - compile text maps into dbm, hash, btree, gdbm and cdb files; query
+ * and dump them.  Drop-in for makemap, postmap and tcprules in scripts.
+ * Everything but option parsing and printing is in libmap (compile.h).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "libmap/compile.h"
+#include "tools/tool.h"
+
+enum { OPT_UNSAFE = 256, OPT_JSON, OPT_CHECK, OPT_EXPAND, OPT_HELP, OPT_VERSION };
+
+static const struct option mapc_longopts[] = {
+    { "type", required_argument, NULL, 't' },   { "syntax", required_argument, NULL, 's' },
+    { "output", required_argument, NULL, 'o' }, { "nul", no_argument, NULL, 'N' },
+    { "keep-case", no_argument, NULL, 'f' },    { "replace", no_argument, NULL, 'r' },
+    { "duplicates", no_argument, NULL, 'd' },   { "empty", no_argument, NULL, 'e' },
+    { "comment", required_argument, NULL, 'D' },{ "cache-size", required_argument, NULL, 'c' },
+    { "dump", no_argument, NULL, 'u' },         { "list", no_argument, NULL, 'l' },
+    { "verbose", no_argument, NULL, 'v' },      { "delimiter", required_argument, NULL, 'T' },
+    { "append", no_argument, NULL, 'a' },       { "query", required_argument, NULL, 'q' },
+    { "nowait", no_argument, NULL, 'n' },       { "unsafe", no_argument, NULL, OPT_UNSAFE },
+    { "json", no_argument, NULL, OPT_JSON },    { "check", no_argument, NULL, OPT_CHECK },
+    { "expand", no_argument, NULL, OPT_EXPAND },{ "help", no_argument, NULL, OPT_HELP },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { NULL, 0, NULL, 0 }
+};
+
+static void
+mapc_help(void)
+{
+    printf("usage: mapc -t TYPE [-s SYNTAX] [-o OUTPUT] [-NfrdeavnT C -D C -c SIZE] SOURCE\n"
+           "       mapc [-t TYPE] [-s SYNTAX] -q KEY|- NAME\n"
+           "       mapc [-t TYPE] [-s SYNTAX] -u NAME\n"
+           "       mapc -t TYPE [-s SYNTAX] --check SOURCE\n"
+           "       mapc -l\n"
+           "See mapc(8).\n");
+}
+
+static int
+mapc_list(void)
+{
+    const struct lm_type_info *const *t;
+    const struct lm_syntax *const *s;
+
+    for (t = lm_map_types(); *t != NULL; t++)
+        printf("%-8s %-6s %s\n", (*t)->name, (*t)->suffix, (*t)->description);
+    printf("syntaxes:\n");
+    for (s = lm_syntaxes(); *s != NULL; s++)
+        printf("%-10s %s\n", (*s)->name, (*s)->description);
+    return 0;
+}
+
+/* The type of an existing map when -t was not given. */
+static const char *
+mapc_guess(const char *name, const struct lm_compile_opts *o)
+{
+    const struct lm_syntax *syn;
+    const char *t = lm_map_guess_type(name);
+
+    if (t != NULL)
+        return t;
+    if (o->syntax != NULL && (syn = lm_syntax_find(o->syntax)) != NULL && syn->default_type)
+        return syn->default_type;
+    return "hash";
+}
+
+static int
+mapc_query(const char *key, const char *name, struct lm_compile_opts *o, int json,
+           struct lm_diags *d)
+{
+    const struct lm_syntax *syn = lm_syntax_find(o->syntax ? o->syntax : "access");
+    struct lm_map *m = lm_map_open(o->type, name, d);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    lm_datum v;
+    int rc = 0, found = 0;
+
+    if (m == NULL)
+        return tool_exit_code(-1, d);
+    if (strcmp(key, "-") != 0) {
+        rc = (syn && syn->query) ? syn->query(m, key, json, stdout, d)
+                                 : lm_lookup(m, key, strlen(key), o->flags, &v, d);
+        if (rc == 0 && !(syn && syn->query)) {
+            fwrite(v.data, 1, v.len, stdout);
+            putchar('\n');
+        }
+        found = rc == 0;
+    } else {
+        while (rc >= 0 && (n = getline(&line, &cap, stdin)) > 0) {
+            if (line[n - 1] == '\n')
+                line[--n] = '\0';
+            if ((rc = lm_lookup(m, line, (size_t)n, o->flags, &v, d)) == 0) {
+                found = 1;
+                fwrite(line, 1, (size_t)n, stdout);
+                putchar('\t');
+                fwrite(v.data, 1, v.len, stdout);
+                putchar('\n');
+            }
+        }
+        free(line);
+    }
+    lm_map_close(m);
+    if (fflush(stdout) != 0)
+        return EX_IOERR;
+    if (rc < 0 || d->nerrors)
+        return tool_exit_code(-1, d);
+    return found ? 0 : 1;
+}
+
+static void
+mapc_json(const char *source, const struct lm_compile_opts *o,
+          const struct lm_compile_stats *st, const struct lm_diags *d, double elapsed, int rc)
+{
+    printf("{\"source\":");
+    tool_json_string(stdout, source, strlen(source));
+    printf(",\"type\":");
+    tool_json_string(stdout, o->type ? o->type : "", o->type ? strlen(o->type) : 0);
+    printf(",\"ok\":%s,\"lines\":%lu,\"records\":%lu,\"duplicates\":%lu,"
+           "\"warnings\":%zu,\"errors\":%zu,\"outputs\":[",
+           rc == 0 ? "true" : "false", st->lines, st->records, st->duplicates,
+           d->nwarnings, d->nerrors);
+    if (st->output != NULL)
+        tool_json_string(stdout, st->output, strlen(st->output));
+    printf("],\"elapsed\":%.6f}\n", elapsed);
+}
+
+int
+main(int argc, char **argv)
+{
+    struct lm_compile_opts o;
+    struct lm_compile_stats st;
+    struct lm_diags d;
+    const char *query = NULL;
+    int c, dump = 0, list = 0, json = 0, check = 0, verbose = 0, rc;
+    struct timespec t0, t1;
+    char *end;
+
+    tool_init(argv[0]);
+    memset(&o, 0, sizeof o);
+    while ((c = getopt_long(argc, argv, "t:s:o:NfrdeD:c:ulvT:aq:n", mapc_longopts, NULL)) != -1) {
+        switch (c) {
+        case 't': o.type = optarg; break;
+        case 's': o.syntax = optarg; break;
+        case 'o': o.output = optarg; break;
+        case 'N': o.flags |= LM_C_NUL; break;
+        case 'f': o.flags |= LM_C_NOFOLD; break;
+        case 'r': o.flags |= LM_C_REPLACE; break;
+        case 'd': o.flags |= LM_C_DUPS; break;
+        case 'e': o.flags |= LM_C_EMPTY; break;
+        case 'a': o.flags |= LM_C_APPEND; break;
+        case 'n': o.flags |= LM_C_NOWAIT; break;
+        case OPT_UNSAFE: o.flags |= LM_C_UNSAFE; break;
+        case OPT_EXPAND: o.flags |= LM_C_EXPAND; break;
+        case 'u': dump = 1; break;
+        case 'l': list = 1; break;
+        case 'v': verbose = 1; break;
+        case 'q': query = optarg; break;
+        case OPT_JSON: json = 1; break;
+        case OPT_CHECK: check = 1; break;
+        case 'D':
+        case 'T':
+            if (strlen(optarg) != 1)
+                return tool_usage_error("-%c takes one character, not \"%s\"", c, optarg);
+            *(c == 'D' ? &o.comment : &o.delim) = (unsigned char)optarg[0];
+            break;
+        case 'c':
+            o.cache_size = strtoul(optarg, &end, 10);
+            if (*end != '\0' || o.cache_size == 0)
+                return tool_usage_error("-c takes a size in bytes, not \"%s\"", optarg);
+            break;
+        case OPT_HELP: mapc_help(); return 0;
+        case OPT_VERSION: printf("mapc (relaymap) 0.1\n"); return 0;
+        default: return tool_usage_error("unknown or incomplete option");
+        }
+    }
+    if (list)
+        return mapc_list();
+    if (optind != argc - 1)
+        return tool_usage_error(optind >= argc ? "no source or map named" : "one source or map only");
+    if (dump + (query != NULL) + check > 1)
+        return tool_usage_error("-q, -u and --check exclude each other");
+    tool_diags_init(&d);
+    if ((query || dump) && o.type == NULL)
+        o.type = mapc_guess(argv[optind], &o);
+    if (query) {
+        rc = mapc_query(query, argv[optind], &o, json, &d);
+    } else if (dump) {
+        rc = tool_exit_code(lm_dump(argv[optind], &o, stdout, &d), &d);
+    } else if (check) {
+        rc = lm_compile_check(argv[optind], &o, &d);
+        rc = rc < 0 ? tool_exit_code(rc, &d) : rc == 0 ? 0 : 1;
+    } else {
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        rc = lm_compile(argv[optind], &o, &st, &d);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (json)
+            mapc_json(argv[optind], &o, &st, &d,
+                      (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, rc);
+        if (verbose && rc == 0)
+            fprintf(stderr, "%s: %s: %lu records from %lu lines\n", tool_progname(),
+                    st.output, st.records, st.lines);
+        rc = tool_exit_code(rc, &d);
+        free(st.output);
+    }
+    lm_diags_fini(&d);
+    return rc;
+}
