@@ -30,6 +30,7 @@
 #include <stddef.h>
 
 #include "libmap/diag.h"
+#include "libmap/ipset.h"
 
 /* --- subjects ------------------------------------------------------------ */
 
@@ -61,16 +62,12 @@ enum lm_netform {
     LM_NF_MASK          /* "net;mask" (Exchange) */
 };
 
-#define LM_AF_INET  4
-#define LM_AF_INET6 6
-
-/* An address interval in one family.  lo and hi are inclusive, in network
- * byte order; an IPv4 interval uses the first 4 bytes (the rest are zero). */
+/* A rule's network: the interval is what counts; form and prefix only keep
+ * the user's notation for emitters and messages. */
 struct lm_rule_net {
-    int           family;       /* LM_AF_INET or LM_AF_INET6 */
-    unsigned char lo[16], hi[16];
-    enum lm_netform form;
-    unsigned      prefix;       /* prefix length for CIDR and PREFIX forms */
+    struct lm_iprange range;    /* inclusive, one family (ipset.h) */
+    enum lm_netform   form;
+    unsigned          prefix;   /* prefix length for the CIDR and PREFIX forms */
 };
 
 /* --- stages and actions ---------------------------------------------------- */
@@ -214,25 +211,20 @@ const char *lm_action_name(enum lm_action a);
 const char *lm_stage_name(unsigned stage);       /* "connect", "from", "to", "any" */
 const char *lm_order_name(enum lm_order o);
 
-/* Format an interval as text: a CIDR when it is one, else "lo-hi".  buf must
- * hold LM_NET_STRLEN bytes.  Returns buf. */
-#define LM_NET_STRLEN 96
-char *lm_net_str(const struct lm_rule_net *n, char *buf);
-
-/* Is addr (4 or 16 bytes per family) inside n? */
-int lm_net_contains(const struct lm_rule_net *n, int family, const unsigned char *addr);
+/* The network as text: a CIDR when it is one, else "lo-hi" (ipset.h
+ * formats).  buf must hold LM_IPADDR_BUF * 2 bytes.  Returns buf. */
+char *lm_rule_net_str(const struct lm_rule_net *n, char *buf);
 
 /* --- decide ------------------------------------------------------------------ */
 
 /* One SMTP transaction to judge.  Any of the strings may be NULL (unknown
  * host name, no ident info, null sender "<>" is ""). */
 struct lm_query {
-    int           family;       /* LM_AF_INET / LM_AF_INET6, 0 = no address */
-    unsigned char ip[16];       /* client address, network byte order */
-    const char   *host;         /* client host name from reverse DNS */
-    const char   *info;         /* ident user (TCPREMOTEINFO) */
-    const char   *sender;       /* envelope sender address */
-    const char   *rcpt;         /* envelope recipient address */
+    struct lm_ipaddr ip;        /* client address; family 0 = unknown */
+    const char      *host;      /* client host name from reverse DNS */
+    const char      *info;      /* ident user (TCPREMOTEINFO) */
+    const char      *sender;    /* envelope sender address */
+    const char      *rcpt;      /* envelope recipient address */
 };
 
 /* Outcome of a transaction, from the most to the least permissive. */
