@@ -26,6 +26,7 @@
 : "${TOP:?set TOP to the top of the source tree}"
 ANCHOR_ROOT=${ANCHOR_ROOT:-$TOP/build/debs/root}
 ANCHOR_DIR=${ANCHOR_DIR:-${T:?set T or ANCHOR_DIR}/anchors}
+export ANCHOR_ROOT ANCHOR_DIR
 
 anchor_path() {
     case $1 in
@@ -117,3 +118,58 @@ cdb_run()           { anchor_have cdb || { anchor_missing cdb; return 127; }; cd
 dbdump_run()        { anchor_have db5.3_dump || { anchor_missing db5.3_dump; return 127; }; db5.3_dump "$@"; }
 tcprules_run()      { anchor_have tcprules || { anchor_missing tcprules; return 127; }; tcprules "$@"; }
 tcprulescheck_run() { anchor_have tcprulescheck || { anchor_missing tcprulescheck; return 127; }; tcprulescheck "$@"; }
+
+# --- records: every map dump in one comparable form --------------------------
+# One record per line, "KEYHEX VALUEHEX" (lower-case hex of the exact bytes), so
+# NUL terminators, tabs and 8-bit bytes all compare exactly.
+#
+#   bdb_records FILE.db      db5.3_dump (hex) of a hash or btree file, sorted
+#   bdb_print_records FILE   db5.3_dump -p (printable) data lines as pairs, sorted
+#   bdb_type FILE.db         "hash" or "btree", from the dump header
+#   cdb_records FILE.cdb     cdb -d, in file order (not sorted)
+#   text_records [-N]        stdin "key<TAB>value" lines (a dump, or an expected
+#                            list) as hex records, sorted; -N appends a NUL to both
+
+# awk program text shared by the converters: hex(s) of a byte string.
+_an_awk_hex='
+BEGIN { for (i = 1; i < 256; i++) ord[sprintf("%c", i)] = i }
+function hex(s,   i, r) { r = ""; for (i = 1; i <= length(s); i++) r = r sprintf("%02x", ord[substr(s, i, 1)]); return r }
+'
+
+bdb_records() {
+    dbdump_run "$1" | awk '/^HEADER=END/ { on = 1; next } /^DATA=END/ { on = 0 }
+        on { sub(/^ /, ""); if (k == "") k = $0 "."; else { print substr(k, 1, length(k) - 1), $0; k = "" } }' | LC_ALL=C sort
+}
+
+bdb_print_records() {
+    dbdump_run -p "$1" | awk '/^HEADER=END/ { on = 1; next } /^DATA=END/ { on = 0 }
+        on { if (k == "") k = $0 "."; else { print substr(k, 1, length(k) - 1) "\t" $0; k = "" } }' | LC_ALL=C sort
+}
+
+bdb_type() {
+    dbdump_run "$1" | sed -n 's/^type=//p'
+}
+
+cdb_records() {
+    cdb_run -d "$1" | awk "$_an_awk_hex"'
+        /^\+[0-9]+,[0-9]+:/ { c = index($0, ":"); split(substr($0, 2, c - 2), n, ",")
+            print hex(substr($0, c + 1, n[1])), hex(substr($0, c + 1 + n[1] + 2, n[2])) }'
+}
+
+text_records() {
+    awk -v nul="${1:+00}" "$_an_awk_hex"'
+        { t = index($0, "\t"); if (t == 0) t = length($0) + 1
+          print hex(substr($0, 1, t - 1)) nul, hex(substr($0, t + 1)) nul }' | LC_ALL=C sort
+}
+
+# same_records NAME WANT GOT: one test (TAP scripts only): the two lists are
+# identical; a difference is shown as a diff.
+same_records() {
+    if [ -s "$2" ] && cmp -s "$2" "$3"; then
+        _ok "$1"
+    else
+        _notok "$1"
+        [ -s "$2" ] || echo "#   $2 is empty or missing"
+        diff -u "$2" "$3" | sed 's/^/#   /' | head -20
+    fi
+}
