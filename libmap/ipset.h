@@ -61,7 +61,8 @@ struct lm_ipset {
                                     warn, instead of an error               */
 #define LM_IPF_ANY       0x00ffu
 
-/* Parse text[0..len) as one network or range in the notations flags allow.
+/* Parse text[0..len) as one network or range in the notations flags allow
+ * (with neither LM_IPF_V4 nor LM_IPF_V6, both families).
  * On success fill *out and return 0.  On failure return -1 and, when d is
  * not NULL, record an LM_E_SYNTAX error quoting the text, at pos with the
  * column of the offending character (pos->col + offset; pos may be NULL).
@@ -84,7 +85,7 @@ int lm_ipaddr_parse(const char *text, size_t len, unsigned flags,
                     const struct lm_pos *pos);
 
 /* --- formatting ------------------------------------------------------------ */
-#define LM_IPADDR_BUF 64        /* enough for any output of this header */
+#define LM_IPADDR_BUF 96        /* enough for any output of this header */
 
 /* "192.0.2.1", or RFC 5952 IPv6 ("2001:db8::1", lower case). Returns buf. */
 char *lm_ipaddr_format(const struct lm_ipaddr *a, char *buf);
