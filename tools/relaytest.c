@@ -1,0 +1,418 @@
+/*
+ * relaytest - probe an SMTP server for open relay: the baseline test and
+ * the 19 address tricks, each as MAIL FROM, RCPT TO, RSET; never DATA.
+ * Options in, lm_relaytest_run, a table or JSON out.  Exit status: 0 no
+ * probe relayed, 1 some probe relayed, 2 none relayed but some were
+ * temp-failed, 64 usage, 69 could not connect, 75 timeout, 76 protocol
+ * error, 71 out of memory (relaytest(8)).
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "libmap/relaytest.h"
+#include "tools/tool.h"
+
+#define RT_REPLY_MAX 60     /* reply column width in the table */
+
+static const char relaytest_usage[] =
+    "usage: relaytest [options] HOST[:PORT]\n"
+    "       relaytest [options] --pipe 'COMMAND' --server-ip ADDR\n"
+    "       relaytest [options] --unix PATH --server-ip ADDR\n"
+    "       relaytest --list\n"
+    "Runs the 20 open-relay probes (MAIL FROM, RCPT TO, RSET; never DATA).\n"
+    "  -s, --source ADDR          bind this local address\n"
+    "      --pipe COMMAND         speak SMTP to COMMAND's stdin/stdout (sh -c)\n"
+    "      --unix PATH            connect to a UNIX socket\n"
+    "      --server-name NAME     S: the server's name (default: from the banner)\n"
+    "      --server-ip ADDR       I: the server's IP (default: the peer address)\n"
+    "      --local-user USER      L: a local user (default: postmaster)\n"
+    "      --outside-domain DOM   X: an outside domain (default: example.com)\n"
+    "      --outside-user USER    x: an outside user (default: relaytest)\n"
+    "      --helo NAME            EHLO/HELO name (default: this host's name)\n"
+    "      --only LIST            run these probes only (8,9,15 or 0-7)\n"
+    "  -t, --timeout SECONDS      per connect and command (default: 30)\n"
+    "  -j, --json                 JSON instead of a table\n"
+    "  -l, --list                 print the probe table and exit\n"
+    "Exit: 0 none relayed, 1 relayed, 2 temp-failed only, 64 usage, 69 cannot\n"
+    "connect, 75 timeout, 76 protocol error.\n";
+
+struct relaytest_opts {
+    struct lm_rt_opts rt;
+    int json, list;
+    char *host, *port;
+};
+
+static int
+relaytest_parse_only(const char *s, unsigned long *mask)
+{
+    char *end;
+    long a, b;
+
+    *mask = 0;
+    for (;;) {
+        a = strtol(s, &end, 10);
+        if (end == s || a < 0 || a >= LM_RT_NPROBES)
+            return -1;
+        b = a;
+        if (*end == '-') {
+            s = end + 1;
+            b = strtol(s, &end, 10);
+            if (end == s || b < a || b >= LM_RT_NPROBES)
+                return -1;
+        }
+        for (; a <= b; a++)
+            *mask |= 1UL << a;
+        if (*end == '\0')
+            return 0;
+        if (*end != ',')
+            return -1;
+        s = end + 1;
+    }
+}
+
+static int
+relaytest_getopt(int argc, char **argv, struct relaytest_opts *o, struct lm_diags *d)
+{
+    static const struct option longs[] = {
+        { "source", 1, NULL, 's' }, { "pipe", 1, NULL, 'P' }, { "unix", 1, NULL, 'U' },
+        { "server-name", 1, NULL, 'S' }, { "server-ip", 1, NULL, 'I' },
+        { "local-user", 1, NULL, 'L' }, { "outside-domain", 1, NULL, 'X' },
+        { "outside-user", 1, NULL, 'x' }, { "helo", 1, NULL, 'H' },
+        { "only", 1, NULL, 'o' }, { "timeout", 1, NULL, 't' }, { "json", 0, NULL, 'j' },
+        { "list", 0, NULL, 'l' }, { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 }
+    };
+    static char hostname[256];
+    struct lm_rt_opts *rt = &o->rt;
+    char *end;
+    double secs;
+    int c;
+
+    memset(o, 0, sizeof *o);
+    rt->timeout_ms = 30000;
+    rt->params.local_user = "postmaster";
+    rt->params.outside_domain = "example.com";
+    rt->params.outside_user = "relaytest";
+    while ((c = getopt_long(argc, argv, "s:t:jlh", longs, NULL)) != -1) {
+        switch (c) {
+        case 's': rt->target.source = optarg; break;
+        case 'P': rt->target.kind = LM_SMTP_PIPE; rt->target.command = optarg; break;
+        case 'U': rt->target.kind = LM_SMTP_UNIX; rt->target.path = optarg; break;
+        case 'S': rt->params.server_name = optarg; break;
+        case 'I': rt->params.server_ip = optarg; break;
+        case 'L': rt->params.local_user = optarg; break;
+        case 'X': rt->params.outside_domain = optarg; break;
+        case 'x': rt->params.outside_user = optarg; break;
+        case 'H': rt->helo = optarg; break;
+        case 'j': o->json = 1; break;
+        case 'l': o->list = 1; break;
+        case 'o':
+            if (relaytest_parse_only(optarg, &rt->only) < 0)
+                return tool_usage_error("--only %s: want probe numbers 0-%d, like 8,9,15 "
+                                        "or 0-7", optarg, LM_RT_NPROBES - 1);
+            break;
+        case 't':
+            secs = strtod(optarg, &end);
+            if (end == optarg || *end != '\0' || !(secs > 0 && secs <= 3600))
+                return tool_usage_error("--timeout %s: want seconds, more than 0 and at "
+                                        "most 3600", optarg);
+            rt->timeout_ms = (int)(secs * 1000 + 0.5);
+            if (rt->timeout_ms == 0)
+                rt->timeout_ms = 1;
+            break;
+        case 'h': fputs(relaytest_usage, stdout); exit(0);
+        default: return tool_usage_error("unknown option");
+        }
+    }
+    if (o->list)
+        return optind == argc ? 0 : tool_usage_error("--list takes no server");
+    if (rt->target.kind == LM_SMTP_TCP) {
+        if (optind + 1 != argc)
+            return tool_usage_error(optind == argc ? "no server given" : "one server only");
+        if (lm_smtp_parse_hostport(argv[optind], &o->host, &o->port, d) < 0)
+            return EX_USAGE;
+        rt->target.host = o->host;
+        rt->target.port = o->port;
+    } else if (optind != argc || (rt->target.command && rt->target.path)) {
+        return tool_usage_error("--pipe and --unix replace HOST[:PORT]; give one of them");
+    } else if (rt->target.source != NULL) {
+        return tool_usage_error("--source applies to TCP only");
+    }
+    if (rt->helo == NULL) {
+        if (gethostname(hostname, sizeof hostname - 1) == 0 && hostname[0] != '\0')
+            rt->helo = hostname;
+        else
+            rt->helo = "relaytest.invalid";
+    }
+    return 0;
+}
+
+/* First line of a reply (or of an error text), cut for the table. */
+static void
+relaytest_cell(char *out, size_t outlen, const char *text)
+{
+    size_t n = text != NULL ? strcspn(text, "\n") : 0;
+
+    if (n + 1 > outlen)
+        n = outlen - 1;
+    if (text != NULL && n < strlen(text) && outlen > 4 && n > outlen - 4)
+        n = outlen - 4;
+    snprintf(out, outlen, "%.*s%s", (int)n, text != NULL ? text : "",
+             text != NULL && n < strcspn(text, "\n") ? "..." : "");
+}
+
+struct relaytest_row {
+    char num[8];
+    const char *what, *from, *to, *verdict;
+    char reply[RT_REPLY_MAX + 1];
+};
+
+static size_t
+relaytest_rows(const struct lm_rt_result *res, struct relaytest_row *row)
+{
+    size_t i, n = 0;
+    char err[LM_SMTP_ERRLEN + 8];
+
+    memset(row, 0, LM_RT_MAXRCPT * sizeof *row);
+    snprintf(row[0].num, sizeof row[0].num, "%d", res->num);
+    row[0].what = res->probe->what;
+    row[0].from = res->from != NULL ? res->from : "-";
+    if (res->error_text != NULL)
+        snprintf(err, sizeof err, "(%s)", res->error_text);
+    if (res->at_mail || res->verdict == LM_RT_NOTRUN || res->from == NULL) {
+        row[0].to = "-";
+        relaytest_cell(row[0].reply, sizeof row[0].reply,
+                       res->mail.text != NULL ? res->mail.text : res->error_text ? err : "");
+        row[0].verdict = lm_rt_verdict_name(res->verdict);
+        return 1;
+    }
+    for (i = 0; i < res->nrcpt; i++) {
+        const struct lm_rt_rcpt *rr = &res->rcpt[i];
+
+        if (i > 0) {
+            row[n].what = row[n].from = "";
+        }
+        row[n].to = rr->to;
+        relaytest_cell(row[n].reply, sizeof row[n].reply, rr->reply.text != NULL
+                       ? rr->reply.text : rr->sent && res->error_text ? err : "(not sent)");
+        row[n].verdict = lm_rt_verdict_name(rr->sent ? rr->verdict : LM_RT_NOTRUN);
+        n++;
+    }
+    return n;
+}
+
+static void
+relaytest_print_table(const struct lm_rt_report *rep)
+{
+    struct relaytest_row rows[LM_RT_NPROBES * LM_RT_MAXRCPT];
+    size_t nrows = 0, i, w[5] = { 1, 4, 9, 7, 5 };
+    const char *sep = "";
+
+    for (i = 0; i < rep->n; i++)
+        nrows += relaytest_rows(&rep->r[i], rows + nrows);
+    for (i = 0; i < nrows; i++) {
+        const struct relaytest_row *r = &rows[i];
+#define RT_W(k, s) if (strlen(s) > w[k]) w[k] = strlen(s)
+        RT_W(0, r->num); RT_W(1, r->what); RT_W(2, r->from); RT_W(3, r->to);
+        RT_W(4, r->reply);
+#undef RT_W
+    }
+    printf("server: %s [%s] at %s\n", rep->server_name, rep->server_ip,
+           rep->peer != NULL ? rep->peer : "?");
+    printf("banner: %.*s\n", (int)strcspn(rep->banner, "\n"), rep->banner);
+    printf("%*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], "#", (int)w[1], "test",
+           (int)w[2], "MAIL FROM", (int)w[3], "RCPT TO", (int)w[4], "reply", "verdict");
+    for (i = 0; i < nrows; i++) {
+        const struct relaytest_row *r = &rows[i];
+        printf("%*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], r->num, (int)w[1], r->what,
+               (int)w[2], r->from, (int)w[3], r->to, (int)w[4], r->reply, r->verdict);
+    }
+    for (i = 0; i < rep->n; i++) {
+        const struct lm_rt_result *res = &rep->r[i];
+        size_t j;
+
+        if (!res->maybe_local)
+            continue;
+        for (j = 0; j < res->nrcpt && res->rcpt[j].verdict != LM_RT_RELAYED; j++)
+            ;
+        printf("note: probe %d: %s has no domain or names this server: an MTA that "
+               "ignores the trick delivers it locally (Exim does with x%%y@itself); see "
+               "where it goes (exim -bt, sendmail -bv) before calling the server open\n",
+               res->num, res->rcpt[j].to);
+    }
+    printf("summary: %zu probes, %zu relayed, %zu denied, %zu temp-failed, %zu errors",
+           rep->n, rep->nrelayed, rep->ndenied, rep->ntempfail, rep->nerror + rep->nnotrun);
+    if (rep->nrelayed > 0) {
+        printf(": OPEN RELAY (probe ");
+        for (i = 0; i < rep->n; i++)
+            if (rep->r[i].verdict == LM_RT_RELAYED) {
+                printf("%s%d", sep, rep->r[i].num);
+                sep = ", ";
+            }
+        printf(")\n");
+    } else if (rep->ntempfail + rep->nerror + rep->nnotrun > 0) {
+        printf(": no probe relayed, but not every probe got an answer\n");
+    } else {
+        printf(": no probe relayed\n");
+    }
+}
+
+static void
+relaytest_json_str(const char *key, const char *s, const char *after)
+{
+    printf("\"%s\": ", key);
+    if (s == NULL)
+        fputs("null", stdout);
+    else
+        tool_json_string(stdout, s, strlen(s));
+    fputs(after, stdout);
+}
+
+static void
+relaytest_json_reply(const char *key, const struct lm_smtp_reply *r, const char *after)
+{
+    printf("\"%s\": ", key);
+    if (r->text == NULL || r->code == 0) {
+        printf("null%s", after);
+        return;
+    }
+    printf("{\"code\": %d, ", r->code);
+    relaytest_json_str("text", r->text, "}");
+    fputs(after, stdout);
+}
+
+static const char *
+relaytest_err_name(enum lm_smtp_err e)
+{
+    switch (e) {
+    case LM_SMTP_ECONNECT:  return "connect";
+    case LM_SMTP_ETIMEOUT:  return "timeout";
+    case LM_SMTP_EPROTOCOL: return "protocol";
+    case LM_SMTP_EDROPPED:  return "dropped";
+    case LM_SMTP_OK:        break;
+    }
+    return NULL;
+}
+
+static void
+relaytest_print_json(const struct lm_rt_report *rep, int rc, int code)
+{
+    size_t i, j;
+
+    printf("{\n  \"server\": {");
+    relaytest_json_str("name", rep->server_name, ", ");
+    relaytest_json_str("ip", rep->server_ip, ", ");
+    relaytest_json_str("peer", rep->peer, ", ");
+    relaytest_json_str("banner", rep->banner, ", ");
+    printf("\"esmtp\": %s, \"sessions\": %zu},\n", rep->esmtp ? "true" : "false",
+           rep->connects);
+    printf("  ");
+    relaytest_json_str("failure", rc < 0 ? relaytest_err_name(rep->fail) : NULL, ",\n");
+    printf("  \"probes\": [");
+    for (i = 0; i < rep->n; i++) {
+        const struct lm_rt_result *res = &rep->r[i];
+        char v[16];
+
+        printf("%s\n    {\"probe\": %d, ", i ? "," : "", res->num);
+        relaytest_json_str("name", res->probe->name, ", ");
+        relaytest_json_str("what", res->probe->what, ", ");
+        relaytest_json_str("mail_from", res->from, ", ");
+        relaytest_json_reply("mail_reply", &res->mail, ",\n     \"rcpt\": [");
+        for (j = 0; j < res->nrcpt; j++) {
+            const struct lm_rt_rcpt *rr = &res->rcpt[j];
+            printf("%s{", j ? ", " : "");
+            relaytest_json_str("to", rr->to, ", ");
+            printf("\"sent\": %s, ", rr->sent ? "true" : "false");
+            relaytest_json_reply("reply", &rr->reply, ", ");
+            printf("\"verdict\": \"%s\", \"local_target\": %s}",
+                   rr->sent ? lm_rt_verdict_name(rr->verdict) : "not-run",
+                   rr->local_target ? "true" : "false");
+        }
+        snprintf(v, sizeof v, "%s", lm_rt_verdict_name(res->verdict));
+        if (res->verdict == LM_RT_RELAYED)
+            strcpy(v, "relayed");
+        printf("],\n     \"verdict\": \"%s\", \"stage\": \"%s\", ", v,
+               res->at_mail ? "mail" : "rcpt");
+        relaytest_json_str("error", relaytest_err_name(res->error), ", ");
+        relaytest_json_str("error_text", res->error_text, ", ");
+        printf("\"maybe_local\": %s}", res->maybe_local ? "true" : "false");
+    }
+    printf("\n  ],\n  \"summary\": {\"probes\": %zu, \"relayed\": %zu, \"denied\": %zu, "
+           "\"temp_failed\": %zu, \"errors\": %zu, \"not_run\": %zu, \"open_relay\": %s},\n"
+           "  \"exit\": %d\n}\n", rep->n, rep->nrelayed, rep->ndenied, rep->ntempfail,
+           rep->nerror, rep->nnotrun, rep->nrelayed ? "true" : "false", code);
+}
+
+static int
+relaytest_exit(int rc, const struct lm_rt_report *rep, const struct lm_diags *d)
+{
+    int timeout = 0, conn = 0, proto = 0;
+    size_t i;
+
+    if (rc < 0) {
+        switch (lm_diags_first_code(d)) {
+        case LM_E_USAGE: return EX_USAGE;
+        case LM_E_NOMEM: return EX_OSERR;
+        default: break;
+        }
+        return rep->fail == LM_SMTP_ETIMEOUT ? EX_TEMPFAIL
+             : rep->fail == LM_SMTP_EPROTOCOL ? EX_PROTOCOL : EX_UNAVAILABLE;
+    }
+    if (rep->nrelayed > 0)
+        return 1;
+    for (i = 0; i < rep->n; i++) {
+        timeout |= rep->r[i].error == LM_SMTP_ETIMEOUT;
+        conn |= rep->r[i].error == LM_SMTP_ECONNECT;
+        proto |= rep->r[i].error == LM_SMTP_EPROTOCOL || rep->r[i].error == LM_SMTP_EDROPPED;
+    }
+    if (timeout)
+        return EX_TEMPFAIL;
+    if (conn)
+        return EX_UNAVAILABLE;
+    if (proto)
+        return EX_PROTOCOL;
+    return rep->ntempfail > 0 ? 2 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct relaytest_opts o;
+    struct lm_rt_report rep;
+    struct lm_diags d;
+    int rc, code, i;
+
+    tool_init(argv[0]);
+    tool_diags_init(&d);
+    if ((rc = relaytest_getopt(argc, argv, &o, &d)) != 0) {
+        lm_diags_fini(&d);
+        return rc;
+    }
+    if (o.list) {
+        for (i = 0; i < LM_RT_NPROBES; i++) {
+            const struct lm_rt_probe *p = lm_rt_probe_get(i);
+            printf("%2d  %-18s %-46s MAIL FROM:%s  RCPT TO:%s%s%s\n", p->num, p->name,
+                   p->what, p->from, p->rcpt[0], p->rcpt[1] ? "  RCPT TO:" : "",
+                   p->rcpt[1] ? p->rcpt[1] : "");
+        }
+        lm_diags_fini(&d);
+        return 0;
+    }
+    /* A child that exits early must read as a dropped connection. */
+    signal(SIGPIPE, SIG_IGN);
+    rc = lm_relaytest_run(&o.rt, &rep, &d);
+    code = relaytest_exit(rc, &rep, &d);
+    if (o.json)
+        relaytest_print_json(&rep, rc, code);
+    else if (rc == 0)
+        relaytest_print_table(&rep);
+    lm_rt_report_fini(&rep);
+    lm_diags_fini(&d);
+    free(o.host);
+    free(o.port);
+    return code;
+}
