@@ -95,7 +95,7 @@ lm_rt_check_value(const char *what, const char *value, struct lm_diags *d)
         return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "%s: empty value", what);
     for (p = (const unsigned char *)value; *p != '\0'; p++)
         if (*p <= ' ' || *p >= 0x7f)
-            return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "%s: %s: only printable "
+            return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "%s \"%s\": only printable "
                                "ASCII without spaces can go into an SMTP command", what,
                                lm_quote(q, value, strlen(value), LM_QUOTE_MAX));
     return 0;
@@ -557,8 +557,12 @@ lm_relaytest_run(const struct lm_rt_opts *o, struct lm_rt_report *rep, struct lm
             snprintf(rep->peer, len, "%s port %s", run.c.peer_ip[0] ? run.c.peer_ip
                      : o->target.host, o->target.port ? o->target.port : "25");
     } else {
-        rep->peer = strdup(o->target.kind == LM_SMTP_PIPE ? o->target.command
-                           : o->target.path);
+        const char *what = o->target.kind == LM_SMTP_PIPE ? o->target.command
+                           : o->target.path;
+        size_t len = strlen(what) + 8;
+        if ((rep->peer = malloc(len)) != NULL)
+            snprintf(rep->peer, len, "%s %s", o->target.kind == LM_SMTP_PIPE ? "pipe"
+                     : "unix", what);
     }
     if (rc != LM_SMTP_OK) {
         rep->fail = (enum lm_smtp_err)rc;

@@ -127,7 +127,9 @@ class Peer:
                 reply = ["250 %s Hello, pleased to meet you" % self.name]
             elif line.upper().startswith("MAIL FROM:"):
                 if self.mode == "stall":
-                    time.sleep(60)
+                    # Say nothing until the client gives up and closes.
+                    while rfile.readline():
+                        pass
                     return
                 reply = self.mail(line[10:])
             elif line.upper().startswith("RCPT TO:"):

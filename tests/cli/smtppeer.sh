@@ -30,8 +30,8 @@ stop_peer() {
 rt() {
     relaytest "$@" >"$T/rt.out" 2>"$T/rt.err"
     _rc=$?
-    sed "s/port $port\$/port PORT/; s/port $port /port PORT /" "$T/rt.out"
-    sed "s/port $port\$/port PORT/; s/port $port /port PORT /" "$T/rt.err" >&2
+    sed "s/port $port\$/port PORT/; s/port $port\([^0-9]\)/port PORT\1/" "$T/rt.out"
+    sed "s/port $port\$/port PORT/; s/port $port\([^0-9]\)/port PORT\1/" "$T/rt.err" >&2
     return $_rc
 }
 
