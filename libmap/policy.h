@@ -191,7 +191,7 @@ int lm_rule_setenv(struct lm_rule *r, const char *name, const char *value,
 const char *lm_rule_getenv(const struct lm_rule *r, const char *name);
 
 /* Add an accepted domain (name without leading dot; folded to lower case).
- * A repeated domain with the same kind is ignored (returns LM_EXISTS). */
+ * Repeats are kept (they change nothing; lint reports them). */
 int lm_policy_add_domain(struct lm_policy *p, const char *name, enum lm_kind kind,
                          const struct lm_pos *pos, struct lm_diags *d);
 
@@ -297,6 +297,14 @@ struct lm_verdict {
  */
 int lm_decide(const struct lm_policy *p, const struct lm_query *q,
               struct lm_verdict *v);
+
+/* Warnings about P (LM_WARNING diagnostics at each rule's position): keys
+ * that can never match, network rules that never decide (shadowed by
+ * narrower or earlier ones), duplicate and conflicting keys, RELAY for very
+ * wide or public networks or for every client, RELAY granted by host name
+ * or by the envelope sender (both under the client's control).  Returns
+ * the number of warnings.  Linear in the number of rules after indexing. */
+size_t lm_lint(const struct lm_policy *p, struct lm_diags *d);
 
 /* Short names for messages: "relays", "accepts", "discards", "refuses"... */
 const char *lm_verdict_verb(enum lm_verdict_kind k);

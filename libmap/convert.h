@@ -1,0 +1,101 @@
+/*
+ * convert.h - the relayconv pipeline: load a policy in any format (detected
+ * from the content when not named), emit it in another, read the output back
+ * with the target's own parser, prove both decide every transaction alike,
+ * and only then publish it atomically.  Also verification of two existing
+ * policies, what-if decisions and lint.
+ *
+ * Loss fails closed: by default any rule the target cannot express, and any
+ * difference found by verification, stops the conversion and nothing is
+ * written.  LM_CV_LOSSY publishes anyway when every difference narrows what
+ * the source accepts; a difference that lets a client relay, or lets mail
+ * in, that the source refuses also needs LM_CV_ALLOW_WIDENING.
+ */
+#ifndef LIBMAP_CONVERT_H
+#define LIBMAP_CONVERT_H
+
+#include <stdio.h>
+
+#include "libmap/codec.h"
+#include "libmap/diag.h"
+#include "libmap/policy.h"
+
+/* lm_convert_opts.flags */
+#define LM_CV_LOSSY          0x01  /* publish although rules were lost */
+#define LM_CV_ALLOW_WIDENING 0x02  /* ... even when that widens relaying */
+#define LM_CV_NOWAIT         0x04  /* fail at once when the output is locked */
+#define LM_CV_LINT           0x08  /* also run lm_lint on the source */
+
+struct lm_convert_opts {
+    const char *from;       /* codec name, or NULL to detect from the content */
+    const char *to;         /* codec name (required) */
+    const char *output;     /* NULL = the stream given to lm_convert; for a
+                               several-file target a directory */
+    unsigned    flags;      /* LM_CV_* */
+    size_t      max_diffs;  /* counterexamples to report, 0 = 10 */
+};
+
+/* A transaction on which two policies disagree. */
+struct lm_diff {
+    char *query;            /* "client 172.16.5.9, to user@relaymap.invalid" */
+    enum lm_verdict_kind a, b;
+    char *a_at, *b_at;      /* "policy.txt:3" of the deciding rule, or NULL */
+    int   wider;            /* b accepts or relays where a refuses */
+};
+
+struct lm_convert_report {
+    const struct lm_codec *from, *to;
+    struct lm_losses losses;
+    struct lm_diff  *diffs;     /* at most max_diffs kept */
+    size_t           ndiffs;    /* all differences found (may exceed kept) */
+    size_t           nkept, capdiffs;
+    size_t           nwider;    /* differences that widen */
+    size_t           nprobes;   /* transactions compared */
+    size_t           nrules_in, nrules_out;
+    int              written;   /* the output was published */
+};
+
+void lm_convert_report_init(struct lm_convert_report *r);
+void lm_convert_report_fini(struct lm_convert_report *r);
+
+/* Write the report as one JSON object (losses, differences, counts). */
+void lm_convert_report_json(FILE *f, const struct lm_convert_report *r);
+
+/*
+ * Load the policy in FILES[0..n) (each a path, "-" for standard input, or a
+ * directory holding a several-file format's files by their output names).
+ * FROM names the codec, or NULL to detect it: the codec that scores highest
+ * wins; a tie between codecs that find the text typical is an ambiguity
+ * error naming them.  *codec (may be NULL) receives the codec used.  The
+ * policy is indexed.  Returns 0, or -1 with diagnostics (*out is NULL).
+ */
+int lm_policy_load(const char *const *files, size_t n, const char *from,
+                   struct lm_policy **out, const struct lm_codec **codec,
+                   struct lm_diags *d);
+
+/*
+ * Compare A and B by lm_decide on every boundary of the address partition
+ * their networks induce and on every name and address either mentions (plus
+ * a subdomain of each domain and an unknown domain).  Labels name the two
+ * sides in messages ("source", "target").  Differences go to rep (up to
+ * max_diffs kept) and, as errors (or as warnings when as_warnings is set),
+ * to d.  Returns 0 when they agree everywhere, LM_NOTFOUND when they differ,
+ * -1 on failure.  Cost: O((n + m) log(n + m)) for n and m rules.
+ */
+int lm_verify(const struct lm_policy *a, const struct lm_policy *b,
+              const char *alabel, const char *blabel, size_t max_diffs,
+              int as_warnings, struct lm_convert_report *rep, struct lm_diags *d);
+
+/* The whole conversion.  out receives the converted text when o->output is
+ * NULL.  Returns 0 published, -1 refused or failed (nothing written). */
+int lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
+               FILE *out, struct lm_convert_report *rep, struct lm_diags *d);
+
+/* Parse a client address for a query ("192.0.2.1", "2001:db8::1").  0 or -1
+ * with an LM_E_USAGE diagnostic. */
+int lm_query_ip(struct lm_query *q, const char *text, struct lm_diags *d);
+
+/* Describe a verdict in one line: "relays (policy.txt:3: client may relay)". */
+char *lm_verdict_str(const struct lm_verdict *v);
+
+#endif
