@@ -129,6 +129,9 @@ tcprulescheck_run() { anchor_have tcprulescheck || { anchor_missing tcpruleschec
 #   cdb_records FILE.cdb     cdb -d, in file order (not sorted)
 #   text_records [-N]        stdin "key<TAB>value" lines (a dump, or an expected
 #                            list) as hex records, sorted; -N appends a NUL to both
+#   text_hex [-N]            the same, in input order
+#   hex_dbload               hex records on stdin as db5.3_load -T input
+#   text_cdbmake             stdin "key<TAB>value" lines as cdb -c input
 
 # awk program text shared by the converters: hex(s) of a byte string.
 _an_awk_hex='
@@ -156,10 +159,23 @@ cdb_records() {
             print hex(substr($0, c + 1, n[1])), hex(substr($0, c + 1 + n[1] + 2, n[2])) }'
 }
 
-text_records() {
+text_hex() {
     awk -v nul="${1:+00}" "$_an_awk_hex"'
         { t = index($0, "\t"); if (t == 0) t = length($0) + 1
-          print hex(substr($0, 1, t - 1)) nul, hex(substr($0, t + 1)) nul }' | LC_ALL=C sort
+          print hex(substr($0, 1, t - 1)) nul, hex(substr($0, t + 1)) nul }'
+}
+
+text_records() {
+    text_hex "$@" | LC_ALL=C sort
+}
+
+hex_dbload() {
+    awk '{ k = $1; v = $2; gsub(/../, "\\\\&", k); gsub(/../, "\\\\&", v); print k; print v }'
+}
+
+text_cdbmake() {
+    awk '{ t = index($0, "\t"); k = substr($0, 1, t - 1); v = substr($0, t + 1)
+           printf "+%d,%d:%s->%s\n", length(k), length(v), k, v } END { print "" }'
 }
 
 # same_records NAME WANT GOT: one test (TAP scripts only): the two lists are
@@ -170,6 +186,6 @@ same_records() {
     else
         _notok "$1"
         [ -s "$2" ] || echo "#   $2 is empty or missing"
-        diff -u "$2" "$3" | sed 's/^/#   /' | head -20
+        diff -u "$2" "$3" | cut -c1-160 | sed 's/^/#   /' | head -20
     fi
 }
