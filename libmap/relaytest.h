@@ -56,6 +56,9 @@ struct lm_smtp_conn {
     char   buf[LM_SMTP_BUF];
     size_t len;             /* bytes buffered */
     char   err[LM_SMTP_ERRLEN]; /* what the last failure was, for messages */
+    int    skip_noise;      /* drop non-reply lines before a reply (up to
+                             * LM_SMTP_MAXLINES): a command's notices before
+                             * its banner, as "exim -bh" prints */
 };
 
 struct lm_smtp_reply {

@@ -475,7 +475,7 @@ lm_smtp_read_reply(struct lm_smtp_conn *c, struct lm_smtp_reply *r, int timeout_
     long deadline = smtpconn_now_ms() + timeout_ms;
     size_t linelen, len;
     char *line, q[LM_QUOTE_BUF];
-    int rc, code, last;
+    int rc, code, last, skipped = 0;
 
     r->code = 0;
     r->text = NULL;
@@ -496,6 +496,12 @@ lm_smtp_read_reply(struct lm_smtp_conn *c, struct lm_smtp_reply *r, int timeout_
             len--;
         if (len < 3 || line[0] < '1' || line[0] > '5' || line[1] < '0' || line[1] > '9'
             || line[2] < '0' || line[2] > '9' || (len > 3 && line[3] != ' ' && line[3] != '-')) {
+            if (c->skip_noise && r->nlines == 0 && skipped++ < LM_SMTP_MAXLINES
+                && (linelen == 0 || c->buf[linelen - 1] == '\n')) {
+                memmove(c->buf, c->buf + linelen, c->len - linelen);
+                c->len -= linelen;
+                continue;
+            }
             snprintf(c->err, sizeof c->err, "not an SMTP reply: %s",
                      lm_quote(q, line, len, 60));
             rc = LM_SMTP_EPROTOCOL;
