@@ -341,7 +341,7 @@ policy_rule(struct lm_policy *p, struct ptok *t, int n, const struct lm_pos *lp,
         r.info = t[i++].s;
     }
     if ((r.kind == LM_K_NET || r.kind == LM_K_ANYHOST || r.info != NULL) &&
-        r.stage != LM_S_CONNECT)
+        !(r.stage & LM_S_CONNECT))
         return policy_err(d, lp, &t[0], "", ": networks, anyhost and ident can only be matched at connect");
     if ((r.kind == LM_K_ADDR || r.kind == LM_K_USER) && r.stage == LM_S_CONNECT)
         return policy_err(d, lp, &t[1], "", ": a mail address is not known at connect; use from, to or any");
