@@ -244,8 +244,8 @@ relaytest_print_table(const struct lm_rt_report *rep)
                "where it goes (exim -bt, sendmail -bv) before calling the server open\n",
                res->num, res->rcpt[j].to);
     }
-    printf("summary: %zu probes: %zu relayed, %zu denied, %zu temp-failed, %zu error%s",
-           rep->n, rep->nrelayed, rep->ndenied, rep->ntempfail, rep->nerror + rep->nnotrun,
+    printf("summary: %zu probe%s: %zu relayed, %zu denied, %zu temp-failed, %zu error%s",
+           rep->n, rep->n == 1 ? "" : "s", rep->nrelayed, rep->ndenied, rep->ntempfail, rep->nerror + rep->nnotrun,
            rep->nerror + rep->nnotrun == 1 ? "" : "s");
     if (rep->nrelayed > 0) {
         printf(": OPEN RELAY (probe ");

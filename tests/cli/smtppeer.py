@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Scripted SMTP peer for the relaytest tests.
 
-    smtppeer.py MODE [--listen ADDR] [--unix PATH] [--stdio] [--portfile F]
+    smtppeer.py MODE [--listen ADDR] [--unix PATH] [--stdio [--preamble]] [--portfile F]
                      [--log F] [--name S] [--ip I] [--lifetime SEC]
 
 Serves one connection at a time (relaytest reconnects after a drop) on a
@@ -154,16 +154,21 @@ def main():
     mode = args.pop(0)
     opts = {"--listen": "127.0.0.1", "--unix": None, "--portfile": None, "--log": None,
             "--name": "relay.test", "--ip": "127.0.0.1", "--lifetime": "30"}
-    stdio = False
+    stdio = preamble = False
     while args:
         a = args.pop(0)
         if a == "--stdio":
             stdio = True
+        elif a == "--preamble":
+            preamble = True
         else:
             opts[a] = args.pop(0)
     peer = Peer(mode, opts["--name"], opts["--ip"], opts["--log"])
     if stdio:
         out = sys.stdout.buffer
+        if preamble:
+            # As "exim -bh" does: notices on stdout before the banner.
+            out.write(b"\n**** SMTP testing session\n**** This is not for real!\n\n")
 
         def send_stdio(text):
             out.write(text.encode("latin-1"))

@@ -37,4 +37,10 @@ cp "$PEER" "$T/smtppeer.py"
 golden pipe-open 1 relaytest --only 0,16 --server-ip 192.0.2.1 --helo tester.test \
     --pipe "python3 '$T/smtppeer.py' open --stdio --log '$T/pipe.log'"
 ok_if "--pipe: the child got the probes" grep -q '^1> RCPT TO:@\[192.0.2.1\]:relaytest@example.com$' "$T/pipe.log"
+# A command that prints notices before its banner, as exim -bh does.
+run relaytest --json --only 0 --server-ip 192.0.2.1 --helo tester.test \
+    --pipe "python3 '$T/smtppeer.py' closed --stdio --preamble"
+cp "$T/out" "$T/preamble.json"
+ok_if "--pipe: notices before the banner are skipped" json_check "$T/preamble.json" \
+    "j['exit']==0 and j['server']['banner'].startswith('220 relay.test') and j['summary']['denied']==1"
 finish
