@@ -152,20 +152,6 @@ convert_json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static const char *
-convert_kind_word(enum lm_verdict_kind k)
-{
-    switch (k) {
-    case LM_V_RELAY:   return "relay";
-    case LM_V_ACCEPT:  return "accept";
-    case LM_V_DISCARD: return "discard";
-    case LM_V_REFUSE:  return "refuse";
-    case LM_V_REJECT:  return "reject";
-    case LM_V_DENY:    return "deny";
-    }
-    return "?";
-}
-
 void
 lm_convert_report_json(FILE *f, const struct lm_convert_report *r)
 {
@@ -196,7 +182,7 @@ lm_convert_report_json(FILE *f, const struct lm_convert_report *r)
         fputs(i ? ",{\"query\":" : "{\"query\":", f);
         convert_json_str(f, x->query);
         fprintf(f, ",\"source\":\"%s\",\"target\":\"%s\",\"source_rule\":",
-                convert_kind_word(x->a), convert_kind_word(x->b));
+                lm_verdict_name(x->a), lm_verdict_name(x->b));
         convert_json_str(f, x->a_at);
         fputs(",\"target_rule\":", f);
         convert_json_str(f, x->b_at);
@@ -613,6 +599,7 @@ convert_probe(struct convert_vctx *c, const struct lm_query *q, struct lm_verdic
     struct lm_verdict a, b;
     struct lm_diff *x;
     char *qs, *aat, *bat;
+    size_t i;
     int wider;
 
     lm_decide(c->a, q, &a);
@@ -627,9 +614,21 @@ convert_probe(struct convert_vctx *c, const struct lm_query *q, struct lm_verdic
     c->rep->nwider += wider;
     if (c->rep->nkept >= c->max)
         return;
-    qs = convert_qstr(q);
     aat = convert_at(&a);
     bat = convert_at(&b);
+    /* Show one counterexample per pair of deciding rules: the rest say
+     * the same thing again. */
+    for (i = 0; i < c->rep->nkept; i++) {
+        const struct lm_diff *o = &c->rep->diffs[i];
+        if (o->a == a.kind && o->b == b.kind &&
+            (o->a_at == NULL ? aat == NULL : aat != NULL && strcmp(o->a_at, aat) == 0) &&
+            (o->b_at == NULL ? bat == NULL : bat != NULL && strcmp(o->b_at, bat) == 0)) {
+            free(aat);
+            free(bat);
+            return;
+        }
+    }
+    qs = convert_qstr(q);
     lm_diag_add(c->d, c->as_warnings && !wider ? LM_WARNING : LM_ERROR, LM_E_LOSSY, NULL,
                 "%s: %s %s%s%s%s, %s %s%s%s%s%s", qs ? qs : "?",
                 c->alabel, lm_verdict_verb(a.kind), aat ? " (" : "", aat ? aat : "",

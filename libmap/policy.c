@@ -329,6 +329,20 @@ lm_verdict_verb(enum lm_verdict_kind k)
     return "?";
 }
 
+const char *
+lm_verdict_name(enum lm_verdict_kind k)
+{
+    switch (k) {
+    case LM_V_RELAY:   return "relay";
+    case LM_V_ACCEPT:  return "accept";
+    case LM_V_DISCARD: return "discard";
+    case LM_V_REFUSE:  return "refuse";
+    case LM_V_REJECT:  return "reject";
+    case LM_V_DENY:    return "deny";
+    }
+    return "?";
+}
+
 static int
 pol_refused(enum lm_verdict_kind k)
 {

@@ -306,6 +306,10 @@ int lm_decide(const struct lm_policy *p, const struct lm_query *q,
  * the number of warnings.  Linear in the number of rules after indexing. */
 size_t lm_lint(const struct lm_policy *p, struct lm_diags *d);
 
+/* One-word names for reports and JSON: "relay", "accept", "discard",
+ * "refuse", "reject", "deny". */
+const char *lm_verdict_name(enum lm_verdict_kind k);
+
 /* Short names for messages: "relays", "accepts", "discards", "refuses"... */
 const char *lm_verdict_verb(enum lm_verdict_kind k);
 

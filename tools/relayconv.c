@@ -60,7 +60,7 @@ rc_decide(const char *const *files, size_t n, const char *fmt, struct lm_query *
     lm_decide(p, q, &v);
     s = lm_verdict_str(&v);
     if (json) {
-        printf("{\"verdict\":\"%s\",\"rule\":", lm_verdict_verb(v.kind));
+        printf("{\"verdict\":\"%s\",\"rule\":", lm_verdict_name(v.kind));
         if (v.rule != NULL && v.rule->pos.file != NULL) {
             printf("{\"file\":");
             tool_json_string(stdout, v.rule->pos.file, strlen(v.rule->pos.file));
@@ -93,6 +93,8 @@ rc_verify(const char *const *files, size_t n, const char *fmt, int json, struct 
     lm_convert_report_init(&rep);
     if (lm_policy_load(&files[0], 1, fmt, &a, &rep.from, d) == 0 &&
         lm_policy_load(&files[1], 1, fmt, &b, &rep.to, d) == 0) {
+        rep.nrules_in = a->nrules;
+        rep.nrules_out = b->nrules;
         rc = lm_verify(a, b, files[0], files[1], 0, 0, &rep, d);
         if (json)
             lm_convert_report_json(stdout, &rep);
