@@ -1,0 +1,1490 @@
+/*
+ * qmail.c - the qmail codec: tcpserver's rules text (tcp.smtp, as tcprules
+ * reads it) plus control/rcpthosts, read into the policy model and written
+ * back as those two files.
+ *
+ * Reading follows tcprules byte for byte: the key is everything before the
+ * first colon, "a.b.c.x-y" ranges expand to one key per number, values are
+ * ,NAME=<d>value<d> with any delimiter d; allow with RELAYCLIENT set is
+ * relay.  Keys tcpserver never looks up become LM_K_NEVER with a warning.
+ * Writing covers networks with prefixes and last-octet ranges nested the
+ * way tcpserver's longest-key-first lookup reads them, and reports every
+ * rule qmail cannot carry (sender rules, reply texts, IPv6...).  Grammar and
+ * mapping: relaymap-formats(5).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libmap/codec.h"
+#include "libmap/ipset.h"
+#include "libmap/policy.h"
+
+/* Keys for one family's networks beyond this are reported, not written. */
+#define QMAIL_MAXKEYS 65536
+
+/* --- a set of seen keys ---------------------------------------------------------- */
+
+struct qmail_seen {
+    char         **key;
+    unsigned long *line;
+    size_t         n, cap;
+};
+
+static unsigned long
+qmail_hash(const char *s)
+{
+    unsigned long h = 2166136261u;
+
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h;
+}
+
+static void
+qmail_seen_fini(struct qmail_seen *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->cap; i++)
+        free(s->key[i]);
+    free(s->key);
+    free(s->line);
+    memset(s, 0, sizeof *s);
+}
+
+/* 0 with *first = 0 when new (recorded), or the earlier line; -1 no memory. */
+static int
+qmail_seen_add(struct qmail_seen *s, const char *key, unsigned long line,
+               unsigned long *first)
+{
+    size_t i;
+
+    if (2 * (s->n + 1) > s->cap) {
+        struct qmail_seen ns = { NULL, NULL, 0, s->cap ? 2 * s->cap : 64 };
+        ns.key = calloc(ns.cap, sizeof *ns.key);
+        ns.line = calloc(ns.cap, sizeof *ns.line);
+        if (ns.key == NULL || ns.line == NULL) {
+            free(ns.key);
+            free(ns.line);
+            return -1;
+        }
+        for (i = 0; i < s->cap; i++) {
+            size_t j;
+            if (s->key[i] == NULL)
+                continue;
+            for (j = qmail_hash(s->key[i]) & (ns.cap - 1); ns.key[j] != NULL;
+                 j = (j + 1) & (ns.cap - 1))
+                ;
+            ns.key[j] = s->key[i];
+            ns.line[j] = s->line[i];
+        }
+        ns.n = s->n;
+        free(s->key);
+        free(s->line);
+        *s = ns;
+    }
+    for (i = qmail_hash(key) & (s->cap - 1); s->key[i] != NULL; i = (i + 1) & (s->cap - 1))
+        if (strcmp(s->key[i], key) == 0) {
+            *first = s->line[i];
+            return 0;
+        }
+    if ((s->key[i] = strdup(key)) == NULL)
+        return -1;
+    s->line[i] = line;
+    s->n++;
+    *first = 0;
+    return 0;
+}
+
+/* --- reading tcp.smtp -------------------------------------------------------------- */
+
+struct qmail_parse {
+    struct lm_policy *p;
+    struct lm_diags  *d;
+    struct qmail_seen seen;
+};
+
+/* A host name as tcpserver would give it: lower case, no blanks. */
+static int
+qmail_host_ok(const char *s, size_t n, int *upper)
+{
+    size_t i;
+
+    *upper = 0;
+    if (n == 0 || s[0] == '.' || s[n - 1] == '.')
+        return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (isupper(c))
+            *upper = 1;
+        else if (!isalnum(c) && c != '-' && c != '.' && c != '_')
+            return 0;
+    }
+    return !*upper;
+}
+
+/* Parse a dotted quad or a prefix "a.", "a.b.", "a.b.c." exactly as
+ * tcpserver writes addresses.  0: *r filled; else *why says why the key can
+ * never match. */
+static int
+qmail_ipkey(const char *k, size_t n, struct lm_rule *r, const char **why)
+{
+    unsigned oct[4] = { 0, 0, 0, 0 };
+    size_t i, start = 0, no = 0;
+    int prefix = n > 0 && k[n - 1] == '.';
+
+    if (n == 0 || strspn(k, "0123456789.") != n) {
+        if (memchr(k, '/', n) != NULL && strspn(k, "0123456789./") == n)
+            *why = "tcprules has no CIDR notation; write prefixes ending in a dot "
+                   "(10.0.0.0/8 is \"10.\") or last-octet ranges (1.2.3.0-127)";
+        else if (memchr(k, ' ', n) != NULL || memchr(k, '\t', n) != NULL)
+            *why = "the key contains blanks, which tcprules keeps as part of it";
+        else if (memchr(k, '\r', n) != NULL)
+            *why = "the key contains a carriage return";
+        else
+            *why = "not an address, a prefix ending in a dot, or a =host key";
+        return -1;
+    }
+    if (prefix)
+        n--;
+    for (i = 0; i <= n; i++) {
+        size_t len;
+        if (i < n && k[i] != '.')
+            continue;
+        len = i - start;
+        if (no == 4 || len == 0 || len > 3) {
+            *why = "not an IPv4 address or prefix";
+            return -1;
+        }
+        if (len > 1 && k[start] == '0') {
+            *why = "tcpserver writes addresses without leading zeros";
+            return -1;
+        }
+        oct[no] = (unsigned)strtoul(k + start, NULL, 10);
+        if (oct[no] > 255) {
+            *why = "an octet must be a number from 0 to 255";
+            return -1;
+        }
+        no++;
+        start = i + 1;
+    }
+    if (prefix && no == 4) {
+        *why = "a prefix key has at most three octets (1.2.3.)";
+        return -1;
+    }
+    if (!prefix && no < 4) {
+        *why = "a prefix key must end with a dot";
+        return -1;
+    }
+    lm_ipaddr_v4(&r->net.range.lo, oct[0], oct[1], oct[2], oct[3]);
+    r->net.range.hi = r->net.range.lo;
+    for (i = no; i < 4; i++)
+        r->net.range.hi.b[i] = 255;
+    r->net.prefix = (unsigned)(8 * no);
+    r->net.form = prefix ? LM_NF_PREFIX : LM_NF_CIDR;
+    r->kind = LM_K_NET;
+    return 0;
+}
+
+/* Classify one stored key (after range expansion).  0 a subject; 1 never
+ * matches (*why). */
+static int
+qmail_key(char *k, size_t n, struct lm_rule *r, const char **why)
+{
+    char *at;
+    int upper = 0;
+
+    r->info = NULL;
+    r->pattern = NULL;
+    if (n == 0) {
+        r->kind = LM_K_ANY;
+        return 0;
+    }
+    if (k[0] == '=') {
+        if (n == 1) {
+            r->kind = LM_K_ANYHOST;
+            return 0;
+        }
+        if (k[1] == '.') {
+            if (qmail_host_ok(k + 2, n - 2, &upper)) {
+                r->kind = LM_K_BELOW;
+                r->pattern = k + 2;
+                return 0;
+            }
+        } else if (qmail_host_ok(k + 1, n - 1, &upper)) {
+            r->kind = LM_K_NAME;
+            r->pattern = k + 1;
+            return 0;
+        }
+        *why = upper ? "tcpserver sees host names in lower case"
+                     : "not a host name or a \"=.domain\" suffix";
+        return 1;
+    }
+    if ((at = strrchr(k, '@')) != NULL) {
+        size_t il = (size_t)(at - k);
+        char *rest = at + 1;
+        size_t rl = n - il - 1;
+        if (rl > 1 && rest[0] == '=' && rest[1] != '.' && qmail_host_ok(rest + 1, rl - 1, &upper)) {
+            r->kind = LM_K_NAME;
+            r->pattern = rest + 1;
+        } else if (rl > 0 && rest[0] != '=' && qmail_ipkey(rest, rl, r, why) == 0 &&
+                   r->net.form == LM_NF_CIDR) {
+            ;
+        } else {
+            *why = "tcpserver looks up only info@a.b.c.d and info@=host";
+            return 1;
+        }
+        *at = '\0';
+        r->info = k;
+        return 0;
+    }
+    return qmail_ipkey(k, n, r, why) == 0 ? 0 : 1;
+}
+
+/*
+ * tcprules' range expansion: with a '-' and neither '=' nor '@', the number
+ * before the first '-' (back to the previous dot) and the one after it (to
+ * the next dot) give one key per number, the upper bound cut at 255.
+ * Returns the number of keys written to keys[] (each a malloc'd string),
+ * 0 for an empty range, or -1 when the numbers are not plain decimals.
+ */
+static int
+qmail_expand(const char *a, size_t n, char **keys)
+{
+    const char *dash = memchr(a, '-', n), *ls, *re;
+    unsigned long lo = 0, hi = 0, v;
+    size_t i, nk = 0;
+
+    ls = dash;
+    while (ls > a && ls[-1] != '.')
+        ls--;
+    re = dash + 1;
+    while (re < a + n && *re != '.')
+        re++;
+    if (ls == dash || re == dash + 1)
+        return -1;
+    for (i = 0; ls + i < dash; i++) {
+        if (!isdigit((unsigned char)ls[i]))
+            return -1;
+        if (lo < 100000)
+            lo = lo * 10 + (unsigned long)(ls[i] - '0');
+    }
+    for (i = 1; dash + i < re; i++) {
+        if (!isdigit((unsigned char)dash[i]))
+            return -1;
+        if (hi < 100000)
+            hi = hi * 10 + (unsigned long)(dash[i] - '0');
+    }
+    if (hi > 255)
+        hi = 255;
+    for (v = lo; v <= hi; v++) {
+        size_t pl = (size_t)(ls - a), sl = (size_t)(a + n - re);
+        char *k = malloc(pl + sl + 4);
+        if (k == NULL) {
+            while (nk > 0)
+                free(keys[--nk]);
+            return -2;
+        }
+        int w;
+        memcpy(k, a, pl);
+        w = sprintf(k + pl, "%lu", v);
+        memcpy(k + pl + (size_t)w, re, sl);
+        k[pl + (size_t)w + sl] = '\0';
+        keys[nk++] = k;
+    }
+    return (int)nk;
+}
+
+/* Parse ",NAME=<d>value<d>" groups after the verb into env (borrowing from
+ * the mutable line).  0, or the offset of the first byte that does not
+ * parse plus one. */
+static size_t
+qmail_assignments(char *s, size_t n, struct lm_kv *env, size_t *nenv, const char **why)
+{
+    size_t i = 0;
+
+    *nenv = 0;
+    while (i < n) {
+        size_t name, eq, val;
+        char dl;
+        if (s[i] != ',') {
+            *why = "expected \",NAME=\\\"value\\\"\" after the verb";
+            return i + 1;
+        }
+        name = ++i;
+        while (i < n && s[i] != '=')
+            i++;
+        if (i == n) {
+            *why = "an assignment needs \"=\"";
+            return name + 1;
+        }
+        eq = i++;
+        if (i == n) {
+            *why = "an assignment needs a quoted value (NAME=\"value\")";
+            return eq + 1;
+        }
+        dl = s[i++];
+        val = i;
+        while (i < n && s[i] != dl)
+            i++;
+        if (i == n) {
+            *why = "the value's closing delimiter is missing";
+            return val;
+        }
+        s[eq] = '\0';
+        s[i] = '\0';
+        env[*nenv].name = s + name;
+        env[*nenv].value = s + val;
+        (*nenv)++;
+        i++;
+    }
+    return 0;
+}
+
+static int
+qmail_add(struct qmail_parse *qp, struct lm_rule *r, const char *key, int report_dup)
+{
+    unsigned long first = 0;
+    char q[LM_QUOTE_BUF];
+
+    if (qmail_seen_add(&qp->seen, key, r->pos.line, &first) != 0)
+        return lm_diag_add(qp->d, LM_ERROR, LM_E_NOMEM, &r->pos, "out of memory");
+    if (first != 0 && report_dup)
+        lm_diag_add(qp->d, LM_WARNING, LM_E_DUPLICATE, &r->pos,
+                    "duplicate key \"%s\" (first defined at line %lu): tcpserver uses the "
+                    "first", lm_quote(q, key, strlen(key), LM_QUOTE_MAX), first);
+    return lm_policy_add(qp->p, r, qp->d) == NULL ? -1 : 0;
+}
+
+static int
+qmail_rule_line(struct qmail_parse *qp, struct lm_line *ln)
+{
+    struct lm_diags *d = qp->d;
+    struct lm_pos pos = ln->pos;
+    struct lm_rule r;
+    struct lm_kv *env = NULL;
+    char q[LM_QUOTE_BUF], q2[LM_QUOTE_BUF];
+    char *t = ln->text, *colon, *verb, *keys[256];
+    const char *why = NULL;
+    size_t n = ln->len, nenv = 0, bad, i, vl;
+    int deny, rc = 0, nk;
+
+    while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+        n--;
+    t[n] = '\0';
+    if (ln->len == 0 || t[0] == '#' || n == 0)
+        return 0;
+    if ((colon = memchr(t, ':', n)) == NULL) {
+        lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &pos,
+                    "line \"%s\" has no colon: tcprules ignores it silently",
+                    lm_quote(q, t, n, LM_QUOTE_MAX));
+        return 0;
+    }
+    verb = colon + 1;
+    vl = n - (size_t)(verb - t);
+    if (vl >= 5 && memcmp(verb, "allow", 5) == 0)
+        deny = 0, verb += 5, vl -= 5;
+    else if (vl >= 4 && memcmp(verb, "deny", 4) == 0)
+        deny = 1, verb += 4, vl -= 4;
+    else {
+        pos.col = (unsigned)(colon - t) + 2;
+        return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, &pos,
+                           "expected \"allow\" or \"deny\" after the first colon: \"%s\"%s",
+                           lm_quote(q, t, n, LM_QUOTE_MAX),
+                           t[n - 1] == '\r' ? " (CRLF line ends: tcprules does not strip CR)"
+                                            : "");
+    }
+    if ((env = calloc(vl / 3 + 1, sizeof *env)) == NULL)
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &pos, "out of memory");
+    bad = qmail_assignments(verb, vl, env, &nenv, &why);
+    if (bad != 0) {
+        pos.col = (unsigned)(verb - t) + (unsigned)bad;
+        free(env);
+        return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, &pos, "%s: \"%s\"%s", why,
+                           lm_quote(q, t, n, LM_QUOTE_MAX),
+                           t[n - 1] == '\r' ? " (CRLF line ends: tcprules does not strip CR)"
+                                            : "");
+    }
+    *colon = '\0';
+    memset(&r, 0, sizeof r);
+    r.stage = LM_S_CONNECT;
+    r.pos = pos;
+    r.env = env;
+    r.nenv = nenv;
+    r.orig = t;
+    r.action = deny ? LM_A_DENY : LM_A_OK;
+    for (i = 0; i < nenv && !deny; i++)
+        if (strcmp(env[i].name, "RELAYCLIENT") == 0)
+            r.action = LM_A_RELAY;
+    if (strchr(t, '-') != NULL && strchr(t, '=') == NULL && strchr(t, '@') == NULL) {
+        nk = qmail_expand(t, strlen(t), keys);
+        if (nk == -2) {
+            free(env);
+            return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &pos, "out of memory");
+        }
+        if (nk < 0) {
+            free(env);
+            return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, &pos,
+                               "range \"%s\": the numbers around the first \"-\" must be "
+                               "plain decimals (tcprules refuses the line)",
+                               lm_quote(q, t, strlen(t), LM_QUOTE_MAX));
+        }
+        if (nk == 0) {
+            lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &pos,
+                        "range \"%s\" is empty: tcprules stores no key for it",
+                        lm_quote(q, t, strlen(t), LM_QUOTE_MAX));
+            free(env);
+            return 0;
+        }
+        for (i = 0; i < (size_t)nk && rc == 0; i++) {
+            struct lm_rule c = r;
+            if (qmail_key(keys[i], strlen(keys[i]), &c, &why) != 0) {
+                if (i == 0)
+                    lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &pos,
+                                "key \"%s\" (from range \"%s\") can never match: %s",
+                                lm_quote(q, keys[i], strlen(keys[i]), LM_QUOTE_MAX),
+                                lm_quote(q2, t, strlen(t), LM_QUOTE_MAX), why);
+                c.kind = LM_K_NEVER;
+                c.pattern = keys[i];
+                c.info = NULL;
+                memset(&c.net, 0, sizeof c.net);
+            }
+            rc = qmail_add(qp, &c, keys[i], 1);
+        }
+        for (i = 0; i < (size_t)nk; i++)
+            free(keys[i]);
+        free(env);
+        return rc;
+    }
+    {
+        char *key = strdup(t);
+        if (key == NULL) {
+            free(env);
+            return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &pos, "out of memory");
+        }
+        if (qmail_key(t, strlen(t), &r, &why) != 0) {
+            const char *hint = "";
+            size_t kl = strlen(key);
+            if (kl > 0 && strspn(key, "0123456789.") == kl && key[kl - 1] != '.' &&
+                strcmp(why, "a prefix key must end with a dot") == 0)
+                hint = " (write it with the final dot)";
+            lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &pos, "key \"%s\" can never match: %s%s",
+                        lm_quote(q, key, kl, LM_QUOTE_MAX), why, hint);
+            r.kind = LM_K_NEVER;
+            r.pattern = key;
+            r.info = NULL;
+            memset(&r.net, 0, sizeof r.net);
+        }
+        rc = qmail_add(qp, &r, key, 1);
+        free(key);
+    }
+    free(env);
+    return rc;
+}
+
+/* --- reading rcpthosts ----------------------------------------------------------- */
+
+static int
+qmail_rcpt_line(struct qmail_parse *qp, struct lm_line *ln)
+{
+    struct lm_pos pos = ln->pos;
+    char q[LM_QUOTE_BUF];
+    char *t = ln->text;
+    size_t n = ln->len, i;
+    int upper, rc;
+    enum lm_kind kind = LM_K_NAME;
+
+    while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+        n--;
+    t[n] = '\0';
+    if (n == 0 || t[0] == '#')
+        return 0;
+    for (i = 0; i < n; i++)
+        t[i] = (char)tolower((unsigned char)t[i]);
+    if (t[0] == '.') {
+        kind = LM_K_BELOW;
+        t++;
+        n--;
+    }
+    if (!qmail_host_ok(t, n, &upper)) {
+        lm_diag_add(qp->d, LM_WARNING, LM_E_SYNTAX, &pos,
+                    "rcpthosts entry \"%s\" can never match a recipient domain%s; ignored",
+                    lm_quote(q, ln->text, ln->len, LM_QUOTE_MAX),
+                    memchr(ln->text, '\r', ln->len) ? " (carriage return)" :
+                    (ln->text[0] == ' ' || ln->text[0] == '\t') ? " (leading blank)" : "");
+        return 0;
+    }
+    rc = lm_policy_add_domain(qp->p, t, kind, &pos, qp->d);
+    if (rc == LM_EXISTS)
+        lm_diag_add(qp->d, LM_WARNING, LM_E_DUPLICATE, &pos,
+                    "rcpthosts entry \"%s\" is listed twice", lm_quote(q, ln->text, n +
+                    (kind == LM_K_BELOW), LM_QUOTE_MAX));
+    return rc < 0 ? -1 : 0;
+}
+
+/* --- parse and detect ------------------------------------------------------------- */
+
+static const char *
+qmail_base(const char *name)
+{
+    const char *b;
+
+    if (name == NULL)
+        return "";
+    b = strrchr(name, '/');
+    return b ? b + 1 : name;
+}
+
+static int
+qmail_is_rcpthosts_name(const char *b)
+{
+    return strcmp(b, "rcpthosts") == 0 || strcmp(b, "morercpthosts") == 0;
+}
+
+static int
+qmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
+{
+    struct qmail_parse qp;
+    struct lm_line ln;
+    const char *b = qmail_base(lm_source_name(in));
+    size_t errs0 = d->nerrors, i;
+    int rc, rules = -1;
+    struct {
+        char *text;
+        size_t len;
+        struct lm_pos pos;
+    } *lines = NULL;
+    size_t nl = 0, cap = 0;
+
+    memset(&qp, 0, sizeof qp);
+    qp.p = out;
+    qp.d = d;
+    out->order = LM_ORDER_QMAIL;
+    if (strcmp(b, "tcp.smtp") == 0)
+        rules = 1;
+    else if (qmail_is_rcpthosts_name(b))
+        rules = 0;
+    /* Which file this is may only show in its content: keep the lines. */
+    while ((rc = lm_source_next(in, &ln, d)) == 0) {
+        if (nl == cap) {
+            size_t nc = cap ? 2 * cap : 64;
+            void *nv = realloc(lines, nc * sizeof *lines);
+            if (nv == NULL) {
+                rc = lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+                break;
+            }
+            lines = nv;
+            cap = nc;
+        }
+        if ((lines[nl].text = malloc(ln.len + 1)) == NULL) {
+            rc = lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+            break;
+        }
+        memcpy(lines[nl].text, ln.text, ln.len);
+        lines[nl].text[ln.len] = '\0';
+        lines[nl].len = ln.len;
+        lines[nl].pos = ln.pos;
+        nl++;
+        if (rules < 0 && ln.len > 0 && ln.text[0] != '#' && memchr(ln.text, ':', ln.len))
+            rules = 1;
+    }
+    if (rules < 0)
+        rules = 0;
+    for (i = 0; i < nl && rc >= 0; i++) {
+        struct lm_line l2;
+        l2.text = lines[i].text;
+        l2.len = lines[i].len;
+        l2.pos = lines[i].pos;
+        l2.last = 0;
+        if (lm_diags_full(d))
+            break;
+        if (rules)
+            qmail_rule_line(&qp, &l2);
+        else
+            qmail_rcpt_line(&qp, &l2);
+    }
+    for (i = 0; i < nl; i++)
+        free(lines[i].text);
+    free(lines);
+    qmail_seen_fini(&qp.seen);
+    if (rc < 0)
+        return -1;
+    return d->nerrors > errs0 ? -1 : 0;
+}
+
+static int
+qmail_detect(const char *name, const char *text, size_t len)
+{
+    const char *b = qmail_base(name);
+    size_t i = 0, rules = 0, bad = 0, names = 0;
+
+    while (i < len) {
+        const char *l = text + i, *e = memchr(l, '\n', len - i), *c;
+        size_t n = e ? (size_t)(e - l) : len - i;
+        i += n + 1;
+        while (n > 0 && (l[n - 1] == ' ' || l[n - 1] == '\t'))
+            n--;
+        if (n == 0 || l[0] == '#')
+            continue;
+        if ((c = memchr(l, ':', n)) != NULL) {
+            size_t rest = n - (size_t)(c - l) - 1;
+            if ((rest >= 5 && memcmp(c + 1, "allow", 5) == 0 &&
+                 (rest == 5 || c[6] == ',')) ||
+                (rest >= 4 && memcmp(c + 1, "deny", 4) == 0 && (rest == 4 || c[5] == ',')))
+                rules++;
+            else
+                bad++;
+        } else {
+            size_t j;
+            for (j = 0; j < n; j++)
+                if (!isalnum((unsigned char)l[j]) && l[j] != '.' && l[j] != '-' && l[j] != '_')
+                    break;
+            if (j == n)
+                names++;
+            else
+                bad++;
+        }
+    }
+    if (rules > 0 && bad == 0)
+        return LM_DETECT_SURE;
+    if (rules > 0 && bad <= rules / 4)
+        return LM_DETECT_LIKELY;
+    if (rules == 0 && names > 0 && bad == 0)
+        return (strcmp(b, "rcpthosts") == 0 || strcmp(b, "morercpthosts") == 0)
+               ? LM_DETECT_SURE : LM_DETECT_LIKELY;
+    if (strcmp(b, "tcp.smtp") == 0 && rules > 0)
+        return LM_DETECT_MAYBE;
+    return LM_DETECT_NO;
+}
+
+/* --- writing ------------------------------------------------------------------------ */
+
+struct qmail_key {
+    unsigned char b[4];
+    unsigned char depth;        /* octets that make the key */
+    unsigned char hi;           /* the last octet runs b[depth-1] .. hi */
+    size_t        val;
+};
+
+struct qmail_iv {
+    struct lm_ipaddr lo, hi;
+    size_t           val;
+};
+
+struct qmail_emit {
+    const struct lm_policy *p;
+    FILE                   *f, *rf;
+    struct lm_losses       *lost;
+    struct lm_diags        *d;
+    char                  **val;        /* rendered "allow,..." / "deny"; [0] = "" (nothing) */
+    size_t                  nval, capval;
+    struct qmail_key       *key;
+    size_t                  nkey, capkey;
+    int                     overflow;
+    int                     fallthrough;    /* a "nothing" key had to be written */
+    struct qmail_seen       seen, rseen;
+    int                     fail;
+};
+
+static int
+qmail_refusing(enum lm_action a)
+{
+    return a == LM_A_REJECT || a == LM_A_ERROR || a == LM_A_DENY || a == LM_A_DISCARD;
+}
+
+static int
+qmail_rank(enum lm_action a)
+{
+    return qmail_refusing(a) ? 1 : a == LM_A_RELAY ? 3 : 2;
+}
+
+/* Would leaving rule r out let in something the source refuses? */
+static int
+qmail_drop_widens(const struct lm_policy *p, const struct lm_rule *r)
+{
+    size_t i;
+
+    if (r->action == LM_A_RELAY)
+        return 0;
+    if (r->action == LM_A_REJECT || r->action == LM_A_ERROR || r->action == LM_A_DENY)
+        return 1;
+    for (i = 0; i < p->nrules; i++)
+        if ((p->rules[i].stage & r->stage) && p->rules[i].action == LM_A_RELAY)
+            return 1;
+    return (r->stage & LM_S_TO) && p->ndomains > 0;
+}
+
+static int
+qmail_loss(struct qmail_emit *e, enum lm_loss_kind k, int widens, const struct lm_rule *r,
+           const struct lm_pos *pos, const char *why)
+{
+    if (lm_loss_add(e->lost, k, widens, r, pos, e->d, "%s", why) != 0) {
+        e->fail = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* What a rule says after the colon, malloc'd; NULL for "nothing" (SKIP, or
+ * OK from a Sendmail policy, where an address OK and no entry are the same)
+ * and with e->fail on no memory.  *alt collects what had to change:
+ * 1 reply text dropped, 2 discard written as deny, 4 a variable that cannot
+ * be written, 8 RELAYCLIENT on a rule that does not relay. */
+static char *
+qmail_rhs(const struct lm_policy *p, const struct lm_rule *r, unsigned *alt, int *fail)
+{
+    static const char delims[] = "\"'/|%!^~+*;#";
+    size_t n = 64, i;
+    char *s, *o;
+    int relay = r->action == LM_A_RELAY, has_rc = 0;
+
+    *alt = 0;
+    if (r->action == LM_A_SKIP || (r->action == LM_A_OK && p->order == LM_ORDER_SENDMAIL &&
+                                   r->kind == LM_K_NET && r->nenv == 0))
+        return NULL;
+    for (i = 0; i < r->nenv; i++)
+        n += strlen(r->env[i].name) + strlen(r->env[i].value) + 4;
+    if ((s = malloc(n)) == NULL) {
+        *fail = 1;
+        return NULL;
+    }
+    o = s;
+    if (qmail_refusing(r->action)) {
+        o += sprintf(o, "deny");
+        if (r->action == LM_A_ERROR && (r->text != NULL || r->code != 0))
+            *alt |= 1;
+        if (r->action == LM_A_REJECT && r->text != NULL)
+            *alt |= 1;
+        if (r->action == LM_A_DISCARD)
+            *alt |= 2;
+    } else {
+        o += sprintf(o, "allow");
+    }
+    for (i = 0; i < r->nenv; i++)
+        if (strcmp(r->env[i].name, "RELAYCLIENT") == 0)
+            has_rc = 1;
+    if (relay && !has_rc)
+        o += sprintf(o, ",RELAYCLIENT=\"\"");
+    for (i = 0; i < r->nenv; i++) {
+        const struct lm_kv *kv = &r->env[i];
+        const char *dl;
+        if (strcmp(kv->name, "RELAYCLIENT") == 0 && !relay && !qmail_refusing(r->action)) {
+            *alt |= 8;
+            continue;
+        }
+        for (dl = delims; *dl && strchr(kv->value, *dl) != NULL; dl++)
+            ;
+        if (*dl == '\0' || strchr(kv->name, '=') != NULL || strchr(kv->name, '\n') != NULL ||
+            strchr(kv->value, '\n') != NULL) {
+            *alt |= 4;
+            continue;
+        }
+        o += sprintf(o, ",%s=%c%s%c", kv->name, *dl, kv->value, *dl);
+    }
+    return s;
+}
+
+static size_t
+qmail_valid(struct qmail_emit *e, char *v)
+{
+    size_t i;
+
+    if (v == NULL)
+        return 0;
+    for (i = 1; i < e->nval; i++)
+        if (strcmp(e->val[i], v) == 0) {
+            free(v);
+            return i;
+        }
+    if (e->nval == e->capval) {
+        size_t nc = e->capval ? 2 * e->capval : 16;
+        char **nv = realloc(e->val, nc * sizeof *nv);
+        if (nv == NULL) {
+            free(v);
+            e->fail = 1;
+            return 0;
+        }
+        e->val = nv;
+        e->capval = nc;
+    }
+    e->val[e->nval] = v;
+    return e->nval++;
+}
+
+/* --- the nested cover: prefixes and runs, longest key first ------------------------ */
+
+struct qmail_tree {
+    struct qmail_emit     *e;
+    const struct qmail_iv *iv;
+    size_t                 niv;
+};
+
+static void
+qmail_addkey(struct qmail_tree *t, const unsigned char *b, unsigned depth, unsigned hi,
+             size_t val)
+{
+    struct qmail_emit *e = t->e;
+
+    if (e->overflow || e->fail)
+        return;
+    if (e->nkey >= QMAIL_MAXKEYS) {
+        e->overflow = 1;
+        return;
+    }
+    if (e->nkey == e->capkey) {
+        size_t nc = e->capkey ? 2 * e->capkey : 64;
+        struct qmail_key *nk = realloc(e->key, nc * sizeof *nk);
+        if (nk == NULL) {
+            e->fail = 1;
+            return;
+        }
+        e->key = nk;
+        e->capkey = nc;
+    }
+    memset(e->key[e->nkey].b, 0, 4);
+    memcpy(e->key[e->nkey].b, b, depth);
+    e->key[e->nkey].depth = (unsigned char)depth;
+    e->key[e->nkey].hi = (unsigned char)hi;
+    e->key[e->nkey].val = val;
+    if (val == 0)
+        e->fallthrough = 1;
+    e->nkey++;
+}
+
+static int
+qmail_tail(const unsigned char *b, unsigned from, unsigned char x)
+{
+    unsigned i;
+
+    for (i = from; i < 4; i++)
+        if (b[i] != x)
+            return 0;
+    return 1;
+}
+
+/* Walk the block b[0..depth) whose value is v unless a longer key says
+ * otherwise; keyable: the block may have a key (not the whole space). */
+static void
+qmail_walk(struct qmail_tree *t, const unsigned char *b, unsigned depth, size_t v, int keyable)
+{
+    struct qmail_emit *e = t->e;
+    struct lm_ipaddr blo, bhi;
+    unsigned long *count;
+    size_t lo = 0, hi = t->niv, k, w = v, x;
+    long bestscore, last = -1;
+    int pass;
+
+    if (e->overflow || e->fail)
+        return;
+    memset(&blo, 0, sizeof blo);
+    blo.family = LM_IPV4;
+    memcpy(blo.b, b, depth);
+    bhi = blo;
+    memset(bhi.b + depth, 0xff, 4 - depth);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (lm_ipaddr_cmp(&t->iv[mid].hi, &blo) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if ((count = calloc(e->nval, sizeof *count)) == NULL) {
+        e->fail = 1;
+        return;
+    }
+    for (pass = 0; pass < 2; pass++) {
+        for (k = lo; k < t->niv && lm_ipaddr_cmp(&t->iv[k].lo, &bhi) <= 0; k++) {
+            const struct lm_ipaddr *clo = lm_ipaddr_cmp(&t->iv[k].lo, &blo) < 0 ? &blo
+                                                                               : &t->iv[k].lo;
+            const struct lm_ipaddr *chi = lm_ipaddr_cmp(&t->iv[k].hi, &bhi) > 0 ? &bhi
+                                                                               : &t->iv[k].hi;
+            long cl = clo->b[depth], ch = chi->b[depth];
+            int la = qmail_tail(clo->b, depth + 1, 0), ha = qmail_tail(chi->b, depth + 1, 0xff);
+            long fa = cl + !la, fb = ch - !ha;
+            unsigned char cb[4];
+            if (pass == 0) {
+                if (fa <= fb)
+                    count[t->iv[k].val] += (unsigned long)(fb - fa + 1);
+                continue;
+            }
+            memcpy(cb, b, 4);
+            if (!la && cl != last) {
+                cb[depth] = (unsigned char)cl;
+                qmail_walk(t, cb, depth + 1, w, 1);
+                last = cl;
+            }
+            if (fa <= fb && t->iv[k].val != w) {
+                cb[depth] = (unsigned char)fa;
+                qmail_addkey(t, cb, depth + 1, (unsigned)fb, t->iv[k].val);
+            }
+            if (!ha && ch != last) {
+                cb[depth] = (unsigned char)ch;
+                qmail_walk(t, cb, depth + 1, w, 1);
+                last = ch;
+            }
+        }
+        if (pass == 0) {
+            bestscore = (long)count[v];
+            if (keyable)
+                for (x = 0; x < e->nval; x++)
+                    if (x != v && (long)count[x] - 1 > bestscore) {
+                        bestscore = (long)count[x] - 1;
+                        w = x;
+                    }
+            if (w != v)
+                qmail_addkey(t, b, depth, b[depth - 1], w);
+        }
+    }
+    free(count);
+}
+
+static const struct lm_policy *qmail_sort_policy;   /* qsort has no context */
+
+static int
+qmail_netcmp(const void *a, const void *b)
+{
+    const struct lm_rule *ra = &qmail_sort_policy->rules[*(const size_t *)a];
+    const struct lm_rule *rb = &qmail_sort_policy->rules[*(const size_t *)b];
+    unsigned char wa[16], wb[16];
+    int i, ba = 0, bb = 0, c;
+
+    for (i = 15; i >= 0; i--) {
+        int x = ra->net.range.hi.b[i] - ra->net.range.lo.b[i] - ba;
+        int y = rb->net.range.hi.b[i] - rb->net.range.lo.b[i] - bb;
+        ba = x < 0;
+        bb = y < 0;
+        wa[i] = (unsigned char)(x + (ba ? 256 : 0));
+        wb[i] = (unsigned char)(y + (bb ? 256 : 0));
+    }
+    if ((c = memcmp(wa, wb, 16)) != 0)
+        return c;
+    if ((ra->stage != LM_S_CONNECT) != (rb->stage != LM_S_CONNECT))
+        return ra->stage != LM_S_CONNECT ? 1 : -1;
+    return ra < rb ? -1 : ra > rb;
+}
+
+static int
+qmail_addrcmp(const void *a, const void *b)
+{
+    return lm_ipaddr_cmp(a, b);
+}
+
+static size_t
+qmail_find(const struct lm_ipaddr *v, size_t n, const struct lm_ipaddr *a)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (lm_ipaddr_cmp(&v[mid], a) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int
+qmail_is_net(const struct lm_rule *r)
+{
+    return r->kind == LM_K_NET && (r->stage & LM_S_CONNECT) && r->info == NULL &&
+           r->net.range.lo.family == LM_IPV4;
+}
+
+/* Cut IPv4 into intervals with the value the connect networks give them
+ * (narrowest wins, tagged before untagged, then the earlier).  With loop,
+ * 127.0.0.1 relays unless a rule refuses it (Sendmail's built-in rule). */
+static struct qmail_iv *
+qmail_paint(struct qmail_emit *e, int loop, size_t *n)
+{
+    const struct lm_policy *p = e->p;
+    struct lm_ipaddr *pts = NULL, lb, le;
+    struct qmail_iv *iv = NULL;
+    size_t *idx = NULL, *nxt = NULL, *val = NULL, nr = 0, np = 0, i, j, k, m = 0;
+    struct lm_iprange all;
+
+    *n = 0;
+    lm_iprange_all(&all, LM_IPV4);
+    lm_ipaddr_v4(&lb, 127, 0, 0, 1);
+    lm_ipaddr_v4(&le, 127, 0, 0, 2);
+    for (i = 0; i < p->nrules; i++)
+        nr += qmail_is_net(&p->rules[i]);
+    idx = malloc((nr + 1) * sizeof *idx);
+    pts = malloc((2 * nr + 3) * sizeof *pts);
+    if (idx == NULL || pts == NULL)
+        goto fail;
+    pts[np++] = all.lo;
+    if (loop) {
+        pts[np++] = lb;
+        pts[np++] = le;
+    }
+    for (i = k = 0; i < p->nrules; i++) {
+        const struct lm_rule *r = &p->rules[i];
+        struct lm_ipaddr end;
+        if (!qmail_is_net(r))
+            continue;
+        idx[k++] = i;
+        pts[np++] = r->net.range.lo;
+        end = r->net.range.hi;
+        if (lm_ipaddr_succ(&end) == 0)
+            pts[np++] = end;
+    }
+    qsort(pts, np, sizeof *pts, qmail_addrcmp);
+    for (i = j = 0; i < np; i++)
+        if (j == 0 || lm_ipaddr_cmp(&pts[j - 1], &pts[i]) != 0)
+            pts[j++] = pts[i];
+    np = j;
+    qmail_sort_policy = p;
+    qsort(idx, nr, sizeof *idx, qmail_netcmp);
+    nxt = malloc((np + 1) * sizeof *nxt);
+    val = calloc(np, sizeof *val);
+    if (nxt == NULL || val == NULL)
+        goto fail;
+    for (i = 0; i <= np; i++)
+        nxt[i] = i;
+    for (k = 0; k < nr && !e->fail; k++) {
+        const struct lm_rule *r = &p->rules[idx[k]];
+        struct lm_ipaddr end = r->net.range.hi;
+        size_t a = qmail_find(pts, np, &r->net.range.lo), b, x, vid;
+        unsigned alt;
+        b = lm_ipaddr_succ(&end) == 0 ? qmail_find(pts, np, &end) : np;
+        vid = qmail_valid(e, qmail_rhs(p, r, &alt, &e->fail));
+        for (x = a; x < b;) {
+            size_t root = x, y;
+            while (nxt[root] != root)
+                root = nxt[root];
+            for (y = x; nxt[y] != root;) {
+                size_t z = nxt[y];
+                nxt[y] = root;
+                y = z;
+            }
+            if ((x = root) >= b)
+                break;
+            val[x] = vid;
+            nxt[x] = x + 1;
+            x++;
+        }
+    }
+    if (loop) {
+        size_t at = qmail_find(pts, np, &lb);
+        if (val[at] == 0 || strcmp(e->val[val[at]], "allow") == 0) {
+            char *s = strdup("allow,RELAYCLIENT=\"\"");
+            if (s == NULL)
+                goto fail;
+            val[at] = qmail_valid(e, s);
+        }
+    }
+    if ((iv = malloc(np * sizeof *iv)) == NULL)
+        goto fail;
+    for (i = 0; i < np; i++) {
+        struct lm_ipaddr hi = all.hi;
+        if (i + 1 < np) {
+            hi = pts[i + 1];
+            lm_ipaddr_pred(&hi);
+        }
+        if (m > 0 && iv[m - 1].val == val[i]) {
+            iv[m - 1].hi = hi;
+            continue;
+        }
+        iv[m].lo = pts[i];
+        iv[m].hi = hi;
+        iv[m].val = val[i];
+        m++;
+    }
+    *n = m;
+    free(idx);
+    free(pts);
+    free(nxt);
+    free(val);
+    return iv;
+fail:
+    e->fail = 1;
+    free(idx);
+    free(pts);
+    free(nxt);
+    free(val);
+    return NULL;
+}
+
+/* Write "KEY:RHS" unless KEY was written already (first wins, as in tcpserver). */
+static void
+qmail_put(struct qmail_emit *e, const char *key, const char *rhs)
+{
+    unsigned long first = 0;
+
+    if (qmail_seen_add(&e->seen, key, 1, &first) != 0) {
+        e->fail = 1;
+        return;
+    }
+    if (first == 0)
+        fprintf(e->f, "%s:%s\n", key, rhs);
+}
+
+static void
+qmail_emit_nets(struct qmail_emit *e)
+{
+    struct qmail_tree t;
+    struct qmail_iv *iv;
+    size_t niv, i;
+    unsigned char b[4] = { 0, 0, 0, 0 };
+    int loop = e->p->order == LM_ORDER_SENDMAIL && !(e->p->flags & LM_P_NO_LOOPBACK);
+
+    iv = qmail_paint(e, loop, &niv);
+    if (iv == NULL)
+        return;
+    t.e = e;
+    t.iv = iv;
+    t.niv = niv;
+    qmail_walk(&t, b, 0, 0, 0);
+    free(iv);
+    if (e->overflow) {
+        qmail_loss(e, LM_LOSS_DROPPED, 1, NULL, NULL,
+                   "the networks need more than 65536 tcp.smtp keys; none written");
+        return;
+    }
+    for (i = 0; i < e->nkey && !e->fail; i++) {
+        const struct qmail_key *k = &e->key[i];
+        char kb[32], *o = kb;
+        unsigned j;
+        for (j = 0; j + 1 < k->depth; j++)
+            o += sprintf(o, "%u.", k->b[j]);
+        o += sprintf(o, "%u", k->b[k->depth - 1]);
+        if (k->hi != k->b[k->depth - 1])
+            o += sprintf(o, "-%u", k->hi);
+        if (k->depth < 4)
+            sprintf(o, ".");
+        qmail_put(e, kb, k->val == 0 ? "allow" : e->val[k->val]);
+    }
+}
+
+/* A Sendmail policy decides a client by its host name first, tcpserver by
+ * an exact address, then the name, then prefixes, then name suffixes. */
+static void
+qmail_order_conflicts(struct qmail_emit *e)
+{
+    const struct lm_policy *p = e->p;
+    char msg[300], nb[2 * LM_IPADDR_BUF];
+    size_t i, j;
+
+    if (p->order != LM_ORDER_SENDMAIL)
+        return;
+    for (i = 0; i < p->nrules && !e->fail; i++) {
+        const struct lm_rule *n = &p->rules[i];
+        unsigned alt;
+        char *a;
+        if ((n->kind != LM_K_NAME && n->kind != LM_K_TREE && n->kind != LM_K_BELOW) ||
+            !(n->stage & LM_S_CONNECT) || n->info != NULL)
+            continue;
+        a = qmail_rhs(p, n, &alt, &e->fail);
+        for (j = 0; j < p->nrules; j++) {
+            const struct lm_rule *r = &p->rules[j];
+            char *b;
+            int same;
+            if (!qmail_is_net(r))
+                continue;
+            if (n->kind == LM_K_NAME && lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) != 0)
+                continue;
+            b = qmail_rhs(p, r, &alt, &e->fail);
+            same = (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0) ||
+                   (a == NULL && b != NULL && strcmp(b, "allow") == 0) ||
+                   (b == NULL && a != NULL && strcmp(a, "allow") == 0);
+            free(b);
+            if (same)
+                continue;
+            snprintf(msg, sizeof msg, "tcpserver looks addresses up before host-name "
+                     "suffixes: a client in %s (line %lu) whose name matches would get %s "
+                     "there instead of %s", lm_rule_net_str(&r->net, nb), r->pos.line,
+                     lm_action_name(r->action), lm_action_name(n->action));
+            qmail_loss(e, LM_LOSS_CHANGED, qmail_rank(r->action) > qmail_rank(n->action), n,
+                       NULL, msg);
+            break;
+        }
+        free(a);
+    }
+}
+
+/* Losses of a connect rule's right-hand side, once per rule. */
+static void
+qmail_rhs_losses(struct qmail_emit *e, const struct lm_rule *r)
+{
+    unsigned alt = 0;
+    char *s = qmail_rhs(e->p, r, &alt, &e->fail);
+
+    free(s);
+    if (alt & 1)
+        qmail_loss(e, LM_LOSS_CHANGED, 0, r, NULL,
+                   "tcp.smtp cannot carry a reply code or text; the client is denied");
+    if (alt & 2)
+        qmail_loss(e, LM_LOSS_CHANGED, 0, r, NULL,
+                   "qmail cannot discard a client's mail; the client is denied instead");
+    if (alt & 4)
+        qmail_loss(e, LM_LOSS_DROPPED, 0, r, NULL,
+                   "a variable cannot be written in tcp.smtp (\"=\" or a newline in it, or "
+                   "no free delimiter); it is left out");
+    if (alt & 8)
+        qmail_loss(e, LM_LOSS_CHANGED, 0, r, NULL,
+                   "RELAYCLIENT on a rule that does not relay is left out");
+}
+
+static void
+qmail_emit_names(struct qmail_emit *e)
+{
+    const struct lm_policy *p = e->p;
+    size_t i;
+    int pass;
+
+    for (pass = 0; pass < 2 && !e->fail; pass++)
+        for (i = 0; i < p->nrules && !e->fail; i++) {
+            const struct lm_rule *r = &p->rules[i];
+            unsigned alt;
+            char *rhs, *key;
+            if ((r->kind != LM_K_NAME && r->kind != LM_K_TREE && r->kind != LM_K_BELOW) ||
+                !(r->stage & LM_S_CONNECT) || (r->stage == LM_S_CONNECT) != (pass == 0))
+                continue;
+            if (r->info != NULL && r->kind != LM_K_NAME) {
+                qmail_loss(e, LM_LOSS_DROPPED, qmail_drop_widens(p, r), r, NULL,
+                           "tcpserver matches info@ only with a full host name");
+                continue;
+            }
+            if (strchr(r->pattern, ':') != NULL || strchr(r->pattern, '\n') != NULL) {
+                qmail_loss(e, LM_LOSS_DROPPED, qmail_drop_widens(p, r), r, NULL,
+                           "the name cannot be written as a tcp.smtp key");
+                continue;
+            }
+            rhs = qmail_rhs(p, r, &alt, &e->fail);
+            if (rhs == NULL) {
+                if (!e->fail)
+                    qmail_loss(e, LM_LOSS_DROPPED, qmail_drop_widens(p, r), r, NULL,
+                               "tcp.smtp has no SKIP; rule dropped");
+                continue;
+            }
+            if ((key = malloc(strlen(r->pattern) + (r->info ? strlen(r->info) : 0) + 8)) ==
+                NULL) {
+                free(rhs);
+                e->fail = 1;
+                return;
+            }
+            if (r->info != NULL) {
+                sprintf(key, "%s@=%s", r->info, r->pattern);
+                qmail_put(e, key, rhs);
+            } else {
+                if (r->kind != LM_K_BELOW) {
+                    sprintf(key, "=%s", r->pattern);
+                    qmail_put(e, key, rhs);
+                }
+                if (r->kind != LM_K_NAME) {
+                    sprintf(key, "=.%s", r->pattern);
+                    qmail_put(e, key, rhs);
+                }
+            }
+            free(key);
+            free(rhs);
+        }
+}
+
+static const struct lm_rule *
+qmail_special(const struct lm_policy *p, enum lm_kind kind)
+{
+    const struct lm_rule *best = NULL;
+    size_t i;
+
+    for (i = 0; i < p->nrules; i++) {
+        const struct lm_rule *r = &p->rules[i];
+        if (r->kind != kind || !(r->stage & LM_S_CONNECT) || r->action == LM_A_SKIP)
+            continue;
+        if (best == NULL || (best->stage != LM_S_CONNECT && r->stage == LM_S_CONNECT))
+            best = r;
+    }
+    return best;
+}
+
+static void
+qmail_rcpt_put(struct qmail_emit *e, const char *dot, const char *name)
+{
+    unsigned long first = 0;
+    char *k = malloc(strlen(name) + 2);
+
+    if (k == NULL) {
+        e->fail = 1;
+        return;
+    }
+    sprintf(k, "%s%s", dot, name);
+    if (qmail_seen_add(&e->rseen, k, 1, &first) != 0)
+        e->fail = 1;
+    else if (first == 0)
+        fprintf(e->rf, "%s\n", k);
+    free(k);
+}
+
+static int
+qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
+           struct lm_diags *d)
+{
+    struct qmail_emit e;
+    const struct lm_rule *sp;
+    size_t i;
+
+    memset(&e, 0, sizeof e);
+    e.p = in;
+    e.f = out[0];
+    e.rf = out[1];
+    e.lost = lost;
+    e.d = d;
+    e.val = malloc(16 * sizeof *e.val);
+    if (e.val == NULL || (e.val[0] = strdup("")) == NULL) {
+        free(e.val);
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+    }
+    e.nval = 1;
+    e.capval = 16;
+
+    /* what the files cannot say, rule by rule */
+    for (i = 0; i < in->nrules && !e.fail; i++) {
+        const struct lm_rule *r = &in->rules[i];
+        unsigned other = r->stage & (LM_S_FROM | LM_S_TO);
+        if (r->kind == LM_K_NEVER)
+            continue;
+        if (r->stage & LM_S_CONNECT) {
+            if (r->kind == LM_K_NET && r->net.range.lo.family == LM_IPV6)
+                qmail_loss(&e, LM_LOSS_DROPPED, qmail_drop_widens(in, r), r, NULL,
+                           "tcprules has no IPv6 keys");
+            else if (r->kind == LM_K_NET && r->info != NULL &&
+                     lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) != 0)
+                qmail_loss(&e, LM_LOSS_DROPPED, qmail_drop_widens(in, r), r, NULL,
+                           "tcpserver matches info@ only with a full address");
+            else if (r->kind != LM_K_ADDR && r->kind != LM_K_USER)
+                qmail_rhs_losses(&e, r);
+        }
+        if (other == 0 || in->order == LM_ORDER_QMAIL)
+            continue;
+        if (r->kind == LM_K_ANY && (r->action == LM_A_OK || r->action == LM_A_SKIP))
+            continue;
+        if (r->kind == LM_K_NET)
+            continue;       /* never looked up at these stages */
+        if ((other & LM_S_TO) && r->action == LM_A_RELAY &&
+            (r->kind == LM_K_NAME || r->kind == LM_K_TREE || r->kind == LM_K_BELOW))
+            other &= ~LM_S_TO;      /* written to rcpthosts */
+        if ((other & LM_S_FROM) && r->action == LM_A_RELAY && in->order == LM_ORDER_SENDMAIL &&
+            !((in->flags & LM_P_RELAY_MAIL_FROM) && r->stage == LM_S_FROM))
+            other &= ~LM_S_FROM;    /* no effect in the source either */
+        if ((other & (LM_S_FROM | LM_S_TO)) && (r->action == LM_A_OK || r->action == LM_A_SKIP) &&
+            !qmail_drop_widens(in, r))
+            other = 0;              /* an OK that changes nothing */
+        if (other == 0)
+            continue;
+        qmail_loss(&e, LM_LOSS_DROPPED,
+                   r->action == LM_A_RELAY ? 0 : qmail_drop_widens(in, r), r, NULL,
+                   other == LM_S_TO ? "qmail has no recipient rules other than rcpthosts; "
+                                      "the recipient part is dropped"
+                   : other == LM_S_FROM ? "tcp.smtp has no place for sender rules; the "
+                                          "sender part is dropped"
+                   : "tcp.smtp has no place for sender or recipient rules; those parts are "
+                     "dropped");
+    }
+    if (in->order == LM_ORDER_SENDMAIL && !(in->flags & LM_P_NO_LOOPBACK))
+        qmail_loss(&e, LM_LOSS_NARROWED, 0, NULL, NULL,
+                   "tcpserver has no IPv6: the loopback ::1 no longer relays");
+    for (i = 0; i < in->nlocals && !e.fail; i++)
+        qmail_loss(&e, LM_LOSS_DROPPED, 0, NULL, &in->locals[i].pos,
+                   "qmail has no list of the server's own addresses in tcp.smtp or "
+                   "rcpthosts");
+    qmail_order_conflicts(&e);
+
+    /* tcp.smtp: info@ keys, networks, names, "=", "" */
+    for (i = 0; i < in->nrules && !e.fail; i++) {
+        const struct lm_rule *r = &in->rules[i];
+        char kb[LM_IPADDR_BUF], *key, *rhs;
+        unsigned alt;
+        if (r->kind != LM_K_NET || r->info == NULL || !(r->stage & LM_S_CONNECT) ||
+            r->net.range.lo.family != LM_IPV4 ||
+            lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) != 0)
+            continue;
+        if ((rhs = qmail_rhs(in, r, &alt, &e.fail)) == NULL)
+            continue;
+        lm_ipaddr_format(&r->net.range.lo, kb);
+        if ((key = malloc(strlen(r->info) + strlen(kb) + 2)) == NULL) {
+            free(rhs);
+            e.fail = 1;
+            break;
+        }
+        sprintf(key, "%s@%s", r->info, kb);
+        qmail_put(&e, key, rhs);
+        free(key);
+        free(rhs);
+    }
+    if (!e.fail)
+        qmail_emit_nets(&e);
+    if (!e.fail)
+        qmail_emit_names(&e);
+    if (e.fallthrough && !e.fail) {
+        for (i = 0; i < in->nrules; i++) {
+            const struct lm_rule *r = &in->rules[i];
+            if ((r->stage & LM_S_CONNECT) && r->info == NULL &&
+                (r->kind == LM_K_TREE || r->kind == LM_K_BELOW || r->kind == LM_K_ANYHOST ||
+                 r->kind == LM_K_ANY) && r->action != LM_A_OK)
+                break;
+        }
+        if (i < in->nrules)
+            qmail_loss(&e, LM_LOSS_CHANGED, 1, &in->rules[i], NULL,
+                       "tcp.smtp cannot let part of a listed network fall through to "
+                       "host-name suffix rules; that part is allowed plainly");
+    }
+    if (!e.fail && (sp = qmail_special(in, LM_K_ANYHOST)) != NULL) {
+        unsigned alt;
+        char *rhs = qmail_rhs(in, sp, &alt, &e.fail);
+        if (rhs != NULL)
+            qmail_put(&e, "=", rhs);
+        free(rhs);
+    }
+    if (!e.fail && (sp = qmail_special(in, LM_K_ANY)) != NULL) {
+        unsigned alt;
+        char *rhs = qmail_rhs(in, sp, &alt, &e.fail);
+        if (rhs != NULL)
+            qmail_put(&e, "", rhs);
+        free(rhs);
+    }
+
+    /* rcpthosts: accepted domains, and recipient-domain RELAY rules */
+    for (i = 0; i < in->ndomains && !e.fail; i++) {
+        const struct lm_domain *dm = &in->domains[i];
+        if (dm->kind != LM_K_BELOW)
+            qmail_rcpt_put(&e, "", dm->name);
+        if (dm->kind != LM_K_NAME)
+            qmail_rcpt_put(&e, ".", dm->name);
+    }
+    for (i = 0; i < in->nrules && !e.fail && in->order != LM_ORDER_QMAIL; i++) {
+        const struct lm_rule *r = &in->rules[i];
+        if (!(r->stage & LM_S_TO) || r->action != LM_A_RELAY ||
+            (r->kind != LM_K_NAME && r->kind != LM_K_TREE && r->kind != LM_K_BELOW))
+            continue;
+        if (r->kind != LM_K_BELOW)
+            qmail_rcpt_put(&e, "", r->pattern);
+        if (r->kind != LM_K_NAME)
+            qmail_rcpt_put(&e, ".", r->pattern);
+    }
+
+    for (i = 0; i < e.nval; i++)
+        free(e.val[i]);
+    free(e.val);
+    free(e.key);
+    qmail_seen_fini(&e.seen);
+    qmail_seen_fini(&e.rseen);
+    if (e.fail)
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory while writing "
+                           "tcp.smtp");
+    return 0;
+}
+
+static const char *const qmail_outputs[] = { "tcp.smtp", "rcpthosts", NULL };
+
+const struct lm_codec lm_codec_qmail = {
+    .name = "qmail",
+    .description = "qmail: tcpserver rules (tcp.smtp, tcprules input) and control/rcpthosts",
+    .caps = LM_CODEC_PARSE | LM_CODEC_EMIT,
+    .outputs = qmail_outputs,
+    .detect = qmail_detect,
+    .parse = qmail_parse,
+    .emit = qmail_emit,
+};
