@@ -574,7 +574,7 @@ ipset_parse_masked(const struct ipset_ctx *c, size_t sep, struct lm_iprange *out
     if (ipset_full(c, 0, sep, &a) != 0)
         return -1;
     bits = lm_ipfam_bits(a.family);
-    if (c->t[sep] == '/' && i < c->len && memchr(c->t + i, '.', c->len - i) == NULL) {
+    if (c->t[sep] == '/' && (i == c->len || memchr(c->t + i, '.', c->len - i) == NULL)) {
         unsigned long v = 0;
         if (!(c->flags & LM_IPF_CIDR))
             return ipset_fail(c, sep, "a \"/length\" suffix is not accepted here");
@@ -724,7 +724,8 @@ lm_iprange_parse(const char *text, size_t len, unsigned flags,
         return ipset_parse_masked(&c, (size_t)(sep - text), out);
     /* Without IPv4, colon-less text is one IPv6 group ("IPv6:2001" in a
      * Sendmail key is 2001::/16). */
-    if (memchr(text, ':', len) != NULL || !(c.flags & LM_IPF_V4)) {
+    if (memchr(text, ':', len) != NULL
+        || (!(c.flags & LM_IPF_V4) && memchr(text, '.', len) == NULL)) {
         struct lm_ipaddr a;
         if (!(c.flags & LM_IPF_V6))
             return ipset_fail(&c, 0, "IPv6 is not accepted here");
