@@ -21,9 +21,15 @@
 #include "libmap/internal.h"
 
 extern const struct lm_syntax lm_syntax_access;
+extern const struct lm_syntax lm_syntax_tcprules;
+extern const struct lm_syntax lm_syntax_tcprules6;
+extern const struct lm_syntax lm_syntax_rcpthosts;
 
 static const struct lm_syntax *const compile_syntaxes[] = {
     &lm_syntax_access,
+    &lm_syntax_tcprules,
+    &lm_syntax_tcprules6,
+    &lm_syntax_rcpthosts,
     NULL
 };
 
