@@ -128,8 +128,8 @@ atomic_lock(struct lm_atomic *a, const char *name, unsigned flags, struct lm_dia
     for (;;) {
         a->lockfd = open(a->lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (a->lockfd < 0)
-            return lm_diag_sys(d, LM_E_CREATE, errno, NULL, "cannot create lock file %s",
-                               a->lockpath);
+            return lm_diag_sys(d, LM_E_CREATE, errno, NULL, "cannot create %s (lock file %s)",
+                               a->finals[0], a->lockpath);
         memset(&fl, 0, sizeof fl);
         fl.l_type = F_WRLCK;
         fl.l_whence = SEEK_SET;

@@ -231,8 +231,16 @@ compile_report_dups(struct lm_syntax_ctx *ctx, struct lm_source *src, int append
     if (ctx->ndups == 0)
         return;
     ctx->mode = COMPILE_RESCAN;
-    if (lm_source_rewind(src) == 0)
+    if (lm_source_rewind(src) == 0) {
+        /* The lines' own errors were reported by the first pass. */
+        struct lm_diags *real = ctx->d, quiet;
+        lm_diags_init(&quiet);
+        quiet.max_errors = 0;
+        ctx->d = &quiet;
         (void)compile_pass(ctx, src, NULL);
+        ctx->d = real;
+        lm_diags_fini(&quiet);
+    }
     for (i = 0; i < ctx->ndups; i++) {
         struct compile_dup *g = &ctx->dups[i];
         struct lm_pos pos = { lm_source_name(src), g->line, 0 };

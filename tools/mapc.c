@@ -144,7 +144,7 @@ main(int argc, char **argv)
 
     tool_init(argv[0]);
     memset(&o, 0, sizeof o);
-    while ((c = getopt_long(argc, argv, "t:s:o:NfrdeD:c:ulvT:aq:n", mapc_longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":t:s:o:NfrdeD:c:ulvT:aq:n", mapc_longopts, NULL)) != -1) {
         switch (c) {
         case 't': o.type = optarg; break;
         case 's': o.syntax = optarg; break;
@@ -177,7 +177,11 @@ main(int argc, char **argv)
             break;
         case OPT_HELP: mapc_help(); return 0;
         case OPT_VERSION: printf("mapc (relaymap) 0.1\n"); return 0;
-        default: return tool_usage_error("unknown or incomplete option");
+        case ':': return tool_usage_error("option -%c needs an argument", optopt);
+        default:
+            if (optopt != 0)
+                return tool_usage_error("unknown option -%c", optopt);
+            return tool_usage_error("unknown option %s", argv[optind - 1]);
         }
     }
     if (list)
