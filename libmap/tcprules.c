@@ -85,7 +85,7 @@ tr_colon(const char *s, size_t n, unsigned flags)
 
 static int
 tr_instructions(const char *s, size_t n, size_t col0, const struct lm_pos *pos,
-                char *out, struct lm_tcprules_rule *r, struct lm_diags *d)
+                unsigned flags, char *out, struct lm_tcprules_rule *r, struct lm_diags *d)
 {
     const char *p = s, *end = s + n, *eq, *close;
     char q[LM_QUOTE_BUF], q2[LM_QUOTE_BUF];
@@ -105,6 +105,8 @@ tr_instructions(const char *s, size_t n, size_t col0, const struct lm_pos *pos,
             hint = " (lower case only)";
         else if (n > 0 && tr_blank((unsigned char)*p))
             hint = " (no blank after the colon)";
+        else if (!(flags & LM_TR_V6) && (tr_memmem(s, n, ":allow", 6) || tr_memmem(s, n, ":deny", 5)))
+            hint = " (an IPv6 address? those need -s tcprules6)";
         return tr_error(d, pos, col0, "expected \"allow\" or \"deny\" after the colon, not \"%s\"%s; "
                         "tcprules refuses this line", lm_quote(q, s, n, 24), hint);
     }
@@ -263,17 +265,18 @@ tr_ipv6(const char *s, size_t n, const char **why)
 /* Render prefix + lo-hi + suffix (or prefix alone) for a hint. */
 static const char *
 tr_form(char *buf, size_t cap, const char *pre, size_t plen, unsigned long lo,
-        unsigned long hi, const char *suf, int range)
+        unsigned long hi, const char *suf, size_t slen, int range)
 {
-    char q[LM_QUOTE_BUF];
+    char q[LM_QUOTE_BUF], qs[LM_QUOTE_BUF];
 
     lm_quote(q, pre, plen, LM_QUOTE_MAX);
+    lm_quote(qs, suf, slen, LM_QUOTE_MAX);
     if (!range)
         snprintf(buf, cap, "%s", q);
     else if (lo == hi)
-        snprintf(buf, cap, "%s%lu%s", q, lo, suf);
+        snprintf(buf, cap, "%s%lu%s", q, lo, qs);
     else
-        snprintf(buf, cap, "%s%lu-%lu%s", q, lo, hi, suf);
+        snprintf(buf, cap, "%s%lu-%lu%s", q, lo, hi, qs);
     return buf;
 }
 
@@ -285,7 +288,7 @@ static int
 tr_cidr(char *a, size_t n, const char *slash, size_t col0, const struct lm_pos *pos,
         unsigned flags, struct lm_tcprules_rule *r, struct lm_diags *d)
 {
-    char q[LM_QUOTE_BUF], form[LM_QUOTE_BUF + 32];
+    char q[LM_QUOTE_BUF], form[2 * LM_QUOTE_BUF + 32];
     size_t alen = (size_t)(slash - a), blen, k, i;
     unsigned long bits, oct[4], mask[4];
     const char *why, *p;
@@ -376,7 +379,7 @@ tr_cidr(char *a, size_t n, const char *slash, size_t col0, const struct lm_pos *
         return tr_error(d, pos, col0, "CIDR \"%s\" is not a tcprules key and never matches: "
                         "write \"%s\" (or compile with --expand to have it written so)", q,
                         tr_form(form, sizeof form, r->key, r->klen, r->lo, r->hi, r->suffix,
-                                r->range));
+                                r->slen, r->range));
     return 0;
 }
 
@@ -385,7 +388,7 @@ static int
 tr_range(char *a, size_t n, const char *dash, size_t col0, const struct lm_pos *pos,
          unsigned flags, struct lm_tcprules_rule *r, struct lm_diags *d)
 {
-    char q[LM_QUOTE_BUF], form[LM_QUOTE_BUF + 32], tmp[64];
+    char q[LM_QUOTE_BUF], form[2 * LM_QUOTE_BUF + 32], tmp[64];
     const char *ls = dash, *re, *why;
     size_t llen, rlen, tlen;
     unsigned long lo, hi;
@@ -403,13 +406,13 @@ tr_range(char *a, size_t n, const char *dash, size_t col0, const struct lm_pos *
     llen = (size_t)(dash - ls);
     rlen = (size_t)(re - dash - 1);
     if (llen == 0 || rlen == 0)
-        return tr_error(d, pos, col0 + (size_t)(dash - a) + 1, "range \"%s\" lacks a %s bound "
+        return tr_error(d, pos, col0 + (size_t)(dash - a), "range \"%s\" lacks a %s bound "
                         "(tcprules would read it as 0)", q, llen == 0 ? "lower" : "upper");
     if (tr_number(ls, llen, &lo) != llen || tr_number(dash + 1, rlen, &hi) != rlen)
-        return tr_error(d, pos, col0 + (size_t)(ls - a) + 1, "range \"%s\": both bounds must be "
+        return tr_error(d, pos, col0 + (size_t)(ls - a), "range \"%s\": both bounds must be "
                         "decimal numbers; tcprules refuses this line", q);
     if (lo > 255)
-        return tr_error(d, pos, col0 + (size_t)(ls - a) + 1, "range \"%s\" starts above 255: "
+        return tr_error(d, pos, col0 + (size_t)(ls - a), "range \"%s\" starts above 255: "
                         "no address matches", q);
     if (hi > 255)
         hi = 255;       /* tcprules clamps the upper bound; that is documented */
@@ -421,9 +424,9 @@ tr_range(char *a, size_t n, const char *dash, size_t col0, const struct lm_pos *
     r->lo = lo;
     r->hi = hi;
     if (lo > hi)
-        return tr_error(d, pos, col0 + (size_t)(ls - a) + 1, "reversed range \"%s\": tcprules "
+        return tr_error(d, pos, col0 + (size_t)(ls - a), "reversed range \"%s\": tcprules "
                         "writes no rule at all for it; write \"%s\"", q,
-                        tr_form(form, sizeof form, a, r->klen, hi, lo, re, 1));
+                        tr_form(form, sizeof form, a, r->klen, hi, lo, re, r->slen, 1));
     /* The keys must be addresses or prefixes; check the first one. */
     if (r->klen + r->slen + 4 > sizeof tmp)
         return tr_error(d, pos, col0, "\"%s\" is not an IPv4 address or prefix: it never matches", q);
@@ -582,7 +585,7 @@ lm_tcprules_parse(const char *text, size_t len, const struct lm_pos *pos, unsign
     }
     alen = (size_t)(colon - text);
     /* The address goes to the end of the buffer, the data to its start. */
-    if (tr_instructions(colon + 1, n - alen - 1, alen + 2, pos, buf, r, d) != 0)
+    if (tr_instructions(colon + 1, n - alen - 1, alen + 2, pos, flags, buf, r, d) != 0)
         return -1;
     a = buf + len + 8;
     memcpy(a, text, alen);
