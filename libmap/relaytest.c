@@ -338,7 +338,7 @@ relaytest_greet(struct relaytest_run *run, char **why, char **helo_name)
     if (r.code / 100 != 2) {
         len = strlen(r.text) + 40;
         if ((*why = malloc(len)) != NULL)
-            snprintf(*why, len, "the server refused EHLO and HELO: %s", r.text);
+            snprintf(*why, len, "the server refused the greeting: %s", r.text);
         lm_smtp_reply_fini(&r);
         relaytest_close(run);
         return r.code == 421 || r.code == 554 ? LM_SMTP_ECONNECT : LM_SMTP_EPROTOCOL;

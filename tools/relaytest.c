@@ -186,7 +186,7 @@ relaytest_rows(const struct lm_rt_result *res, struct relaytest_row *row)
     if (res->at_mail || res->verdict == LM_RT_NOTRUN || res->from == NULL) {
         row[0].to = "-";
         relaytest_cell(row[0].reply, sizeof row[0].reply,
-                       res->mail.text != NULL ? res->mail.text : res->error_text ? err : "");
+                       res->mail.code != 0 ? res->mail.text : res->error_text ? err : "");
         row[0].verdict = lm_rt_verdict_name(res->verdict);
         return 1;
     }
@@ -197,7 +197,7 @@ relaytest_rows(const struct lm_rt_result *res, struct relaytest_row *row)
             row[n].what = row[n].from = "";
         }
         row[n].to = rr->to;
-        relaytest_cell(row[n].reply, sizeof row[n].reply, rr->reply.text != NULL
+        relaytest_cell(row[n].reply, sizeof row[n].reply, rr->reply.code != 0
                        ? rr->reply.text : rr->sent && res->error_text ? err : "(not sent)");
         row[n].verdict = lm_rt_verdict_name(rr->sent ? rr->verdict : LM_RT_NOTRUN);
         n++;
@@ -337,7 +337,7 @@ relaytest_print_json(const struct lm_rt_report *rep, int rc, int code)
         if (res->verdict == LM_RT_RELAYED)
             strcpy(v, "relayed");
         printf("],\n     \"verdict\": \"%s\", \"stage\": \"%s\", ", v,
-               res->at_mail ? "mail" : "rcpt");
+               res->from == NULL ? "connect" : res->at_mail ? "mail" : "rcpt");
         relaytest_json_str("error", relaytest_err_name(res->error), ", ");
         relaytest_json_str("error_text", res->error_text, ", ");
         printf("\"maybe_local\": %s}", res->maybe_local ? "true" : "false");
