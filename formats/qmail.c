@@ -1186,6 +1186,10 @@ qmail_order_conflicts(struct qmail_emit *e)
                 continue;
             if (n->kind == LM_K_NAME && lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) != 0)
                 continue;
+            if (r->net.range.lo.b[0] == 127 && r->net.range.lo.b[1] == 0 &&
+                r->net.range.lo.b[2] == 0 && r->net.range.lo.b[3] == 1 &&
+                lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) == 0)
+                continue;   /* the server names its loopback itself */
             b = qmail_rhs(p, r, &alt, &e->fail);
             same = (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0) ||
                    (a == NULL && b != NULL && strcmp(b, "allow") == 0) ||
@@ -1383,9 +1387,6 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
                    : "tcp.smtp has no place for sender or recipient rules; those parts are "
                      "dropped");
     }
-    if (in->order == LM_ORDER_SENDMAIL && !(in->flags & LM_P_NO_LOOPBACK))
-        qmail_loss(&e, LM_LOSS_NARROWED, 0, NULL, NULL,
-                   "tcpserver has no IPv6: the loopback ::1 no longer relays");
     for (i = 0; i < in->nlocals && !e.fail; i++)
         qmail_loss(&e, LM_LOSS_DROPPED, 0, NULL, &in->locals[i].pos,
                    "qmail has no list of the server's own addresses in tcp.smtp or "

@@ -307,7 +307,7 @@ sendmail_subject(struct sendmail_parse *sp, char *k, size_t n, struct lm_rule *r
     const char *why = NULL;
     char q[LM_QUOTE_BUF];
     char *at;
-    int rc;
+    int rc = 0;
 
     if (n > 5 && strncmp(k, "ipv6:", 5) == 0) {
         rc = sendmail_v6(k + 5, n - 5, r, &why);
@@ -321,7 +321,7 @@ sendmail_subject(struct sendmail_parse *sp, char *k, size_t n, struct lm_rule *r
                         "key \"%s\" matches the single address %s only; for the network "
                         "drop the final \".0\" octets", lm_quote(q, raw, strlen(raw),
                         LM_QUOTE_MAX), k);
-    } else if (k[0] == '[') {
+    } else if ((rc = 0), k[0] == '[') {
         return lm_diag_add(sp->d, LM_ERROR, LM_E_UNSUPPORTED, pos,
                            "key \"%s\": bracketed address literals match only clients "
                            "without a host name and are not supported; write the address "
@@ -347,6 +347,8 @@ sendmail_subject(struct sendmail_parse *sp, char *k, size_t n, struct lm_rule *r
             r->kind = LM_K_ADDR;
             r->pattern = k;
         }
+    } else if (strchr(k, '-') != NULL && strspn(k, "0123456789.-") == n) {
+        rc = 1, why = "Sendmail has no address ranges; list each address";
     } else if (k[0] == '.' && sendmail_name_ok(k + 1, n - 1)) {
         r->kind = LM_K_BELOW;
         r->pattern = k + 1;
@@ -362,8 +364,6 @@ sendmail_subject(struct sendmail_parse *sp, char *k, size_t n, struct lm_rule *r
     } else if (k[0] == '*') {
         rc = 1, why = "Sendmail has no wildcards; a domain key already covers its "
                       "subdomains";
-    } else if (strchr(k, '-') != NULL && strspn(k, "0123456789.-") == n) {
-        rc = 1, why = "Sendmail has no address ranges; list each address";
     } else {
         rc = 1, why = "not an address, network, host name or domain Sendmail looks up";
     }
@@ -1360,6 +1360,16 @@ sendmail_env_losses(struct sendmail_emit *e, const struct lm_rule *r)
     }
 }
 
+static int
+sendmail_is_loopback(const struct lm_ipaddr *a)
+{
+    static const unsigned char v6[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+
+    if (a->family == LM_IPV4)
+        return a->b[0] == 127 && a->b[1] == 0 && a->b[2] == 0 && a->b[3] == 1;
+    return memcmp(a->b, v6, 16) == 0;
+}
+
 /* For a policy read with another order: a host-name rule and an address
  * rule that both match one client are decided by the address first there,
  * by the name first in Sendmail. */
@@ -1386,6 +1396,8 @@ sendmail_order_conflicts(struct sendmail_emit *e)
             single = lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) == 0;
             if (n->kind == LM_K_NAME && !single)
                 continue;   /* the exact name wins in both orders */
+            if (single && sendmail_is_loopback(&r->net.range.lo))
+                continue;   /* the server names its loopback itself */
             a = sendmail_netval(n);
             b = sendmail_netval(r);
             if (a.action == b.action && a.code == b.code && sendmail_streq(a.dsn, b.dsn) &&
@@ -1526,12 +1538,26 @@ sendmail_emit_domains(struct sendmail_emit *e)
     }
 }
 
+static int
+sendmail_has_v6(const struct lm_policy *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->nrules; i++)
+        if (p->rules[i].kind == LM_K_NET && (p->rules[i].stage & LM_S_CONNECT) &&
+            p->rules[i].net.range.lo.family == LM_IPV6)
+            return 1;
+    return 0;
+}
+
 /* Sendmail lets the loopback address relay whatever the map says. */
 static void
 sendmail_loopback(struct sendmail_emit *e)
 {
     static const char *const addrs[2] = { "127.0.0.1", "::1" };
     size_t i;
+
+    int v4relays = 0;
 
     if (e->p->order == LM_ORDER_SENDMAIL && !(e->p->flags & LM_P_NO_LOOPBACK))
         return;
@@ -1545,7 +1571,11 @@ sendmail_loopback(struct sendmail_emit *e)
             continue;
         q.rcpt = "postmaster@relaymap-loopback.invalid";
         lm_decide(e->p, &q, &v);
-        if (v.kind != LM_V_REFUSE)
+        if (i == 0)
+            v4relays = v.kind == LM_V_RELAY;
+        /* ::1 is the same host as 127.0.0.1: a source that lets the server
+         * itself relay over IPv4 means it over IPv6 too (relaymap-formats(5)) */
+        if (v.kind != LM_V_REFUSE || (i == 1 && v4relays && !sendmail_has_v6(e->p)))
             continue;
         snprintf(msg, sizeof msg, "Sendmail always lets %s relay; the source does not",
                  addrs[i]);
