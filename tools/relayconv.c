@@ -43,24 +43,19 @@ rc_help(void)
            "See relayconv(8).\n");
 }
 
-static int
-rc_decide(const char *const *files, size_t n, const char *fmt, struct lm_query *q,
-          const char *client, int json, struct lm_diags *d)
+/* Print the verdict for one client. */
+static void
+rc_answer(const struct lm_policy *p, struct lm_query *q, const char *client, int json)
 {
-    struct lm_policy *p;
     struct lm_verdict v;
     char *s;
 
-    if (client == NULL)
-        return tool_usage_error("--decide needs --client IP");
-    if (lm_query_ip(q, client, d) != 0 || lm_policy_load(files, n, fmt, &p, NULL, d) != 0)
-        return tool_exit_code(-1, d);
-    if (q->rcpt == NULL)
-        q->rcpt = "relaymap-probe@relaymap-probe.invalid";
     lm_decide(p, q, &v);
     s = lm_verdict_str(&v);
     if (json) {
-        printf("{\"verdict\":\"%s\",\"rule\":", lm_verdict_name(v.kind));
+        printf("{\"verdict\":\"%s\",\"client\":", lm_verdict_name(v.kind));
+        tool_json_string(stdout, client, strlen(client));
+        printf(",\"rule\":");
         if (v.rule != NULL && v.rule->pos.file != NULL) {
             printf("{\"file\":");
             tool_json_string(stdout, v.rule->pos.file, strlen(v.rule->pos.file));
@@ -76,6 +71,36 @@ rc_decide(const char *const *files, size_t n, const char *fmt, struct lm_query *
                q->host ? q->host : "", q->host ? ")" : "", q->rcpt, s ? s : "?");
     }
     free(s);
+}
+
+/* --decide: one client, or with "--client -" one address per line of
+ * standard input (for scripts and tests that ask many questions). */
+static int
+rc_decide(const char *const *files, size_t n, const char *fmt, struct lm_query *q,
+          const char *client, int json, struct lm_diags *d)
+{
+    struct lm_policy *p;
+    char line[256];
+
+    if (client == NULL)
+        return tool_usage_error("--decide needs --client IP (or - to read addresses)");
+    if (q->rcpt == NULL)
+        q->rcpt = "relaymap-probe@relaymap-probe.invalid";
+    if (strcmp(client, "-") != 0 && lm_query_ip(q, client, d) != 0)
+        return tool_exit_code(-1, d);
+    if (lm_policy_load(files, n, fmt, &p, NULL, d) != 0)
+        return tool_exit_code(-1, d);
+    if (strcmp(client, "-") != 0) {
+        rc_answer(p, q, client, json);
+    } else {
+        while (fgets(line, sizeof line, stdin) != NULL) {
+            line[strcspn(line, "\r\n")] = '\0';
+            if (line[0] == '\0')
+                continue;
+            if (lm_query_ip(q, line, d) == 0)
+                rc_answer(p, q, line, json);
+        }
+    }
     lm_policy_free(p);
     return tool_exit_code(0, d);
 }
