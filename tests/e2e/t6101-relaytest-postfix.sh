@@ -96,8 +96,12 @@ while ! grep -q 'daemon started' "$D/maillog" 2>/dev/null && [ $i -lt 100 ]; do
     sleep 0.1; i=$((i + 1))
 done
 ok_if "Postfix master started" grep -q 'daemon started' "$D/maillog"
+# Stop master (it takes its children along) and wait for it, at most 5 s.
 stop_postfix() {
-    [ -s "$D/queue/pid/master.pid" ] && kill "$(tr -d ' ' <"$D/queue/pid/master.pid")" 2>/dev/null
+    _mp=$(tr -d ' ' <"$D/queue/pid/master.pid" 2>/dev/null)
+    [ -n "$_mp" ] && kill "$_mp" 2>/dev/null || return 0
+    _i=0
+    while kill -0 "$_mp" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
 }
 
 rt() {
