@@ -1,0 +1,31 @@
+#!/bin/sh
+# make install: tools, static and shared library, headers, pkg-config file
+# and man pages land under DESTDIR/PREFIX; a program builds against the
+# installed library through pkg-config; the shared library exports only lm_
+# names; every man page renders.
+. "$TOP/tests/cli/lib.sh"
+root="$T/root"
+ok_if "make install DESTDIR=... PREFIX=/usr" make -s -C "$TOP" O="$O" install DESTDIR="$root" PREFIX=/usr
+for f in bin/mapc lib/libmap.a lib/libmap.so lib/libmap.so.0 include/libmap/map.h \
+         include/libmap/compile.h lib/pkgconfig/libmap.pc share/man/man8/mapc.8; do
+    ok_if "installed $f" test -e "$root/usr/$f"
+done
+ok_if "internal.h is not installed" test ! -e "$root/usr/include/libmap/internal.h"
+cat > prog.c <<'C'
+#include <stdio.h>
+#include <libmap/map.h>
+int main(void) { printf("%s\n", lm_map_types()[0]->name); return 0; }
+C
+ok_if "a program builds against the installed library via pkg-config" sh -c "
+    PKG_CONFIG_SYSROOT_DIR='$root' PKG_CONFIG_PATH='$root/usr/lib/pkgconfig' \
+    cc -o prog prog.c \$(PKG_CONFIG_SYSROOT_DIR='$root' PKG_CONFIG_PATH='$root/usr/lib/pkgconfig' pkg-config --cflags --libs libmap) \
+    && LD_LIBRARY_PATH='$root/usr/lib' ./prog | grep -q ."
+ok_if "the shared library exports only lm_ names" sh -c \
+    "! nm -D --defined-only '$root/usr/lib/libmap.so.0' | awk '\$2 ~ /[TDBR]/ { print \$3 }' | grep -v '^lm_'"
+for m in "$TOP"/man/*.[358]; do
+    ok_if "man page $(basename "$m") renders without warnings" sh -c \
+        "MANWIDTH=80 man -l '$m' 2>&1 >/dev/null | grep . && exit 1; MANWIDTH=80 man -l '$m' | grep -q NAME"
+done
+ok_if "make uninstall removes it again" sh -c \
+    "make -s -C '$TOP' O='$O' uninstall DESTDIR='$root' PREFIX=/usr && test ! -e '$root/usr/bin/mapc' && test ! -e '$root/usr/lib/libmap.a'"
+finish
