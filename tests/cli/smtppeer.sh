@@ -7,12 +7,16 @@
 #   rt ARGS...                      relaytest with "port <number>" shown as
 #                                   "port PORT" (for golden files)
 PEER="$TOP/tests/cli/smtppeer.py"
+# Debian's python3 (mk/apt-test.txt); a version manager's shim on PATH costs a
+# second per start.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 DATA="$TOP/tests/data/relaytest"
 
 start_peer() {
     _pn=$1; shift
     rm -f "$T/$_pn.port" "$T/$_pn.log"
-    python3 "$PEER" "$@" --portfile "$T/$_pn.port" --log "$T/$_pn.log" --lifetime 60 &
+    "$PY" "$PEER" "$@" --portfile "$T/$_pn.port" --log "$T/$_pn.log" --lifetime 60 &
     peer_pid=$!
     _i=0
     while [ ! -s "$T/$_pn.port" ] && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
@@ -37,5 +41,5 @@ rt() {
 
 # json_check FILE PYTHON-EXPR: the expression, over the parsed JSON as j, is true.
 json_check() {
-    python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2"
+    "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2"
 }

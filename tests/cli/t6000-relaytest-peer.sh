@@ -4,7 +4,7 @@
 # % hack, and a quirky one; relaytest must name exactly the right probes.
 . "$TOP/tests/cli/lib.sh"
 . "$TOP/tests/cli/smtppeer.sh"
-need_tool python3 python3 || { finish; exit; }
+need_tool "$PY" python3 || { finish; exit; }
 need_tool relaytest "(make builds it)" || { finish; exit; }
 
 # The transcript's own names: S, I, L, X, x as the seed document has them.

@@ -4,7 +4,7 @@
 # and usage errors.  Each must end with its documented exit status.
 . "$TOP/tests/cli/lib.sh"
 . "$TOP/tests/cli/smtppeer.sh"
-need_tool python3 python3 || { finish; exit; }
+need_tool "$PY" python3 || { finish; exit; }
 need_tool relaytest "(make builds it)" || { finish; exit; }
 
 # A banner that dribbles in over about a second is still a banner.

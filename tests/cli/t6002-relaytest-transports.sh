@@ -3,7 +3,7 @@
 # address, a UNIX socket, and a child process (--pipe).
 . "$TOP/tests/cli/lib.sh"
 . "$TOP/tests/cli/smtppeer.sh"
-need_tool python3 python3 || { finish; exit; }
+need_tool "$PY" python3 || { finish; exit; }
 need_tool relaytest "(make builds it)" || { finish; exit; }
 
 # IPv6: I defaults to the peer address, written as an IPv6 address literal.
@@ -23,7 +23,7 @@ ok_if "--source 127.0.0.2: the server saw 127.0.0.2, exit 0" \
     sh -c "[ $rc = 0 ] && grep -q '^1: connect from 127.0.0.2\$' '$T/src.log'"
 
 # UNIX socket: S from the banner, I as given.
-python3 "$PEER" closed --unix "$T/smtp.sock" --portfile "$T/unix.port" --log "$T/unix.log" --lifetime 60 &
+"$PY" "$PEER" closed --unix "$T/smtp.sock" --portfile "$T/unix.port" --log "$T/unix.log" --lifetime 60 &
 peer_pid=$!
 i=0; while [ ! -s "$T/unix.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 run relaytest --json --unix "$T/smtp.sock" --server-ip 127.0.0.1 --helo tester.test
@@ -35,11 +35,11 @@ ok_if "--unix: 20 probes denied, exit 0" json_check "$T/unix.json" \
 # --pipe: one child per session, SMTP on its stdin/stdout.
 cp "$PEER" "$T/smtppeer.py"
 golden pipe-open 1 relaytest --only 0,16 --server-ip 192.0.2.1 --helo tester.test \
-    --pipe "python3 '$T/smtppeer.py' open --stdio --log '$T/pipe.log'"
+    --pipe "$PY '$T/smtppeer.py' open --stdio --log '$T/pipe.log'"
 ok_if "--pipe: the child got the probes" grep -q '^1> RCPT TO:@\[192.0.2.1\]:relaytest@example.com$' "$T/pipe.log"
 # A command that prints notices before its banner, as exim -bh does.
 run relaytest --json --only 0 --server-ip 192.0.2.1 --helo tester.test \
-    --pipe "python3 '$T/smtppeer.py' closed --stdio --preamble"
+    --pipe "$PY '$T/smtppeer.py' closed --stdio --preamble"
 cp "$T/out" "$T/preamble.json"
 ok_if "--pipe: notices before the banner are skipped" json_check "$T/preamble.json" \
     "j['exit']==0 and j['server']['banner'].startswith('220 relay.test') and j['summary']['denied']==1"

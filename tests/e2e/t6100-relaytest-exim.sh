@@ -7,11 +7,14 @@
 # open; without Exim's restricted-characters ACL the % hack aimed at the
 # server itself is accepted (and delivered locally), which gets the note.
 . "$TOP/tests/cli/lib.sh"
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 DATA="$TOP/tests/data/relaytest-exim"
 ROOT="$TOP/build/debs/root"
 EXIM="$ROOT/usr/sbin/exim4"
 need_tool "$EXIM" exim4-daemon-light || { finish; exit; }
 need_tool unshare util-linux || { finish; exit; }
+need_tool "$PY" python3 || { finish; exit; }
 need_tool relaytest "(make builds it)" || { finish; exit; }
 need_tool mapc "(make builds it)" || { finish; exit; }
 LIB=$(dirname "$(find "$ROOT/usr/lib" -name libidn.so.12 2>/dev/null | head -1)")
@@ -95,7 +98,7 @@ rtx() {
     relaytest --timeout 10 --server-ip 192.0.2.1 --helo tester.test "$@" --pipe "$_cmd"
 }
 relayed() {
-    python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(" ".join(str(p["probe"]) for p in j["probes"] if p["verdict"]=="relayed"))' "$1"
+    "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(" ".join(str(p["probe"]) for p in j["probes"] if p["verdict"]=="relayed"))' "$1"
 }
 
 # Outside client: every probe refused.

@@ -7,11 +7,13 @@
 # inside and outside the relay network.  A second listener is deliberately
 # open: its mynetworks takes in all of 127.0.0.0/8, the classic mistake.
 . "$TOP/tests/cli/lib.sh"
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 DATA="$TOP/tests/data/relaytest-postfix"
 ROOT="$TOP/build/debs/root"
 MASTER="$ROOT/usr/lib/postfix/sbin/master"
 need_tool "$MASTER" postfix || { finish; exit; }
-need_tool python3 python3 || { finish; exit; }
+need_tool "$PY" python3 || { finish; exit; }
 need_tool relaytest "(make builds it)" || { finish; exit; }
 need_tool mapc "(make builds it)" || { finish; exit; }
 
@@ -21,7 +23,7 @@ LIBS="$ROOT/usr/lib/postfix"
 for l in "$ROOT"/usr/lib/*-linux-gnu; do [ -d "$l" ] && LIBS="$LIBS:$l"; done
 
 # Two free loopback ports: the guarded listener and the open one.
-set -- $(python3 -c 'import socket
+set -- $("$PY" -c 'import socket
 ss = [socket.socket() for _ in range(2)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))')
