@@ -506,31 +506,61 @@ policy_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost
     return 0;
 }
 
+/* Does the line (first word w1, second word w2) look like the policy file? */
+static int
+policy_detect_line(const char *w1, size_t l1, const char *w2, size_t l2)
+{
+    static const char *const subjects[] = {
+        "net", "name", "domain", "subdomains", "address", "user", "anyhost", "all",
+        "never", NULL };
+    static const char *const actions[] = {
+        "relay", "ok", "reject", "discard", "error", "deny", "skip", NULL };
+    static const char *const kinds[] = { "name", "domain", "subdomains", NULL };
+    static const char *const orders[] = { "neutral", "sendmail", "qmail", NULL };
+    static const char *const options[] = { "relay-mail-from", "no-loopback", NULL };
+    static const struct { const char *w; const char *const *next; } first[] = {
+        { "connect", subjects }, { "from", subjects }, { "to", subjects },
+        { "any", subjects }, { "accept", kinds }, { "default", actions },
+        { "order", orders }, { "option", options },
+    };
+    size_t i, k;
+
+    for (i = 0; i < sizeof first / sizeof first[0]; i++) {
+        if (strlen(first[i].w) != l1 || memcmp(first[i].w, w1, l1) != 0)
+            continue;
+        for (k = 0; first[i].next[k] != NULL; k++)
+            if (strlen(first[i].next[k]) == l2 && memcmp(first[i].next[k], w2, l2) == 0)
+                return 1;
+        return 0;
+    }
+    /* local ADDRESS: a digit or an IPv6 colon */
+    return l1 == 5 && memcmp(w1, "local", 5) == 0 && l2 > 0 &&
+           ((w2[0] >= '0' && w2[0] <= '9') || memchr(w2, ':', l2) != NULL);
+}
+
 static int
 policy_detect(const char *name, const char *text, size_t len)
 {
-    static const char *const words[] = {
-        "connect", "from", "to", "any", "accept", "local", "default", "order", "option",
-    };
     size_t i = 0, good = 0, bad = 0;
 
     (void)name;
     if (len >= 17 && memcmp(text, "# relaymap policy", 17) == 0)
         return LM_DETECT_SURE;
     while (i < len) {
-        size_t e = i, w;
+        size_t e = i, w1, w1e, w2, w2e;
         while (e < len && text[e] != '\n')
             e++;
         while (i < e && policy_isspace((unsigned char)text[i]))
             i++;
         if (i < e && text[i] != '#' && text[i] != '\r') {
-            size_t k;
-            for (w = i; w < e && !policy_isspace((unsigned char)text[w]); w++)
+            for (w1 = i, w1e = i; w1e < e && !policy_isspace((unsigned char)text[w1e]); w1e++)
                 ;
-            for (k = 0; k < sizeof words / sizeof words[0]; k++)
-                if (strlen(words[k]) == w - i && memcmp(words[k], text + i, w - i) == 0)
-                    break;
-            if (k < sizeof words / sizeof words[0] && w < e)
+            for (w2 = w1e; w2 < e && policy_isspace((unsigned char)text[w2]); w2++)
+                ;
+            for (w2e = w2; w2e < e && !policy_isspace((unsigned char)text[w2e]) &&
+                           text[w2e] != '\r'; w2e++)
+                ;
+            if (policy_detect_line(text + w1, w1e - w1, text + w2, w2e - w2))
                 good++;
             else
                 bad++;
@@ -541,6 +571,8 @@ policy_detect(const char *name, const char *text, size_t len)
         return LM_DETECT_SURE;
     if (good > bad)
         return LM_DETECT_LIKELY;
+    if (good > 0)
+        return LM_DETECT_MAYBE;
     return LM_DETECT_NO;
 }
 

@@ -629,7 +629,9 @@ convert_probe(struct convert_vctx *c, const struct lm_query *q, struct lm_verdic
         }
     }
     qs = convert_qstr(q);
-    lm_diag_add(c->d, c->as_warnings && !wider ? LM_WARNING : LM_ERROR, LM_E_LOSSY, NULL,
+    lm_diag_add(c->d, c->as_warnings > 1 || (c->as_warnings && !wider) ? LM_WARNING
+                                                                       : LM_ERROR,
+                LM_E_LOSSY, NULL,
                 "%s: %s %s%s%s%s, %s %s%s%s%s%s", qs ? qs : "?",
                 c->alabel, lm_verdict_verb(a.kind), aat ? " (" : "", aat ? aat : "",
                 aat ? ")" : "", c->blabel, lm_verdict_verb(b.kind), bat ? " (" : "",
@@ -962,7 +964,8 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
         goto out;
     rep->nrules_out = back->nrules;
     vr = lm_verify(src, back, "source", "target", o->max_diffs,
-                   (o->flags & LM_CV_LOSSY) != 0, rep, d);
+                   !(o->flags & LM_CV_LOSSY) ? 0 :
+                   (o->flags & LM_CV_ALLOW_WIDENING) ? 2 : 1, rep, d);
     if (vr < 0)
         goto out;
     if (vr == LM_NOTFOUND) {

@@ -78,8 +78,8 @@ int lm_policy_load(const char *const *files, size_t n, const char *from,
  * their networks induce and on every name and address either mentions (plus
  * a subdomain of each domain and an unknown domain).  Labels name the two
  * sides in messages ("source", "target").  Differences go to rep (up to
- * max_diffs kept) and, as errors (or as warnings when as_warnings is set),
- * to d.  Returns 0 when they agree everywhere, LM_NOTFOUND when they differ,
+ * max_diffs kept) and to d: as errors; with as_warnings 1 the differences
+ * that do not widen are warnings; with 2 all of them are.  Returns 0 when they agree everywhere, LM_NOTFOUND when they differ,
  * -1 on failure.  Cost: O((n + m) log(n + m)) for n and m rules.
  */
 int lm_verify(const struct lm_policy *a, const struct lm_policy *b,

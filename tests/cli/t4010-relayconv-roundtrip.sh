@@ -1,0 +1,78 @@
+#!/bin/sh
+# relayconv between the policy file, Sendmail and qmail: the examples there
+# and back, --verify on every pair, the refusals of lossy and widening
+# conversions, several-file output, detection, and seeded generated policies
+# converted to each format and proven equivalent.
+. "$TOP/tests/cli/lib.sh"
+DATA="$TOP/tests/data/relayconv"
+cp "$TOP/examples/policy.txt" policy.txt
+cp "$TOP/examples/access" access
+cp "$DATA/ambiguous.txt" .
+grep -v '^from' policy.txt > relay.txt
+
+# the example, to Sendmail and back
+golden "example-to-sendmail" 0 relayconv --to sendmail policy.txt
+relayconv --to sendmail -o example.access policy.txt
+golden "example-sendmail-back" 0 relayconv --from sendmail --to policy example.access
+ok_if "verify example = its Sendmail form" relayconv --verify policy.txt example.access
+relayconv --from sendmail --to policy -o back.txt example.access
+ok_if "verify example = policy -> sendmail -> policy" relayconv --verify policy.txt back.txt
+# the seed's Sendmail access map, to a policy file and back
+golden "access-to-policy" 0 relayconv --to policy access
+relayconv --to policy -o access.txt access
+relayconv --to sendmail -o access2 access.txt
+ok_if "verify access = access -> policy -> sendmail" relayconv --verify access access2
+# the example's clients and domains to qmail (a directory), and on to Sendmail
+golden "relay-to-qmail" 0 relayconv --to qmail -o qmail relay.txt
+golden "relay-qmail-files" 0 sh -c 'head qmail/tcp.smtp qmail/rcpthosts'
+ok_if "verify relay part = its qmail form" relayconv --verify relay.txt qmail
+golden "qmail-to-sendmail" 0 relayconv --from qmail --to sendmail qmail
+relayconv --to sendmail -o q.access qmail
+ok_if "verify qmail = qmail -> sendmail" relayconv --verify qmail q.access
+relayconv --to qmail -o qmail2 q.access
+ok_if "verify qmail = qmail -> sendmail -> qmail" relayconv --verify qmail qmail2
+ok_if "qmail -> sendmail -> qmail gives the same files" \
+    sh -c 'cmp qmail/tcp.smtp qmail2/tcp.smtp && cmp qmail/rcpthosts qmail2/rcpthosts'
+
+# refusals: sender rules have no place in tcp.smtp
+golden "qmail-refused" 65 relayconv --to qmail -o refused policy.txt
+ok_if "nothing written when refused" test ! -e refused
+golden "qmail-lossy-still-widens" 65 relayconv --to qmail --lossy -o refused policy.txt
+ok_if "nothing written under --lossy when widening" test ! -e refused
+golden "qmail-lossy-widening" 0 relayconv --to qmail --lossy --allow-widening -o lossy policy.txt
+ok_if "--allow-widening writes both files" test -s lossy/tcp.smtp -a -s lossy/rcpthosts
+golden "qmail-json" 65 relayconv --to qmail --json -o refused policy.txt
+golden "qmail-stdout-needs-dir" 64 relayconv --to qmail relay.txt
+golden "verify-lossy-differs" 65 relayconv --verify policy.txt lossy
+golden "ambiguous" 64 relayconv --to policy ambiguous.txt
+
+# seeded generated policies: client networks (whole-octet and arbitrary),
+# the loopback address, accepted domains; each converted to Sendmail and to
+# qmail and verified.  Sendmail always lets ::1 relay and tcp.smtp has no
+# IPv6: the Sendmail variant says so, the qmail variant leaves IPv6 out.
+for seed in 11 12 13 14 15; do
+    awk -v seed=$seed 'BEGIN {
+        srand(seed)
+        split("relay ok", act, " ")
+        print "connect net 127.0.0.1 relay"
+        for (i = 0; i < 60; i++) {
+            len = (rand() < 0.5) ? 8 * int(1 + rand() * 4) : int(12 + rand() * 21)
+            ip = 167772160 + int(rand() * 33554432)
+            m = 2 ^ (32 - len); ip = ip - ip % m
+            printf "connect net %d.%d.%d.%d/%d %s\n", int(ip / 16777216), int(ip / 65536) % 256,
+                int(ip / 256) % 256, ip % 256, len, act[1 + int(rand() * 2)]
+        }
+        for (i = 0; i < 8; i++)
+            printf "accept domain d%d.example\n", i
+    }' > gen$seed.txt
+    { cat gen$seed.txt; echo "connect net ::1 relay"; } > gen$seed.v6.txt
+    relayconv --to sendmail -o gen$seed.access gen$seed.v6.txt 2>gen.err
+    ok_if "seed $seed: to sendmail" test -s gen$seed.access
+    ok_if "seed $seed: verify policy = sendmail" relayconv --verify gen$seed.v6.txt gen$seed.access
+    relayconv --to qmail -o gen$seed.q gen$seed.txt 2>gen.err
+    ok_if "seed $seed: to qmail" test -s gen$seed.q/tcp.smtp
+    ok_if "seed $seed: verify policy = qmail" relayconv --verify gen$seed.txt gen$seed.q
+    relayconv --to sendmail -o gen$seed.q.access gen$seed.q 2>gen.err
+    ok_if "seed $seed: verify qmail = qmail -> sendmail" relayconv --verify gen$seed.q gen$seed.q.access
+done
+finish
