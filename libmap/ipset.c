@@ -168,6 +168,14 @@ lm_ipaddr_cmp(const struct lm_ipaddr *a, const struct lm_ipaddr *b)
 
     if (a->family != b->family)
         return a->family < b->family ? -1 : 1;
+    /* Sorting a million rules spends its time here: IPv4 without memcmp. */
+    if (a->family == LM_IPV4) {
+        uint32_t x = (uint32_t)a->b[0] << 24 | (uint32_t)a->b[1] << 16
+                     | (uint32_t)a->b[2] << 8 | a->b[3];
+        uint32_t y = (uint32_t)b->b[0] << 24 | (uint32_t)b->b[1] << 16
+                     | (uint32_t)b->b[2] << 8 | b->b[3];
+        return x < y ? -1 : x > y;
+    }
     c = memcmp(a->b, b->b, sizeof a->b);
     return c < 0 ? -1 : c > 0;
 }
@@ -1066,12 +1074,6 @@ lm_ipset_add_masked(struct lm_ipset *s, const struct lm_ipaddr *net,
 }
 
 static int
-ipset_cmp_addr(const void *a, const void *b)
-{
-    return lm_ipaddr_cmp(a, b);
-}
-
-static int
 ipset_cmp_lo(const void *a, const void *b)
 {
     const struct lm_iprange *x = a, *y = b;
@@ -1079,25 +1081,99 @@ ipset_cmp_lo(const void *a, const void *b)
     return lm_ipaddr_cmp(&x->lo, &y->lo);
 }
 
+/* One family's ranges as numbers.  32 bytes, so the C library sorts them in
+ * place; wider elements it sorts through pointers, several times slower on
+ * a million rules. */
+struct ipset_span {
+    struct ipset_num lo, hi;
+};
+
+static int
+ipset_cmp_span(const void *a, const void *b)
+{
+    const struct ipset_span *x = a, *y = b;
+
+    return ipset_num_cmp(&x->lo, &y->lo);
+}
+
+static int
+ipset_cmp_num(const void *a, const void *b)
+{
+    return ipset_num_cmp(a, b);
+}
+
+/* Sort the spans of one family, merge the ones that overlap or touch, and
+ * write them to out as ranges.  Returns how many were written. */
+static size_t
+ipset_merge_spans(struct ipset_span *sp, size_t n, int family, struct lm_iprange *out)
+{
+    unsigned bits = lm_ipfam_bits(family);
+    struct ipset_span cur;
+    size_t i, o = 0;
+
+    if (n == 0)
+        return 0;
+    qsort(sp, n, sizeof *sp, ipset_cmp_span);
+    cur = sp[0];
+    for (i = 1; i < n; i++) {
+        struct ipset_num next = cur.hi;
+        int joins = ipset_num_is_max(&cur.hi, bits);
+        if (!joins) {
+            ipset_num_inc(&next);
+            joins = ipset_num_cmp(&sp[i].lo, &next) <= 0;
+        }
+        if (joins) {
+            if (ipset_num_cmp(&sp[i].hi, &cur.hi) > 0)
+                cur.hi = sp[i].hi;
+            continue;
+        }
+        ipset_from_num(family, &cur.lo, &out[o].lo);
+        ipset_from_num(family, &cur.hi, &out[o].hi);
+        o++;
+        cur = sp[i];
+    }
+    ipset_from_num(family, &cur.lo, &out[o].lo);
+    ipset_from_num(family, &cur.hi, &out[o].hi);
+    return o + 1;
+}
+
 void
 lm_ipset_normalize(struct lm_ipset *s)
 {
-    size_t i, o;
+    struct ipset_span *sp;
+    size_t i, n4 = 0, k4 = 0, k6, o;
 
     if (!s->dirty)
         return;
-    qsort(s->v, s->n, sizeof *s->v, ipset_cmp_lo);
-    for (i = 1, o = 0; i < s->n; i++) {
-        if (ipset_joins(&s->v[o], &s->v[i])) {
-            if (lm_ipaddr_cmp(&s->v[i].hi, &s->v[o].hi) > 0)
-                s->v[o].hi = s->v[i].hi;
-        } else {
-            s->v[++o] = s->v[i];
-        }
-    }
-    if (s->n > 0)
-        s->n = o + 1;
     s->dirty = 0;
+    if (s->n == 0)
+        return;
+    sp = malloc(s->n * sizeof *sp);
+    if (sp == NULL) {
+        /* No memory for the fast path: sort the ranges themselves. */
+        qsort(s->v, s->n, sizeof *s->v, ipset_cmp_lo);
+        for (i = 1, o = 0; i < s->n; i++) {
+            if (ipset_joins(&s->v[o], &s->v[i])) {
+                if (lm_ipaddr_cmp(&s->v[i].hi, &s->v[o].hi) > 0)
+                    s->v[o].hi = s->v[i].hi;
+            } else {
+                s->v[++o] = s->v[i];
+            }
+        }
+        s->n = o + 1;
+        return;
+    }
+    for (i = 0; i < s->n; i++)
+        n4 += s->v[i].lo.family == LM_IPV4;
+    for (i = 0, k6 = n4; i < s->n; i++) {
+        struct ipset_span *t = &sp[s->v[i].lo.family == LM_IPV4 ? k4++ : k6++];
+        ipset_to_num(&s->v[i].lo, &t->lo);
+        ipset_to_num(&s->v[i].hi, &t->hi);
+    }
+    o = ipset_merge_spans(sp, n4, LM_IPV4, s->v);
+    o += ipset_merge_spans(sp + n4, s->n - n4, LM_IPV6, s->v + o);
+    s->n = o;
+    free(sp);
 }
 
 int
@@ -1547,70 +1623,67 @@ int
 lm_ip_probes(const struct lm_iprange *v, size_t n, unsigned fams,
              struct lm_ipaddr **out, size_t *nout, struct lm_diags *d)
 {
-    struct ipset_vec starts = { NULL, 0, 0, sizeof **out };
     struct ipset_vec res = { NULL, 0, 0, sizeof **out };
-    struct lm_ipaddr *a, *st;
-    size_t i, o;
+    struct ipset_num *st = NULL;
+    struct lm_ipaddr *a;
+    size_t i, ns, o;
     int f;
 
     for (i = 0; i < n; i++)
         fams |= v[i].lo.family == LM_IPV6 ? LM_IPSET_V6 : LM_IPSET_V4;
-    /* Every piece starts at a family's first address, at some lo, or right
-     * after some hi. */
-    for (f = 0; f < 2; f++) {
-        struct lm_iprange all;
-        if (!(fams & (f ? LM_IPSET_V6 : LM_IPSET_V4)))
+    if (n > (SIZE_MAX / sizeof *st - 1) / 2)
+        return ipset_nomem(d);
+    st = malloc((2 * n + 1) * sizeof *st);
+    if (st == NULL)
+        return ipset_nomem(d);
+    for (f = LM_IPV4; f <= LM_IPV6; f += LM_IPV6 - LM_IPV4) {
+        unsigned bits = lm_ipfam_bits(f);
+        struct ipset_num max = ipset_lowmask(bits);
+        if (!(fams & (f == LM_IPV6 ? LM_IPSET_V6 : LM_IPSET_V4)))
             continue;
-        lm_iprange_all(&all, f ? LM_IPV6 : LM_IPV4);
-        if ((a = ipset_vec_push(&starts, d)) == NULL)
-            goto fail;
-        *a = all.lo;
-    }
-    for (i = 0; i < n; i++) {
-        if ((a = ipset_vec_push(&starts, d)) == NULL)
-            goto fail;
-        *a = v[i].lo;
-        if ((a = ipset_vec_push(&starts, d)) == NULL)
-            goto fail;
-        *a = v[i].hi;
-        if (lm_ipaddr_succ(a) != 0)
-            starts.n--;
-    }
-    st = starts.v;
-    if (starts.n > 0)
-        qsort(st, starts.n, sizeof *st, ipset_cmp_addr);
-    for (i = 1, o = 0; i < starts.n; i++)
-        if (lm_ipaddr_cmp(&st[i], &st[o]) != 0)
-            st[++o] = st[i];
-    if (starts.n > 0)
-        starts.n = o + 1;
-    /* Each piece runs from its start to just before the next start of the
-     * same family, or to the family's last address. */
-    for (i = 0; i < starts.n; i++) {
-        struct lm_ipaddr end;
-        if ((a = ipset_vec_push(&res, d)) == NULL)
-            goto fail;
-        *a = st[i];
-        if (i + 1 < starts.n && st[i + 1].family == st[i].family) {
-            end = st[i + 1];
-            lm_ipaddr_pred(&end);
-        } else {
-            struct lm_iprange all;
-            lm_iprange_all(&all, st[i].family);
-            end = all.hi;
+        /* Every piece starts at the family's first address, at some lo, or
+         * right after some hi. */
+        st[0].hi = st[0].lo = 0;
+        ns = 1;
+        for (i = 0; i < n; i++) {
+            if (v[i].lo.family != f)
+                continue;
+            ipset_to_num(&v[i].lo, &st[ns++]);
+            ipset_to_num(&v[i].hi, &st[ns]);
+            if (!ipset_num_is_max(&st[ns], bits)) {
+                ipset_num_inc(&st[ns]);
+                ns++;
+            }
         }
-        if (lm_ipaddr_cmp(&end, &st[i]) != 0) {
+        qsort(st, ns, sizeof *st, ipset_cmp_num);
+        for (i = 1, o = 0; i < ns; i++)
+            if (ipset_num_cmp(&st[i], &st[o]) != 0)
+                st[++o] = st[i];
+        ns = o + 1;
+        /* Each piece runs to just before the next start, the last one to
+         * the family's last address. */
+        for (i = 0; i < ns; i++) {
+            struct ipset_num end = max;
+            if (i + 1 < ns) {
+                end = st[i + 1];
+                ipset_num_dec(&end);
+            }
             if ((a = ipset_vec_push(&res, d)) == NULL)
                 goto fail;
-            *a = end;
+            ipset_from_num(f, &st[i], a);
+            if (ipset_num_cmp(&end, &st[i]) != 0) {
+                if ((a = ipset_vec_push(&res, d)) == NULL)
+                    goto fail;
+                ipset_from_num(f, &end, a);
+            }
         }
     }
-    free(starts.v);
+    free(st);
     *out = res.v;
     *nout = res.n;
     return 0;
 fail:
-    free(starts.v);
+    free(st);
     free(res.v);
     return -1;
 }
