@@ -33,13 +33,13 @@ ok_if "--unix: 20 probes denied, exit 0" json_check "$T/unix.json" \
     "j['summary']['denied']==20 and j['exit']==0 and j['server']['name']=='relay.test'"
 
 # --pipe: one child per session, SMTP on its stdin/stdout.
-cp "$PEER" "$T/smtppeer.py"
+printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$PY" "$PEER" >"$T/peer.sh"
 golden pipe-open 1 relaytest --only 0,16 --server-ip 192.0.2.1 --helo tester.test \
-    --pipe "$PY '$T/smtppeer.py' open --stdio --log '$T/pipe.log'"
+    --pipe "sh '$T/peer.sh' open --stdio --log '$T/pipe.log'"
 ok_if "--pipe: the child got the probes" grep -q '^1> RCPT TO:@\[192.0.2.1\]:relaytest@example.com$' "$T/pipe.log"
 # A command that prints notices before its banner, as exim -bh does.
 run relaytest --json --only 0 --server-ip 192.0.2.1 --helo tester.test \
-    --pipe "$PY '$T/smtppeer.py' closed --stdio --preamble"
+    --pipe "sh '$T/peer.sh' closed --stdio --preamble"
 cp "$T/out" "$T/preamble.json"
 ok_if "--pipe: notices before the banner are skipped" json_check "$T/preamble.json" \
     "j['exit']==0 and j['server']['banner'].startswith('220 relay.test') and j['summary']['denied']==1"
