@@ -103,7 +103,8 @@ qmail_seen_add(struct qmail_seen *s, const char *key, unsigned long line,
 struct qmail_parse {
     struct lm_policy *p;
     struct lm_diags  *d;
-    struct qmail_seen seen;
+    struct qmail_seen seen;     /* tcp.smtp keys */
+    struct qmail_seen rseen;    /* rcpthosts entries */
 };
 
 /* A host name as tcpserver would give it: lower case, no blanks. */
@@ -516,11 +517,17 @@ qmail_rcpt_line(struct qmail_parse *qp, struct lm_line *ln)
                     (ln->text[0] == ' ' || ln->text[0] == '\t') ? " (leading blank)" : "");
         return 0;
     }
+    {
+        unsigned long first = 0;
+        if (qmail_seen_add(&qp->rseen, kind == LM_K_BELOW ? t - 1 : t, pos.line, &first) != 0)
+            return lm_diag_add(qp->d, LM_ERROR, LM_E_NOMEM, &pos, "out of memory");
+        if (first != 0)
+            return lm_diag_add(qp->d, LM_WARNING, LM_E_DUPLICATE, &pos,
+                               "rcpthosts entry \"%s\" is listed twice (first at line %lu)",
+                               lm_quote(q, ln->text, n + (kind == LM_K_BELOW), LM_QUOTE_MAX),
+                               first);
+    }
     rc = lm_policy_add_domain(qp->p, t, kind, &pos, qp->d);
-    if (rc == LM_EXISTS)
-        lm_diag_add(qp->d, LM_WARNING, LM_E_DUPLICATE, &pos,
-                    "rcpthosts entry \"%s\" is listed twice", lm_quote(q, ln->text, n +
-                    (kind == LM_K_BELOW), LM_QUOTE_MAX));
     return rc < 0 ? -1 : 0;
 }
 
@@ -609,6 +616,7 @@ qmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
         free(lines[i].text);
     free(lines);
     qmail_seen_fini(&qp.seen);
+    qmail_seen_fini(&qp.rseen);
     if (rc < 0)
         return -1;
     return d->nerrors > errs0 ? -1 : 0;
@@ -684,6 +692,8 @@ struct qmail_emit {
     size_t                  nkey, capkey;
     int                     overflow;
     int                     fallthrough;    /* a "nothing" key had to be written */
+    int                     exact;          /* single addresses must stay exact keys */
+    int                     v4;             /* a key for a non-exact value at depth 4 */
     struct qmail_seen       seen, rseen;
     int                     fail;
 };
@@ -813,6 +823,17 @@ qmail_valid(struct qmail_emit *e, char *v)
     return e->nval++;
 }
 
+/* Values of single-address rules start with this byte when host-name rules
+ * exist: tcpserver looks an exact address up before "=host", a prefix after
+ * it, so those values must stay exact keys. */
+#define QMAIL_EXACT '\001'
+
+static const char *
+qmail_text(const char *v)
+{
+    return v[0] == QMAIL_EXACT ? v + 1 : v;
+}
+
 /* --- the nested cover: prefixes and runs, longest key first ------------------------ */
 
 struct qmail_tree {
@@ -850,6 +871,8 @@ qmail_addkey(struct qmail_tree *t, const unsigned char *b, unsigned depth, unsig
     e->key[e->nkey].val = val;
     if (val == 0)
         e->fallthrough = 1;
+    if (depth == 4 && e->exact && e->val[val][0] != QMAIL_EXACT)
+        e->v4 = 1;
     e->nkey++;
 }
 
@@ -904,6 +927,12 @@ qmail_walk(struct qmail_tree *t, const unsigned char *b, unsigned depth, size_t 
             int la = qmail_tail(clo->b, depth + 1, 0), ha = qmail_tail(chi->b, depth + 1, 0xff);
             long fa = cl + !la, fb = ch - !ha;
             unsigned char cb[4];
+            /* an exact value cannot be a prefix key: walk down to addresses */
+            if (depth + 1 < 4 && e->val[t->iv[k].val][0] == QMAIL_EXACT) {
+                la = ha = 0;
+                fa = cl + 1;
+                fb = ch - 1;
+            }
             if (pass == 0) {
                 if (fa <= fb)
                     count[t->iv[k].val] += (unsigned long)(fb - fa + 1);
@@ -915,7 +944,14 @@ qmail_walk(struct qmail_tree *t, const unsigned char *b, unsigned depth, size_t 
                 qmail_walk(t, cb, depth + 1, w, 1);
                 last = cl;
             }
-            if (fa <= fb && t->iv[k].val != w) {
+            if (fa <= fb && t->iv[k].val != w && depth + 1 < 4 &&
+                e->val[t->iv[k].val][0] == QMAIL_EXACT) {
+                long c;
+                for (c = fa; c <= fb; c++) {
+                    cb[depth] = (unsigned char)c;
+                    qmail_walk(t, cb, depth + 1, w, 1);
+                }
+            } else if (fa <= fb && t->iv[k].val != w) {
                 cb[depth] = (unsigned char)fa;
                 qmail_addkey(t, cb, depth + 1, (unsigned)fb, t->iv[k].val);
             }
@@ -929,7 +965,8 @@ qmail_walk(struct qmail_tree *t, const unsigned char *b, unsigned depth, size_t 
             bestscore = (long)count[v];
             if (keyable)
                 for (x = 0; x < e->nval; x++)
-                    if (x != v && (long)count[x] - 1 > bestscore) {
+                    if (x != v && e->val[x][0] != QMAIL_EXACT &&
+                        (long)count[x] - 1 > bestscore) {
                         bestscore = (long)count[x] - 1;
                         w = x;
                     }
@@ -1050,7 +1087,22 @@ qmail_paint(struct qmail_emit *e, int loop, size_t *n)
         size_t a = qmail_find(pts, np, &r->net.range.lo), b, x, vid;
         unsigned alt;
         b = lm_ipaddr_succ(&end) == 0 ? qmail_find(pts, np, &end) : np;
-        vid = qmail_valid(e, qmail_rhs(p, r, &alt, &e->fail));
+        {
+            char *v = qmail_rhs(p, r, &alt, &e->fail);
+            if (v != NULL && e->exact &&
+                lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) == 0) {
+                char *x2 = malloc(strlen(v) + 2);
+                if (x2 == NULL) {
+                    free(v);
+                    goto fail;
+                }
+                x2[0] = QMAIL_EXACT;
+                strcpy(x2 + 1, v);
+                free(v);
+                v = x2;
+            }
+            vid = qmail_valid(e, v);
+        }
         for (x = a; x < b;) {
             size_t root = x, y;
             while (nxt[root] != root)
@@ -1069,10 +1121,12 @@ qmail_paint(struct qmail_emit *e, int loop, size_t *n)
     }
     if (loop) {
         size_t at = qmail_find(pts, np, &lb);
-        if (val[at] == 0 || strcmp(e->val[val[at]], "allow") == 0) {
-            char *s = strdup("allow,RELAYCLIENT=\"\"");
+        if (val[at] == 0 || strcmp(qmail_text(e->val[val[at]]), "allow") == 0) {
+            char *s = strdup("\001allow,RELAYCLIENT=\"\"");
             if (s == NULL)
                 goto fail;
+            if (!e->exact)
+                memmove(s, s + 1, strlen(s));
             val[at] = qmail_valid(e, s);
         }
     }
@@ -1155,7 +1209,7 @@ qmail_emit_nets(struct qmail_emit *e)
             o += sprintf(o, "-%u", k->hi);
         if (k->depth < 4)
             sprintf(o, ".");
-        qmail_put(e, kb, k->val == 0 ? "allow" : e->val[k->val]);
+        qmail_put(e, kb, k->val == 0 ? "allow" : qmail_text(e->val[k->val]));
     }
 }
 
@@ -1343,6 +1397,10 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
     }
     e.nval = 1;
     e.capval = 16;
+    for (i = 0; i < in->nrules; i++)
+        if ((in->rules[i].kind == LM_K_NAME || in->rules[i].kind == LM_K_TREE) &&
+            (in->rules[i].stage & LM_S_CONNECT) && in->rules[i].info == NULL)
+            e.exact = 1;
 
     /* what the files cannot say, rule by rule */
     for (i = 0; i < in->nrules && !e.fail; i++) {
@@ -1419,7 +1477,11 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
         qmail_emit_nets(&e);
     if (!e.fail)
         qmail_emit_names(&e);
-    if (e.fallthrough && !e.fail) {
+    if (e.v4 && !e.fail && in->order != LM_ORDER_SENDMAIL)
+        qmail_loss(&e, LM_LOSS_CHANGED, 1, NULL, NULL,
+                   "part of a network can be written only as single addresses, which "
+                   "tcpserver looks up before host names");
+    if (e.fallthrough && !e.fail && in->order != LM_ORDER_SENDMAIL) {
         for (i = 0; i < in->nrules; i++) {
             const struct lm_rule *r = &in->rules[i];
             if ((r->stage & LM_S_CONNECT) && r->info == NULL &&
