@@ -138,10 +138,23 @@ map_cdb_keep(struct map_cdb *c, const void *key, size_t len)
     return p;
 }
 
+/* Home slot: the high bits of a multiplicative hash, because the low bits of
+ * the cdb hash are poorly spread for keys that differ only near the end. */
+static size_t
+map_cdb_home(uint32_t h, size_t nslots)
+{
+    return (size_t)(((uint64_t)h * 0x9E3779B97F4A7C15ull) >> 20) & (nslots - 1);
+}
+
 static int
 map_cdb_grow(struct map_cdb *c)
 {
     size_t n = c->nslots ? 2 * c->nslots : 1024, i;
+
+    /* The first table is sized from the expected record count, so that a
+     * large map is not rehashed again and again. */
+    while (c->nslots == 0 && n < 2 * c->base.opts.nelem && n < ((size_t)1 << 30))
+        n *= 2;
     struct map_cdb_slot *s = calloc(n, sizeof *s);
 
     if (s == NULL)
@@ -150,7 +163,7 @@ map_cdb_grow(struct map_cdb *c)
         size_t j;
         if (c->slots[i].key == NULL)
             continue;
-        for (j = c->slots[i].hash & (n - 1); s[j].key != NULL; j = (j + 1) & (n - 1))
+        for (j = map_cdb_home(c->slots[i].hash, n); s[j].key != NULL; j = (j + 1) & (n - 1))
             ;
         s[j] = c->slots[i];
     }
@@ -166,7 +179,7 @@ map_cdb_lookup(struct map_cdb *c, const lm_datum *k, uint32_t h)
 {
     size_t j, mask = c->nslots - 1;
 
-    for (j = (h * 2654435761u) & mask;; j = (j + 1) & mask) {
+    for (j = map_cdb_home(h, c->nslots);; j = (j + 1) & mask) {
         struct map_cdb_slot *s = &c->slots[j];
         if (s->key == NULL)
             return s;
