@@ -151,18 +151,16 @@ relaytest_getopt(int argc, char **argv, struct relaytest_opts *o, struct lm_diag
     return 0;
 }
 
-/* First line of a reply (or of an error text), cut for the table. */
+/* First line of a reply (or of an error text), cut to fit the table. */
 static void
 relaytest_cell(char *out, size_t outlen, const char *text)
 {
-    size_t n = text != NULL ? strcspn(text, "\n") : 0;
+    size_t n = strcspn(text, "\n");
 
-    if (n + 1 > outlen)
-        n = outlen - 1;
-    if (text != NULL && n < strlen(text) && outlen > 4 && n > outlen - 4)
-        n = outlen - 4;
-    snprintf(out, outlen, "%.*s%s", (int)n, text != NULL ? text : "",
-             text != NULL && n < strcspn(text, "\n") ? "..." : "");
+    if (n < outlen)
+        snprintf(out, outlen, "%.*s", (int)n, text);
+    else
+        snprintf(out, outlen, "%.*s...", (int)(outlen - 4), text);
 }
 
 struct relaytest_row {
