@@ -49,7 +49,7 @@ PIC_OBJS  = $(LIB_SRCS:%.c=$(O)/pic/%.o)
 TOOLS     = $(patsubst tools/%.c,%,$(filter-out tools/tool.c,$(wildcard tools/*.c)))
 TOOL_BINS = $(TOOLS:%=$(O)/%)
 UNIT_SRCS = $(sort $(wildcard tests/unit/check_*.c))
-UNIT_OBJS = $(UNIT_SRCS:%.c=$(O)/%.o) $(O)/tests/unit/check_main.o
+UNIT_OBJS = $(UNIT_SRCS:%.c=$(O)/%.o)
 SUITES    = $(filter-out main,$(patsubst tests/unit/check_%.c,%,$(UNIT_SRCS)))
 HEADERS   = $(wildcard libmap/*.h)
 PUBLIC_HEADERS = $(filter-out libmap/internal.h,$(HEADERS))

@@ -70,7 +70,8 @@ static void
 map_dbm_tune(struct map_dbm *g, size_t cache)
 {
     int off = 0;
-    size_t buckets = cache ? cache / 4096 : 4096;
+    /* Buckets held in memory: 64 MiB worth by default, as for hash. */
+    size_t buckets = (cache ? cache : (64u << 20)) / 4096;
 
     (void)gdbm_setopt(g->gf, GDBM_SETMMAP, &off, sizeof off);
     (void)gdbm_setopt(g->gf, GDBM_SETCACHESIZE, &buckets, sizeof buckets);
