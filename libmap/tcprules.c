@@ -571,6 +571,12 @@ lm_tcprules_parse(const char *text, size_t len, const struct lm_pos *pos, unsign
         return LM_NOTFOUND;
     while (n > 0 && tr_blank((unsigned char)text[n - 1]))
         n--;
+    if (n == 0 && (flags & LM_TR_V6)) {
+        struct lm_pos p = *pos;
+        p.col = 1;
+        lm_diag_add(d, LM_WARNING, LM_E_NONE, &p, "line of blanks: the IPv6 build of tcprules "
+                    "loops forever on it (mapc skips it); make it empty");
+    }
     if (n == 0)
         return LM_NOTFOUND;
     if ((colon = tr_colon(text, n, flags)) == NULL) {
