@@ -241,12 +241,13 @@ relaytest_cmd(struct relaytest_run *run, const char *cmd, struct lm_smtp_reply *
     return rc;
 }
 
+/* A dotted host name: "ESMTP" or "ready" in a banner is not the server's name. */
 static int
 relaytest_is_hostname(const char *s, size_t n)
 {
     size_t i;
 
-    if (n == 0 || n > 255)
+    if (n < 3 || n > 255 || s[0] == '.' || s[n - 1] == '.' || memchr(s, '.', n) == NULL)
         return 0;
     for (i = 0; i < n; i++)
         if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.' && s[i] != '_')

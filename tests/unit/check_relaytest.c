@@ -315,6 +315,33 @@ START_TEST(run_verdicts)
 }
 END_TEST
 
+START_TEST(run_server_name)
+{
+    struct lm_rt_report rep;
+    struct lm_diags d;
+
+    /* No name in the banner: the EHLO reply's. */
+    ck_assert_int_eq(run_canned("printf '220 ESMTP ready\\r\\n250 mx.test hi\\r\\n"
+                                "550 no\\r\\n250 ok\\r\\n221 bye\\r\\n'; cat >/dev/null",
+                                1UL << 6, &rep, &d), 0);
+    ck_assert_str_eq(rep.server_name, "mx.test");
+    ck_assert_str_eq(rep.r[0].from, "root@mx.test");
+    ck_assert_int_eq(rep.r[0].verdict, LM_RT_DENIED);
+    ck_assert(rep.r[0].at_mail);
+    lm_rt_report_fini(&rep);
+    lm_diags_fini(&d);
+
+    /* Nor there: the IP literal. */
+    ck_assert_int_eq(run_canned("printf '220 ready\\r\\n250 hello\\r\\n"
+                                "550 no\\r\\n250 ok\\r\\n221 bye\\r\\n'; cat >/dev/null",
+                                1UL << 6, &rep, &d), 0);
+    ck_assert_str_eq(rep.server_name, "[172.16.4.140]");
+    ck_assert_str_eq(rep.r[0].from, "root@[172.16.4.140]");
+    lm_rt_report_fini(&rep);
+    lm_diags_fini(&d);
+}
+END_TEST
+
 START_TEST(run_failures)
 {
     struct lm_rt_report rep;
@@ -397,6 +424,7 @@ relaytest_suite(void)
     tc = tcase_create("run");
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, run_verdicts);
+    tcase_add_test(tc, run_server_name);
     tcase_add_test(tc, run_failures);
     tcase_add_test(tc, run_usage);
     suite_add_tcase(s, tc);
