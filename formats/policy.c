@@ -332,6 +332,12 @@ policy_rule(struct lm_policy *p, struct ptok *t, int n, const struct lm_pos *lp,
         if (++i >= n)
             return policy_err(d, lp, &t[i - 1], "", " needs the key as written");
         r.pattern = t[i++].s;
+        {
+            char q[LM_QUOTE_BUF];
+            lm_diag_add(d, LM_WARNING, LM_E_NONE, lp, "key \"%s\" can never match; the "
+                        "rule is kept only to be reported",
+                        lm_quote(q, r.pattern, strlen(r.pattern), LM_QUOTE_MAX));
+        }
     } else {
         return policy_err(d, lp, &t[i], "unknown subject ", " (net, name, domain, subdomains, address, user, anyhost, all, never)");
     }

@@ -1256,13 +1256,10 @@ lm_lint(const struct lm_policy *p, struct lm_diags *d)
     for (i = 0; i < p->nrules; i++) {
         const struct lm_rule *r = &p->rules[i];
         unsigned char w[16];
-        if (r->kind == LM_K_NEVER) {
-            lm_diag_add(d, LM_WARNING, LM_E_NONE, &r->pos, "key \"%s\" can never match: "
-                        "no client, host name or address is looked up in that form",
-                        r->pattern ? r->pattern : "");
-            n++;
+        /* Parsers warn about keys that can never match, with the format's
+         * reason, as they read them. */
+        if (r->kind == LM_K_NEVER)
             continue;
-        }
         if (wins != NULL && pol_is_connect_net(r) && !wins[i]) {
             struct pol_ctx c = { p, ix };
             const struct lm_rule *o = pol_net(&c, &r->net.range.lo);
@@ -1310,6 +1307,12 @@ lm_lint(const struct lm_policy *p, struct lm_diags *d)
               r->stage == LM_S_FROM))) {
             lm_diag_add(d, LM_WARNING, LM_E_NONE, &r->pos, "RELAY granted on the envelope "
                         "sender, which any client can forge");
+            n++;
+        } else if (p->order == LM_ORDER_SENDMAIL && r->stage == LM_S_FROM &&
+                   r->kind != LM_K_NET) {
+            lm_diag_add(d, LM_WARNING, LM_E_NONE, &r->pos, "From: RELAY grants relaying "
+                        "only with FEATURE(`relay_mail_from'), and then to any client that "
+                        "forges this sender");
             n++;
         }
     }

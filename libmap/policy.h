@@ -298,12 +298,14 @@ struct lm_verdict {
 int lm_decide(const struct lm_policy *p, const struct lm_query *q,
               struct lm_verdict *v);
 
-/* Warnings about P (LM_WARNING diagnostics at each rule's position): keys
- * that can never match, network rules that never decide (shadowed by
+/* Warnings about P (LM_WARNING diagnostics at each rule's position): network
+ * rules that never decide (shadowed by
  * narrower or earlier ones), duplicate and conflicting keys, RELAY for very
  * wide or public networks or for every client, RELAY granted by host name
  * or by the envelope sender (both under the client's control).  Returns
- * the number of warnings.  Linear in the number of rules after indexing. */
+ * the number of warnings.  Linear in the number of rules after indexing.
+ * Keys that can never match (LM_K_NEVER) are reported by the parsers, with
+ * the format's reason, not here. */
 size_t lm_lint(const struct lm_policy *p, struct lm_diags *d);
 
 /* One-word names for reports and JSON: "relay", "accept", "discard",

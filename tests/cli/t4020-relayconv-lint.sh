@@ -1,0 +1,14 @@
+#!/bin/sh
+# relayconv --lint on each format: keys that can never match (a Sendmail
+# CIDR key, a tcp.smtp prefix without its dot), shadowed and duplicate
+# rules, RELAY for wide networks, by host name or by envelope sender.
+. "$TOP/tests/cli/lib.sh"
+DATA="$TOP/tests/data/relayconv"
+printf '%s\n' '172.16.5:allow,RELAYCLIENT=""' '127.0.0.1:allow,RELAYCLIENT=""' \
+    '10.:allow,RELAYCLIENT=""' '10.1.:allow' '10.1.:deny' ':allow' > tcp.smtp
+printf '%s\n' '10.0.0.0/8 RELAY' 'Connect:172.16 RELAY' 'From:partner.example RELAY' \
+    'Connect:trusted.example RELAY' 'Connect:10 RELAY' > access
+golden "lint-tcp.smtp" 1 relayconv --lint tcp.smtp
+golden "lint-access" 1 relayconv --lint access
+golden "lint-example-clean" 0 relayconv --lint "$TOP/examples/policy.txt"
+finish
