@@ -1282,16 +1282,18 @@ lm_lint(const struct lm_policy *p, struct lm_diags *d)
         } else if (r->kind == LM_K_NET && (r->stage & LM_S_CONNECT)) {
             int v4 = r->net.range.lo.family == LM_IPV4;
             pol_width(&r->net.range, w);
-            /* more than 2^24 addresses (wider than IPv4 /8 or IPv6 /104) is
-               very wide; more than 2^16 outside private space is a public
-               network.  IPv4 widths sit in the first four bytes. */
-            if (v4 ? w[0] != 0 : memcmp(w, "\0\0\0\0\0\0\0\0\0\0\0\0\0", 13) != 0) {
+            /* very wide: more than an IPv4 /8 or an IPv6 /32; public: wider
+               than an IPv4 /16 or an IPv6 /48 outside private space.  IPv4
+               widths sit in the first four bytes. */
+            if (v4 ? w[0] != 0 : (w[0] | w[1] | w[2] | w[3]) != 0) {
                 lm_diag_add(d, LM_WARNING, LM_E_NONE, &r->pos, "RELAY for a very wide "
                             "network %s", lm_rule_net_str(&r->net, nb));
                 n++;
-            } else if (v4 && w[1] != 0 && !pol_private(&r->net.range)) {
+            } else if ((v4 ? w[1] != 0 : (w[4] | w[5]) != 0) &&
+                       !pol_private(&r->net.range)) {
                 lm_diag_add(d, LM_WARNING, LM_E_NONE, &r->pos, "RELAY for a public "
-                            "network wider than /16: %s", lm_rule_net_str(&r->net, nb));
+                            "network wider than /%d: %s", v4 ? 16 : 48,
+                            lm_rule_net_str(&r->net, nb));
                 n++;
             }
         } else if ((r->stage & LM_S_CONNECT) &&

@@ -43,6 +43,11 @@ golden "qmail-lossy-widening" 0 relayconv --to qmail --lossy --allow-widening -o
 ok_if "--allow-widening writes both files" test -s lossy/tcp.smtp -a -s lossy/rcpthosts
 golden "qmail-json" 65 relayconv --to qmail --json -o refused policy.txt
 golden "qmail-stdout-needs-dir" 64 relayconv --to qmail relay.txt
+# tcp.smtp has no IPv6: a loss; under --lossy a narrowing difference, written
+printf '%s\n' 'connect net 172.16.5.0/24 relay' 'connect net 2001:db8::/32 relay' > v6.txt
+golden "qmail-ipv6-refused" 65 relayconv --to qmail -o v6 v6.txt
+golden "qmail-ipv6-lossy" 0 relayconv --to qmail --lossy -o v6 v6.txt
+ok_if "--lossy wrote the IPv4 part" grep -q '^172.16.5.:allow' v6/tcp.smtp
 golden "verify-lossy-differs" 65 relayconv --verify policy.txt lossy
 golden "ambiguous" 64 relayconv --to policy ambiguous.txt
 
