@@ -103,7 +103,7 @@ $(O)/tests/unit/%.o: tests/unit/%.c
 $(O)/check_libmap: $(UNIT_OBJS) $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIBA) $(BACKEND_LIBS) $(CHECK_LIBS)
 
-check: deps-test all $(O)/check_libmap
+check: deps-test all headers $(O)/check_libmap
 	$(MAKE) --no-print-directory unit cli interop e2e
 
 unit: $(O)/check_libmap
