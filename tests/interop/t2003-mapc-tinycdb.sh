@@ -55,6 +55,19 @@ same_records "mapc -d cdb: both copies, in source order" want got
 ok_if "mapc -d cdb: cdb -q -n 1 gives the first copy" test "$(cdb_run -q -n 1 dupd.cdb a)" = 1
 ok_if "mapc -d cdb: cdb -q gives both values" test "$(cdb_run -q -m dupd.cdb a | tr '\n' ,)" = "1,3,"
 
+# A duplicate met after the key set has grown many times is still one
+# (regression: the key set once lost keys when it grew).
+{ echo "dupkey.example OK"; i=1; while [ $i -le 5000 ]; do echo "k$i.example OK"; i=$((i + 1)); done
+  echo "Dupkey.Example REJECT"; } >dupfar
+run mapc -t cdb -o dupfar dupfar
+ok_if "a duplicate 5000 lines later: exit 65, no map" test "$rc" = 65 -a ! -e dupfar.cdb
+ok_if "a duplicate 5000 lines later: named with both lines" grep -q "dupfar:5002: duplicate key \"dupkey.example\" (first defined at line 1" "$T/err"
+mapc -r -t cdb -o dupfarr dupfar
+cp dupfar pmfar && postmap_run -r cdb:pmfar
+same_file "a duplicate 5000 lines later, -r: byte-identical to postmap -r cdb:" dupfarr.cdb pmfar.cdb
+ok_if "a duplicate 5000 lines later, -r: one record, the last value" \
+    test "$(cdb_run -q -m dupfarr.cdb dupkey.example)" = REJECT
+
 # Identical input, identical bytes
 mapc -t cdb -o again seed-access
 same_file "mapc cdb: the same source gives the same bytes twice" ours-seed-access.cdb again.cdb
