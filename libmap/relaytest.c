@@ -61,8 +61,11 @@ static const struct lm_rt_probe relaytest_probes[LM_RT_NPROBES] = {
       "postmaster@{S}", { "{x}@{X}" } },
 };
 
-/* Consecutive failed reconnects before the remaining probes are given up. */
+/* Give up the remaining probes after this many failed reconnects in a row,
+ * or this many probes in a row lost to timeouts and drops: a server that
+ * stalls must not cost twenty timeouts. */
 #define RELAYTEST_MAX_RECONNECT_FAILS 2
+#define RELAYTEST_MAX_PROBE_FAILS 3
 
 const struct lm_rt_probe *
 lm_rt_probe_get(int num)
@@ -543,7 +546,8 @@ lm_relaytest_run(const struct lm_rt_opts *o, struct lm_rt_report *rep, struct lm
 {
     struct relaytest_run run;
     char *why = NULL, *ehlo_name = NULL, *s;
-    size_t i, fails = 0;
+    size_t reconnect_fails = 0, probe_fails = 0;
+    enum lm_smtp_err stop = LM_SMTP_OK;
     int num, rc;
 
     memset(rep, 0, sizeof *rep);
@@ -610,34 +614,36 @@ lm_relaytest_run(const struct lm_rt_opts *o, struct lm_rt_report *rep, struct lm
         res = &rep->r[rep->n++];
         res->num = num;
         res->probe = lm_rt_probe_get(num);
-        if (fails >= RELAYTEST_MAX_RECONNECT_FAILS) {
+        if (stop != LM_SMTP_OK) {
             res->verdict = LM_RT_NOTRUN;
+            relaytest_set_error(res, stop, stop == LM_SMTP_ECONNECT
+                                ? "not run: the server could not be reached again"
+                                : "not run: the server failed three probes in a row");
             continue;
         }
         if (!run.open) {
             rc = relaytest_greet(&run, &why, NULL);
             if (rc != LM_SMTP_OK) {
-                fails++;
                 res->verdict = LM_RT_ERROR;
                 relaytest_set_error(res, rc, why);
                 free(why);
                 why = NULL;
+                if (++reconnect_fails >= RELAYTEST_MAX_RECONNECT_FAILS)
+                    stop = LM_SMTP_ECONNECT;
                 continue;
             }
         }
-        fails = 0;
+        reconnect_fails = 0;
         if (relaytest_probe(&run, res) < 0) {
             relaytest_close(&run);
             relaytest_count(rep);
             return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
         }
+        probe_fails = res->verdict == LM_RT_ERROR ? probe_fails + 1 : 0;
+        if (probe_fails >= RELAYTEST_MAX_PROBE_FAILS)
+            stop = res->error;
     }
     relaytest_quit(&run);
-    relaytest_count(rep);
-    for (i = 0; i < rep->n; i++)
-        if (rep->r[i].verdict == LM_RT_NOTRUN && rep->r[i].error == LM_SMTP_OK)
-            relaytest_set_error(&rep->r[i], LM_SMTP_ECONNECT, "not run: the server "
-                                "could not be reached again");
     relaytest_count(rep);
     return 0;
 }

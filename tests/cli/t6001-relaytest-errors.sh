@@ -14,12 +14,14 @@ stop_peer
 ok_if "slow banner within the timeout: all 20 denied, exit 0" \
     sh -c "[ $rc = 0 ] && grep -q '^summary: 20 probes: 0 relayed, 20 denied' '$T/out'"
 
-# A server that never answers MAIL FROM: each probe times out, the session is
-# reopened for the next one, and the run ends with exit 75.
+# A server that never answers MAIL FROM: each probe times out and the session
+# is reopened for the next one; after three in a row the rest are given up.
+# Exit 75.
 start_peer stall stall
-golden stall 75 rt --timeout 0.5 --only 0,19 --helo tester.test 127.0.0.1:$port
+golden stall 75 rt --timeout 0.5 --only 0,1,2,19 --helo tester.test 127.0.0.1:$port
 stop_peer
-ok_if "stall: one session per probe" test "$(grep -c 'connect from' "$T/stall.log")" = 2
+ok_if "stall: one session per probe, none after the third timeout" \
+    test "$(grep -c 'connect from' "$T/stall.log")" = 3
 
 start_peer garbage garbage
 golden garbage 76 rt --timeout 2 --helo tester.test 127.0.0.1:$port
