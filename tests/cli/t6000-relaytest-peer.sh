@@ -7,6 +7,9 @@
 need_tool "$PY" python3 || { finish; exit; }
 need_tool relaytest "(make builds it)" || { finish; exit; }
 
+# The probe table with its placeholders.
+golden list 0 relaytest --list
+
 # The transcript's own names: S, I, L, X, x as the seed document has them.
 seed="--server-name certlinux.certcc.or.kr --server-ip 172.16.4.140 --local-user ksch"
 seed="$seed --outside-domain korea.com --outside-user ksch90 --helo kisa"
