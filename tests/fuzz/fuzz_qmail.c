@@ -1,0 +1,145 @@
+/*
+ * fuzz_qmail.c - libFuzzer target for the qmail codec.
+ *
+ * The input is a tcp.smtp file, optionally followed by a NUL byte and an
+ * rcpthosts file.  Parsing must not crash; input that parses without errors
+ * is written back as tcp.smtp and rcpthosts, which must parse again without
+ * errors and, when the writer reported no loss, decide like the original
+ * for the edges of every network and the names the policy mentions.  A
+ * broken invariant aborts (a crash to the fuzzer).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libmap/codec.h"
+#include "libmap/policy.h"
+#include "libmap/source.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct lm_policy *
+fuzz_qmail_read(const char *tcp, size_t tlen, const char *rh, size_t rlen, size_t *nerrors)
+{
+    struct lm_diags d;
+    struct lm_source *s;
+    struct lm_policy *p;
+
+    lm_diags_init(&d);
+    if ((p = lm_policy_new(&d)) == NULL)
+        abort();
+    if ((s = lm_source_mem("tcp.smtp", tcp, tlen, &d)) == NULL)
+        abort();
+    lm_codec_qmail.parse(s, p, &d);
+    lm_source_close(s);
+    if ((s = lm_source_mem("rcpthosts", rh, rlen, &d)) == NULL)
+        abort();
+    lm_codec_qmail.parse(s, p, &d);
+    lm_source_close(s);
+    *nerrors = d.nerrors;
+    lm_diags_fini(&d);
+    return p;
+}
+
+static void
+fuzz_qmail_same(const struct lm_policy *a, const struct lm_policy *b, const struct lm_query *q)
+{
+    struct lm_verdict va, vb;
+
+    lm_decide(a, q, &va);
+    lm_decide(b, q, &vb);
+    if (!lm_verdict_same(va.kind, vb.kind))
+        abort();
+}
+
+static void
+fuzz_qmail_compare(const struct lm_policy *a, const struct lm_policy *b)
+{
+    char host[600], rcpt[600];
+    size_t i;
+
+    for (i = 0; i < a->nrules + a->ndomains; i++) {
+        const struct lm_rule *r = i < a->nrules ? &a->rules[i] : NULL;
+        const char *name = r ? r->pattern : a->domains[i - a->nrules].name;
+        struct lm_query q;
+        memset(&q, 0, sizeof q);
+        q.rcpt = "x@relaymap-fuzz.invalid";
+        if (r != NULL && r->kind == LM_K_NET) {
+            q.info = r->info;
+            q.ip = r->net.range.lo;
+            fuzz_qmail_same(a, b, &q);
+            q.ip = r->net.range.hi;
+            fuzz_qmail_same(a, b, &q);
+            if (lm_ipaddr_succ(&q.ip) == 0)
+                fuzz_qmail_same(a, b, &q);
+            q.ip = r->net.range.lo;
+            if (lm_ipaddr_pred(&q.ip) == 0)
+                fuzz_qmail_same(a, b, &q);
+            continue;
+        }
+        if (name == NULL || (r != NULL && r->kind == LM_K_NEVER) || strlen(name) > 500)
+            continue;
+        lm_ipaddr_v4(&q.ip, 192, 0, 2, 1);
+        q.info = r ? r->info : NULL;
+        q.host = name;
+        fuzz_qmail_same(a, b, &q);
+        snprintf(host, sizeof host, "x.%s", name);
+        q.host = host;
+        fuzz_qmail_same(a, b, &q);
+        q.host = NULL;
+        snprintf(rcpt, sizeof rcpt, "u@%s", name);
+        q.rcpt = rcpt;
+        fuzz_qmail_same(a, b, &q);
+        snprintf(rcpt, sizeof rcpt, "u@x.%s", name);
+        fuzz_qmail_same(a, b, &q);
+    }
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *text = (const char *)data, *nul = memchr(text, '\0', size);
+    size_t tlen = nul ? (size_t)(nul - text) : size;
+    const char *rh = nul ? nul + 1 : "";
+    size_t rlen = nul ? size - tlen - 1 : 0, nerr;
+    struct lm_policy *p, *q;
+    struct lm_losses lost;
+    struct lm_diags d;
+    char *b0 = NULL, *b1 = NULL;
+    size_t l0 = 0, l1 = 0;
+    FILE *outs[2];
+
+    p = fuzz_qmail_read(text, tlen, rh, rlen, &nerr);
+    if (nerr > 0) {
+        lm_policy_free(p);
+        return 0;
+    }
+    lm_diags_init(&d);
+    lm_losses_init(&lost);
+    outs[0] = open_memstream(&b0, &l0);
+    outs[1] = open_memstream(&b1, &l1);
+    if (outs[0] == NULL || outs[1] == NULL)
+        abort();
+    if (lm_codec_qmail.emit(p, outs, &lost, &d) != 0)
+        abort();
+    fclose(outs[0]);
+    fclose(outs[1]);
+    q = fuzz_qmail_read(b0, l0, b1, l1, &nerr);
+    if (nerr > 0)
+        abort();
+    if (lost.n == 0) {
+        /* without an index every decision scans the whole policy */
+        if (lm_policy_index(p, &d) != 0 || lm_policy_index(q, &d) != 0)
+            abort();
+        fuzz_qmail_compare(p, q);
+        fuzz_qmail_compare(q, p);
+    }
+    lm_policy_free(q);
+    lm_policy_free(p);
+    lm_losses_fini(&lost);
+    lm_diags_fini(&d);
+    free(b0);
+    free(b1);
+    return 0;
+}
