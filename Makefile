@@ -103,8 +103,11 @@ $(O)/tests/unit/%.o: tests/unit/%.c
 $(O)/check_libmap: $(UNIT_OBJS) $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIBA) $(BACKEND_LIBS) $(CHECK_LIBS)
 
-check: deps-test all headers $(O)/check_libmap
-	$(MAKE) --no-print-directory unit cli interop e2e
+# Dependencies are installed before anything is built, even under make -j.
+check:
+	@sh mk/deps.sh test
+	@$(MAKE) --no-print-directory all headers $(O)/check_libmap
+	@$(MAKE) --no-print-directory unit cli interop e2e
 
 unit: $(O)/check_libmap
 	$(O)/check_libmap
@@ -149,13 +152,19 @@ fuzz-quick:
 
 # --- demo, bench, deps -------------------------------------------------------
 
-demo: deps all
+demo:
+	@sh mk/deps.sh build
+	@$(MAKE) --no-print-directory all
 	@O=$(O) sh examples/demo.sh
 
-bench: deps-test all
+bench:
+	@sh mk/deps.sh test
+	@$(MAKE) --no-print-directory all
 	@O=$(O) sh bench/run.sh
 
-bench-quick: deps-test all
+bench-quick:
+	@sh mk/deps.sh test
+	@$(MAKE) --no-print-directory all
 	@O=$(O) BENCH_SIZES=100000 sh bench/run.sh
 
 deps:
