@@ -738,8 +738,9 @@ sendmail_rank(enum lm_action a)
 }
 
 /* Would leaving rule r out let in something the source refuses?  A refusal
- * that goes lets its clients through; an OK, DISCARD or SKIP that goes can
- * uncover a wider RELAY at the same stage. */
+ * that goes lets its clients or mail through; an OK, DISCARD or SKIP that
+ * goes can only uncover a RELAY of the same stage (or, for recipients, an
+ * accepted domain). */
 static int
 sendmail_drop_widens(const struct lm_policy *p, const struct lm_rule *r)
 {
@@ -749,9 +750,19 @@ sendmail_drop_widens(const struct lm_policy *p, const struct lm_rule *r)
         return 0;
     if (sendmail_refusing(r->action))
         return 1;
-    for (i = 0; i < p->nrules; i++)
-        if ((p->rules[i].stage & r->stage) && p->rules[i].action == LM_A_RELAY)
-            return 1;
+    for (i = 0; i < p->nrules; i++) {
+        const struct lm_rule *x = &p->rules[i];
+        unsigned common = x->stage & r->stage;
+        if (x->action != LM_A_RELAY || common == 0 || x->kind == LM_K_NEVER)
+            continue;
+        if ((common & LM_S_CONNECT) == 0 && x->kind == LM_K_NET)
+            continue;       /* networks are looked up only for clients */
+        if ((common & ~(unsigned)LM_S_CONNECT) == LM_S_FROM && !(common & LM_S_CONNECT) &&
+            p->order != LM_ORDER_NEUTRAL &&
+            !((p->flags & LM_P_RELAY_MAIL_FROM) && x->stage == LM_S_FROM))
+            continue;       /* a sender RELAY that grants nothing */
+        return 1;
+    }
     return (r->stage & LM_S_TO) && p->ndomains > 0;
 }
 
