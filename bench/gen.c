@@ -5,7 +5,8 @@
  *   gen keys N M SEED         M query keys for that map: 9 in 10 present, in
  *                             random order, the rest absent
  *   gen tcprules N SEED       N tcp.smtp rules (about 2.1 records per rule)
- *   gen policy N SEED         N neutral policy rules (networks and names)
+ *   gen policy N SEED         N neutral policy lines: client networks and the
+ *                             domains accepted for delivery
  *
  * Every line is a pure function of (SEED, line number), so the key list can
  * name records without reading the map, and the same arguments give the same
@@ -222,8 +223,8 @@ gen_tcprules(uint64_t n)
     puts(":allow");
 }
 
-/* Networks shorter than /24 already used, one bitmap per length: a policy
- * never names the same network twice. */
+/* /16 networks already used (one bitmap per prefix length): a policy never
+ * names the same network twice. */
 static unsigned char *gen_used[24];
 
 static int
@@ -244,48 +245,45 @@ gen_net_taken(unsigned plen, uint32_t net)
 static void
 gen_policy(uint64_t n)
 {
-    static const char *const acts[] = { "relay", "ok", "reject", "discard" };
+    static const char *const acts[] = { "relay", "ok", "reject", "relay" };
     char id[8];
     uint64_t i;
 
     puts("# generated relay policy");
     puts("accept domain example.org");
+    puts("connect net 127.0.0.1/32 relay");
+    puts("connect net ::1/128 relay");
     for (i = 0; i < n; i++) {
         uint64_t h = gen_hash(i, 6);
         uint32_t p = gen_perm((uint32_t)i);
         const char *w = gen_words[(h >> 8) % GEN_NWORDS];
         const char *t = gen_tlds[(h >> 16) % GEN_NTLDS];
         const char *act = acts[(h >> 24) % 4];
-        /* /24../32 inside the rule's own /24; now and then a shorter one
-         * around it, unless that network was named already */
-        unsigned plen = 24 + (unsigned)(h >> 32) % 9;
+        /* mostly hosts and /24s, as real relay lists are; a few /25../30
+         * (ranges for tcp.smtp, several keys for Sendmail) and /16s, each
+         * network named once */
         uint32_t net = gen_perm24((uint32_t)i) << 8 | ((uint32_t)(h >> 40) & 255);
+        unsigned r = (unsigned)(h >> 32) % 20, plen;
 
-        if ((h >> 48) % 16 == 0) {
-            unsigned shorter = 16 + (unsigned)(h >> 52) % 8;
-            uint32_t sn = net & ~(0xffffffffu >> shorter);
-            if (!gen_net_taken(shorter, sn))
-                plen = shorter;
-        }
+        if (r < 12)
+            plen = 32;
+        else if (r < 18)
+            plen = 24;
+        else if (r == 18)
+            plen = 25 + (unsigned)(h >> 52) % 6;
+        else
+            plen = gen_net_taken(16, net & 0xffff0000u) ? 24 : 16;
         if (plen < 32)
             net &= ~(0xffffffffu >> plen);
 
         gen_b36(id, p);
-        switch (h % 10) {
-        case 0: case 1: case 2: case 3: case 4:
+        /* networks and the domains accepted for delivery: what every
+         * target format can hold, so each conversion is lossless */
+        if (h % 10 < 6)
             printf("connect net %u.%u.%u.%u/%u %s\n", net >> 24, (net >> 16) & 255,
                    (net >> 8) & 255, net & 255, plen, act);
-            break;
-        case 5: case 6:
-            printf("from domain %s-%s.%s %s\n", w, id, t, act[0] == 'r' && act[2] == 'l' ? "ok" : act);
-            break;
-        case 7: case 8:
-            printf("from address %s.%s@%s.%s reject\n", gen_users[(h >> 40) % GEN_NUSERS], id, w, t);
-            break;
-        default:
-            printf("connect domain %s%s.%s reject\n", w, id, t);
-            break;
-        }
+        else
+            printf("accept %s %s-%s.%s\n", h % 10 == 9 ? "subdomains" : "domain", w, id, t);
     }
 }
 
