@@ -14,6 +14,9 @@
 
 static char diag_oom_msg[] = "out of memory while recording a diagnostic";
 
+static int diag_vadd(struct lm_diags *d, enum lm_sev sev, int code, int errnum,
+                     const struct lm_pos *pos, const char *fmt, va_list ap) LM_PRINTF(6, 0);
+
 void
 lm_diags_init(struct lm_diags *d)
 {
