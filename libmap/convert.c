@@ -21,6 +21,8 @@
 
 #define CONVERT_PROBE_DOMAIN "relaymap-probe.invalid"
 #define CONVERT_PROBE_USER   "relaymap-probe"
+#define CONVERT_SAMPLE       32         /* listed addresses tried with each name */
+#define CONVERT_PAIRS        1000000    /* at most this many name x address pairs */
 
 /* --- losses ------------------------------------------------------------------ */
 
@@ -669,7 +671,7 @@ lm_verify(const struct lm_policy *a, const struct lm_policy *b,
     struct lm_iprange *rv = NULL;
     struct lm_ipaddr *probes = NULL, ip0, ipr;
     struct lm_ipset all;
-    size_t nr = 0, cap = 0, np = 0, i, k, ndiffs0 = rep->ndiffs;
+    size_t nr = 0, cap = 0, np = 0, i, k, ndiffs0 = rep->ndiffs, nsample;
     unsigned fams = LM_IPSET_V4;
     int err = 0, have_relay = 0;
     static const char *const rcpts[] = {
@@ -722,11 +724,22 @@ lm_verify(const struct lm_policy *a, const struct lm_policy *b,
                 have_relay = 1;
             }
         }
-    /* 2. every host name from an unlisted address */
+    /* 2. every host name from an unlisted address, and from a sample of
+     *    listed ones (formats differ in whether a name or an address rule
+     *    wins; every pair would be quadratic, so at most 32 addresses, fewer
+     *    when there are many names) */
+    nsample = nr < CONVERT_SAMPLE ? nr : CONVERT_SAMPLE;
+    if (hosts.n > 0 && nsample > CONVERT_PAIRS / hosts.n)
+        nsample = CONVERT_PAIRS / hosts.n;
     for (i = 0; i < hosts.n && !c.err; i++)
         for (k = 0; k < 2; k++) {
             struct lm_query q = { ip0, hosts.v[i], NULL, NULL, rcpts[k] };
+            size_t j;
             convert_probe(&c, &q, NULL);
+            for (j = 0; j < nsample; j++) {
+                q.ip = rv[j * nr / nsample].lo;
+                convert_probe(&c, &q, NULL);
+            }
         }
     /* 3. every sender, and 4. every recipient, from an unlisted client and
      *    from one the source lets relay */
