@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "libmap/internal.h"
+
 struct lm_atomic {
     char  **finals;
     char  **tmps;
@@ -27,31 +29,6 @@ struct lm_atomic {
     int     lockfd;
     char   *lockpath;
 };
-
-static char *
-atomic_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-
-    if (p != NULL)
-        memcpy(p, s, n);
-    return p;
-}
-
-static char *
-atomic_join(const char *a, const char *b, const char *c)
-{
-    size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
-    char *p = malloc(la + lb + lc + 1);
-
-    if (p != NULL) {
-        memcpy(p, a, la);
-        memcpy(p + la, b, lb);
-        memcpy(p + la + lb, c, lc + 1);
-    }
-    return p;
-}
 
 static const char *
 atomic_basename(const char *path)
@@ -72,7 +49,7 @@ lm_atomic_remove_dir(const char *dir)
             char *p;
             if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
                 continue;
-            if ((p = atomic_join(dir, "/", e->d_name)) != NULL) {
+            if ((p = lm_str_join(dir, "/", e->d_name)) != NULL) {
                 unlink(p);
                 free(p);
             }
@@ -101,7 +78,7 @@ atomic_remove_stale(const struct lm_atomic *a, const char *name)
         if (s[0] != '.' || strncmp(s + 1, name, nl) != 0 || s[1 + nl] != '.'
             || strlen(s + 2 + nl) != 6)
             continue;
-        if ((p = atomic_join(a->dir, "/", s)) == NULL)
+        if ((p = lm_str_join(a->dir, "/", s)) == NULL)
             continue;
         if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode) && strcmp(p, a->tmpdir ? a->tmpdir : "") != 0)
             lm_atomic_remove_dir(p);
@@ -116,11 +93,11 @@ atomic_remove_stale(const struct lm_atomic *a, const char *name)
 static int
 atomic_lock(struct lm_atomic *a, const char *name, unsigned flags, struct lm_diags *d)
 {
-    char *path = atomic_join(a->dir, "/.", name);
+    char *path = lm_str_join(a->dir, "/.", name);
     struct stat fs, ps;
     struct flock fl;
 
-    if (path == NULL || (a->lockpath = atomic_join(path, ".lock", "")) == NULL) {
+    if (path == NULL || (a->lockpath = lm_str_join(path, ".lock", "")) == NULL) {
         free(path);
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
     }
@@ -188,13 +165,13 @@ lm_atomic_begin(const char *const *finals, unsigned flags, struct lm_diags *d)
         || (a->tmps = calloc(n + 1, sizeof *a->tmps)) == NULL)
         goto nomem;
     for (i = 0; i < n; i++)
-        if ((a->finals[i] = atomic_strdup(finals[i])) == NULL)
+        if ((a->finals[i] = lm_str_join(finals[i], "", "")) == NULL)
             goto nomem;
     base = atomic_basename(finals[0]);
     if (base == finals[0])
-        a->dir = atomic_strdup(".");
+        a->dir = lm_str_join(".", "", "");
     else if (base == finals[0] + 1)
-        a->dir = atomic_strdup("/");
+        a->dir = lm_str_join("/", "", "");
     else if ((a->dir = malloc((size_t)(base - finals[0]))) != NULL) {
         memcpy(a->dir, finals[0], (size_t)(base - finals[0]) - 1);
         a->dir[base - finals[0] - 1] = '\0';
@@ -207,12 +184,14 @@ lm_atomic_begin(const char *const *finals, unsigned flags, struct lm_diags *d)
     if (atomic_lock(a, base, flags, d) != 0)
         goto fail;
     atomic_remove_stale(a, base);
-    if ((templ = malloc(strlen(a->dir) + strlen(base) + 10)) == NULL)
+    if ((templ = lm_str_join(a->dir, "/.", base)) == NULL)
         goto nomem;
-    strcpy(templ, a->dir);
-    strcat(templ, "/.");
-    strcat(templ, base);
-    strcat(templ, ".XXXXXX");
+    {
+        char *t = lm_str_join(templ, ".XXXXXX", "");
+        free(templ);
+        if ((templ = t) == NULL)
+            goto nomem;
+    }
     if (mkdtemp(templ) == NULL) {
         lm_diag_sys(d, LM_E_CREATE, errno, NULL,
                     "cannot create a temporary directory in %s", a->dir);
@@ -221,7 +200,7 @@ lm_atomic_begin(const char *const *finals, unsigned flags, struct lm_diags *d)
     }
     a->tmpdir = templ;
     for (i = 0; i < n; i++)
-        if ((a->tmps[i] = atomic_join(a->tmpdir, "/", atomic_basename(finals[i]))) == NULL)
+        if ((a->tmps[i] = lm_str_join(a->tmpdir, "/", atomic_basename(finals[i]))) == NULL)
             goto nomem;
     return a;
 nomem:

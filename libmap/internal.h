@@ -50,6 +50,9 @@ extern const struct lm_backend lm_backend_cdb;
 
 const struct lm_backend *lm_backend_find(const char *name);
 
+/* a + b + c in a new malloc'd string; NULL if out of memory. */
+char *lm_str_join(const char *a, const char *b, const char *c);
+
 /* ASCII lower-case in place. */
 void lm_fold(void *data, size_t len);
 

@@ -111,19 +111,6 @@ map_base_of(const struct lm_backend *be, const char *name)
     return p;
 }
 
-static char *
-map_concat(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    char *p = malloc(la + lb + 1);
-
-    if (p != NULL) {
-        memcpy(p, a, la);
-        memcpy(p + la, b, lb + 1);
-    }
-    return p;
-}
-
 char *
 lm_map_base(const char *type, const char *name)
 {
@@ -140,7 +127,7 @@ lm_map_path(const char *type, const char *name)
 
     if (be == NULL || (base = map_base_of(be, name)) == NULL)
         return NULL;
-    path = map_concat(base, be->suffixes[0]);
+    path = lm_str_join(base, be->suffixes[0], "");
     free(base);
     return path;
 }
@@ -177,7 +164,7 @@ map_new(const struct lm_backend *be, const char *name, struct lm_diags *d)
     if ((m->final = calloc(n + 1, sizeof *m->final)) == NULL)
         goto nomem;
     for (i = 0; i < n; i++)
-        if ((m->final[i] = map_concat(m->name, be->suffixes[i])) == NULL)
+        if ((m->final[i] = lm_str_join(m->name, be->suffixes[i], "")) == NULL)
             goto nomem;
     return m;
 nomem:
@@ -228,13 +215,7 @@ lm_map_create(const char *type, const char *name, const struct lm_map_opts *opts
         return NULL;
     }
     slash = strrchr(m->name, '/');
-    tmpbase = map_concat(lm_atomic_dir(m->out), "/");
-    if (tmpbase != NULL) {
-        char *t = map_concat(tmpbase, slash ? slash + 1 : m->name);
-        free(tmpbase);
-        tmpbase = t;
-    }
-    if (tmpbase == NULL) {
+    if ((tmpbase = lm_str_join(lm_atomic_dir(m->out), "/", slash ? slash + 1 : m->name)) == NULL) {
         lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
         lm_map_close(m);
         return NULL;

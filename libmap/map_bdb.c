@@ -43,19 +43,6 @@ map_bdb_err(struct map_bdb *b, int code, int rc, const char *what, struct lm_dia
     return lm_diag_add(d, LM_ERROR, code, NULL, "%s %s: %s", what, b->path, db_strerror(rc));
 }
 
-static char *
-map_bdb_path(const char *base)
-{
-    size_t n = strlen(base);
-    char *p = malloc(n + 4);
-
-    if (p != NULL) {
-        memcpy(p, base, n);
-        memcpy(p + n, ".db", 4);
-    }
-    return p;
-}
-
 static int
 map_bdb_setup(struct lm_map *m, const char *base, DBTYPE type, struct lm_diags *d)
 {
@@ -63,7 +50,7 @@ map_bdb_setup(struct lm_map *m, const char *base, DBTYPE type, struct lm_diags *
     int rc;
 
     b->type = type;
-    if ((b->path = map_bdb_path(base)) == NULL)
+    if ((b->path = lm_str_join(base, ".db", "")) == NULL)
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
     if ((rc = db_create(&b->db, NULL, 0)) != 0) {
         b->db = NULL;

@@ -56,15 +56,10 @@ map_cdb_hash(const unsigned char *p, size_t len)
 static char *
 map_cdb_path(const char *base, struct lm_diags *d)
 {
-    size_t n = strlen(base);
-    char *p = malloc(n + 5);
+    char *p = lm_str_join(base, ".cdb", "");
 
-    if (p == NULL) {
+    if (p == NULL)
         lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
-        return NULL;
-    }
-    memcpy(p, base, n);
-    memcpy(p + n, ".cdb", 5);
     return p;
 }
 

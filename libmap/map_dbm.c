@@ -42,19 +42,6 @@ map_dbm_datum(const lm_datum *x)
     return r;
 }
 
-static char *
-map_dbm_concat(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    char *p = malloc(la + lb + 1);
-
-    if (p != NULL) {
-        memcpy(p, a, la);
-        memcpy(p + la, b, lb + 1);
-    }
-    return p;
-}
-
 static int
 map_dbm_gerr(struct map_dbm *g, int code, const char *what, struct lm_diags *d)
 {
@@ -100,10 +87,10 @@ map_dbm_start(struct lm_map *m, const char *base, int create, struct lm_diags *d
     struct map_dbm *g = (struct map_dbm *)m;
     char *name;
 
-    if ((g->path = map_dbm_concat(base, ".pag")) == NULL)
+    if ((g->path = lm_str_join(base, ".pag", "")) == NULL)
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
     /* dbm_open wants a writable name. */
-    if ((name = map_dbm_concat(base, "")) == NULL) {
+    if ((name = lm_str_join(base, "", "")) == NULL) {
         map_dbm_release(g);
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
     }
@@ -133,7 +120,7 @@ map_gdbm_start(struct lm_map *m, const char *base, int create, struct lm_diags *
 {
     struct map_dbm *g = (struct map_dbm *)m;
 
-    if ((g->path = map_dbm_concat(base, ".gdbm")) == NULL)
+    if ((g->path = lm_str_join(base, ".gdbm", "")) == NULL)
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
     errno = 0;
     g->gf = gdbm_open(g->path, 0, create ? GDBM_NEWDB | GDBM_NOMMAP : GDBM_READER,

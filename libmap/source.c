@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "libmap/internal.h"
+
 #define SOURCE_BLOCK (1u << 20)
 
 struct lm_source {
@@ -35,23 +37,12 @@ struct lm_source {
     unsigned long lineno;
 };
 
-static char *
-source_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-
-    if (p != NULL)
-        memcpy(p, s, n);
-    return p;
-}
-
 static struct lm_source *
 source_new(const char *name, struct lm_diags *d)
 {
     struct lm_source *s = calloc(1, sizeof *s);
 
-    if (s == NULL || (s->name = source_strdup(name)) == NULL) {
+    if (s == NULL || (s->name = lm_str_join(name, "", "")) == NULL) {
         free(s);
         lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
         return NULL;
@@ -156,12 +147,25 @@ source_strip_bom(struct lm_source *s, char **text, size_t *len)
     }
 }
 
+/* Fill in the line handed to the caller. */
+static int
+source_hand_out(struct lm_source *s, struct lm_line *ln, char *text, size_t len, int last)
+{
+    source_strip_bom(s, &text, &len);
+    ln->text = text;
+    ln->len = len;
+    ln->last = last;
+    ln->pos.file = s->name;
+    ln->pos.line = ++s->lineno;
+    ln->pos.col = 0;
+    return 0;
+}
+
 static int
 source_next_mem(struct lm_source *s, struct lm_line *ln, struct lm_diags *d)
 {
     const char *p = s->mem + s->memoff, *nl;
     size_t rest = s->size - s->memoff, len;
-    char *text;
 
     if (rest == 0)
         return LM_NOTFOUND;
@@ -177,15 +181,7 @@ source_next_mem(struct lm_source *s, struct lm_line *ln, struct lm_diags *d)
     }
     memcpy(s->memcopy, p, len);
     s->memcopy[len] = '\0';
-    text = s->memcopy;
-    source_strip_bom(s, &text, &len);
-    ln->text = text;
-    ln->len = len;
-    ln->last = nl == NULL;
-    ln->pos.file = s->name;
-    ln->pos.line = ++s->lineno;
-    ln->pos.col = 0;
-    return 0;
+    return source_hand_out(s, ln, s->memcopy, len, nl == NULL);
 }
 
 int
@@ -220,14 +216,7 @@ lm_source_next(struct lm_source *s, struct lm_line *ln, struct lm_diags *d)
         s->start = s->end;
     }
     p[len] = '\0';      /* the LF, or the spare byte kept by source_fill */
-    source_strip_bom(s, &p, &len);
-    ln->text = p;
-    ln->len = len;
-    ln->last = nl == NULL;
-    ln->pos.file = s->name;
-    ln->pos.line = ++s->lineno;
-    ln->pos.col = 0;
-    return 0;
+    return source_hand_out(s, ln, p, len, nl == NULL);
 }
 
 int
