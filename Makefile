@@ -58,6 +58,9 @@ SOVERSION = 0
 LIBA  = $(O)/libmap.a
 LIBSO = $(O)/libmap.so.$(SOVERSION)
 
+# Keep the tools' objects: they are intermediates of a pattern rule.
+.SECONDARY:
+
 .PHONY: all check unit cli interop e2e sanitize fuzz fuzz-quick bench bench-quick demo \
         deps deps-test headers install uninstall clean
 
