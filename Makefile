@@ -130,7 +130,7 @@ sanitize:
 
 headers:
 	@for h in $(PUBLIC_HEADERS); do \
-	    printf '#include "%s"\n' $$h | $(CC) $(LM_CPPFLAGS) $(LM_CFLAGS) -fsyntax-only -x c - || exit 1; \
+	    printf '#include "%s"\n' $$h | $(CC) $(LM_CPPFLAGS) -std=c11 $(WARN) $(WERROR) -fsyntax-only -x c - || exit 1; \
 	done; echo "headers: all self-contained"
 
 # --- fuzzing (clang libFuzzer) ---------------------------------------------
