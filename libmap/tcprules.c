@@ -40,6 +40,13 @@ tr_error(struct lm_diags *d, const struct lm_pos *pos, size_t col, const char *f
     return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, &p, "%s", msg);
 }
 
+/* The address a[0..n) quoted for a message, into q (LM_QUOTE_BUF bytes). */
+static const char *
+tr_qa(char *q, const char *a, size_t n)
+{
+    return lm_quote(q, a, n, LM_QUOTE_MAX);
+}
+
 static int
 tr_digit(int c)
 {
@@ -101,13 +108,16 @@ tr_instructions(const char *s, size_t n, size_t col0, const struct lm_pos *pos,
         *o++ = '\0';
     } else {
         const char *hint = "";
-        if ((n >= 5 && strncasecmp(p, "allow", 5) == 0) || (n >= 4 && strncasecmp(p, "deny", 4) == 0))
+        if ((n >= 5 && strncasecmp(p, "allow", 5) == 0)
+            || (n >= 4 && strncasecmp(p, "deny", 4) == 0))
             hint = " (lower case only)";
         else if (n > 0 && tr_blank((unsigned char)*p))
             hint = " (no blank after the colon)";
-        else if (!(flags & LM_TR_V6) && (tr_memmem(s, n, ":allow", 6) || tr_memmem(s, n, ":deny", 5)))
+        else if (!(flags & LM_TR_V6)
+                 && (tr_memmem(s, n, ":allow", 6) || tr_memmem(s, n, ":deny", 5)))
             hint = " (an IPv6 address? those need -s tcprules6)";
-        return tr_error(d, pos, col0, "expected \"allow\" or \"deny\" after the colon, not \"%s\"%s; "
+        return tr_error(d, pos, col0, "expected \"allow\" or \"deny\" after the colon, "
+                        "not \"%s\"%s; "
                         "tcprules refuses this line", lm_quote(q, s, n, 24), hint);
     }
     while (p < end) {
@@ -294,14 +304,13 @@ tr_cidr(char *a, size_t n, const char *slash, size_t col0, const struct lm_pos *
     const char *why, *p;
     int v6 = memchr(a, ':', alen) != NULL;
 
-    lm_quote(q, a, n, LM_QUOTE_MAX);
     blen = tr_number(slash + 1, n - alen - 1, &bits);
     if (blen == 0 || blen != n - alen - 1 || bits > (v6 ? 128u : 32u)
         || (blen > 1 && slash[1] == '0'))
-        return tr_error(d, pos, col0 + alen + 1, "bad prefix length in \"%s\"", q);
+        return tr_error(d, pos, col0 + alen + 1, "bad prefix length in \"%s\"", tr_qa(q, a, n));
     if (!v6) {
         if (tr_ipv4(a, alen, &why) != TR_IP_FULL)
-            return tr_error(d, pos, col0, "\"%s\" is not a CIDR block: %s", q, why);
+            return tr_error(d, pos, col0, "\"%s\" is not a CIDR block: %s", tr_qa(q, a, n), why);
         for (i = 0, p = a; i < 4; i++) {
             p += tr_number(p, (size_t)(a + alen - p), &oct[i]) + 1;
         }
@@ -311,12 +320,13 @@ tr_cidr(char *a, size_t n, const char *slash, size_t col0, const struct lm_pos *
         }
         if ((oct[0] & ~mask[0]) | (oct[1] & ~mask[1]) | (oct[2] & ~mask[2]) | (oct[3] & ~mask[3]))
             return tr_error(d, pos, col0, "CIDR \"%s\" has bits set beyond /%lu: "
-                            "did you mean %lu.%lu.%lu.%lu/%lu?", q, bits, oct[0] & mask[0],
+                            "did you mean %lu.%lu.%lu.%lu/%lu?",
+                            tr_qa(q, a, n), bits, oct[0] & mask[0],
                             oct[1] & mask[1], oct[2] & mask[2], oct[3] & mask[3], bits);
         if ((flags & LM_TR_V6) && bits == 0)
             return tr_error(d, pos, col0, "CIDR \"%s\" would be the empty key, which matches "
                             "IPv6 and every host too; write \":allow\" or \":deny\" if you mean "
-                            "every connection", q);
+                            "every connection", tr_qa(q, a, n));
         /* k whole octets, then a range over the next one if bits % 8. */
         k = bits / 8;
         for (i = 0, p = a; i < k && i < 4; i++)
@@ -338,15 +348,18 @@ tr_cidr(char *a, size_t n, const char *slash, size_t col0, const struct lm_pos *
         char tmp[64];
         if (alen >= sizeof tmp || (memcpy(tmp, a, alen), tmp[alen] = '\0',
                                    inet_pton(AF_INET6, tmp, b) != 1))
-            return tr_error(d, pos, col0, "\"%s\" is not a CIDR block: not an IPv6 address", q);
+            return tr_error(d, pos, col0, "\"%s\" is not a CIDR block: not an IPv6 address",
+                            tr_qa(q, a, n));
         if (!(flags & LM_TR_V6))
-            return tr_error(d, pos, col0, "IPv6 CIDR \"%s\" in an IPv4 rule file: use -s tcprules6", q);
+            return tr_error(d, pos, col0, "IPv6 CIDR \"%s\" in an IPv4 rule file: use -s tcprules6",
+                            tr_qa(q, a, n));
         for (i = bits / 8; i < 16; i++)
             if ((b[i] & (i == bits / 8 ? 0xff >> (bits % 8) : 0xff)) != 0)
-                return tr_error(d, pos, col0, "CIDR \"%s\" has bits set beyond /%lu", q, bits);
+                return tr_error(d, pos, col0, "CIDR \"%s\" has bits set beyond /%lu",
+                                tr_qa(q, a, n), bits);
         if (bits == 128) {
             if (tr_ipv6(a, alen, &why) != TR_IP_FULL)
-                return tr_error(d, pos, col0, "\"%s\": %s", q, why);
+                return tr_error(d, pos, col0, "\"%s\": %s", tr_qa(q, a, n), why);
             r->key = a;
             r->klen = alen;
             r->range = 0;
@@ -358,7 +371,8 @@ tr_cidr(char *a, size_t n, const char *slash, size_t col0, const struct lm_pos *
             if (bits % 16 != 0 || bits == 0 || i < k)
                 return tr_error(d, pos, col0, "CIDR \"%s\" cannot be written as a tcprules6 key: "
                                 "a prefix key must end on a 16-bit group boundary after groups "
-                                "that are not zero; list the addresses or smaller blocks", q);
+                                "that are not zero; list the addresses or smaller blocks",
+                                tr_qa(q, a, n));
             for (i = 0, p = a; i < k; i++) {
                 const char *c = memchr(p, ':', (size_t)(a + alen - p));
                 if (c == NULL || c == p)
@@ -367,7 +381,8 @@ tr_cidr(char *a, size_t n, const char *slash, size_t col0, const struct lm_pos *
             }
             if (i < k || tr_ipv6(a, (size_t)(p - a), &why) != TR_IP_PREFIX)
                 return tr_error(d, pos, col0, "CIDR \"%s\": write its first %lu groups in full, "
-                                "lower case, without leading zeros", q, (unsigned long)k);
+                                "lower case, without leading zeros",
+                                tr_qa(q, a, n), (unsigned long)k);
             r->key = a;
             r->klen = (size_t)(p - a);
             r->range = 0;
@@ -377,7 +392,8 @@ tr_cidr(char *a, size_t n, const char *slash, size_t col0, const struct lm_pos *
     }
     if (!(flags & LM_TR_EXPAND))
         return tr_error(d, pos, col0, "CIDR \"%s\" is not a tcprules key and never matches: "
-                        "write \"%s\" (or compile with --expand to have it written so)", q,
+                        "write \"%s\" (or compile with --expand to have it written so)",
+                        tr_qa(q, a, n),
                         tr_form(form, sizeof form, r->key, r->klen, r->lo, r->hi, r->suffix,
                                 r->slen, r->range));
     return 0;
@@ -394,10 +410,10 @@ tr_range(char *a, size_t n, const char *dash, size_t col0, const struct lm_pos *
     unsigned long lo, hi;
     int kind;
 
-    lm_quote(q, a, n, LM_QUOTE_MAX);
     if (flags & LM_TR_V6 && memchr(a, ':', n) != NULL)
         return tr_error(d, pos, col0, "\"%s\": tcprules cannot expand a range in an IPv6 "
-                        "address (it reads the digits after the last '.'); list the addresses", q);
+                        "address (it reads the digits after the last '.'); list the addresses",
+                        tr_qa(q, a, n));
     while (ls > a && ls[-1] != '.')
         ls--;
     re = dash + 1;
@@ -407,13 +423,14 @@ tr_range(char *a, size_t n, const char *dash, size_t col0, const struct lm_pos *
     rlen = (size_t)(re - dash - 1);
     if (llen == 0 || rlen == 0)
         return tr_error(d, pos, col0 + (size_t)(dash - a), "range \"%s\" lacks a %s bound "
-                        "(tcprules would read it as 0)", q, llen == 0 ? "lower" : "upper");
+                        "(tcprules would read it as 0)",
+                        tr_qa(q, a, n), llen == 0 ? "lower" : "upper");
     if (tr_number(ls, llen, &lo) != llen || tr_number(dash + 1, rlen, &hi) != rlen)
         return tr_error(d, pos, col0 + (size_t)(ls - a), "range \"%s\": both bounds must be "
-                        "decimal numbers; tcprules refuses this line", q);
+                        "decimal numbers; tcprules refuses this line", tr_qa(q, a, n));
     if (lo > 255)
         return tr_error(d, pos, col0 + (size_t)(ls - a), "range \"%s\" starts above 255: "
-                        "no address matches", q);
+                        "no address matches", tr_qa(q, a, n));
     if (hi > 255)
         hi = 255;       /* tcprules clamps the upper bound; that is documented */
     r->key = a;
@@ -425,19 +442,20 @@ tr_range(char *a, size_t n, const char *dash, size_t col0, const struct lm_pos *
     r->hi = hi;
     if (lo > hi)
         return tr_error(d, pos, col0 + (size_t)(ls - a), "reversed range \"%s\": tcprules "
-                        "writes no rule at all for it; write \"%s\"", q,
+                        "writes no rule at all for it; write \"%s\"", tr_qa(q, a, n),
                         tr_form(form, sizeof form, a, r->klen, hi, lo, re, r->slen, 1));
     /* The keys must be addresses or prefixes; check the first one. */
     if (r->klen + r->slen + 4 > sizeof tmp)
-        return tr_error(d, pos, col0, "\"%s\" is not an IPv4 address or prefix: it never matches", q);
+        return tr_error(d, pos, col0, "\"%s\" is not an IPv4 address or prefix: it never matches",
+                        tr_qa(q, a, n));
     tlen = lm_tcprules_key(r, lo, tmp);
     kind = tr_ipv4(tmp, tlen, &why);
     if (kind == TR_IP_SHORT)
         return tr_error(d, pos, col0, "range \"%s\" gives prefixes without their trailing dot, "
-                        "which never match: write \"%s.\"", q, q);
+                        "which never match: write \"%s.\"", tr_qa(q, a, n), tr_qa(q, a, n));
     if (kind == TR_IP_BAD)
         return tr_error(d, pos, col0, "\"%s\" does not give IPv4 addresses or prefixes (%s): "
-                        "it never matches", q, why);
+                        "it never matches", tr_qa(q, a, n), why);
     (void)flags;
     return 0;
 }
@@ -469,15 +487,14 @@ tr_address(char *a, size_t n, const struct lm_pos *pos, unsigned flags,
                 s++;
             while (e > s && tr_blank((unsigned char)a[e - 1]))
                 e--;
-            lm_quote(q, a, n, LM_QUOTE_MAX);
             if (memchr(a + s, ' ', e - s) == NULL && memchr(a + s, '\t', e - s) == NULL)
                 return tr_error(d, pos, i + 1, "white space in address \"%s\": tcprules keeps "
-                                "it in the key, which then never matches; write \"%s\"", q,
+                                "it in the key, which then never matches; write \"%s\"",
+                                tr_qa(q, a, n),
                                 lm_quote(q2, a + s, e - s, LM_QUOTE_MAX));
             return tr_error(d, pos, i + 1, "white space in address \"%s\": the key never "
-                            "matches; remove it", q);
+                            "matches; remove it", tr_qa(q, a, n));
         }
-    lm_quote(q, a, n, LM_QUOTE_MAX);
     at = memchr(a, '@', n);
     ip = at ? at + 1 : a;
     iplen = n - (size_t)(ip - a);
@@ -492,18 +509,19 @@ tr_address(char *a, size_t n, const struct lm_pos *pos, unsigned flags,
                 lm_quote(q2, a, (size_t)(ip - a), LM_QUOTE_MAX);
                 return tr_error(d, pos, ipcol + i, "host name \"%s\" has upper case: tcpserver "
                                 "looks names up in lower case and never matches it; write "
-                                "\"%s%s\"", q, q2, lm_quote(q3, low, m, LM_QUOTE_MAX));
+                                "\"%s%s\"", tr_qa(q, a, n), q2, lm_quote(q3, low, m, LM_QUOTE_MAX));
             }
         if (memchr(ip, ':', iplen) != NULL)
-            return tr_error(d, pos, ipcol, "host name \"%s\" holds a ':' and never matches", q);
+            return tr_error(d, pos, ipcol, "host name \"%s\" holds a ':' and never matches",
+                            tr_qa(q, a, n));
         return 0;
     }
     if (memchr(a, '=', n) != NULL)
         return tr_error(d, pos, (size_t)((char *)memchr(a, '=', n) - a) + 1, "\"%s\": '=' "
                         "belongs at the start of a host name (=host, INFO@=host); this key "
-                        "never matches", q);
+                        "never matches", tr_qa(q, a, n));
     if (at != NULL && memchr(ip, '@', iplen) != NULL)
-        return tr_error(d, pos, ipcol, "\"%s\" has two '@': it never matches", q);
+        return tr_error(d, pos, ipcol, "\"%s\" has two '@': it never matches", tr_qa(q, a, n));
     slash = memchr(ip, '/', iplen);
     dash = memchr(ip, '-', iplen);
     if (at != NULL) {
@@ -511,15 +529,16 @@ tr_address(char *a, size_t n, const struct lm_pos *pos, unsigned flags,
         if (dash != NULL || slash != NULL)
             return tr_error(d, pos, ipcol, "\"%s\": tcprules expands no %s after '@' and "
                             "tcpserver tries INFO@ only with the whole address; write one "
-                            "rule per address", q, dash ? "range" : "CIDR");
+                            "rule per address", tr_qa(q, a, n), dash ? "range" : "CIDR");
         kind = memchr(ip, ':', iplen) && (flags & LM_TR_V6) ? tr_ipv6(ip, iplen, &why)
                                                              : tr_ipv4(ip, iplen, &why);
         if (kind == TR_IP_FULL)
             return 0;
         if (kind == TR_IP_BAD)
-            return tr_error(d, pos, ipcol, "\"%s\": after '@' comes an address or =host; %s", q, why);
+            return tr_error(d, pos, ipcol, "\"%s\": after '@' comes an address or =host; %s",
+                            tr_qa(q, a, n), why);
         return tr_error(d, pos, ipcol, "\"%s\" never matches: tcpserver tries INFO@ only with "
-                        "the whole address, never with a prefix", q);
+                        "the whole address, never with a prefix", tr_qa(q, a, n));
     }
     if (slash != NULL)
         return tr_cidr(a, n, slash, 1, pos, flags, r, d);
@@ -527,23 +546,26 @@ tr_address(char *a, size_t n, const struct lm_pos *pos, unsigned flags,
         return tr_range(a, n, dash, 1, pos, flags, r, d);
     if ((flags & LM_TR_V6) && memchr(a, ':', n) != NULL) {
         if (tr_ipv6(a, n, &why) == TR_IP_BAD)
-            return tr_error(d, pos, 1, "\"%s\" never matches: %s", q, why);
+            return tr_error(d, pos, 1, "\"%s\" never matches: %s", tr_qa(q, a, n), why);
         return 0;
     }
     kind = tr_ipv4(a, n, &why);
     if (kind == TR_IP_SHORT)
         return tr_error(d, pos, n, "numeric prefix \"%s\" has no trailing dot: it is an exact "
-                        "key that no address matches; write \"%s.\"", q, q);
+                        "key that no address matches; write \"%s.\"",
+                        tr_qa(q, a, n), tr_qa(q, a, n));
     if (kind == TR_IP_BAD) {
         int letters = 0;
         for (i = 0; i < n; i++)
             letters |= (a[i] >= 'a' && a[i] <= 'z') || (a[i] >= 'A' && a[i] <= 'Z');
-        if (letters && !(flags & LM_TR_V6 && tr_hex((unsigned char)a[0]) && memchr(a, '.', n) == NULL))
+        if (letters && !((flags & LM_TR_V6) && tr_hex((unsigned char)a[0])
+                         && memchr(a, '.', n) == NULL))
             return tr_error(d, pos, 1, "\"%s\" is not an IP address or prefix and never matches; "
-                            "a host name is written \"=%s\" (a domain \"=.%s\")", q, q, q);
+                            "a host name is written \"=%s\" (a domain \"=.%s\")",
+                            tr_qa(q, a, n), tr_qa(q, a, n), tr_qa(q, a, n));
         if (memchr(a, ':', n) != NULL && !(flags & LM_TR_V6))
-            return tr_error(d, pos, 1, "\"%s\": IPv6 addresses need -s tcprules6", q);
-        return tr_error(d, pos, 1, "\"%s\" never matches: %s", q, why);
+            return tr_error(d, pos, 1, "\"%s\": IPv6 addresses need -s tcprules6", tr_qa(q, a, n));
+        return tr_error(d, pos, 1, "\"%s\" never matches: %s", tr_qa(q, a, n), why);
     }
     return 0;
 }
@@ -890,7 +912,8 @@ lm_tcprules_dump(FILE *out, const lm_datum *key, const lm_datum *val, unsigned f
         why = "the key starts with '#'";
     else if (!(flags & LM_TR_V6) && memchr(k, ':', key->len))
         why = "the key holds a ':'";
-    else if ((flags & LM_TR_V6) && (tr_memmem(k, key->len, ":allow", 6) || tr_memmem(k, key->len, ":deny", 5)))
+    else if ((flags & LM_TR_V6)
+             && (tr_memmem(k, key->len, ":allow", 6) || tr_memmem(k, key->len, ":deny", 5)))
         why = "the key holds \":allow\" or \":deny\"";
     else if (memchr(k, '-', key->len) && !memchr(k, '=', key->len) && !memchr(k, '@', key->len))
         why = "tcprules would expand the '-' in the key as a range";
