@@ -189,19 +189,22 @@ policy_action(struct ptok *t, int n, int *i, struct lm_rule *r, const struct lm_
     size_t k;
 
     if (*i >= n)
-        return policy_err(d, lp, NULL, "missing action (relay, ok, reject, discard, error, deny or skip)", "");
+        return policy_err(d, lp, NULL, "missing action (relay, ok, reject, discard, ",
+                          "error, deny or skip)");
     for (k = 0; k < sizeof acts / sizeof acts[0]; k++)
         if (strcmp(t[*i].s, acts[k].w) == 0)
             break;
     if (k == sizeof acts / sizeof acts[0] || t[*i].quoted)
-        return policy_err(d, lp, &t[*i], "unknown action ", " (relay, ok, reject, discard, error, deny or skip)");
+        return policy_err(d, lp, &t[*i], "unknown action ",
+                          " (relay, ok, reject, discard, error, deny or skip)");
     r->action = acts[k].a;
     (*i)++;
     if (r->action == LM_A_ERROR) {
         char *end;
         unsigned long code;
         if (*i >= n)
-            return policy_err(d, lp, &t[*i - 1], "", " needs an SMTP code (error 550 [5.7.1] [\"text\"])");
+            return policy_err(d, lp, &t[*i - 1], "",
+                              " needs an SMTP code (error 550 [5.7.1] [\"text\"])");
         code = strtoul(t[*i].s, &end, 10);
         if (*end != '\0' || code < 400 || code > 599 || t[*i].quoted)
             return policy_err(d, lp, &t[*i], "bad SMTP code ", ": want 400 to 599");
@@ -213,7 +216,8 @@ policy_action(struct ptok *t, int n, int *i, struct lm_rule *r, const struct lm_
             char extra;
             if (sscanf(t[*i].s, "%u.%u.%u%c", &a, &b, &c, &extra) != 3 || b > 999 ||
                 c > 999 || a != code / 100)
-                return policy_err(d, lp, &t[*i], "bad enhanced status code ", ": want X.Y.Z with X the first digit of the SMTP code");
+                return policy_err(d, lp, &t[*i], "bad enhanced status code ",
+                                  ": want X.Y.Z with X the first digit of the SMTP code");
             r->dsn = t[*i].s;
             (*i)++;
         }
@@ -232,7 +236,8 @@ policy_env(struct ptok *t, int n, int i, struct lm_rule *r, const struct lm_pos 
     while (i < n) {
         char *eq;
         if (strcmp(t[i].s, "set") != 0 || t[i].quoted)
-            return policy_err(d, lp, &t[i], "unexpected ", ": only set NAME=\"VALUE\" may follow the action");
+            return policy_err(d, lp, &t[i], "unexpected ",
+                              ": only set NAME=\"VALUE\" may follow the action");
         if (++i >= n || (eq = strchr(t[i].s, '=')) == NULL || eq == t[i].s)
             return policy_err(d, lp, i < n ? &t[i] : &t[i - 1],
                               "", ": want set NAME=\"VALUE\"");
@@ -277,7 +282,9 @@ policy_rule(struct lm_policy *p, struct ptok *t, int n, const struct lm_pos *lp,
         goto action;
     }
     if (policy_stage(t[0].s, &r.stage) != 0 || t[0].quoted)
-        return policy_err(d, lp, &t[0], "unknown word ", ": a line starts with a stage (connect, from, to, any) or accept, local, default, order, option");
+        return policy_err(d, lp, &t[0], "unknown word ",
+                          ": a line starts with a stage (connect, from, to, any) or "
+                          "accept, local, default, order, option");
     if (i >= n)
         return policy_err(d, lp, &t[0], "missing subject after ", "");
     w = t[i].s;
@@ -339,7 +346,9 @@ policy_rule(struct lm_policy *p, struct ptok *t, int n, const struct lm_pos *lp,
                         lm_quote(q, r.pattern, strlen(r.pattern), LM_QUOTE_MAX));
         }
     } else {
-        return policy_err(d, lp, &t[i], "unknown subject ", " (net, name, domain, subdomains, address, user, anyhost, all, never)");
+        return policy_err(d, lp, &t[i], "unknown subject ",
+                          " (net, name, domain, subdomains, address, user, anyhost, "
+                          "all, never)");
     }
     if (i < n && strcmp(t[i].s, "ident") == 0 && !t[i].quoted) {
         if (++i >= n)
@@ -348,9 +357,12 @@ policy_rule(struct lm_policy *p, struct ptok *t, int n, const struct lm_pos *lp,
     }
     if ((r.kind == LM_K_NET || r.kind == LM_K_ANYHOST || r.info != NULL) &&
         !(r.stage & LM_S_CONNECT))
-        return policy_err(d, lp, &t[0], "", ": networks, anyhost and ident can only be matched at connect");
+        return policy_err(d, lp, &t[0], "",
+                          ": networks, anyhost and ident can only be matched at connect");
     if ((r.kind == LM_K_ADDR || r.kind == LM_K_USER) && r.stage == LM_S_CONNECT)
-        return policy_err(d, lp, &t[1], "", ": a mail address is not known at connect; use from, to or any");
+        return policy_err(d, lp, &t[1], "",
+                          ": a mail address is not known at connect; use from, to or "
+                          "any");
 action:
     if (policy_action(t, n, &i, &r, lp, d) != 0)
         goto out;
@@ -404,7 +416,8 @@ policy_line(struct lm_policy *p, struct ptok *t, int n, const struct lm_pos *lp,
         else if (strcmp(t[1].s, "qmail") == 0)
             o = LM_ORDER_QMAIL;
         else
-            return policy_err(d, lp, &t[1], "unknown order ", ": want neutral, sendmail or qmail");
+            return policy_err(d, lp, &t[1], "unknown order ",
+                              ": want neutral, sendmail or qmail");
         if (*order_seen && p->order != o)
             return policy_err(d, lp, &t[1], "order ", " contradicts an earlier order line");
         *order_seen = 1;

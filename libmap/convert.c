@@ -283,7 +283,8 @@ convert_detect(const char *path, const char *text, size_t len, struct lm_diags *
         if (!(cs[i]->caps & LM_CODEC_PARSE) || cs[i]->detect == NULL)
             continue;
         s = cs[i]->detect(convert_base(path), text, len);
-        if (s == bestscore && s >= LM_DETECT_MAYBE && strlen(names) + strlen(cs[i]->name) + 5 < sizeof names) {
+        if (s == bestscore && s >= LM_DETECT_MAYBE &&
+            strlen(names) + strlen(cs[i]->name) + 5 < sizeof names) {
             if (names[0] != '\0')
                 strcat(names, " or ");
             strcat(names, cs[i]->name);

@@ -79,8 +79,11 @@ int lm_policy_load(const char *const *files, size_t n, const char *from,
  * a subdomain of each domain and an unknown domain).  Labels name the two
  * sides in messages ("source", "target").  Differences go to rep (up to
  * max_diffs kept) and to d: as errors; with as_warnings 1 the differences
- * that do not widen are warnings; with 2 all of them are.  Returns 0 when they agree everywhere, LM_NOTFOUND when they differ,
- * -1 on failure.  Cost: O((n + m) log(n + m)) for n and m rules.
+ * that do not widen are warnings; with 2 all of them are.  Returns 0 when
+ * they agree everywhere, LM_NOTFOUND when they differ, -1 on failure.
+ * Every address is covered through the partition's boundaries; names are
+ * tried from an unlisted address and from a bounded sample of listed ones.
+ * Cost: O((n + m) log(n + m)) for n and m rules.
  */
 int lm_verify(const struct lm_policy *a, const struct lm_policy *b,
               const char *alabel, const char *blabel, size_t max_diffs,

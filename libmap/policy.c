@@ -440,7 +440,10 @@ lm_rule_str(const struct lm_rule *r)
     case LM_K_USER:    pol_puts(&b, " user ");       pol_puts(&b, r->pattern); break;
     case LM_K_ANYHOST: pol_puts(&b, " anyhost"); break;
     case LM_K_ANY:     pol_puts(&b, " all"); break;
-    case LM_K_NEVER:   pol_puts(&b, " never "); pol_putq(&b, r->pattern ? r->pattern : ""); break;
+    case LM_K_NEVER:
+        pol_puts(&b, " never ");
+        pol_putq(&b, r->pattern ? r->pattern : "");
+        break;
     }
     if (r->info != NULL) {
         pol_puts(&b, " ident ");
@@ -1238,7 +1241,8 @@ pol_private(const struct lm_iprange *r)
     size_t i;
 
     if (r->lo.family != LM_IPV4)
-        return (r->lo.b[0] & 0xfe) == 0xfc || (r->lo.b[0] == 0xfe && (r->lo.b[1] & 0xc0) == 0x80);
+        return (r->lo.b[0] & 0xfe) == 0xfc ||                       /* fc00::/7 */
+               (r->lo.b[0] == 0xfe && (r->lo.b[1] & 0xc0) == 0x80);  /* fe80::/10 */
     for (i = 0; i < sizeof nets / sizeof nets[0]; i++) {
         struct lm_ipaddr a;
         struct lm_ipnet n;
