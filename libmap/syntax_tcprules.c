@@ -65,6 +65,17 @@ tcprules6_line(struct lm_syntax_ctx *ctx, struct lm_line *ln, struct lm_diags *d
     return tcprules_emit_rule(ctx, ln, tcprules_flags(ctx, LM_TR_V6), d);
 }
 
+/* -N would add a NUL to every key and value: tcpserver and qmail-smtpd
+ * look keys up without one, so the map would match nothing. */
+static int
+tcprules_end(struct lm_syntax_ctx *ctx, struct lm_diags *d)
+{
+    if (lm_syntax_opts(ctx)->flags & LM_C_NUL)
+        return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "-N does not apply to qmail maps: "
+                           "tcpserver and qmail-smtpd look keys up without a NUL");
+    return 0;
+}
+
 static int
 tcprules_dump(FILE *out, const lm_datum *key, const lm_datum *val,
               const struct lm_compile_opts *o, struct lm_diags *d)
@@ -157,6 +168,7 @@ const struct lm_syntax lm_syntax_tcprules = {
     .description = "qmail tcp.smtp rules, as tcprules compiles them (IPv4)",
     .flags = LM_SYN_EXACT_KEYS | LM_SYN_FIRST_WINS,
     .line = tcprules_line,
+    .end = tcprules_end,
     .dump = tcprules_dump,
     .query = tcprules_query,
 };
@@ -167,6 +179,7 @@ const struct lm_syntax lm_syntax_tcprules6 = {
     .description = "qmail tcp.smtp rules, as the IPv6 build of tcprules compiles them",
     .flags = LM_SYN_EXACT_KEYS | LM_SYN_FIRST_WINS,
     .line = tcprules6_line,
+    .end = tcprules_end,
     .dump = tcprules6_dump,
     .query = tcprules6_query,
 };
@@ -177,5 +190,6 @@ const struct lm_syntax lm_syntax_rcpthosts = {
     .description = "qmail rcpthosts list into morercpthosts.cdb (as qmail-newmrh)",
     .flags = LM_SYN_EXACT_KEYS,
     .line = rcpthosts_line,
+    .end = tcprules_end,
     .dump = rcpthosts_dump,
 };

@@ -13,6 +13,8 @@ printf '1.2.3.4:deny\n' > nodefault
 mapc -s tcprules nodefault
 golden query-default 1 mapc -s tcprules -q 5.6.7.8 nodefault.cdb
 golden query-bad 64 mapc -s tcprules -q ,host rules.cdb
+printf '1.2.3.4:allow\n' > nul.tcp
+golden nul-refused 64 mapc -s tcprules -N nul.tcp
 golden dump 0 sh -c 'mapc -s tcprules -o sample sample.tcp && mapc -s tcprules -u sample.cdb'
 
 cp "$TOP/examples/rcpthosts" rcpthosts
