@@ -40,4 +40,11 @@ chmod 640 out.txt
 relayconv --to policy -o out.txt narrow.txt 2>/dev/null
 ok_if "output replaced, mode kept" sh -c 'grep -q 172.16.5.0/25 out.txt && test "$(stat -c %a out.txt)" = 640'
 ok_if "no temporary files left" sh -c '! ls -a | grep -q "^\.out"'
+# a refused conversion leaves the old output in service
+cp out.txt out.before
+relayconv --to policy -o out.txt bad.txt 2>/dev/null
+same_file "bad input leaves the old output untouched" out.before out.txt
+golden "cannot-create" 73 relayconv --to policy -o /nonexistent/dir/x.txt policy.txt
+grep -v "^from" narrow.txt > clients.txt
+golden "cannot-create-dir" 73 relayconv --to qmail -o /nonexistent/dir/q clients.txt
 finish
