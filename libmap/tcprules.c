@@ -779,18 +779,46 @@ lm_tcprules_lookup(struct lm_map *m, const char *ip, const char *host, const cha
     return 0;
 }
 
-/* JSON string literal (the library cannot use the tools' helper). */
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if none. */
+static size_t
+tr_utf8(const unsigned char *p, size_t n)
+{
+    size_t len, i;
+    unsigned long c;
+
+    if (p[0] < 0xc2 || p[0] > 0xf4)
+        return 0;
+    len = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
+    if (len > n)
+        return 0;
+    c = p[0] & (0x7f >> len);
+    for (i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        c = (c << 6) | (p[i] & 0x3f);
+    }
+    if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff)))
+        || (len == 4 && (c < 0x10000 || c > 0x10ffff)))
+        return 0;
+    return len;
+}
+
+/* JSON string literal (the library cannot use the tools' helper).  Valid
+ * UTF-8 is kept; any other byte above 0x7e is written as \u00XX. */
 static void
 tr_json(FILE *f, const void *s, size_t len)
 {
     const unsigned char *p = s;
-    size_t i;
+    size_t i, u;
 
     putc('"', f);
     for (i = 0; i < len; i++) {
         if (p[i] == '"' || p[i] == '\\')
             fprintf(f, "\\%c", p[i]);
-        else if (p[i] < 0x20 || p[i] >= 0x7f)
+        else if (p[i] >= 0x80 && (u = tr_utf8(p + i, len - i)) > 0) {
+            fwrite(p + i, 1, u, f);
+            i += u - 1;
+        } else if (p[i] < 0x20 || p[i] >= 0x7f)
             fprintf(f, "\\u%04x", p[i]);
         else
             putc(p[i], f);
