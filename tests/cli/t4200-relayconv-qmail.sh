@@ -1,0 +1,34 @@
+#!/bin/sh
+# relayconv with the qmail codec: tcp.smtp and rcpthosts read together
+# (the seed's prefix without its dot, every key form, bad lines), written
+# to a directory (prefixes, ranges, names, =, the empty key), round trips
+# proved by --verify, and every refusal.
+. "$TOP/tests/cli/lib.sh"
+DATA="$TOP/tests/data/qmail"
+cp "$TOP/examples/tcp.smtp" tcp.smtp
+cp "$TOP/examples/rcpthosts" rcpthosts
+cp "$TOP/examples/policy.txt" "$TOP/examples/access" .
+cp "$DATA/bad.smtp" "$DATA/nested.txt" .
+# the sample of reference/samples/tcprules
+mkdir ref && cp "$DATA/reference.smtp" ref/tcp.smtp
+
+golden "seed-to-policy" 0 relayconv --to policy tcp.smtp rcpthosts
+golden "reference-to-policy" 0 relayconv --to policy ref/tcp.smtp
+golden "reference-to-qmail" 0 relayconv --from qmail --to qmail ref/tcp.smtp
+mkdir qout q q2
+golden "nested-to-qmail" 0 relayconv --to qmail -o qout nested.txt
+golden "nested-tcp.smtp" 0 cat qout/tcp.smtp
+golden "nested-rcpthosts" 0 cat qout/rcpthosts
+golden "nested-back" 0 relayconv --to policy qout/tcp.smtp qout/rcpthosts
+golden "stdout-needs-dir" 64 relayconv --to qmail nested.txt
+golden "bad-lines" 65 relayconv --to policy -o never.txt bad.smtp
+ok_if "nothing written after bad lines" test ! -e never.txt
+golden "policy-refused" 65 relayconv --to qmail -o q policy.txt
+ok_if "nothing written when refused" test ! -e q/tcp.smtp
+golden "policy-lossy" 0 relayconv --to qmail --lossy --allow-widening -o q policy.txt
+golden "policy-lossy-tcp.smtp" 0 cat q/tcp.smtp
+golden "access-refused" 65 relayconv --to qmail -o q2 access
+golden "access-lossy-json" 0 relayconv --to qmail --lossy --allow-widening --json -o q2 access
+golden "decide-seed-prefix" 0 relayconv --decide --client 172.16.5.9 tcp.smtp rcpthosts
+golden "decide-rcpthosts" 0 relayconv --decide --client 8.8.8.8 --to bob@www.example.com tcp.smtp rcpthosts
+finish
