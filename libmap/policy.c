@@ -41,6 +41,9 @@ struct lm_pindex {
     size_t           nbuckets;  /* power of two */
     size_t          *special;   /* ANY, ANYHOST and info rules, in order */
     size_t           nspecial;
+    unsigned         stages_d, stages_a, stages_u;  /* stages with keyed rules
+                                                       of each class, to skip
+                                                       lookups that cannot hit */
 };
 
 /* --- building -------------------------------------------------------------- */
@@ -733,8 +736,15 @@ pol_build(const struct lm_policy *p)
     for (i = 0; i < p->nrules; i++) {
         const struct lm_rule *r = &p->rules[i];
         char c = pol_cls(r->kind);
-        if (c && r->pattern != NULL)
+        if (c && r->pattern != NULL) {
             pol_hadd(ix, c, r->pattern, i);
+            if (c == 'd')
+                ix->stages_d |= r->stage;
+            else if (c == 'a')
+                ix->stages_a |= r->stage;
+            else
+                ix->stages_u |= r->stage;
+        }
         else if (r->kind == LM_K_ANY || r->kind == LM_K_ANYHOST ||
                  (r->kind == LM_K_NET && r->info != NULL))
             ix->special[ix->nspecial++] = i;
@@ -808,6 +818,8 @@ pol_key(const struct pol_ctx *c, char cls, const char *key, size_t len,
     int bestrank = 0;
     size_t e;
 
+    if (!((cls == 'd' ? ix->stages_d : cls == 'a' ? ix->stages_a : ix->stages_u) & stage))
+        return NULL;
     e = ix->buckets[(size_t)pol_hash(cls, key, len) & (ix->nbuckets - 1)];
     for (; e != NONE; e = ix->ents[e].next) {
         const struct pol_hent *h = &ix->ents[e];
