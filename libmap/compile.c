@@ -50,7 +50,7 @@ lm_syntax_find(const char *name)
     return NULL;
 }
 
-enum compile_mode { COMPILE_BUILD, COMPILE_RESCAN };
+enum compile_mode { COMPILE_BUILD, COMPILE_RESCAN, COMPILE_CONFIRM };
 
 /* Private flag: lm_compile runs for lm_compile_check into a scratch map. */
 #define COMPILE_CHECKING 0x80000000u
@@ -60,6 +60,13 @@ struct compile_dup {
     size_t        klen;
     unsigned long line;         /* where the duplicate was met */
     unsigned long first;        /* where the key was first defined; 0 = unknown */
+};
+
+struct compile_cand {
+    uint64_t      fp;
+    char         *key;          /* first key met with this fingerprint */
+    size_t        klen;
+    unsigned long line;
 };
 
 struct lm_syntax_ctx {
@@ -73,6 +80,14 @@ struct lm_syntax_ctx {
     unsigned long records;
     struct compile_dup *dups;
     size_t ndups, capdups;
+    /* Late duplicate check (types whose existence check is slow): one
+     * fingerprint per record, sorted after the pass; fingerprints seen twice
+     * are confirmed byte for byte by a second pass. */
+    int late;
+    uint64_t *fps;
+    size_t nfps, capfps;
+    struct compile_cand *cand;
+    size_t ncand;
     char *kbuf, *vbuf;          /* key and value with a NUL added (-N) */
     size_t kcap, vcap;
     void *scratch;
@@ -123,6 +138,92 @@ compile_nul(void **buf, size_t *cap, const void *p, size_t len, lm_datum *out)
     return 0;
 }
 
+/* 64-bit fingerprint of a stored key: FNV-1a, then a final mix. */
+static uint64_t
+compile_fp(const unsigned char *p, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+
+    while (len--)
+        h = (h ^ *p++) * 0x100000001b3ull;
+    h ^= h >> 31;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 29);
+}
+
+/* LSD radix sort, 16 bits a pass: sequential memory traffic only. */
+static int
+compile_sort_fps(uint64_t *v, size_t n)
+{
+    uint64_t *tmp = malloc(n * sizeof *tmp), *src = v, *dst = tmp, *t;
+    size_t *count = malloc(65536 * sizeof *count), i, sum;
+    unsigned shift;
+
+    if (tmp == NULL || count == NULL) {
+        free(tmp);
+        free(count);
+        return -1;
+    }
+    for (shift = 0; shift < 64; shift += 16) {
+        memset(count, 0, 65536 * sizeof *count);
+        for (i = 0; i < n; i++)
+            count[(src[i] >> shift) & 0xffff]++;
+        for (i = 0, sum = 0; i < 65536; i++) {
+            size_t c = count[i];
+            count[i] = sum;
+            sum += c;
+        }
+        for (i = 0; i < n; i++)
+            dst[count[(src[i] >> shift) & 0xffff]++] = src[i];
+        t = src;
+        src = dst;
+        dst = t;
+    }
+    /* four passes: the result is back in v */
+    free(tmp);
+    free(count);
+    return 0;
+}
+
+/* After the pass: keep the fingerprints that occur more than once. */
+static int
+compile_find_candidates(struct lm_syntax_ctx *ctx)
+{
+    size_t i, j, n = 0;
+
+    if (ctx->nfps < 2)
+        return 0;
+    if (compile_sort_fps(ctx->fps, ctx->nfps) != 0)
+        return -1;
+    for (i = 1; i < ctx->nfps; i++)
+        if (ctx->fps[i] == ctx->fps[i - 1] && (n == 0 || ctx->fps[n - 1] != ctx->fps[i]))
+            ctx->fps[n++] = ctx->fps[i];    /* in place: n <= i */
+    if (n > 0 && (ctx->cand = calloc(n, sizeof *ctx->cand)) == NULL)
+        return -1;
+    for (j = 0; j < n; j++)
+        ctx->cand[j].fp = ctx->fps[j];
+    ctx->ncand = n;
+    free(ctx->fps);
+    ctx->fps = NULL;
+    ctx->nfps = ctx->capfps = 0;
+    return 0;
+}
+
+static struct compile_cand *
+compile_cand_find(struct lm_syntax_ctx *ctx, uint64_t fp)
+{
+    size_t lo = 0, hi = ctx->ncand;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ctx->cand[mid].fp < fp)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < ctx->ncand && ctx->cand[lo].fp == fp ? &ctx->cand[lo] : NULL;
+}
+
 static int
 compile_note_dup(struct lm_syntax_ctx *ctx, const lm_datum *k)
 {
@@ -163,6 +264,24 @@ lm_syntax_emit(struct lm_syntax_ctx *ctx, void *key, size_t klen,
             || compile_nul((void **)&ctx->vbuf, &ctx->vcap, val, vlen, &v) != 0))
         return lm_diag_add(ctx->d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
 
+    if (ctx->mode == COMPILE_CONFIRM) {
+        struct compile_cand *c = compile_cand_find(ctx, compile_fp(k.data, k.len));
+        if (c == NULL)
+            return 0;
+        if (c->line == 0) {
+            if ((c->key = malloc(k.len ? k.len : 1)) == NULL)
+                return -1;
+            memcpy(c->key, k.data, k.len);
+            c->klen = k.len;
+            c->line = ctx->line->pos.line;
+        } else if (c->klen == k.len && memcmp(c->key, k.data, k.len) == 0) {
+            if (compile_note_dup(ctx, &k) != 0)
+                return -1;
+            ctx->dups[ctx->ndups - 1].first = c->line;
+            ctx->records--;
+        }
+        return 0;
+    }
     if (ctx->mode == COMPILE_RESCAN) {
         /* Few keys are duplicated: a linear look is fine. */
         for (i = 0; i < ctx->ndups; i++) {
@@ -173,7 +292,18 @@ lm_syntax_emit(struct lm_syntax_ctx *ctx, void *key, size_t klen,
         }
         return 0;
     }
-    rc = lm_map_put(ctx->map, &k, &v, ctx->put, ctx->d);
+    if (ctx->late) {
+        if (ctx->nfps == ctx->capfps) {
+            size_t n = ctx->capfps ? 2 * ctx->capfps : 4096;
+            uint64_t *nv = realloc(ctx->fps, n * sizeof *nv);
+            if (nv == NULL)
+                return lm_diag_add(ctx->d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+            ctx->fps = nv;
+            ctx->capfps = n;
+        }
+        ctx->fps[ctx->nfps++] = compile_fp(k.data, k.len);
+    }
+    rc = lm_map_put(ctx->map, &k, &v, ctx->late ? LM_PUT_APPEND : ctx->put, ctx->d);
     if (rc < 0)
         return -1;
     if (rc == LM_EXISTS) {
@@ -193,6 +323,10 @@ compile_ctx_fini(struct lm_syntax_ctx *ctx)
     for (i = 0; i < ctx->ndups; i++)
         free(ctx->dups[i].key);
     free(ctx->dups);
+    for (i = 0; i < ctx->ncand; i++)
+        free(ctx->cand[i].key);
+    free(ctx->cand);
+    free(ctx->fps);
     free(ctx->kbuf);
     free(ctx->vbuf);
     free(ctx->scratch);
@@ -223,24 +357,34 @@ compile_pass(struct lm_syntax_ctx *ctx, struct lm_source *src, unsigned long *nl
     return 0;
 }
 
+/* Read the source again in another mode; the lines' own errors were
+ * reported by the first pass and are not repeated. */
+static int
+compile_rescan(struct lm_syntax_ctx *ctx, struct lm_source *src, enum compile_mode mode)
+{
+    struct lm_diags *real = ctx->d, quiet;
+
+    if (lm_source_rewind(src) != 0)
+        return -1;
+    lm_diags_init(&quiet);
+    quiet.max_errors = 0;
+    ctx->d = &quiet;
+    ctx->mode = mode;
+    (void)compile_pass(ctx, src, NULL);
+    ctx->d = real;
+    lm_diags_fini(&quiet);
+    return quiet.nerrors && lm_diags_first_code(&quiet) == LM_E_NOMEM ? -1 : 0;
+}
+
 static void
 compile_report_dups(struct lm_syntax_ctx *ctx, struct lm_source *src, int appended)
 {
     size_t i;
 
-    if (ctx->ndups == 0)
-        return;
-    ctx->mode = COMPILE_RESCAN;
-    if (lm_source_rewind(src) == 0) {
-        /* The lines' own errors were reported by the first pass. */
-        struct lm_diags *real = ctx->d, quiet;
-        lm_diags_init(&quiet);
-        quiet.max_errors = 0;
-        ctx->d = &quiet;
-        (void)compile_pass(ctx, src, NULL);
-        ctx->d = real;
-        lm_diags_fini(&quiet);
-    }
+    for (i = 0; i < ctx->ndups && ctx->dups[i].first != 0; i++)
+        ;
+    if (i < ctx->ndups)
+        (void)compile_rescan(ctx, src, COMPILE_RESCAN);
     for (i = 0; i < ctx->ndups; i++) {
         struct compile_dup *g = &ctx->dups[i];
         struct lm_pos pos = { lm_source_name(src), g->line, 0 };
@@ -344,7 +488,11 @@ lm_compile(const char *source, const struct lm_compile_opts *o,
     ctx.put = (o->flags & LM_C_DUPS) ? LM_PUT_APPEND
             : (o->flags & LM_C_REPLACE) ? LM_PUT_REPLACE : LM_PUT_INSERT;
     memset(&mo, 0, sizeof mo);
-    mo.flags = ((o->flags & LM_C_DUPS) ? LM_CREATE_DUPS : 0)
+    /* Where the map's own existence check is slow, duplicates are found
+     * after the pass; that needs a source that can be read twice. */
+    ctx.late = ctx.put == LM_PUT_INSERT && !(o->flags & LM_C_APPEND)
+               && (lm_map_type(type)->caps & LM_CAP_SLOW_EXISTS) && lm_source_size(src) > 0;
+    mo.flags = ((o->flags & LM_C_DUPS) || ctx.late ? LM_CREATE_DUPS : 0)
              | ((o->flags & LM_C_NOWAIT) ? LM_CREATE_NOWAIT : 0)
              | ((o->flags & LM_C_UNSAFE) ? LM_CREATE_UNSAFE : 0);
     mo.cache_size = o->cache_size;
@@ -356,6 +504,11 @@ lm_compile(const char *source, const struct lm_compile_opts *o,
         goto out;
     if (compile_pass(&ctx, src, &nlines) != 0 && d->nerrors == errors0)
         goto out;
+    if (ctx.late && (compile_find_candidates(&ctx) != 0
+                     || (ctx.ncand > 0 && compile_rescan(&ctx, src, COMPILE_CONFIRM) != 0))) {
+        lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory checking for duplicate keys");
+        goto out;
+    }
     compile_report_dups(&ctx, src, (o->flags & LM_C_APPEND) != 0);
     if (stats != NULL) {
         stats->lines = nlines;

@@ -46,6 +46,7 @@ struct lm_map;
 #define LM_CAP_GET      0x01
 #define LM_CAP_ITERATE  0x02
 #define LM_CAP_DUPS     0x04
+#define LM_CAP_SLOW_EXISTS 0x08  /* finding an existing key while building is costly */
 
 struct lm_type_info {
     const char *name;           /* "hash" */

@@ -311,7 +311,7 @@ map_cdb_close(struct lm_map *m)
 
 const struct lm_backend lm_backend_cdb = {
     .info = { "cdb", ".cdb", "constant database (tinycdb; djb cdb format)",
-              LM_CAP_GET | LM_CAP_ITERATE | LM_CAP_DUPS },
+              LM_CAP_GET | LM_CAP_ITERATE | LM_CAP_DUPS | LM_CAP_SLOW_EXISTS },
     .suffixes = map_cdb_suffixes,
     .size = sizeof(struct map_cdb),
     .create = map_cdb_create,

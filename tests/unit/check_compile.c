@@ -248,6 +248,34 @@ START_TEST(too_many_errors_stop)
 }
 END_TEST
 
+START_TEST(late_duplicate_check_cdb)
+{
+    /* cdb finds duplicates after the pass (sorted fingerprints, then a
+     * confirming pass): the lines must be the same as the early check's. */
+    struct lm_diags d;
+    size_t i, len = 0;
+    char *text = malloc(100000 * 24);
+
+    for (i = 0; i < 100000; i++)
+        len += (size_t)sprintf(text + len, "host%zu.example v%zu\n", i, i);
+    len += (size_t)sprintf(text + len, "HOST77.example again\nhost99999.example last\n");
+    source_is(text, len);
+    free(text);
+    lm_diags_init(&d);
+    ck_assert_int_eq(compile("cdb", 0, &d), -1);
+    ck_assert_uint_eq(d.nerrors, 2);
+    ck_assert_uint_eq(d.v[0].line, 100001);
+    ck_assert_ptr_nonnull(strstr(d.v[0].msg, "\"host77.example\" (first defined at line 78"));
+    ck_assert_uint_eq(d.v[1].line, 100002);
+    ck_assert_ptr_nonnull(strstr(d.v[1].msg, "first defined at line 100000"));
+    lm_diags_fini(&d);
+    lm_diags_init(&d);
+    ck_assert_int_eq(compile("cdb", LM_C_NOFOLD, &d), -1);     /* HOST77 differs now */
+    ck_assert_uint_eq(d.nerrors, 1);
+    lm_diags_fini(&d);
+}
+END_TEST
+
 Suite *compile_suite(void);
 
 Suite *
@@ -264,6 +292,7 @@ compile_suite(void)
     tcase_add_test(tc, append_and_check);
     tcase_add_test(tc, lookup_both_nul_forms);
     tcase_add_test(tc, too_many_errors_stop);
+    tcase_add_test(tc, late_duplicate_check_cdb);
     suite_add_tcase(s, tc);
     return s;
 }
