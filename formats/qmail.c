@@ -249,7 +249,8 @@ qmail_key(char *k, size_t n, struct lm_rule *r, const char **why)
  * before the first '-' (back to the previous dot) and the one after it (to
  * the next dot) give one key per number, the upper bound cut at 255.
  * Returns the number of keys written to keys[] (each a malloc'd string),
- * 0 for an empty range, or -1 when the numbers are not plain decimals.
+ * 0 for an empty range, -1 when the numbers are not plain decimals, -2
+ * when out of memory.
  */
 static int
 qmail_expand(const char *a, size_t n, char **keys)

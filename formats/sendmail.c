@@ -307,13 +307,14 @@ sendmail_subject(struct sendmail_parse *sp, char *k, size_t n, struct lm_rule *r
     const char *why = NULL;
     char q[LM_QUOTE_BUF];
     char *at;
-    int rc = 0;
+    int rc = 0, v4;
 
     if (n > 5 && strncmp(k, "ipv6:", 5) == 0) {
         rc = sendmail_v6(k + 5, n - 5, r, &why);
         if (rc == 0 && r->stage != LM_S_CONNECT && r->stage != LM_S_ANY)
             rc = 1, why = "networks are looked up only with Connect:";
-    } else if ((rc = sendmail_v4(k, n, r, &why)) >= 0) {
+    } else if ((v4 = sendmail_v4(k, n, r, &why)) >= 0) {
+        rc = v4;
         if (rc == 0 && r->stage != LM_S_CONNECT && r->stage != LM_S_ANY)
             rc = 1, why = "networks are looked up only with Connect:";
         if (rc == 0 && r->net.prefix == 32 && k[n - 1] == '0' && k[n - 2] == '.')
@@ -321,7 +322,7 @@ sendmail_subject(struct sendmail_parse *sp, char *k, size_t n, struct lm_rule *r
                         "key \"%s\" matches the single address %s only; for the network "
                         "drop the final \".0\" octets", lm_quote(q, raw, strlen(raw),
                         LM_QUOTE_MAX), k);
-    } else if ((rc = 0), k[0] == '[') {
+    } else if (k[0] == '[') {
         return lm_diag_add(sp->d, LM_ERROR, LM_E_UNSUPPORTED, pos,
                            "key \"%s\": bracketed address literals match only clients "
                            "without a host name and are not supported; write the address "
@@ -1485,7 +1486,6 @@ sendmail_emit_rule(struct sendmail_emit *e, const struct lm_rule *r, char *used)
     }
     for (i = 0; i < 3; i++) {
         unsigned long first = 0;
-        int rc;
         if (r->stage == LM_S_ANY) {
             if (i > 0)
                 break;
@@ -1497,8 +1497,8 @@ sendmail_emit_rule(struct sendmail_emit *e, const struct lm_rule *r, char *used)
                 continue;   /* never looked up: no effect in any order */
             snprintf(key, klen, "%s%s%s%s", tags[i].tag, dot, pat, at);
         }
-        rc = sendmail_put(e, key, rhs, r, &first);
-        (void)rc;
+        /* a key taken already belongs to a rule the lookup prefers */
+        sendmail_put(e, key, rhs, r, &first);
     }
     free(key);
     free(rhs);
