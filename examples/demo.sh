@@ -17,17 +17,17 @@ for t in $("$bin/mapc" -l | awk '/^syntaxes:/ { exit } { print $1 }'); do
     say "$bin/mapc" -v -t "$t" access
 done
 ls -l access.*
-say "$bin/mapc" -t hash -q spammail.com access
+say "$bin/mapc" -t btree -q spammail.com access
 say "$bin/mapc" -q 172.16 access.cdb
 say "$bin/mapc" -t btree -u access
-say "$bin/mapc" -t hash --check access && echo "access.db is up to date"
+say "$bin/mapc" -t btree --check access && echo "access.db is up to date"
 
 echo
 echo "== a mistake is caught with file:line, and the old map stays in service"
 cp access access.bad
 printf 'Spam@Hacker.com\tOK\n  useful.org OK\n' >> access.bad
-say "$bin/mapc" -t hash -o access access.bad || echo "(exit $?: nothing written)"
-say "$bin/mapc" -t hash -q spam@hacker.com access
+say "$bin/mapc" -t btree -o access access.bad || echo "(exit $?: nothing written)"
+say "$bin/mapc" -t btree -q spam@hacker.com access
 
 if [ -f tcp.smtp ] && "$bin/mapc" -l | grep -q '^tcprules'; then
     echo
