@@ -16,9 +16,11 @@ cat > prog.c <<'C'
 #include <libmap/map.h>
 int main(void) { printf("%s\n", lm_map_types()[0]->name); return 0; }
 C
+# In the sanitizer build the library needs the sanitizer runtime in the program too.
+san=; nm "$BIN/mapc" 2>/dev/null | grep -q __asan_init && san="-fsanitize=address,undefined"
 ok_if "a program builds against the installed library via pkg-config" sh -c "
     PKG_CONFIG_SYSROOT_DIR='$root' PKG_CONFIG_PATH='$root/usr/lib/pkgconfig' \
-    cc -o prog prog.c \$(PKG_CONFIG_SYSROOT_DIR='$root' PKG_CONFIG_PATH='$root/usr/lib/pkgconfig' pkg-config --cflags --libs libmap) \
+    cc $san -o prog prog.c \$(PKG_CONFIG_SYSROOT_DIR='$root' PKG_CONFIG_PATH='$root/usr/lib/pkgconfig' pkg-config --cflags --libs libmap) \
     && LD_LIBRARY_PATH='$root/usr/lib' ./prog | grep -q ."
 ok_if "the shared library exports only lm_ names" sh -c \
     "! nm -D --defined-only '$root/usr/lib/libmap.so.0' | awk '\$2 ~ /[TDBR]/ { print \$3 }' | grep -v '^lm_'"
