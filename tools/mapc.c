@@ -67,6 +67,27 @@ mapc_guess(const char *name, const struct lm_compile_opts *o)
         return t;
     if (o->syntax != NULL && (syn = lm_syntax_find(o->syntax)) != NULL && syn->default_type)
         return syn->default_type;
+    /* NAME.db is hash or btree: ask the file. */
+    if (lm_map_type("btree") != NULL) {
+        struct lm_diags quiet;
+        struct lm_map *m;
+        int format;
+
+        lm_diags_init(&quiet);
+        m = lm_map_open("hash", name, &quiet);
+        format = m == NULL && lm_diags_first_code(&quiet) == LM_E_FORMAT;
+        lm_map_close(m);
+        lm_diags_fini(&quiet);
+        if (format) {
+            lm_diags_init(&quiet);
+            m = lm_map_open("btree", name, &quiet);
+            lm_diags_fini(&quiet);
+            if (m != NULL) {
+                lm_map_close(m);
+                return "btree";
+            }
+        }
+    }
     return "hash";
 }
 

@@ -19,6 +19,9 @@ done
 mapc -t hash access     # btree above wrote access.db too
 ok_if "cdb output identical for identical input" sh -c 'cp access.cdb first.cdb && mapc -t cdb access && cmp first.cdb access.cdb'
 golden "query-by-suffix" 0 mapc -q useful.org access.cdb
+mapc -t btree -o tree access
+golden "query-db-btree" 0 mapc -q useful.org tree.db
+golden "query-db-hash" 0 mapc -q useful.org access.db
 golden "query-batch" 0 sh -c 'printf "172.16\nnope\nSPAM@hacker.com\n" | mapc -t hash -q - access'
 golden "query-batch-none" 1 sh -c 'printf "nope\n" | mapc -q - access.cdb'
 golden "output-name" 0 mapc -t cdb -o other access
