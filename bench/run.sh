@@ -4,8 +4,8 @@
 # with BENCH_SIZES=100000); O names the build directory holding mapc.
 #
 # For each size it generates a seeded access map (bench/gen.c), runs every
-# variant of a row in turn (ours, anchor, anchor, ours, anchor, ... : A B A B)
-# BENCH_RUNS times, and prints per row the median wall time, user+sys, peak
+# variant of a row in turn, BENCH_RUNS times, alternating the order (A B, then
+# B A, ...), and prints per row the median wall time, user+sys, peak
 # RSS and output size of ours and of the anchor, and the ratio ours/anchor
 # against the goal.  Then it checks that every output holds the same records
 # as the anchor's (cmp for cdb, sorted dumps for the rest, identical query
@@ -144,7 +144,8 @@ dump_same() { # FILE1 FILE2: both non-empty and equal after sorting
 
 echo "bench: $(uname -sm), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
      "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
-echo "bench: mapc $(cd "$top" && git rev-parse --short HEAD 2>/dev/null), sizes: $SIZES, seed $SEED"
+echo "bench: mapc $(cd "$top" && git rev-parse --short HEAD 2>/dev/null), sizes: $SIZES, seed $SEED," \
+     "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$have_tcprules" = 1 ] || echo "bench: mapc -s tcprules: not available yet (row skipped)"
 [ "$have_relayconv" = 1 ] || echo "bench: relayconv: not available yet (rows skipped)"
 
@@ -161,11 +162,12 @@ for n in $SIZES; do
     echo "bench: size $n lines ($recs records, $(wc -c <"$d/access") bytes), $runs runs each"
     r=0
     while [ $r -lt $runs ]; do
-        for g in $GROUPS; do
-            for v in $(echo "$g" | tr , ' '); do run_variant "$v"; done
-        done
-        for g in $QGROUPS; do
-            for v in $(echo "$g" | tr , ' '); do run_variant "$v"; done
+        # A B, then B A: whoever runs first in a group (cold caches, a
+        # neighbour's load) does not always pay for it
+        for g in $GROUPS $QGROUPS; do
+            vs=$(echo "$g" | tr , ' ')
+            [ $((r % 2)) = 1 ] && vs=$(echo "$vs" | awk '{ for (i = NF; i > 0; i--) printf "%s ", $i }')
+            for v in $vs; do run_variant "$v"; done
         done
         r=$((r + 1))
     done
@@ -264,6 +266,7 @@ else
     echo "relayconv    not available yet"
 fi
 echo
+echo "bench: load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews wall times; cpu = user+sys)"
 if [ "$fail" = 0 ]; then echo "bench: every output holds the same records as its anchor's"; else echo "bench: some check FAILED (see above)"; fi
 echo "bench: raw runs in $RES"
 exit "$fail"
