@@ -1234,42 +1234,70 @@ qmail_emit_nets(struct qmail_emit *e)
 }
 
 /* A Sendmail policy decides a client by its host name first, tcpserver by
- * an exact address, then the name, then prefixes, then name suffixes. */
+ * an exact address, then the name, then prefixes, then name suffixes: a
+ * name rule and an address rule that meet on one client and say different
+ * things are a loss.  The network values are computed once; a name whose
+ * value every candidate network shares is passed over without a scan. */
 static void
 qmail_order_conflicts(struct qmail_emit *e)
 {
     const struct lm_policy *p = e->p;
     char msg[300], nb[2 * LM_IPADDR_BUF];
+    char **val = NULL;
+    const char *uni[2] = { NULL, NULL };    /* the value all nets / all single nets share */
+    int mixed[2] = { 0, 0 }, any[2] = { 0, 0 };
     size_t i, j;
+    unsigned alt;
 
     if (p->order != LM_ORDER_SENDMAIL)
         return;
+    if ((val = calloc(p->nrules + 1, sizeof *val)) == NULL) {
+        e->fail = 1;
+        return;
+    }
+    for (j = 0; j < p->nrules && !e->fail; j++) {
+        const struct lm_rule *r = &p->rules[j];
+        int single, k;
+        if (!qmail_is_net(r))
+            continue;
+        single = lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) == 0;
+        if (single && r->net.range.lo.b[0] == 127 && r->net.range.lo.b[1] == 0 &&
+            r->net.range.lo.b[2] == 0 && r->net.range.lo.b[3] == 1)
+            continue;   /* the server names its loopback itself */
+        if ((val[j] = qmail_rhs(p, r, &alt, &e->fail)) == NULL &&
+            (val[j] = strdup("allow")) == NULL) {
+            e->fail = 1;
+            break;
+        }
+        for (k = 0; k < 2; k++) {
+            if (k == 1 && !single)
+                continue;
+            if (!any[k])
+                uni[k] = val[j];
+            else if (strcmp(uni[k], val[j]) != 0)
+                mixed[k] = 1;
+            any[k] = 1;
+        }
+    }
     for (i = 0; i < p->nrules && !e->fail; i++) {
         const struct lm_rule *n = &p->rules[i];
-        unsigned alt;
+        int k = n->kind == LM_K_NAME;   /* an exact name meets only exact addresses */
         char *a;
         if ((n->kind != LM_K_NAME && n->kind != LM_K_TREE && n->kind != LM_K_BELOW) ||
-            !(n->stage & LM_S_CONNECT) || n->info != NULL)
+            !(n->stage & LM_S_CONNECT) || n->info != NULL || !any[k])
             continue;
-        a = qmail_rhs(p, n, &alt, &e->fail);
+        if ((a = qmail_rhs(p, n, &alt, &e->fail)) == NULL && (a = strdup("allow")) == NULL) {
+            e->fail = 1;
+            break;
+        }
+        if (!mixed[k] && strcmp(a, uni[k]) == 0) {
+            free(a);
+            continue;
+        }
         for (j = 0; j < p->nrules; j++) {
             const struct lm_rule *r = &p->rules[j];
-            char *b;
-            int same;
-            if (!qmail_is_net(r))
-                continue;
-            if (n->kind == LM_K_NAME && lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) != 0)
-                continue;
-            if (r->net.range.lo.b[0] == 127 && r->net.range.lo.b[1] == 0 &&
-                r->net.range.lo.b[2] == 0 && r->net.range.lo.b[3] == 1 &&
-                lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) == 0)
-                continue;   /* the server names its loopback itself */
-            b = qmail_rhs(p, r, &alt, &e->fail);
-            same = (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0) ||
-                   (a == NULL && b != NULL && strcmp(b, "allow") == 0) ||
-                   (b == NULL && a != NULL && strcmp(a, "allow") == 0);
-            free(b);
-            if (same)
+            if (val[j] == NULL || strcmp(val[j], a) == 0 ||
+                (k && lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) != 0))
                 continue;
             snprintf(msg, sizeof msg, "tcpserver looks addresses up before host-name "
                      "suffixes: a client in %s (line %lu) whose name matches would get %s "
@@ -1281,6 +1309,9 @@ qmail_order_conflicts(struct qmail_emit *e)
         }
         free(a);
     }
+    for (j = 0; j < p->nrules; j++)
+        free(val[j]);
+    free(val);
 }
 
 /* Losses of a connect rule's right-hand side, once per rule. */

@@ -1382,38 +1382,69 @@ sendmail_is_loopback(const struct lm_ipaddr *a)
     return memcmp(a->b, v6, 16) == 0;
 }
 
+static int
+sendmail_valeq(const struct sendmail_val *a, const struct sendmail_val *b)
+{
+    return a->action == b->action && a->code == b->code && sendmail_streq(a->dsn, b->dsn) &&
+           sendmail_streq(a->text, b->text);
+}
+
 /* For a policy read with another order: a host-name rule and an address
  * rule that both match one client are decided by the address first there,
- * by the name first in Sendmail. */
+ * by the name first in Sendmail.  A name whose value every candidate
+ * network shares is passed over without a scan. */
 static void
 sendmail_order_conflicts(struct sendmail_emit *e)
 {
     const struct lm_policy *p = e->p;
     char msg[300], nb[2 * LM_IPADDR_BUF];
+    struct sendmail_val uni[2];
+    int mixed[2] = { 0, 0 }, any[2] = { 0, 0 };
     size_t i, j;
 
     if (p->order == LM_ORDER_SENDMAIL)
         return;
+    for (j = 0; j < p->nrules; j++) {
+        const struct lm_rule *r = &p->rules[j];
+        struct sendmail_val b;
+        int single, k;
+        if (r->kind != LM_K_NET || !(r->stage & LM_S_CONNECT) || r->info != NULL)
+            continue;
+        single = lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) == 0;
+        if (single && sendmail_is_loopback(&r->net.range.lo))
+            continue;   /* the server names its loopback itself */
+        b = sendmail_netval(r);
+        for (k = 0; k < 2; k++) {
+            if (k == 1 && !single)
+                continue;
+            if (!any[k])
+                uni[k] = b;
+            else if (!sendmail_valeq(&uni[k], &b))
+                mixed[k] = 1;
+            any[k] = 1;
+        }
+    }
     for (i = 0; i < p->nrules && !e->fail; i++) {
         const struct lm_rule *n = &p->rules[i];
+        int k = n->kind == LM_K_NAME;   /* an exact name meets only exact addresses */
+        struct sendmail_val a;
         if ((n->kind != LM_K_NAME && n->kind != LM_K_TREE && n->kind != LM_K_BELOW) ||
-            !(n->stage & LM_S_CONNECT) || n->info != NULL)
+            !(n->stage & LM_S_CONNECT) || n->info != NULL || !any[k])
+            continue;
+        a = sendmail_netval(n);
+        if (!mixed[k] && sendmail_valeq(&a, &uni[k]))
             continue;
         for (j = 0; j < p->nrules; j++) {
             const struct lm_rule *r = &p->rules[j];
-            struct sendmail_val a, b;
+            struct sendmail_val b;
             int single;
             if (r->kind != LM_K_NET || !(r->stage & LM_S_CONNECT) || r->info != NULL)
                 continue;
             single = lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) == 0;
-            if (n->kind == LM_K_NAME && !single)
-                continue;   /* the exact name wins in both orders */
-            if (single && sendmail_is_loopback(&r->net.range.lo))
-                continue;   /* the server names its loopback itself */
-            a = sendmail_netval(n);
+            if ((k && !single) || (single && sendmail_is_loopback(&r->net.range.lo)))
+                continue;
             b = sendmail_netval(r);
-            if (a.action == b.action && a.code == b.code && sendmail_streq(a.dsn, b.dsn) &&
-                sendmail_streq(a.text, b.text))
+            if (sendmail_valeq(&a, &b))
                 continue;
             snprintf(msg, sizeof msg, "Sendmail looks host names up before addresses: a "
                      "client in %s (line %lu) whose name matches would get %s here instead "
