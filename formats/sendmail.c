@@ -22,6 +22,9 @@
 #include "libmap/policy.h"
 
 /* makemap reads lines into a 1024-byte buffer: 1022 bytes plus LF. */
+#define SENDMAIL_DOTKEY "a key for the subdomains only (\".domain\") matches only with " \
+                        "FEATURE(`access_db', , `lookupdotdomain')"
+
 #define SENDMAIL_MAXLINE 1022
 
 /* More keys than this for the networks of one family is not a map anyone
@@ -716,7 +719,6 @@ struct sendmail_emit {
     size_t                  nkey, capkey;
     int                     overflow;
     struct sendmail_seen    seen;   /* keys written, lower case */
-    int                     dotkeys;
     int                     fail;
 };
 
@@ -1491,7 +1493,10 @@ sendmail_emit_rule(struct sendmail_emit *e, const struct lm_rule *r, char *used)
             return;
     } else if (r->kind == LM_K_BELOW) {
         dot = ".";
-        e->dotkeys = 1;
+        if (p->order != LM_ORDER_SENDMAIL &&
+            sendmail_loss(e, LM_LOSS_NARROWED, sendmail_refusing(r->action), r, NULL,
+                          SENDMAIL_DOTKEY) != 0)
+            return;
     } else if (r->kind == LM_K_USER) {
         at = "@";
     }
@@ -1563,7 +1568,9 @@ sendmail_emit_domains(struct sendmail_emit *e)
                     break;
             if (j < p->ndomains)
                 continue;   /* written as one key with the exact name */
-            e->dotkeys = 1;
+            if (p->order != LM_ORDER_SENDMAIL &&
+                sendmail_loss(e, LM_LOSS_NARROWED, 0, NULL, &dm->pos, SENDMAIL_DOTKEY) != 0)
+                return;
         }
         if ((key = malloc(strlen(dm->name) + 8)) == NULL) {
             e->fail = 1;
@@ -1686,9 +1693,6 @@ sendmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lo
         sendmail_loss(&e, LM_LOSS_DROPPED, 0, NULL, &in->locals[i].pos,
                       "Sendmail takes the server's own addresses from class w, not from "
                       "the access map");
-    if (e.dotkeys && !e.fail)
-        lm_diag_add(d, LM_WARNING, LM_E_LOSSY, NULL, "the access map uses \".domain\" keys: "
-                    "Sendmail needs FEATURE(`access_db', , `lookupdotdomain') for them");
     free(used);
     free(e.val);
     free(e.key);
