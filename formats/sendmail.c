@@ -21,6 +21,12 @@
 #include "libmap/ipset.h"
 #include "libmap/policy.h"
 
+/* Features an access map relies on for some To: entries. */
+#define SENDMAIL_BLOCKLIST "a To: entry that refuses or discards takes effect only with " \
+                           "FEATURE(`blocklist_recipients')"
+#define SENDMAIL_FULLADDR "relaying to a full address needs " \
+                          "FEATURE(`access_db', , `relaytofulladdress')"
+
 /* makemap reads lines into a 1024-byte buffer: 1022 bytes plus LF. */
 #define SENDMAIL_DOTKEY "a key for the subdomains only (\".domain\") matches only with " \
                         "FEATURE(`access_db', , `lookupdotdomain')"
@@ -604,6 +610,14 @@ sendmail_line(struct sendmail_parse *sp, struct lm_line *ln)
         free(r.orig);
         return -1;
     }
+    /* two To: forms that Sendmail reads only with an access_db feature */
+    if (rc == 0 && r.stage == LM_S_TO && r.action != LM_A_RELAY && r.action != LM_A_OK &&
+        r.action != LM_A_SKIP)
+        lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &r.pos, "key \"%s\": %s",
+                    lm_quote(q, r.orig, kl, LM_QUOTE_MAX), SENDMAIL_BLOCKLIST);
+    if (rc == 0 && r.stage == LM_S_TO && r.action == LM_A_RELAY && r.kind == LM_K_ADDR)
+        lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &r.pos, "key \"%s\": %s",
+                    lm_quote(q, r.orig, kl, LM_QUOTE_MAX), SENDMAIL_FULLADDR);
     if (lm_policy_add(sp->p, &r, d) == NULL) {
         free(r.orig);
         return -1;
@@ -719,6 +733,7 @@ struct sendmail_emit {
     size_t                  nkey, capkey;
     int                     overflow;
     struct sendmail_seen    seen;   /* keys written, lower case */
+    int                     blocklist, fulladdr;    /* To: keys needing a feature */
     int                     fail;
 };
 
@@ -1520,6 +1535,12 @@ sendmail_emit_rule(struct sendmail_emit *e, const struct lm_rule *r, char *used)
         e->fail = 1;
         return;
     }
+    if ((r->stage & LM_S_TO) && r->stage != LM_S_ANY) {
+        if (act != LM_A_RELAY && act != LM_A_OK && act != LM_A_SKIP)
+            e->blocklist = 1;
+        else if (act == LM_A_RELAY && r->kind == LM_K_ADDR)
+            e->fulladdr = 1;
+    }
     for (i = 0; i < 3; i++) {
         unsigned long first = 0;
         if (r->stage == LM_S_ANY) {
@@ -1693,6 +1714,12 @@ sendmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lo
         sendmail_loss(&e, LM_LOSS_DROPPED, 0, NULL, &in->locals[i].pos,
                       "Sendmail takes the server's own addresses from class w, not from "
                       "the access map");
+    if (e.blocklist && !e.fail)
+        lm_diag_add(d, LM_WARNING, LM_E_LOSSY, NULL, "the access map has To: keys that "
+                    "refuse: %s", SENDMAIL_BLOCKLIST);
+    if (e.fulladdr && !e.fail)
+        lm_diag_add(d, LM_WARNING, LM_E_LOSSY, NULL, "the access map has To:user@domain "
+                    "RELAY keys: %s", SENDMAIL_FULLADDR);
     free(used);
     free(e.val);
     free(e.key);

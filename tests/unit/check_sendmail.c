@@ -310,6 +310,24 @@ START_TEST(lint_never)
 }
 END_TEST
 
+START_TEST(lint_to_features)
+{
+    struct lm_diags d;
+    int rc;
+    struct lm_policy *p = sm_parse("To:spam.example\tREJECT\n"
+                                   "To:joe@example.net\tRELAY\n"
+                                   "To:example.org\tRELAY\n", &d, &rc);
+
+    ck_assert_int_eq(rc, 0);
+    ck_assert_uint_eq(p->nrules, 3);
+    ck_assert(sm_has_diag(&d, LM_WARNING, 1, "blocklist_recipients"));
+    ck_assert(sm_has_diag(&d, LM_WARNING, 2, "relaytofulladdress"));
+    ck_assert_uint_eq(d.nwarnings, 2);
+    lm_diags_fini(&d);
+    lm_policy_free(p);
+}
+END_TEST
+
 START_TEST(lint_dotdomain)
 {
     struct lm_diags d;
@@ -760,6 +778,7 @@ sendmail_suite(void)
     tc = tcase_create("lint");
     tcase_add_test(tc, lint_never);
     tcase_add_test(tc, lint_dotdomain);
+    tcase_add_test(tc, lint_to_features);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_test(tc, errors_all_reported);
