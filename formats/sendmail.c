@@ -830,6 +830,22 @@ sendmail_valid(struct sendmail_emit *e, const struct sendmail_val *v)
     return e->nval++;
 }
 
+/* An enhanced status code as ERROR: reads it: class 4 or 5, subject and
+ * detail of one to three digits. */
+static int
+sendmail_dsn_ok(const char *s)
+{
+    size_t a, b;
+
+    if ((s[0] != '4' && s[0] != '5') || s[1] != '.')
+        return 0;
+    a = strspn(s + 2, "0123456789");
+    if (a < 1 || a > 3 || s[2 + a] != '.')
+        return 0;
+    b = strspn(s + 3 + a, "0123456789");
+    return b >= 1 && b <= 3 && s[3 + a + b] == '\0';
+}
+
 /* The right-hand side for an action, malloc'd.  *changed is set when the
  * text had to be altered to fit on one makemap line. */
 static char *
@@ -859,6 +875,10 @@ sendmail_rhs_str(enum lm_action a, unsigned code, const char *dsn, const char *t
     }
     if (code == 0)
         code = 550;
+    if (dsn != NULL && !sendmail_dsn_ok(dsn)) {
+        dsn = NULL;
+        *changed = 1;
+    }
     if (text != NULL) {
         if ((t = strdup(text)) == NULL)
             return NULL;
