@@ -1494,6 +1494,28 @@ sendmail_order_conflicts(struct sendmail_emit *e)
     }
 }
 
+/* Can PAT be written as (the subject part of) a key that reads back the same:
+ * no blanks or control bytes, no comment mark in the first column, and
+ * untagged, nothing that would read as a tag? */
+static int
+sendmail_key_ok(const char *pat, int untagged)
+{
+    const char *c;
+    size_t i;
+
+    if (*pat == '\0' || *pat == '#')
+        return 0;
+    for (c = pat; *c; c++)
+        if ((unsigned char)*c <= ' ' || (unsigned char)*c == 0x7f)
+            return 0;
+    if (untagged && (c = strchr(pat, ':')) != NULL)
+        for (i = 0; i < sizeof sendmail_tags / sizeof sendmail_tags[0]; i++)
+            if (strlen(sendmail_tags[i].tag) == (size_t)(c - pat) &&
+                strncasecmp(sendmail_tags[i].tag, pat, (size_t)(c - pat)) == 0)
+                return 0;
+    return 1;
+}
+
 static void
 sendmail_emit_rule(struct sendmail_emit *e, const struct lm_rule *r, char *used)
 {
@@ -1508,6 +1530,11 @@ sendmail_emit_rule(struct sendmail_emit *e, const struct lm_rule *r, char *used)
     size_t i, klen;
     int changed = 0, widen_name = 0;
 
+    if (!sendmail_key_ok(pat, r->stage == LM_S_ANY)) {
+        sendmail_loss(e, LM_LOSS_DROPPED, sendmail_drop_widens(p, r), r, NULL,
+                      "the name or address cannot be written as an access map key");
+        return;
+    }
     if (r->kind == LM_K_NAME) {
         /* an exact name: Sendmail's key covers the subdomains too, unless a
          * ".name" key with the same stage says what they get */
