@@ -1337,6 +1337,17 @@ qmail_rhs_losses(struct qmail_emit *e, const struct lm_rule *r)
                    "RELAYCLIENT on a rule that does not relay is left out");
 }
 
+/* Bytes a key may hold so that tcprules and tcpserver read it back as
+ * written: no colon (it ends the key), no blank or control byte. */
+static int
+qmail_key_ok(const char *s)
+{
+    for (; *s; s++)
+        if (*s == ':' || (unsigned char)*s <= ' ' || (unsigned char)*s == 0x7f)
+            return 0;
+    return 1;
+}
+
 static void
 qmail_emit_names(struct qmail_emit *e)
 {
@@ -1357,7 +1368,7 @@ qmail_emit_names(struct qmail_emit *e)
                            "tcpserver matches info@ only with a full host name");
                 continue;
             }
-            if (strchr(r->pattern, ':') != NULL || strchr(r->pattern, '\n') != NULL) {
+            if (!qmail_key_ok(r->pattern) || (r->info != NULL && !qmail_key_ok(r->info))) {
                 qmail_loss(e, LM_LOSS_DROPPED, qmail_drop_widens(p, r), r, NULL,
                            "the name cannot be written as a tcp.smtp key");
                 continue;
@@ -1510,6 +1521,11 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
             r->net.range.lo.family != LM_IPV4 ||
             lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) != 0)
             continue;
+        if (!qmail_key_ok(r->info)) {
+            qmail_loss(&e, LM_LOSS_DROPPED, qmail_drop_widens(in, r), r, NULL,
+                       "the ident name cannot be written as a tcp.smtp key");
+            continue;
+        }
         if ((rhs = qmail_rhs(in, r, &alt, &e.fail)) == NULL)
             continue;
         lm_ipaddr_format(&r->net.range.lo, kb);
