@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "libmap/internal.h"
 
@@ -110,11 +111,18 @@ static int
 map_bdb_open(struct lm_map *m, const char *base, DBTYPE type, struct lm_diags *d)
 {
     struct map_bdb *b = (struct map_bdb *)m;
+    struct stat st;
     DBTYPE actual;
     int rc;
 
     if (map_bdb_setup(m, base, type, d) != 0)
         return -1;
+    /* A cache as large as the file (up to 256 MiB): batch lookups then read
+     * each page once instead of once per key. */
+    if (stat(b->path, &st) == 0 && st.st_size > (off_t)(256u << 10)) {
+        size_t cache = st.st_size < (off_t)(256u << 20) ? (size_t)st.st_size : (256u << 20);
+        (void)b->db->set_cachesize(b->db, 0, (u_int32_t)cache, 1);
+    }
     rc = b->db->open(b->db, NULL, b->path, NULL, DB_UNKNOWN, DB_RDONLY, 0);
     if (rc != 0) {
         map_bdb_err(b, rc == ENOENT ? LM_E_NOINPUT : LM_E_FORMAT, rc, "cannot open", d);

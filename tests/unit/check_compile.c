@@ -254,7 +254,7 @@ START_TEST(late_duplicate_check_cdb)
      * confirming pass): the lines must be the same as the early check's. */
     struct lm_diags d;
     size_t i, len = 0;
-    char *text = malloc(100000 * 24);
+    char *text = malloc(100000 * 48);
 
     for (i = 0; i < 100000; i++)
         len += (size_t)sprintf(text + len, "host%zu.example v%zu\n", i, i);
