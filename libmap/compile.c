@@ -492,11 +492,13 @@ lm_compile(const char *source, const struct lm_compile_opts *o,
      * after the pass; that needs a source that can be read twice. */
     ctx.late = ctx.put == LM_PUT_INSERT && !(o->flags & LM_C_APPEND)
                && (lm_map_type(type)->caps & LM_CAP_SLOW_EXISTS) && lm_source_size(src) > 0;
+    mo.nelem = lm_source_size(src) / 24 + 16;   /* a typical access line is ~30 bytes */
+    if (ctx.late && (ctx.fps = malloc((size_t)mo.nelem * sizeof *ctx.fps)) != NULL)
+        ctx.capfps = mo.nelem;
     mo.flags = ((o->flags & LM_C_DUPS) || ctx.late ? LM_CREATE_DUPS : 0)
              | ((o->flags & LM_C_NOWAIT) ? LM_CREATE_NOWAIT : 0)
              | ((o->flags & LM_C_UNSAFE) ? LM_CREATE_UNSAFE : 0);
     mo.cache_size = o->cache_size;
-    mo.nelem = lm_source_size(src) / 24 + 16;   /* a typical access line is ~30 bytes */
     if ((ctx.map = lm_map_create(type, name, &mo, d)) == NULL)
         goto out;
     if ((o->flags & LM_C_APPEND)
