@@ -513,6 +513,24 @@ convert_names(const struct lm_policy *p, struct convert_strs *names,
         convert_sadd(names, p->domains[i].name, NULL);
 }
 
+/* A recipient at each end of each of the server's own addresses
+ * ("relaymap-probe@[192.0.2.1]"). */
+static void
+convert_locals(const struct lm_policy *p, struct convert_strs *lits)
+{
+    char buf[LM_IPADDR_BUF + 8];
+    size_t i, k, n;
+
+    for (i = 0; i < p->nlocals; i++)
+        for (k = 0; k < 2; k++) {
+            const struct lm_iprange *r = &p->locals[i].net.range;
+            n = (size_t)sprintf(buf, "[%s", r->lo.family == LM_IPV6 ? "IPv6:" : "");
+            lm_ipaddr_format(k == 0 ? &r->lo : &r->hi, buf + n);
+            strcat(buf, "]");
+            convert_sadd(lits, CONVERT_PROBE_USER "@", buf);
+        }
+}
+
 static void
 convert_ranges(const struct lm_policy *p, struct lm_iprange **v, size_t *n, size_t *cap,
                unsigned *fams, int *err)
@@ -668,7 +686,7 @@ lm_verify(const struct lm_policy *a, const struct lm_policy *b,
 {
     struct convert_vctx c = { a, b, alabel, blabel, max_diffs ? max_diffs : 10,
                               as_warnings, rep, d, 0 };
-    struct convert_strs names = { 0 }, addrs = { 0 }, hosts = { 0 };
+    struct convert_strs names = { 0 }, addrs = { 0 }, hosts = { 0 }, lits = { 0 };
     struct lm_iprange *rv = NULL;
     struct lm_ipaddr *probes = NULL, ip0, ipr;
     struct lm_ipset all;
@@ -742,6 +760,37 @@ lm_verify(const struct lm_policy *a, const struct lm_policy *b,
                 convert_probe(&c, &q, NULL);
             }
         }
+    /* 2b. the loopback client, which Sendmail lets relay whatever its map
+     *    says: no rule need mention it, so the partition may not reach it.
+     *    ::1 only when either side has IPv6 rules: without them a policy
+     *    that lets 127.0.0.1 relay means the server itself
+     *    (relaymap-formats(5)).  Then mail to each side's own addresses
+     *    ("user@[192.0.2.1]"), which is local whatever the client. */
+    for (i = 0; i < 2 && !c.err; i++) {
+        static const char *const loops[2] = { "127.0.0.1", "::1" };
+        struct lm_query q = { ip0, NULL, NULL, NULL, rcpts[0] };
+        if (i == 1 && !(fams & LM_IPSET_V6))
+            continue;
+        if (lm_ipaddr_parse(loops[i], strlen(loops[i]), LM_IPF_V4 | LM_IPF_V6, &q.ip,
+                            NULL, NULL) != 0)
+            continue;
+        convert_probe(&c, &q, NULL);
+        q.rcpt = rcpts[1];
+        convert_probe(&c, &q, NULL);
+    }
+    convert_locals(a, &lits);
+    convert_locals(b, &lits);
+    if (lits.err)
+        goto oom;
+    convert_suniq(&lits);
+    for (i = 0; i < lits.n && !c.err; i++) {
+        struct lm_query q = { ip0, NULL, NULL, NULL, lits.v[i] };
+        convert_probe(&c, &q, NULL);
+        if (have_relay) {
+            q.ip = ipr;
+            convert_probe(&c, &q, NULL);
+        }
+    }
     /* 3. every sender, and 4. every recipient, from an unlisted client and
      *    from one the source lets relay */
     for (i = 0; i < addrs.n && !c.err; i++) {
@@ -765,6 +814,7 @@ lm_verify(const struct lm_policy *a, const struct lm_policy *b,
     convert_sfree(&names);
     convert_sfree(&addrs);
     convert_sfree(&hosts);
+    convert_sfree(&lits);
     lm_ipset_fini(&all);
     free(rv);
     free(probes);
@@ -775,6 +825,7 @@ fail:
     convert_sfree(&names);
     convert_sfree(&addrs);
     convert_sfree(&hosts);
+    convert_sfree(&lits);
     lm_ipset_fini(&all);
     free(rv);
     free(probes);

@@ -132,6 +132,88 @@ START_TEST(verify_boundaries)
 }
 END_TEST
 
+static struct lm_policy *
+cv_mk_sendmail(const char *name, const char *text)
+{
+    struct lm_diags d;
+    struct lm_source *s;
+    struct lm_policy *p;
+
+    lm_diags_init(&d);
+    p = lm_policy_new(&d);
+    s = lm_source_mem(name, text, strlen(text), &d);
+    ck_assert_int_eq(lm_codec_sendmail.parse(s, p, &d), 0);
+    ck_assert_int_eq(lm_policy_index(p, &d), 0);
+    lm_source_close(s);
+    lm_diags_fini(&d);
+    return p;
+}
+
+/* Does the report hold a difference for this client (query prefix)? */
+static int
+cv_has_diff(const struct lm_convert_report *rep, const char *prefix)
+{
+    size_t i;
+
+    for (i = 0; i < rep->nkept; i++)
+        if (strncmp(rep->diffs[i].query, prefix, strlen(prefix)) == 0)
+            return 1;
+    return 0;
+}
+
+/* Sendmail's built-in loopback relay and mail to the server's own
+ * addresses are probed although no rule names them. */
+START_TEST(verify_loopback_locals)
+{
+    struct lm_policy *sm = cv_mk_sendmail("access", "Connect:10.0.0.1 RELAY\n");
+    struct lm_policy *n1 = cv_mk("a.txt", "connect net 10.0.0.1 relay\n");
+    struct lm_policy *n2 = cv_mk("b.txt", "connect net 10.0.0.1 relay\n"
+                                          "connect net 127.0.0.1 relay\n");
+    struct lm_policy *sm6 = cv_mk_sendmail("access6", "Connect:IPv6:2001:db8::1 RELAY\n");
+    struct lm_policy *n6 = cv_mk("c.txt", "connect net 2001:db8::1 relay\n"
+                                          "connect net 127.0.0.1 relay\n");
+    struct lm_policy *l1 = cv_mk("d.txt", "local 192.0.2.7\nlocal 2001:db8::7\n");
+    struct lm_policy *l2 = cv_mk("e.txt", "connect net 192.0.2.7 ok\n"
+                                          "connect net 2001:db8::7 ok\n");
+    struct lm_convert_report rep;
+    struct lm_diags d;
+
+    lm_diags_init(&d);
+    d.max_errors = 1000;
+    lm_convert_report_init(&rep);
+    /* Sendmail relays for 127.0.0.1 though its map does not say so */
+    ck_assert_int_eq(lm_verify(n1, sm, "a", "b", 0, 0, &rep, &d), LM_NOTFOUND);
+    ck_assert(cv_has_diff(&rep, "client 127.0.0.1,"));
+    ck_assert_uint_gt(rep.nwider, 0);
+    lm_convert_report_fini(&rep);
+    lm_convert_report_init(&rep);
+    /* ... which a policy that lets 127.0.0.1 relay and has no IPv6 rules
+     * matches (::1 is taken to be the same host) */
+    ck_assert_int_eq(lm_verify(n2, sm, "a", "b", 0, 0, &rep, &d), 0);
+    lm_convert_report_fini(&rep);
+    lm_convert_report_init(&rep);
+    /* with IPv6 rules, ::1 is probed too */
+    ck_assert_int_eq(lm_verify(n6, sm6, "a", "b", 0, 0, &rep, &d), LM_NOTFOUND);
+    ck_assert(cv_has_diff(&rep, "client ::1,"));
+    ck_assert(!cv_has_diff(&rep, "client 127.0.0.1,"));
+    lm_convert_report_fini(&rep);
+    lm_convert_report_init(&rep);
+    /* mail to user@[own address] is local on one side only */
+    ck_assert_int_eq(lm_verify(l1, l2, "a", "b", 0, 0, &rep, &d), LM_NOTFOUND);
+    ck_assert_uint_gt(rep.nkept, 0);
+    ck_assert_ptr_nonnull(strstr(rep.diffs[0].query, "@[192.0.2.7]"));
+    lm_convert_report_fini(&rep);
+    lm_diags_fini(&d);
+    lm_policy_free(sm);
+    lm_policy_free(n1);
+    lm_policy_free(n2);
+    lm_policy_free(sm6);
+    lm_policy_free(n6);
+    lm_policy_free(l1);
+    lm_policy_free(l2);
+}
+END_TEST
+
 START_TEST(load_detect)
 {
     const char *pf = cv_file("p.txt", "connect net 10.0.0.0/8 relay\n");
@@ -294,6 +376,7 @@ convert_suite(void)
     tcase_add_checked_fixture(tc, cv_setup, cv_teardown);
     tcase_add_test(tc, losses);
     tcase_add_test(tc, verify_boundaries);
+    tcase_add_test(tc, verify_loopback_locals);
     tcase_add_test(tc, load_detect);
     tcase_add_test(tc, convert_files);
     suite_add_tcase(s, tc);
