@@ -267,21 +267,35 @@ lm_map_put(struct lm_map *m, const lm_datum *key, const lm_datum *val,
 int
 lm_map_get(struct lm_map *m, const lm_datum *key, lm_datum *val, struct lm_diags *d)
 {
+    int rc;
+
     assert(m != NULL && (m->state == LM_ST_READ || m->state == LM_ST_BUILDING));
     if (m->be->get == NULL)
         return lm_diag_add(d, LM_ERROR, LM_E_UNSUPPORTED, NULL,
                            "map type %s does not support lookups", m->be->info.name);
-    return m->be->get(m, key, val, d);
+    rc = m->be->get(m, key, val, d);
+    if (rc == 0 && val->len == 0)
+        val->data = "";         /* some libraries hand out NULL for an empty value */
+    return rc;
 }
 
 int
 lm_map_next(struct lm_map *m, lm_datum *key, lm_datum *val, struct lm_diags *d)
 {
+    int rc;
+
     assert(m != NULL && m->state == LM_ST_READ);
     if (m->be->next == NULL)
         return lm_diag_add(d, LM_ERROR, LM_E_UNSUPPORTED, NULL,
                            "map type %s cannot be listed", m->be->info.name);
-    return m->be->next(m, key, val, d);
+    rc = m->be->next(m, key, val, d);
+    if (rc == 0) {
+        if (key->len == 0)
+            key->data = "";
+        if (val->len == 0)
+            val->data = "";
+    }
+    return rc;
 }
 
 int

@@ -78,6 +78,7 @@ get_is(struct lm_map *m, const void *k, size_t kl, const void *v, size_t vl, str
 
     if (lm_map_get(m, &kk, &got, d) != 0)
         return 0;
+    ck_assert_ptr_nonnull(got.data);    /* even for an empty value */
     return got.len == vl && memcmp(got.data, v, vl) == 0;
 }
 
