@@ -388,6 +388,7 @@ policy_line(struct lm_policy *p, struct ptok *t, int n, const struct lm_pos *lp,
             int *order_seen, struct lm_diags *d)
 {
     const char *w = t[0].s;
+    int rc;
 
     if (strcmp(w, "accept") == 0) {
         enum lm_kind k;
@@ -395,7 +396,19 @@ policy_line(struct lm_policy *p, struct ptok *t, int n, const struct lm_pos *lp,
             return policy_err(d, lp, &t[0], "", ": want accept name|domain|subdomains DOMAIN");
         if (policy_domain(t[2].s) != 0)
             return policy_err(d, lp, &t[2], "bad domain name ", "");
-        return lm_policy_add_domain(p, t[2].s, k, lp, d) < 0 ? -1 : 0;
+        rc = lm_policy_add_domain(p, t[2].s, k, lp, d);
+        if (rc == LM_EXISTS) {
+            const struct lm_domain *first;
+            char *c;
+            for (c = t[2].s; *c != '\0'; c++)
+                if (*c >= 'A' && *c <= 'Z')
+                    *c = (char)(*c - 'A' + 'a');
+            first = lm_policy_domain(p, t[2].s, k);
+            lm_diag_add(d, LM_WARNING, LM_E_DUPLICATE, lp, "\"accept %s %s\" repeats %s:%lu",
+                        t[1].s, t[2].s, first && first->pos.file ? first->pos.file : "?",
+                        first ? first->pos.line : 0UL);
+        }
+        return rc < 0 ? -1 : 0;
     }
     if (strcmp(w, "local") == 0) {
         struct lm_rule_net net;

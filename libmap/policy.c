@@ -105,6 +105,7 @@ lm_policy_free(struct lm_policy *p)
     for (i = 0; i < p->ndomains; i++)
         free(p->domains[i].name);
     free(p->domains);
+    free(p->domset);
     free(p->locals);
     for (i = 0; i < p->nfiles; i++)
         free(p->files[i]);
@@ -230,32 +231,114 @@ pol_lower(char *s)
             *s = (char)(*s - 'A' + 'a');
 }
 
+/* FNV-1a over a class byte and the key. */
+static uint64_t
+pol_hash(char cls, const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL ^ (unsigned char)cls;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* The slot in p->domset for NAME of kind K: either the slot holding that
+ * domain's index + 1, or an empty slot (0).  The table is open addressing
+ * with linear probing, at most half full. */
+static size_t *
+pol_domslot(const struct lm_policy *p, const char *name, enum lm_kind k)
+{
+    size_t mask = p->ndomset - 1;
+    size_t b = (size_t)pol_hash((char)k, name, strlen(name)) & mask;
+
+    for (;; b = (b + 1) & mask) {
+        const struct lm_domain *x;
+        if (p->domset[b] == 0)
+            return &p->domset[b];
+        x = &p->domains[p->domset[b] - 1];
+        if (x->kind == k && strcmp(x->name, name) == 0)
+            return &p->domset[b];
+    }
+}
+
+/* Make room for one more domain in the set: double it when half full. */
+static int
+pol_domset_grow(struct lm_policy *p)
+{
+    size_t *old = p->domset, nold = p->ndomset, i;
+
+    if (2 * (p->ndomains + 1) <= p->ndomset)
+        return 0;
+    p->ndomset = nold ? 2 * nold : 64;
+    if ((p->domset = calloc(p->ndomset, sizeof *p->domset)) == NULL) {
+        p->domset = old;
+        p->ndomset = nold;
+        return -1;
+    }
+    for (i = 0; i < nold; i++)
+        if (old[i] != 0) {
+            const struct lm_domain *x = &p->domains[old[i] - 1];
+            *pol_domslot(p, x->name, x->kind) = old[i];
+        }
+    free(old);
+    return 0;
+}
+
+const struct lm_domain *
+lm_policy_domain(const struct lm_policy *p, const char *name, enum lm_kind kind)
+{
+    size_t *slot;
+
+    if (p->ndomset == 0)
+        return NULL;
+    slot = pol_domslot(p, name, kind);
+    return *slot ? &p->domains[*slot - 1] : NULL;
+}
+
 int
 lm_policy_add_domain(struct lm_policy *p, const char *name, enum lm_kind kind,
                      const struct lm_pos *pos, struct lm_diags *d)
 {
     struct lm_domain *dom;
+    size_t *slot;
+    char *lower;
 
-    pol_drop_index(p);
+    if ((lower = strdup(name)) == NULL)
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, pos, "out of memory");
+    pol_lower(lower);
+    if (pol_domset_grow(p) != 0) {
+        free(lower);
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, pos, "out of memory");
+    }
+    slot = pol_domslot(p, lower, kind);
+    if (*slot != 0) {
+        free(lower);
+        return LM_EXISTS;
+    }
     if (p->ndomains == p->capdomains) {
         size_t ncap = p->capdomains ? 2 * p->capdomains : 16;
         struct lm_domain *nv = realloc(p->domains, ncap * sizeof *nv);
-        if (nv == NULL)
+        if (nv == NULL) {
+            free(lower);
             return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, pos, "out of memory");
+        }
         p->domains = nv;
         p->capdomains = ncap;
     }
+    pol_drop_index(p);
     dom = &p->domains[p->ndomains];
     memset(dom, 0, sizeof *dom);
-    if ((dom->name = strdup(name)) == NULL)
-        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, pos, "out of memory");
-    pol_lower(dom->name);
+    dom->name = lower;
     dom->kind = kind;
     if (pos != NULL) {
         dom->pos = *pos;
         dom->pos.file = lm_policy_file(p, pos->file);
     }
     p->ndomains++;
+    *slot = p->ndomains;
     return 0;
 }
 
@@ -480,19 +563,6 @@ lm_rule_str(const struct lm_rule *r)
 }
 
 /* --- index ------------------------------------------------------------------ */
-
-static uint64_t
-pol_hash(char cls, const char *s, size_t len)
-{
-    uint64_t h = 1469598103934665603ULL ^ (unsigned char)cls;
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 static void
 pol_hadd(struct lm_pindex *ix, char cls, const char *key, size_t idx)
@@ -1032,6 +1102,25 @@ pol_address(const struct pol_ctx *c, char *addr, unsigned stage)
     return pol_special(c, LM_K_ANY, NULL, stage & ~LM_S_CONNECT) ;
 }
 
+/* qmail-smtpd's badmailfrom check: the whole sender, then "@domain" after
+ * its last '@', both exact (no "user@", no parent domains).  qmail refuses
+ * every recipient of such a sender, relay clients' too. */
+static const struct lm_rule *
+pol_badmailfrom(const struct pol_ctx *c, const char *sender)
+{
+    const struct lm_rule *r;
+    const char *at = strrchr(sender, '@');
+
+    if ((r = pol_key(c, 'a', sender, strlen(sender), LM_S_FROM, 1)) != NULL &&
+        r->action != LM_A_SKIP)
+        return r;
+    if (at != NULL && at[1] != '\0' &&
+        (r = pol_key(c, 'd', at + 1, strlen(at + 1), LM_S_FROM, 1)) != NULL &&
+        r->kind == LM_K_NAME && r->action != LM_A_SKIP)
+        return r;
+    return NULL;
+}
+
 static int
 pol_local_literal(const struct lm_policy *p, const char *dom)
 {
@@ -1111,8 +1200,9 @@ pol_decide(const struct pol_ctx *c, const struct lm_query *q, struct lm_verdict 
         relay = NULL;
     }
     /* from */
-    if (p->order != LM_ORDER_QMAIL && sender != NULL &&
-        (r = pol_address(c, sender, LM_S_FROM)) != NULL) {
+    if (sender != NULL &&
+        (r = p->order == LM_ORDER_QMAIL ? pol_badmailfrom(c, sender)
+                                        : pol_address(c, sender, LM_S_FROM)) != NULL) {
         if (pol_refusing(r->action) || r->action == LM_A_DISCARD) {
             v->kind = r->action == LM_A_DISCARD ? LM_V_DISCARD : LM_V_REJECT;
             v->stage = LM_S_FROM;

@@ -155,6 +155,8 @@ struct lm_policy {
     size_t            nrules, caprules;
     struct lm_domain *domains;
     size_t            ndomains, capdomains;
+    size_t           *domset;   /* private: hash of domains (index + 1) */
+    size_t            ndomset;
     struct lm_local  *locals;
     size_t            nlocals, caplocals;
     char            **files;    /* interned file names */
@@ -191,9 +193,16 @@ int lm_rule_setenv(struct lm_rule *r, const char *name, const char *value,
 const char *lm_rule_getenv(const struct lm_rule *r, const char *name);
 
 /* Add an accepted domain (name without leading dot; folded to lower case).
- * Repeats are kept (they change nothing; lint reports them). */
+ * Returns 0 when added; LM_EXISTS, adding nothing, when the policy already
+ * accepts that name with that kind (a repeat changes nothing; the parser
+ * decides whether to warn, lm_policy_domain finds the first); -1 with
+ * LM_E_NOMEM.  O(1) per call (hashed). */
 int lm_policy_add_domain(struct lm_policy *p, const char *name, enum lm_kind kind,
                          const struct lm_pos *pos, struct lm_diags *d);
+
+/* The accepted domain NAME (lower case) of that kind, or NULL. */
+const struct lm_domain *lm_policy_domain(const struct lm_policy *p, const char *name,
+                                         enum lm_kind kind);
 
 /* Add one of the server's own addresses (an interval). */
 int lm_policy_add_local(struct lm_policy *p, const struct lm_rule_net *net,

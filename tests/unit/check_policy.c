@@ -245,6 +245,53 @@ START_TEST(accepted_domains)
 }
 END_TEST
 
+/* A repeated accepted domain is LM_EXISTS and adds nothing; the same name
+ * of another kind is a new domain; the neutral parser warns. */
+START_TEST(add_domain_exists)
+{
+    struct lm_policy *p;
+    struct lm_diags d;
+    struct lm_source *s;
+    struct lm_pos pos = { "x", 1, 0 };
+    const char *text = "accept domain a.org\naccept domain A.ORG\n";
+    char name[32];
+    int i;
+
+    lm_diags_init(&d);
+    p = lm_policy_new(&d);
+    ck_assert_int_eq(lm_policy_add_domain(p, "Example.COM", LM_K_TREE, &pos, &d), 0);
+    pos.line = 2;
+    ck_assert_int_eq(lm_policy_add_domain(p, "example.com", LM_K_TREE, &pos, &d), LM_EXISTS);
+    ck_assert_int_eq(lm_policy_add_domain(p, "example.com", LM_K_NAME, &pos, &d), 0);
+    ck_assert_uint_eq(p->ndomains, 2);
+    ck_assert_ptr_nonnull(lm_policy_domain(p, "example.com", LM_K_TREE));
+    ck_assert_uint_eq(lm_policy_domain(p, "example.com", LM_K_TREE)->pos.line, 1);
+    ck_assert_ptr_null(lm_policy_domain(p, "example.com", LM_K_BELOW));
+    /* many names: the hash grows and finds every one again */
+    for (i = 0; i < 5000; i++) {
+        snprintf(name, sizeof name, "d%d.example", i);
+        ck_assert_int_eq(lm_policy_add_domain(p, name, LM_K_NAME, &pos, &d), 0);
+    }
+    for (i = 0; i < 5000; i++) {
+        snprintf(name, sizeof name, "d%d.example", i);
+        ck_assert_int_eq(lm_policy_add_domain(p, name, LM_K_NAME, &pos, &d), LM_EXISTS);
+    }
+    ck_assert_uint_eq(p->ndomains, 5002);
+    ck_assert_uint_eq(d.nerrors, 0);
+    lm_policy_free(p);
+
+    p = lm_policy_new(&d);
+    s = lm_source_mem("t.txt", text, strlen(text), &d);
+    ck_assert_int_eq(lm_codec_policy.parse(s, p, &d), 0);
+    ck_assert_uint_eq(p->ndomains, 1);
+    ck_assert_uint_eq(d.nwarnings, 1);
+    ck_assert_str_eq(d.v[d.n - 1].msg, "\"accept domain a.org\" repeats t.txt:1");
+    lm_source_close(s);
+    lm_policy_free(p);
+    lm_diags_fini(&d);
+}
+END_TEST
+
 /* The neutral parser reports every bad line with its column. */
 START_TEST(parse_errors)
 {
@@ -436,6 +483,7 @@ policy_suite(void)
     tcase_add_test(tc, sender_order);
     tcase_add_test(tc, relay_mail_from);
     tcase_add_test(tc, accepted_domains);
+    tcase_add_test(tc, add_domain_exists);
     tcase_add_test(tc, index_matches_brute_force);
     suite_add_tcase(s, tc);
     tc = tcase_create("parse");
