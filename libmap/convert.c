@@ -1016,9 +1016,17 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
         goto out;
     convert_report_losses(&rep->losses, to, o->flags, d);
     if (rep->losses.n > 0 && !(o->flags & LM_CV_LOSSY)) {
-        lm_diag_add(d, LM_ERROR, LM_E_LOSSY, NULL, "%zu rule%s cannot be written as %s; "
-                    "nothing written (--lossy writes the rest)", rep->losses.n,
-                    rep->losses.n == 1 ? "" : "s", to->name);
+        /* Name the options that would really write it: --lossy alone
+         * still refuses a widening loss. */
+        if (rep->losses.nwiden > 0)
+            lm_diag_add(d, LM_ERROR, LM_E_LOSSY, NULL, "%zu rule%s cannot be written as %s "
+                        "(%zu of the losses widen what the policy accepts); nothing "
+                        "written (--lossy --allow-widening writes the rest)", rep->losses.n,
+                        rep->losses.n == 1 ? "" : "s", to->name, rep->losses.nwiden);
+        else
+            lm_diag_add(d, LM_ERROR, LM_E_LOSSY, NULL, "%zu rule%s cannot be written as %s; "
+                        "nothing written (--lossy writes the rest)", rep->losses.n,
+                        rep->losses.n == 1 ? "" : "s", to->name);
         goto out;
     }
     if (rep->losses.nwiden > 0 && !(o->flags & LM_CV_ALLOW_WIDENING)) {
@@ -1039,8 +1047,12 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
         if (!(o->flags & LM_CV_LOSSY) || (rep->nwider > 0 &&
                                           !(o->flags & LM_CV_ALLOW_WIDENING))) {
             lm_diag_add(d, LM_ERROR, LM_E_LOSSY, NULL, "the %s output decides %zu of %zu "
-                        "probes differently%s; nothing written", to->name, rep->ndiffs,
-                        rep->nprobes, rep->nwider ? ", some of them wider" : "");
+                        "probes differently%s; nothing written (%s writes it anyway)",
+                        to->name, rep->ndiffs, rep->nprobes,
+                        rep->nwider ? ", some of them wider" : "",
+                        rep->nwider == 0 ? "--lossy" :
+                        (o->flags & LM_CV_LOSSY) ? "--allow-widening"
+                                                 : "--lossy --allow-widening");
             goto out;
         }
     }
