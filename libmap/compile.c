@@ -138,17 +138,25 @@ compile_nul(void **buf, size_t *cap, const void *p, size_t len, lm_datum *out)
     return 0;
 }
 
-/* 64-bit fingerprint of a stored key: FNV-1a, then a final mix. */
+/* 64-bit fingerprint of a stored key: eight bytes at a time through a
+ * multiply-xorshift mixer, the length folded in so that "a" and "a\0"
+ * differ. */
 static uint64_t
 compile_fp(const unsigned char *p, size_t len)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ len, w;
 
-    while (len--)
-        h = (h ^ *p++) * 0x100000001b3ull;
-    h ^= h >> 31;
+    for (; len >= 8; p += 8, len -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
+    }
+    w = 0;
+    memcpy(&w, p, len);
+    h = (h ^ w) * 0x94d049bb133111ebull;
+    h ^= h >> 29;
     h *= 0xbf58476d1ce4e5b9ull;
-    return h ^ (h >> 29);
+    return h ^ (h >> 32);
 }
 
 /* LSD radix sort, 16 bits a pass: sequential memory traffic only. */

@@ -21,7 +21,8 @@
 static int
 access_blank(int c)
 {
-    return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r';
+    /* the common bytes of a key fail the first test */
+    return c <= ' ' && (c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r');
 }
 
 static int
