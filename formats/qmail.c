@@ -1,7 +1,7 @@
 /*
  * qmail.c - the qmail codec: tcpserver's rules text (tcp.smtp, as tcprules
- * reads it) plus control/rcpthosts, read into the policy model and written
- * back as those two files.
+ * reads it), control/rcpthosts and control/badmailfrom, read into the
+ * policy model and written back as those three files.
  *
  * Reading follows tcprules byte for byte: the key is everything before the
  * first colon, "a.b.c.x-y" ranges expand to one key per number, values are
@@ -9,7 +9,9 @@
  * relay.  Keys tcpserver never looks up become LM_K_NEVER with a warning.
  * Writing covers networks with prefixes and last-octet ranges nested the
  * way tcpserver's longest-key-first lookup reads them, and reports every
- * rule qmail cannot carry (sender rules, reply texts, IPv6...).  Grammar and
+ * rule qmail cannot carry (sender rules other than exact refusals, reply
+ * texts, IPv6...).  badmailfrom holds the sender refusals qmail-smtpd can
+ * make: a whole address or "@domain", exact, case folded.  Grammar and
  * mapping: relaymap-formats(5).
  */
 #include <ctype.h>
@@ -105,6 +107,7 @@ struct qmail_parse {
     struct lm_diags  *d;
     struct qmail_seen seen;     /* tcp.smtp keys */
     struct qmail_seen rseen;    /* rcpthosts entries */
+    struct qmail_seen bseen;    /* badmailfrom entries */
 };
 
 /* A host name as tcpserver would give it: lower case, no blanks. */
@@ -532,6 +535,76 @@ qmail_rcpt_line(struct qmail_parse *qp, struct lm_line *ln)
     return rc < 0 ? -1 : 0;
 }
 
+/* --- reading badmailfrom --------------------------------------------------------- */
+
+/* Why a badmailfrom line can never refuse a sender qmail-smtpd parses, or
+ * NULL when it can: a whole address "user@domain" or "@domain". */
+static const char *
+qmail_bmf_why(const char *t, size_t n)
+{
+    const char *at = memchr(t, '@', n);
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if ((unsigned char)t[i] <= ' ' || (unsigned char)t[i] == 0x7f)
+            return "a blank or control byte in it";
+    if (at == NULL)
+        return "no \"@\" (it would match only a sender written without a domain)";
+    if (at + 1 == t + n)
+        return "nothing after \"@\" (qmail has no \"user@\" entries)";
+    return NULL;
+}
+
+static int
+qmail_bmf_line(struct qmail_parse *qp, struct lm_line *ln)
+{
+    struct lm_pos pos = ln->pos;
+    char q[LM_QUOTE_BUF];
+    char *t = ln->text;
+    size_t n = ln->len, i;
+    const char *why;
+    struct lm_rule r;
+    unsigned long first = 0;
+    int rc;
+
+    /* control files lose trailing blanks; empty and '#' lines are skipped */
+    while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+        n--;
+    t[n] = '\0';
+    if (n == 0 || t[0] == '#')
+        return 0;
+    for (i = 0; i < n; i++)
+        t[i] = (char)tolower((unsigned char)t[i]);
+    memset(&r, 0, sizeof r);
+    r.stage = LM_S_FROM;
+    r.action = LM_A_REJECT;
+    r.pos = pos;
+    r.orig = t;
+    if ((why = qmail_bmf_why(t, n)) != NULL) {
+        lm_diag_add(qp->d, LM_WARNING, LM_E_SYNTAX, &pos,
+                    "badmailfrom entry \"%s\" can never refuse a sender: %s",
+                    lm_quote(q, t, n, LM_QUOTE_MAX), why);
+        r.kind = LM_K_NEVER;
+        r.pattern = t;
+    } else if (t[0] == '@') {
+        r.kind = LM_K_NAME;     /* the domain exactly, no subdomains */
+        r.pattern = t + 1;
+    } else {
+        r.kind = LM_K_ADDR;
+        r.pattern = t;
+    }
+    if (qmail_seen_add(&qp->bseen, t, pos.line, &first) != 0)
+        return lm_diag_add(qp->d, LM_ERROR, LM_E_NOMEM, &pos, "out of memory");
+    if (first != 0) {
+        lm_diag_add(qp->d, LM_WARNING, LM_E_DUPLICATE, &pos,
+                    "badmailfrom entry \"%s\" is listed twice (first at line %lu)",
+                    lm_quote(q, t, n, LM_QUOTE_MAX), first);
+        return 0;
+    }
+    rc = lm_policy_add(qp->p, &r, qp->d) == NULL ? -1 : 0;
+    return rc;
+}
+
 /* --- parse and detect ------------------------------------------------------------- */
 
 static const char *
@@ -551,6 +624,14 @@ qmail_is_rcpthosts_name(const char *b)
     return strcmp(b, "rcpthosts") == 0 || strcmp(b, "morercpthosts") == 0;
 }
 
+/* Does a line (not blank, not a comment) look like badmailfrom: an '@'
+ * and no colon? */
+static int
+qmail_bmf_like(const char *l, size_t n)
+{
+    return memchr(l, '@', n) != NULL && memchr(l, ':', n) == NULL;
+}
+
 static int
 qmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
 {
@@ -558,7 +639,8 @@ qmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
     struct lm_line ln;
     const char *b = qmail_base(lm_source_name(in));
     size_t errs0 = d->nerrors, i;
-    int rc, rules = -1;
+    int rc, rules = -1;     /* 1 tcp.smtp, 0 rcpthosts, 2 badmailfrom */
+    size_t nbmf = 0, nother = 0;
     struct {
         char *text;
         size_t len;
@@ -574,6 +656,8 @@ qmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
         rules = 1;
     else if (qmail_is_rcpthosts_name(b))
         rules = 0;
+    else if (strcmp(b, "badmailfrom") == 0)
+        rules = 2;
     /* Which file this is may only show in its content: keep the lines. */
     while ((rc = lm_source_next(in, &ln, d)) == 0) {
         if (nl == cap) {
@@ -597,9 +681,16 @@ qmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
         nl++;
         if (rules < 0 && ln.len > 0 && ln.text[0] != '#' && memchr(ln.text, ':', ln.len))
             rules = 1;
+        if (ln.len > 0 && ln.text[0] != '#') {
+            if (qmail_bmf_like(ln.text, ln.len))
+                nbmf++;
+            else
+                nother++;
+        }
     }
+    /* by content: badmailfrom when every entry holds an '@' */
     if (rules < 0)
-        rules = 0;
+        rules = nbmf > 0 && nother == 0 ? 2 : 0;
     for (i = 0; i < nl && rc >= 0; i++) {
         struct lm_line l2;
         l2.text = lines[i].text;
@@ -608,8 +699,10 @@ qmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
         l2.last = 0;
         if (lm_diags_full(d))
             break;
-        if (rules)
+        if (rules == 1)
             qmail_rule_line(&qp, &l2);
+        else if (rules == 2)
+            qmail_bmf_line(&qp, &l2);
         else
             qmail_rcpt_line(&qp, &l2);
     }
@@ -618,6 +711,7 @@ qmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
     free(lines);
     qmail_seen_fini(&qp.seen);
     qmail_seen_fini(&qp.rseen);
+    qmail_seen_fini(&qp.bseen);
     if (rc < 0)
         return -1;
     return d->nerrors > errs0 ? -1 : 0;
@@ -627,7 +721,7 @@ static int
 qmail_detect(const char *name, const char *text, size_t len)
 {
     const char *b = qmail_base(name);
-    size_t i = 0, rules = 0, bad = 0, names = 0;
+    size_t i = 0, rules = 0, bad = 0, names = 0, bmf = 0;
 
     while (i < len) {
         const char *l = text + i, *e = memchr(l, '\n', len - i), *c;
@@ -652,10 +746,17 @@ qmail_detect(const char *name, const char *text, size_t len)
                     break;
             if (j == n)
                 names++;
+            else if (qmail_bmf_like(l, n))
+                bmf++;
             else
                 bad++;
         }
     }
+    if (bmf > 0 && rules == 0 && names == 0 && bad == 0)
+        return strcmp(b, "badmailfrom") == 0 ? LM_DETECT_SURE : LM_DETECT_LIKELY;
+    if (strcmp(b, "badmailfrom") == 0 && rules == 0 && bad == 0)
+        return LM_DETECT_SURE;
+    bad += bmf;
     if (rules > 0 && bad == 0)
         return LM_DETECT_SURE;
     if (rules > 0 && bad <= rules / 4)
@@ -684,7 +785,7 @@ struct qmail_iv {
 
 struct qmail_emit {
     const struct lm_policy *p;
-    FILE                   *f, *rf;
+    FILE                   *f, *rf, *bf;
     struct lm_losses       *lost;
     struct lm_diags        *d;
     char                  **val;        /* rendered "allow,..." / "deny"; [0] = "" (nothing) */
@@ -695,7 +796,7 @@ struct qmail_emit {
     int                     fallthrough;    /* a "nothing" key had to be written */
     int                     exact;          /* single addresses must stay exact keys */
     int                     v4;             /* a key for a non-exact value at depth 4 */
-    struct qmail_seen       seen, rseen;
+    struct qmail_seen       seen, rseen, bseen;
     int                     fail;
 };
 
@@ -1438,6 +1539,117 @@ qmail_rcpt_put(struct qmail_emit *e, const char *dot, const char *name)
     free(k);
 }
 
+/* Can rule r's sender part be a badmailfrom line?  qmail-smtpd refuses a
+ * sender that equals a line, or whose part after the last '@' equals a
+ * line "@domain"; nothing else (no "user@", no parents, no reply text). */
+static int
+qmail_bmf_ok(const struct lm_rule *r)
+{
+    const char *s;
+
+    if (!(r->stage & LM_S_FROM) || r->info != NULL || r->pattern == NULL ||
+        (r->action != LM_A_REJECT && r->action != LM_A_ERROR && r->action != LM_A_DENY) ||
+        (r->kind != LM_K_ADDR && r->kind != LM_K_NAME && r->kind != LM_K_TREE))
+        return 0;
+    for (s = r->pattern; *s; s++)
+        if (*s == ':' || *s == '#' || (unsigned char)*s <= ' ' || (unsigned char)*s == 0x7f)
+            return 0;
+    return r->pattern[0] != '\0';
+}
+
+/* The badmailfrom line of rule r, malloc'd; NULL with e->fail. */
+static char *
+qmail_bmf_key(struct qmail_emit *e, const struct lm_rule *r)
+{
+    char *k = malloc(strlen(r->pattern) + 2);
+
+    if (k == NULL)
+        e->fail = 1;
+    else
+        sprintf(k, "%s%s", r->kind == LM_K_ADDR ? "" : "@", r->pattern);
+    return k;
+}
+
+/* Does the source prefer rule x over rule r for the same key?  The
+ * stage-specific rule first, then the earlier one (lm_decide's order). */
+static int
+qmail_prefers(const struct lm_rule *x, const struct lm_rule *r)
+{
+    if ((x->stage == LM_S_FROM) != (r->stage == LM_S_FROM))
+        return x->stage == LM_S_FROM;
+    return x < r;
+}
+
+/* Sender rules that let a sender through where a badmailfrom line written
+ * for another rule refuses it: an address or "user@" rule inside a refused
+ * domain, or a preferred rule on the same key.  Each is reported. */
+static void
+qmail_bmf_conflicts(struct qmail_emit *e)
+{
+    const struct lm_policy *p = e->p;
+    size_t i, j, nb = 0, *bmf;
+
+    for (i = 0; i < p->nrules; i++)
+        nb += qmail_bmf_ok(&p->rules[i]);
+    if (nb == 0)
+        return;
+    if ((bmf = malloc(nb * sizeof *bmf)) == NULL) {
+        e->fail = 1;
+        return;
+    }
+    for (i = nb = 0; i < p->nrules; i++)
+        if (qmail_bmf_ok(&p->rules[i]))
+            bmf[nb++] = i;
+    for (i = 0; i < p->nrules && !e->fail; i++) {
+        const struct lm_rule *x = &p->rules[i], *hit = NULL;
+        const char *at;
+        if (!(x->stage & LM_S_FROM) || x->pattern == NULL || x->info != NULL ||
+            x->action == LM_A_REJECT || x->action == LM_A_ERROR || x->action == LM_A_DENY ||
+            (x->kind != LM_K_ADDR && x->kind != LM_K_USER &&
+                                x->kind != LM_K_NAME && x->kind != LM_K_TREE))
+            continue;
+        at = x->kind == LM_K_ADDR ? strrchr(x->pattern, '@') : NULL;
+        for (j = 0; j < nb && hit == NULL; j++) {
+            const struct lm_rule *r = &p->rules[bmf[j]];
+            if (x->kind == LM_K_USER && r->kind != LM_K_ADDR)
+                hit = r;
+            else if (at != NULL && r->kind != LM_K_ADDR && strcmp(at + 1, r->pattern) == 0)
+                hit = r;
+            else if (strcmp(x->pattern, r->pattern) == 0 &&
+                     (x->kind == LM_K_ADDR) == (r->kind == LM_K_ADDR) && qmail_prefers(x, r))
+                hit = r;
+        }
+        if (hit != NULL) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "badmailfrom refuses every sender the line for line "
+                     "%lu matches, this rule's senders too", hit->pos.line);
+            qmail_loss(e, LM_LOSS_CHANGED, 0, x, NULL, msg);
+        }
+    }
+    free(bmf);
+}
+
+/* badmailfrom: every sender refusal it can hold, once each. */
+static void
+qmail_emit_bmf(struct qmail_emit *e)
+{
+    const struct lm_policy *p = e->p;
+    size_t i;
+
+    for (i = 0; i < p->nrules && !e->fail; i++) {
+        const struct lm_rule *r = &p->rules[i];
+        unsigned long first = 0;
+        char *k;
+        if (!qmail_bmf_ok(r) || (k = qmail_bmf_key(e, r)) == NULL)
+            continue;
+        if (qmail_seen_add(&e->bseen, k, 1, &first) != 0)
+            e->fail = 1;
+        else if (first == 0)
+            fprintf(e->bf, "%s\n", k);
+        free(k);
+    }
+}
+
 static int
 qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
            struct lm_diags *d)
@@ -1450,6 +1662,7 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
     e.p = in;
     e.f = out[0];
     e.rf = out[1];
+    e.bf = out[2];
     e.lost = lost;
     e.d = d;
     e.val = malloc(16 * sizeof *e.val);
@@ -1483,6 +1696,18 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
         }
         if (other == 0 || in->order == LM_ORDER_QMAIL)
             continue;
+        if ((other & LM_S_FROM) && qmail_bmf_ok(r)) {
+            other &= ~LM_S_FROM;    /* written to badmailfrom */
+            if (r->kind == LM_K_TREE)
+                qmail_loss(&e, LM_LOSS_NARROWED, 1, r, NULL,
+                           "badmailfrom matches a sender domain exactly, not the names "
+                           "below it: senders at subdomains are no longer refused");
+            if (r->text != NULL || (r->action == LM_A_ERROR && r->code != 0 &&
+                                    r->code != 553))
+                qmail_loss(&e, LM_LOSS_CHANGED, 0, r, NULL,
+                           "badmailfrom refuses with qmail-smtpd's own 553 reply; the "
+                           "reply code and text are dropped");
+        }
         if (r->kind == LM_K_ANY && (r->action == LM_A_OK || r->action == LM_A_SKIP))
             continue;
         if (r->kind == LM_K_NET)
@@ -1501,16 +1726,19 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
         qmail_loss(&e, LM_LOSS_DROPPED, qmail_drop_widens_at(in, r, other), r, NULL,
                    other == LM_S_TO ? "qmail has no recipient rules other than rcpthosts; "
                                       "the recipient part is dropped"
-                   : other == LM_S_FROM ? "tcp.smtp has no place for sender rules; the "
-                                          "sender part is dropped"
-                   : "tcp.smtp has no place for sender or recipient rules; those parts are "
-                     "dropped");
+                   : other == LM_S_FROM ? "qmail's only sender rules are badmailfrom "
+                                          "refusals of a whole address or \"@domain\"; "
+                                          "the sender part is dropped"
+                   : "qmail has no place for these sender or recipient rules; those parts "
+                     "are dropped");
     }
     for (i = 0; i < in->nlocals && !e.fail; i++)
         qmail_loss(&e, LM_LOSS_DROPPED, 0, NULL, &in->locals[i].pos,
                    "qmail has no list of the server's own addresses in tcp.smtp or "
                    "rcpthosts");
     qmail_order_conflicts(&e);
+    if (in->order != LM_ORDER_QMAIL)
+        qmail_bmf_conflicts(&e);
 
     /* tcp.smtp: info@ keys, networks, names, "=", "" */
     for (i = 0; i < in->nrules && !e.fail; i++) {
@@ -1593,6 +1821,8 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
         if (r->kind != LM_K_NAME)
             qmail_rcpt_put(&e, ".", r->pattern);
     }
+    if (!e.fail)
+        qmail_emit_bmf(&e);
 
     for (i = 0; i < e.nval; i++)
         free(e.val[i]);
@@ -1600,17 +1830,19 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
     free(e.key);
     qmail_seen_fini(&e.seen);
     qmail_seen_fini(&e.rseen);
+    qmail_seen_fini(&e.bseen);
     if (e.fail)
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory while writing "
                            "tcp.smtp");
     return 0;
 }
 
-static const char *const qmail_outputs[] = { "tcp.smtp", "rcpthosts", NULL };
+static const char *const qmail_outputs[] = { "tcp.smtp", "rcpthosts", "badmailfrom", NULL };
 
 const struct lm_codec lm_codec_qmail = {
     .name = "qmail",
-    .description = "qmail: tcpserver rules (tcp.smtp, tcprules input) and control/rcpthosts",
+    .description = "qmail: tcpserver rules (tcp.smtp, tcprules input), control/rcpthosts and "
+                   "control/badmailfrom",
     .caps = LM_CODEC_PARSE | LM_CODEC_EMIT,
     .outputs = qmail_outputs,
     .detect = qmail_detect,

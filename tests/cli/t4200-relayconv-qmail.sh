@@ -1,5 +1,5 @@
 #!/bin/sh
-# relayconv with the qmail codec: tcp.smtp and rcpthosts read together
+# relayconv with the qmail codec: tcp.smtp, rcpthosts and badmailfrom read together
 # (the seed's prefix without its dot, every key form, bad lines), written
 # to a directory (prefixes, ranges, names, =, the empty key), round trips
 # proved by --verify, and every refusal.
@@ -31,4 +31,18 @@ golden "access-refused" 65 relayconv --to qmail -o q2 access
 golden "access-lossy-json" 0 relayconv --to qmail --lossy --allow-widening --json -o q2 access
 golden "decide-seed-prefix" 0 relayconv --decide --client 172.16.5.9 tcp.smtp rcpthosts
 golden "decide-rcpthosts" 0 relayconv --decide --client 8.8.8.8 --to bob@www.example.com tcp.smtp rcpthosts
+# badmailfrom: the seed's sender refusals, exact, written and proved; the
+# seed's "from domain" also covers subdomains, which badmailfrom cannot
+cp "$DATA/senders.txt" .
+mkdir bmf && cp "$DATA/bad-badmailfrom" bmf/badmailfrom
+mkdir qs
+golden "senders-to-qmail" 0 relayconv --to qmail -o qs senders.txt
+golden "senders-badmailfrom" 0 cat qs/badmailfrom
+golden "senders-verify" 0 relayconv --verify senders.txt qs
+golden "senders-back" 0 relayconv --to policy qs/tcp.smtp qs/rcpthosts qs/badmailfrom
+golden "senders-to-sendmail" 0 relayconv --to sendmail --lossy qs
+golden "decide-badmailfrom" 0 relayconv --decide --client 172.16.5.9 --from Spam@Hacker.COM --to x@elsewhere.example qs
+golden "decide-badmailfrom-subdomain" 0 relayconv --decide --client 172.16.5.9 --from a@sub.spammail.com --to x@elsewhere.example qs
+golden "badmailfrom-warnings" 0 relayconv --from qmail --to policy bmf/badmailfrom
+golden "seed-domain-refused" 65 relayconv --to qmail -o qs policy.txt
 finish

@@ -85,25 +85,33 @@ qm_access(const char *text)
     return p;
 }
 
-/* Emit P; *rcpt gets the rcpthosts text.  Both malloc'd. */
+/* Emit P; *rcpt gets the rcpthosts text, *bmf (unless NULL) the
+ * badmailfrom text.  All malloc'd. */
 static char *
-qm_emit(const struct lm_policy *p, struct lm_losses *l, char **rcpt)
+qm_emit(const struct lm_policy *p, struct lm_losses *l, char **rcpt, char **bmf)
 {
     struct lm_diags d;
-    char *buf = NULL, *rbuf = NULL;
-    size_t len = 0, rlen = 0;
-    FILE *outs[2];
+    char *buf = NULL, *rbuf = NULL, *bbuf = NULL;
+    size_t len = 0, rlen = 0, blen = 0;
+    FILE *outs[3];
 
+    ck_assert_uint_eq(lm_codec_noutputs(&lm_codec_qmail), 3);
     outs[0] = open_memstream(&buf, &len);
     outs[1] = open_memstream(&rbuf, &rlen);
+    outs[2] = open_memstream(&bbuf, &blen);
     lm_diags_init(&d);
     lm_losses_init(l);
     ck_assert_int_eq(lm_codec_qmail.emit(p, outs, l, &d), 0);
     ck_assert_uint_eq(d.nerrors, 0);
     fclose(outs[0]);
     fclose(outs[1]);
+    fclose(outs[2]);
     lm_diags_fini(&d);
     *rcpt = rbuf;
+    if (bmf != NULL)
+        *bmf = bbuf;
+    else
+        free(bbuf);
     return buf;
 }
 
@@ -355,7 +363,7 @@ START_TEST(emit_networks)
                                      "accept subdomains example.edu\n"
                                      "to domain downstream.example relay\n");
     struct lm_losses l;
-    char *rh, *out = qm_emit(p, &l, &rh);
+    char *rh, *out = qm_emit(p, &l, &rh, NULL);
 
     ck_assert_str_eq(out,
                      "1.2.3.0-127:allow,RELAYCLIENT=\"\"\n"
@@ -386,7 +394,7 @@ START_TEST(emit_losses)
 {
     struct lm_policy *p = qm_neutral(
         "connect net 127.0.0.1 relay\n"                      /* 1 */
-        "from address spam@hacker.com reject\n"               /* 2 sender: dropped, widens */
+        "from user spam reject\n"                            /* 2 sender: dropped, widens */
         "from domain useful.org ok\n"                        /* 3 no effect: no loss */
         "connect net 10.0.0.0/8 error 550 5.7.1 \"go away\"\n"/* 4 text lost */
         "connect net 11.0.0.0/8 discard\n"                   /* 5 discard -> deny */
@@ -394,7 +402,7 @@ START_TEST(emit_losses)
         "to address postmaster@example.com relay\n"          /* 7 recipient address */
         "local 192.0.2.1\n");                                /* 8 */
     struct lm_losses l;
-    char *rh, *out = qm_emit(p, &l, &rh);
+    char *rh, *out = qm_emit(p, &l, &rh, NULL);
     size_t i;
     unsigned long lines[] = { 2, 4, 5, 6, 7, 8 };
 
@@ -424,7 +432,7 @@ START_TEST(emit_from_sendmail)
                                     "To:example.com\tRELAY\n"
                                     "Connect:gw.example.com\tRELAY\n");
     struct lm_losses l;
-    char *rh, *out = qm_emit(p, &l, &rh);
+    char *rh, *out = qm_emit(p, &l, &rh, NULL);
 
     ck_assert_str_eq(out, "10.:deny\n"
                           "10.1.2.3:allow\n"
@@ -443,6 +451,184 @@ START_TEST(emit_from_sendmail)
     free(rh);
     lm_losses_fini(&l);
     lm_policy_free(p);
+}
+END_TEST
+
+/* --- badmailfrom ---------------------------------------------------------------------- */
+
+static enum lm_verdict_kind
+qm_ask_from(const struct lm_policy *p, const char *ip, const char *from, const char *to)
+{
+    struct lm_query q;
+    struct lm_verdict v;
+
+    memset(&q, 0, sizeof q);
+    if (ip != NULL)
+        ck_assert_int_eq(lm_ipaddr_parse(ip, strlen(ip), LM_IPF_V4, &q.ip, NULL, NULL), 0);
+    q.sender = from;
+    q.rcpt = to;
+    lm_decide(p, &q, &v);
+    return v.kind;
+}
+
+START_TEST(parse_badmailfrom)
+{
+    struct lm_diags d;
+    int rc;
+    struct lm_policy *p = qm_parse(NULL, "tcp.smtp", "10.:allow,RELAYCLIENT=\"\"\n", &d, &rc);
+
+    ck_assert_int_eq(rc, 0);
+    qm_parse(p, "control/badmailfrom",
+             "# senders we refuse\n"          /* 1 */
+             "Spam@Hacker.COM\n"              /* 2 address, folded */
+             "@SpamMail.com \t\n"             /* 3 domain, trailing blanks go */
+             "\n"                             /* 4 */
+             "bob@\n"                         /* 5 never: no user@ entries */
+             "nodomain\n"                     /* 6 never: no @ */
+             "spam@hacker.com\n"              /* 7 repeat */
+             " @lead.example\n", &d, &rc);    /* 8 never: leading blank */
+    ck_assert_int_eq(rc, 0);
+    ck_assert_uint_eq(d.nerrors, 0);
+    ck_assert_int_eq(qm_rule(p, 2)->kind, LM_K_ADDR);
+    ck_assert_str_eq(qm_rule(p, 2)->pattern, "spam@hacker.com");
+    ck_assert_int_eq(qm_rule(p, 2)->stage, LM_S_FROM);
+    ck_assert_int_eq(qm_rule(p, 2)->action, LM_A_REJECT);
+    ck_assert_int_eq(qm_rule(p, 3)->kind, LM_K_NAME);
+    ck_assert_str_eq(qm_rule(p, 3)->pattern, "spammail.com");
+    ck_assert_int_eq(qm_rule(p, 5)->kind, LM_K_NEVER);
+    ck_assert_int_eq(qm_rule(p, 6)->kind, LM_K_NEVER);
+    ck_assert_int_eq(qm_rule(p, 8)->kind, LM_K_NEVER);
+    ck_assert_uint_eq(qm_count_line(p, 7), 0);
+    ck_assert(qm_has_diag(&d, LM_WARNING, 5, "user@"));
+    ck_assert(qm_has_diag(&d, LM_WARNING, 6, "no \"@\""));
+    ck_assert(qm_has_diag(&d, LM_WARNING, 7, "listed twice (first at line 2)"));
+    ck_assert(qm_has_diag(&d, LM_WARNING, 8, "blank"));
+    ck_assert_int_eq(lm_policy_index(p, &d), 0);
+    /* qmail-smtpd refuses every recipient of a listed sender, a relay
+     * client's and a local one's too; exact matches only */
+    ck_assert_int_eq(qm_ask_from(p, "10.1.1.1", "SPAM@hacker.com", FOREIGN), LM_V_REJECT);
+    ck_assert_int_eq(qm_ask_from(p, "10.1.1.1", "x@spammail.com", "postmaster"), LM_V_REJECT);
+    ck_assert_int_eq(qm_ask_from(p, "10.1.1.1", "x@sub.spammail.com", FOREIGN), LM_V_RELAY);
+    ck_assert_int_eq(qm_ask_from(p, "10.1.1.1", "spam@other.com", FOREIGN), LM_V_RELAY);
+    ck_assert_int_eq(qm_ask_from(p, "10.1.1.1", "bob@x.org", FOREIGN), LM_V_RELAY);
+    ck_assert_int_eq(qm_ask_from(p, "10.1.1.1", "nodomain", FOREIGN), LM_V_RELAY);
+    ck_assert_int_eq(qm_ask_from(p, "10.1.1.1", "", FOREIGN), LM_V_RELAY);
+    ck_assert_int_eq(qm_ask_from(p, "192.0.2.1", "a@b.spam@spammail.com", "postmaster"),
+                     LM_V_REJECT);
+    lm_diags_fini(&d);
+    lm_policy_free(p);
+}
+END_TEST
+
+START_TEST(badmailfrom_by_content)
+{
+    static const char bmf[] = "# x\n@spammail.com\nspam@hacker.com\n";
+    struct lm_diags d;
+    int rc;
+    struct lm_policy *p;
+
+    ck_assert_int_eq(lm_codec_qmail.detect("badmailfrom", bmf, strlen(bmf)), LM_DETECT_SURE);
+    ck_assert_int_eq(lm_codec_qmail.detect("senders", bmf, strlen(bmf)), LM_DETECT_LIKELY);
+    ck_assert_int_eq(lm_codec_qmail.detect("rcpthosts", bmf, strlen(bmf)), LM_DETECT_LIKELY);
+    p = qm_parse(NULL, "senders", bmf, &d, &rc);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_uint_eq(p->nrules, 2);
+    ck_assert_uint_eq(p->ndomains, 0);
+    ck_assert_int_eq(qm_rule(p, 2)->kind, LM_K_NAME);
+    ck_assert_int_eq(qm_rule(p, 3)->kind, LM_K_ADDR);
+    lm_diags_fini(&d);
+    lm_policy_free(p);
+    /* a plain domain list stays rcpthosts */
+    p = qm_parse(NULL, "list", "example.com\n.example.net\n", &d, &rc);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_uint_eq(p->nrules, 0);
+    ck_assert_uint_eq(p->ndomains, 2);
+    lm_diags_fini(&d);
+    lm_policy_free(p);
+}
+END_TEST
+
+START_TEST(emit_badmailfrom)
+{
+    struct lm_policy *p = qm_neutral(
+        "connect net 172.16.5.0/24 relay\n"                  /* 1 */
+        "from address spam@hacker.com reject\n"              /* 2 exact */
+        "from name spammail.com reject\n"                    /* 3 exact */
+        "from domain junk.example reject\n"                  /* 4 narrowed, widens */
+        "from address x@text.example error 550 5.7.1 \"no\"\n"/* 5 text lost */
+        "from user spam reject\n"                            /* 6 dropped, widens */
+        "from address friend@spammail.com ok\n"              /* 7 refused by line 3 */
+        "from name spammail.com reject\n"                    /* 8 repeat: one line */
+        "from domain useful.org ok\n");                      /* 9 no effect */
+    struct lm_losses l;
+    char *rh, *bmf, *out = qm_emit(p, &l, &rh, &bmf);
+
+    ck_assert_str_eq(bmf, "spam@hacker.com\n@spammail.com\n@junk.example\nx@text.example\n");
+    ck_assert_str_eq(out, "172.16.5.:allow,RELAYCLIENT=\"\"\n");
+    ck_assert_uint_eq(l.n, 4);
+    ck_assert_uint_eq(l.v[0].line, 4);
+    ck_assert_int_eq(l.v[0].kind, LM_LOSS_NARROWED);
+    ck_assert_int_eq(l.v[0].widens, 1);
+    ck_assert_uint_eq(l.v[1].line, 5);
+    ck_assert_int_eq(l.v[1].kind, LM_LOSS_CHANGED);
+    ck_assert_int_eq(l.v[1].widens, 0);
+    ck_assert_uint_eq(l.v[2].line, 6);
+    ck_assert_int_eq(l.v[2].kind, LM_LOSS_DROPPED);
+    ck_assert_int_eq(l.v[2].widens, 1);
+    ck_assert_uint_eq(l.v[3].line, 7);
+    ck_assert_int_eq(l.v[3].kind, LM_LOSS_CHANGED);
+    ck_assert_int_eq(l.v[3].widens, 0);
+    free(out);
+    free(rh);
+    free(bmf);
+    lm_losses_fini(&l);
+    lm_policy_free(p);
+}
+END_TEST
+
+START_TEST(roundtrip_badmailfrom)
+{
+    /* exact sender refusals survive policy -> qmail -> policy model */
+    static const char *const froms[] = {
+        "spam@hacker.com", "SPAM@HACKER.COM", "ham@hacker.com", "a@spammail.com",
+        "a@sub.spammail.com", "a@useful.org", "", "local", NULL
+    };
+    static const char *const ips[] = { "172.16.5.9", "8.8.8.8", NULL };
+    static const char *const tos[] = { FOREIGN, "bob@example.com", "postmaster", NULL };
+    struct lm_policy *src = qm_neutral("accept name example.com\n"
+                                       "connect net 172.16.5.0/24 relay\n"
+                                       "from address spam@hacker.com reject\n"
+                                       "from name spammail.com reject\n"
+                                       "from domain useful.org ok\n");
+    struct lm_policy *back;
+    struct lm_losses l;
+    struct lm_diags d;
+    char *rh, *bmf, *out = qm_emit(src, &l, &rh, &bmf);
+    size_t i, j, k;
+    int rc;
+
+    ck_assert_uint_eq(l.n, 0);
+    back = qm_parse(NULL, "tcp.smtp", out, &d, &rc);
+    ck_assert_int_eq(rc, 0);
+    qm_parse(back, "rcpthosts", rh, &d, &rc);
+    ck_assert_int_eq(rc, 0);
+    qm_parse(back, "badmailfrom", bmf, &d, &rc);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(lm_policy_index(back, &d), 0);
+    ck_assert_int_eq(lm_policy_index(src, &d), 0);
+    for (i = 0; froms[i] != NULL; i++)
+        for (j = 0; ips[j] != NULL; j++)
+            for (k = 0; tos[k] != NULL; k++)
+                ck_assert_msg(lm_verdict_same(qm_ask_from(src, ips[j], froms[i], tos[k]),
+                                              qm_ask_from(back, ips[j], froms[i], tos[k])),
+                              "from <%s> client %s to %s", froms[i], ips[j], tos[k]);
+    lm_diags_fini(&d);
+    free(out);
+    free(rh);
+    free(bmf);
+    lm_losses_fini(&l);
+    lm_policy_free(src);
+    lm_policy_free(back);
 }
 END_TEST
 
@@ -544,7 +730,7 @@ START_TEST(roundtrip_random_tcp)
         p = qm_parse(NULL, "tcp.smtp", text, &d, &rc);
         qm_parse(p, "rcpthosts", "example.com\n.example.org\n", &d, &rc);
         lm_diags_fini(&d);
-        out = qm_emit(p, &l, &rh);
+        out = qm_emit(p, &l, &rh, NULL);
         ck_assert_msg(l.n == 0, "iteration %d: loss %s\n%s", iter, l.n ? l.v[0].why : "",
                       text);
         q = qm_parse(NULL, "tcp.smtp", out, &d, &rc);
@@ -590,7 +776,7 @@ START_TEST(roundtrip_random_networks)
             lm_source_close(s);
             lm_diags_fini(&d);
         }
-        out = qm_emit(p, &l, &rh);
+        out = qm_emit(p, &l, &rh, NULL);
         ck_assert_msg(l.n == 0, "iteration %d: %s", iter, l.n ? l.v[0].why : "");
         q = qm_parse(NULL, "tcp.smtp", out, &d, &rc);
         ck_assert_int_eq(rc, 0);
@@ -643,6 +829,10 @@ qmail_suite(void)
     tcase_add_test(tc, emit_networks);
     tcase_add_test(tc, emit_losses);
     tcase_add_test(tc, emit_from_sendmail);
+    tcase_add_test(tc, parse_badmailfrom);
+    tcase_add_test(tc, badmailfrom_by_content);
+    tcase_add_test(tc, emit_badmailfrom);
+    tcase_add_test(tc, roundtrip_badmailfrom);
     suite_add_tcase(s, tc);
     tc = tcase_create("roundtrip");
     tcase_set_timeout(tc, 60);
