@@ -1655,26 +1655,16 @@ sendmail_emit_domains(struct sendmail_emit *e)
     }
 }
 
-static int
-sendmail_has_v6(const struct lm_policy *p)
-{
-    size_t i;
-
-    for (i = 0; i < p->nrules; i++)
-        if (p->rules[i].kind == LM_K_NET && (p->rules[i].stage & LM_S_CONNECT) &&
-            p->rules[i].net.range.lo.family == LM_IPV6)
-            return 1;
-    return 0;
-}
-
-/* Sendmail lets the loopback address relay whatever the map says. */
+/* Sendmail lets both loopback addresses relay whatever the map says.  Each
+ * one the source does not let relay is a widening of its own: a source
+ * that lets 127.0.0.1 relay says nothing about ::1, and we never guess that
+ * the two mean the same host (relaymap-formats(5)). */
 static void
 sendmail_loopback(struct sendmail_emit *e)
 {
     static const char *const addrs[2] = { "127.0.0.1", "::1" };
     size_t i;
-
-    int v4relays = 0;
+    const struct lm_rule *v4rule = NULL;    /* what lets 127.0.0.1 relay */
 
     if (e->p->order == LM_ORDER_SENDMAIL && !(e->p->flags & LM_P_NO_LOOPBACK))
         return;
@@ -1688,15 +1678,15 @@ sendmail_loopback(struct sendmail_emit *e)
             continue;
         q.rcpt = "postmaster@relaymap-loopback.invalid";
         lm_decide(e->p, &q, &v);
-        if (i == 0)
-            v4relays = v.kind == LM_V_RELAY;
-        /* ::1 is the same host as 127.0.0.1: a source that lets the server
-         * itself relay over IPv4 means it over IPv6 too (relaymap-formats(5)) */
-        if (v.kind != LM_V_REFUSE || (i == 1 && v4relays && !sendmail_has_v6(e->p)))
+        if (i == 0 && v.kind == LM_V_RELAY)
+            v4rule = v.relay;
+        if (v.kind != LM_V_REFUSE)
             continue;
-        snprintf(msg, sizeof msg, "Sendmail always lets %s relay; the source does not",
-                 addrs[i]);
-        sendmail_loss(e, LM_LOSS_WIDENED, 1, NULL, NULL, msg);
+        snprintf(msg, sizeof msg, "Sendmail always lets %s relay; the source does not%s",
+                 addrs[i], i == 1 && v4rule != NULL ? " (it lets only 127.0.0.1 relay)" : "");
+        /* shown at the rule that lets 127.0.0.1 relay, where ::1 belongs */
+        sendmail_loss(e, LM_LOSS_WIDENED, 1, NULL, i == 1 && v4rule ? &v4rule->pos : NULL,
+                      msg);
     }
 }
 

@@ -431,7 +431,8 @@ START_TEST(emit_nested_networks)
                                      "connect net 10.1.0.0/16 relay\n"
                                      "connect net 10.1.2.0/24 ok\n"
                                      "connect net 192.168.0.0/20 relay\n"
-                                     "connect net 127.0.0.1 relay\n");
+                                     "connect net 127.0.0.1 relay\n"
+                                     "connect net ::1 relay\n");
     struct lm_losses l;
     char *out = sm_emit(p, &l);
 
@@ -447,7 +448,8 @@ START_TEST(emit_nested_networks)
                      "Connect:192.168.8\tRELAY\n" "Connect:192.168.9\tRELAY\n"
                      "Connect:192.168.10\tRELAY\n" "Connect:192.168.11\tRELAY\n"
                      "Connect:192.168.12\tRELAY\n" "Connect:192.168.13\tRELAY\n"
-                     "Connect:192.168.14\tRELAY\n" "Connect:192.168.15\tRELAY\n");
+                     "Connect:192.168.14\tRELAY\n" "Connect:192.168.15\tRELAY\n"
+                     "Connect:IPv6:0:0:0:0:0:0:0:1\tRELAY\n");
     ck_assert_uint_eq(l.n, 0);
     free(out);
     lm_losses_fini(&l);
@@ -491,12 +493,14 @@ START_TEST(emit_names_tags_errors)
         "to domain example.net relay\n"
         "any domain spammail.com reject\n"
         "accept domain example.com\n"
-        "accept subdomains example.org\n");
+        "accept subdomains example.org\n"
+        "connect net ::1 relay\n");
     struct lm_losses l;
     char *out = sm_emit(p, &l);
 
     ck_assert_str_eq(out,
                      "Connect:127.0.0.1\tRELAY\n"
+                     "Connect:IPv6:0:0:0:0:0:0:0:1\tRELAY\n"
                      "Connect:spammer.example\tREJECT\n"
                      "From:bad@example.com\tERROR:5.7.1:550 Go away\n"
                      "From:free.stealth.mailer@\tERROR:\"550 two  spaces\"\n"
@@ -523,7 +527,8 @@ START_TEST(emit_losses)
         "from domain friend.example relay\n"            /* 3 needs relay_mail_from */
         "connect anyhost reject\n"                      /* 4 no such key */
         "accept name example.com\n"                     /* 5 exact domain: widened */
-        "local 192.0.2.1\n");                           /* 6 own address */
+        "local 192.0.2.1\n"                            /* 6 own address */
+        "connect net ::1 relay\n");                     /* 7 as Sendmail does */
     struct lm_losses l;
     char *out = sm_emit(p, &l);
     size_t i, widen = 0;
@@ -549,6 +554,46 @@ START_TEST(emit_losses)
 }
 END_TEST
 
+START_TEST(emit_loopback_v6)
+{
+    /* Sendmail lets 127.0.0.1 and ::1 relay; each one the source does not
+     * let relay is a widening, ::1 too when 127.0.0.1 is allowed */
+    static const struct {
+        const char *text;
+        size_t nloss;
+    } cases[] = {
+        { "connect net 127.0.0.1 relay\nconnect net ::1 relay\n", 0 },
+        { "connect net 127.0.0.1 relay\n", 1 },
+        { "connect net 127.0.0.0/8 relay\n", 1 },
+        { "connect net ::1 relay\n", 1 },
+        { "connect net 10.0.0.0/8 reject\n", 2 },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct lm_policy *p = sm_neutral(cases[i].text);
+        struct lm_losses l;
+        char *out = sm_emit(p, &l);
+        size_t k;
+
+        ck_assert_msg(l.n == cases[i].nloss, "case %zu: %zu losses", i, l.n);
+        ck_assert_uint_eq(l.nwiden, l.n);
+        for (k = 0; k < l.n; k++) {
+            ck_assert_int_eq(l.v[k].kind, LM_LOSS_WIDENED);
+            ck_assert_ptr_nonnull(strstr(l.v[k].why, "Sendmail always lets"));
+        }
+        if (i == 1 || i == 2)
+            ck_assert_ptr_nonnull(strstr(l.v[0].why, "::1 relay; the source does not "
+                                                     "(it lets only 127.0.0.1 relay)"));
+        if (i == 3)
+            ck_assert_ptr_nonnull(strstr(l.v[0].why, "127.0.0.1 relay"));
+        free(out);
+        lm_losses_fini(&l);
+        lm_policy_free(p);
+    }
+}
+END_TEST
+
 START_TEST(emit_qmail_order_conflict)
 {
     /* qmail order: the address 1.2.3.4 beats the host name; Sendmail would
@@ -556,7 +601,8 @@ START_TEST(emit_qmail_order_conflict)
     struct lm_policy *p = sm_neutral("order qmail\n"
                                      "connect net 1.2.3.4 deny\n"
                                      "connect name gw.example.com relay\n"
-                                     "connect net 127.0.0.1 relay\n");
+                                     "connect net 127.0.0.1 relay\n"
+                                     "connect net ::1 relay\n");
     struct lm_losses l;
     char *out = sm_emit(p, &l);
 
@@ -715,7 +761,8 @@ START_TEST(roundtrip_random_networks)
         int rc;
         struct lm_query qq;
 
-        n += (size_t)snprintf(text + n, sizeof text - n, "connect net 127.0.0.1 relay\n");
+        n += (size_t)snprintf(text + n, sizeof text - n, "connect net 127.0.0.1 relay\n"
+                              "connect net ::1 relay\n");
         for (i = 0; i < nr; i++)
             n += (size_t)snprintf(text + n, sizeof text - n, "connect net 10.%u.%u.0/%u %s\n",
                                   sm_rand(2), sm_rand(4) * 64, 10 + sm_rand(22),
@@ -790,6 +837,7 @@ sendmail_suite(void)
     tcase_add_test(tc, emit_names_tags_errors);
     tcase_add_test(tc, emit_losses);
     tcase_add_test(tc, emit_qmail_order_conflict);
+    tcase_add_test(tc, emit_loopback_v6);
     suite_add_tcase(s, tc);
     tc = tcase_create("roundtrip");
     tcase_set_timeout(tc, 60);
