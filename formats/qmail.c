@@ -23,8 +23,12 @@
 #include "libmap/ipset.h"
 #include "libmap/policy.h"
 
-/* Keys for one family's networks beyond this are reported, not written. */
-#define QMAIL_MAXKEYS 65536
+/* A cover of the networks may have this many keys per network rule, plus a
+ * fixed allowance; beyond that (a runaway split of ranges) the emitter
+ * reports a loss instead of writing it.  Relative to the input, so large
+ * policies still convert. */
+#define QMAIL_KEYS_PER_RULE 16
+#define QMAIL_KEYS_EXTRA    65536
 
 /* --- a set of seen keys ---------------------------------------------------------- */
 
@@ -793,6 +797,7 @@ struct qmail_emit {
     struct qmail_key       *key;
     size_t                  nkey, capkey;
     int                     overflow;
+    size_t                  maxkeys;        /* the cap for the cover */
     int                     fallthrough;    /* a "nothing" key had to be written */
     int                     exact;          /* single addresses must stay exact keys */
     int                     v4;             /* a key for a non-exact value at depth 4 */
@@ -971,7 +976,7 @@ qmail_addkey(struct qmail_tree *t, const unsigned char *b, unsigned depth, unsig
 
     if (e->overflow || e->fail)
         return;
-    if (e->nkey >= QMAIL_MAXKEYS) {
+    if (e->nkey >= e->maxkeys) {
         e->overflow = 1;
         return;
     }
@@ -1312,11 +1317,19 @@ qmail_emit_nets(struct qmail_emit *e)
     t.e = e;
     t.iv = iv;
     t.niv = niv;
+    for (i = 0; i < e->p->nrules; i++)
+        e->maxkeys += e->p->rules[i].kind == LM_K_NET &&
+                      (e->p->rules[i].stage & LM_S_CONNECT) &&
+                      e->p->rules[i].net.range.lo.family == LM_IPV4;
+    e->maxkeys = e->maxkeys * QMAIL_KEYS_PER_RULE + QMAIL_KEYS_EXTRA;
     qmail_walk(&t, b, 0, 0, 0);
     free(iv);
     if (e->overflow) {
-        qmail_loss(e, LM_LOSS_DROPPED, 1, NULL, NULL,
-                   "the networks need more than 65536 tcp.smtp keys; none written");
+        char msg[160];
+        snprintf(msg, sizeof msg, "the networks need more than %zu tcp.smtp keys (%d per "
+                 "network rule plus %d); none written", e->maxkeys, QMAIL_KEYS_PER_RULE,
+                 QMAIL_KEYS_EXTRA);
+        qmail_loss(e, LM_LOSS_DROPPED, 1, NULL, NULL, msg);
         return;
     }
     for (i = 0; i < e->nkey && !e->fail; i++) {

@@ -33,9 +33,12 @@
 
 #define SENDMAIL_MAXLINE 1022
 
-/* More keys than this for the networks of one family is not a map anyone
- * wants; the emitter reports a loss instead. */
-#define SENDMAIL_MAXKEYS 65536
+/* A cover of one family's networks may have this many keys per network
+ * rule, plus a fixed allowance; beyond that (a runaway split of ranges
+ * into octet keys) the emitter reports a loss instead of writing a map no
+ * one wants.  Relative to the input, so large policies still convert. */
+#define SENDMAIL_KEYS_PER_RULE 16
+#define SENDMAIL_KEYS_EXTRA    65536
 
 /* --- a set of seen keys (duplicates) -------------------------------------- */
 
@@ -732,6 +735,7 @@ struct sendmail_emit {
     struct sendmail_key    *key;
     size_t                  nkey, capkey;
     int                     overflow;
+    size_t                  maxkeys;        /* the cap for this family's cover */
     struct sendmail_seen    seen;   /* keys written, lower case */
     int                     blocklist, fulladdr;    /* To: keys needing a feature */
     int                     fail;
@@ -1007,7 +1011,7 @@ sendmail_addkey(struct sendmail_tree *t, const unsigned char *b, unsigned depth,
 
     if (e->overflow || e->fail)
         return;
-    if (e->nkey >= SENDMAIL_MAXKEYS) {
+    if (e->nkey >= e->maxkeys) {
         e->overflow = 1;
         return;
     }
@@ -1315,6 +1319,18 @@ sendmail_any(const struct lm_policy *p, unsigned stage)
     return best;
 }
 
+/* The most keys a cover of FAMILY's networks may have (see above). */
+static size_t
+sendmail_maxkeys(const struct lm_policy *p, int family)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < p->nrules; i++)
+        n += p->rules[i].kind == LM_K_NET && (p->rules[i].stage & LM_S_CONNECT) &&
+             p->rules[i].net.range.lo.family == family;
+    return n * SENDMAIL_KEYS_PER_RULE + SENDMAIL_KEYS_EXTRA;
+}
+
 static void
 sendmail_emit_nets(struct sendmail_emit *e)
 {
@@ -1355,14 +1371,16 @@ sendmail_emit_nets(struct sendmail_emit *e)
         memset(b, 0, sizeof b);
         e->nkey = 0;
         e->overflow = 0;
+        e->maxkeys = sendmail_maxkeys(e->p, fams[f]);
         sendmail_walk(&t, b, 0, 0, 0);
         free(iv);
         if (e->overflow) {
-            sendmail_loss(e, LM_LOSS_DROPPED, 1, NULL, NULL, fams[f] == LM_IPV4
-                          ? "the IPv4 networks need more than 65536 Sendmail keys; "
-                            "none written"
-                          : "the IPv6 networks need more than 65536 Sendmail keys; "
-                            "none written");
+            char msg[200];
+            snprintf(msg, sizeof msg, "the %s networks need more than %zu Sendmail keys "
+                     "(%d per network rule plus %d); none written",
+                     fams[f] == LM_IPV4 ? "IPv4" : "IPv6", e->maxkeys,
+                     SENDMAIL_KEYS_PER_RULE, SENDMAIL_KEYS_EXTRA);
+            sendmail_loss(e, LM_LOSS_DROPPED, 1, NULL, NULL, msg);
             continue;
         }
         for (i = 0; i < e->nkey && !e->fail; i++) {
@@ -1613,7 +1631,7 @@ sendmail_emit_domains(struct sendmail_emit *e)
 {
     const struct lm_policy *p = e->p;
     char *key, msg[200];
-    size_t i, j;
+    size_t i;
 
     for (i = 0; i < p->ndomains && !e->fail; i++) {
         const struct lm_domain *dm = &p->domains[i];
@@ -1622,19 +1640,13 @@ sendmail_emit_domains(struct sendmail_emit *e)
         int rc;
 
         if (dm->kind == LM_K_NAME) {
-            for (j = 0; j < p->ndomains; j++)
-                if (p->domains[j].kind == LM_K_BELOW && strcmp(p->domains[j].name, dm->name) == 0)
-                    break;
-            if (j == p->ndomains &&
+            if (lm_policy_domain(p, dm->name, LM_K_BELOW) == NULL &&
                 sendmail_loss(e, LM_LOSS_WIDENED, 1, NULL, &dm->pos,
                               "Sendmail's To:domain RELAY also accepts mail for every "
                               "subdomain") != 0)
                 return;
         } else if (dm->kind == LM_K_BELOW) {
-            for (j = 0; j < p->ndomains; j++)
-                if (p->domains[j].kind == LM_K_NAME && strcmp(p->domains[j].name, dm->name) == 0)
-                    break;
-            if (j < p->ndomains)
+            if (lm_policy_domain(p, dm->name, LM_K_NAME) != NULL)
                 continue;   /* written as one key with the exact name */
             if (p->order != LM_ORDER_SENDMAIL &&
                 sendmail_loss(e, LM_LOSS_NARROWED, 0, NULL, &dm->pos, SENDMAIL_DOTKEY) != 0)

@@ -454,6 +454,33 @@ START_TEST(emit_from_sendmail)
 }
 END_TEST
 
+/* More network keys than the old fixed cap of 65536: the cap is relative
+ * to the input now (16 keys per network rule plus 65536). */
+START_TEST(emit_many_networks)
+{
+    size_t n = 70000, i, len = 0, lines = 0;
+    char *text = malloc(n * 40 + 64), *out, *rh, *c;
+    struct lm_policy *p;
+    struct lm_losses l;
+
+    ck_assert_ptr_nonnull(text);
+    for (i = 0; i < n; i++)
+        len += (size_t)sprintf(text + len, "connect net 10.%zu.%zu.%zu reject\n",
+                               i / 32768, i / 128 % 256, i % 128 * 2);  /* no neighbours */
+    p = qm_neutral(text);
+    out = qm_emit(p, &l, &rh, NULL);
+    ck_assert_msg(l.n == 0, "%s", l.n ? l.v[0].why : "");
+    for (c = out; (c = strchr(c, '\n')) != NULL; c++)
+        lines++;
+    ck_assert_uint_eq(lines, n);
+    free(out);
+    free(rh);
+    free(text);
+    lm_losses_fini(&l);
+    lm_policy_free(p);
+}
+END_TEST
+
 /* --- badmailfrom ---------------------------------------------------------------------- */
 
 static enum lm_verdict_kind
@@ -829,6 +856,7 @@ qmail_suite(void)
     tcase_add_test(tc, emit_networks);
     tcase_add_test(tc, emit_losses);
     tcase_add_test(tc, emit_from_sendmail);
+    tcase_add_test(tc, emit_many_networks);
     tcase_add_test(tc, parse_badmailfrom);
     tcase_add_test(tc, badmailfrom_by_content);
     tcase_add_test(tc, emit_badmailfrom);

@@ -594,6 +594,33 @@ START_TEST(emit_loopback_v6)
 }
 END_TEST
 
+/* More network keys than the old fixed cap of 65536: the cap is relative
+ * to the input now (16 keys per network rule plus 65536). */
+START_TEST(emit_many_networks)
+{
+    size_t n = 70000, i, len = 0, lines = 0;
+    char *text = malloc(n * 40 + 64), *out, *c;
+    struct lm_policy *p;
+    struct lm_losses l;
+
+    ck_assert_ptr_nonnull(text);
+    len += (size_t)sprintf(text + len, "connect net 127.0.0.1 relay\nconnect net ::1 relay\n");
+    for (i = 0; i < n; i++)
+        len += (size_t)sprintf(text + len, "connect net 10.%zu.%zu.%zu reject\n",
+                               i / 32768, i / 128 % 256, i % 128 * 2);  /* no neighbours */
+    p = sm_neutral(text);
+    out = sm_emit(p, &l);
+    ck_assert_msg(l.n == 0, "%s", l.n ? l.v[0].why : "");
+    for (c = out; (c = strchr(c, '\n')) != NULL; c++)
+        lines++;
+    ck_assert_uint_eq(lines, n + 2);
+    free(out);
+    free(text);
+    lm_losses_fini(&l);
+    lm_policy_free(p);
+}
+END_TEST
+
 START_TEST(emit_qmail_order_conflict)
 {
     /* qmail order: the address 1.2.3.4 beats the host name; Sendmail would
@@ -838,6 +865,7 @@ sendmail_suite(void)
     tcase_add_test(tc, emit_losses);
     tcase_add_test(tc, emit_qmail_order_conflict);
     tcase_add_test(tc, emit_loopback_v6);
+    tcase_add_test(tc, emit_many_networks);
     suite_add_tcase(s, tc);
     tc = tcase_create("roundtrip");
     tcase_set_timeout(tc, 60);
