@@ -46,6 +46,65 @@ struct lm_pindex {
                                                        lookups that cannot hit */
 };
 
+/* The rules' strings live in one arena per policy: a million rules would
+ * otherwise cost five mallocs each, and the allocator's headers and
+ * rounding more than the text.  Chunks are never moved, so pointers stay
+ * valid; everything is freed with the policy. */
+struct lm_pchunk {
+    struct lm_pchunk *next;
+    size_t            used, cap;
+    char              data[];
+};
+
+#define POL_CHUNK 65536
+
+static int
+pol_dup(struct lm_policy *p, char **dst, const char *src)
+{
+    struct lm_pchunk *c = p->strings;
+    size_t len;
+
+    *dst = NULL;
+    if (src == NULL)
+        return 0;
+    len = strlen(src) + 1;
+    if (c == NULL || c->cap - c->used < len) {
+        size_t cap = len > POL_CHUNK / 4 ? len : POL_CHUNK;
+        struct lm_pchunk *n = malloc(sizeof *n + cap);
+        if (n == NULL)
+            return -1;
+        n->used = 0;
+        n->cap = cap;
+        if (c != NULL && cap != POL_CHUNK) {
+            /* a large string gets a chunk of its own behind the current one */
+            n->next = c->next;
+            c->next = n;
+        } else {
+            n->next = c;
+            p->strings = n;
+        }
+        c = n;
+    }
+    *dst = memcpy(c->data + c->used, src, len);
+    c->used += len;
+    return 0;
+}
+
+/* Free a policy rule's settings; its strings belong to the arena. */
+static void
+pol_rule_free_env(struct lm_rule *r)
+{
+    size_t i;
+
+    for (i = 0; i < r->nenv; i++) {
+        free(r->env[i].name);
+        free(r->env[i].value);
+    }
+    free(r->env);
+    r->env = NULL;
+    r->nenv = 0;
+}
+
 /* --- building -------------------------------------------------------------- */
 
 struct lm_policy *
@@ -100,8 +159,13 @@ lm_policy_free(struct lm_policy *p)
     if (p == NULL)
         return;
     for (i = 0; i < p->nrules; i++)
-        lm_rule_fini(&p->rules[i]);
+        pol_rule_free_env(&p->rules[i]);
     free(p->rules);
+    while (p->strings != NULL) {
+        struct lm_pchunk *next = p->strings->next;
+        free(p->strings);
+        p->strings = next;
+    }
     for (i = 0; i < p->ndomains; i++)
         free(p->domains[i].name);
     free(p->domains);
@@ -135,16 +199,6 @@ lm_policy_file(struct lm_policy *p, const char *name)
     return nv[p->nfiles++];
 }
 
-static int
-pol_dup(char **dst, const char *src)
-{
-    *dst = NULL;
-    if (src == NULL)
-        return 0;
-    *dst = strdup(src);
-    return *dst == NULL ? -1 : 0;
-}
-
 static void
 pol_drop_index(struct lm_policy *p)
 {
@@ -171,22 +225,20 @@ lm_policy_add(struct lm_policy *p, const struct lm_rule *r, struct lm_diags *d)
     *c = *r;
     c->env = NULL;
     c->nenv = 0;
-    if (pol_dup(&c->pattern, r->pattern) || pol_dup(&c->info, r->info) ||
-        pol_dup(&c->dsn, r->dsn) || pol_dup(&c->text, r->text) ||
-        pol_dup(&c->orig, r->orig))
-        goto oom_rule;
+    if (pol_dup(p, &c->pattern, r->pattern) || pol_dup(p, &c->info, r->info) ||
+        pol_dup(p, &c->dsn, r->dsn) || pol_dup(p, &c->text, r->text) ||
+        pol_dup(p, &c->orig, r->orig))
+        goto oom;
     c->pos.file = lm_policy_file(p, r->pos.file);
     if (r->pos.file != NULL && c->pos.file == NULL)
-        goto oom_rule;
+        goto oom;
     for (i = 0; i < r->nenv; i++)
         if (lm_rule_setenv(c, r->env[i].name, r->env[i].value, d) != 0) {
-            lm_rule_fini(c);
+            pol_rule_free_env(c);
             return NULL;
         }
     p->nrules++;
     return c;
-oom_rule:
-    lm_rule_fini(c);
 oom:
     lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &r->pos, "out of memory");
     return NULL;

@@ -21,7 +21,8 @@
  * must prove them away anyway: verification by decide() on both sides.
  *
  * Ownership: a policy owns everything in it.  Strings passed to the add
- * functions are copied.  Pointers to rules stay valid until the next rule is
+ * functions are copied (a rule's strings into an arena the policy frees as
+ * a whole: do not free or realloc them one by one).  Pointers to rules stay valid until the next rule is
  * added.  File names in positions are interned copies owned by the policy.
  */
 #ifndef LIBMAP_POLICY_H
@@ -119,6 +120,7 @@ struct lm_rule {
 /* --- the policy -------------------------------------------------------------- */
 
 struct lm_pindex;
+struct lm_pchunk;
 
 /* Which real server's lookup order lm_decide() follows.  See lm_decide(). */
 enum lm_order {
@@ -162,6 +164,7 @@ struct lm_policy {
     char            **files;    /* interned file names */
     size_t            nfiles;
     struct lm_pindex *index;    /* private: lm_policy_index(), or NULL */
+    struct lm_pchunk *strings;  /* private: the rules' strings */
 };
 
 /* A new empty policy (order NEUTRAL), or NULL with LM_E_NOMEM. */
