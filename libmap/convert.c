@@ -415,9 +415,15 @@ lm_policy_load(const char *const *files, size_t n, const char *from,
 
 /* --- verify ---------------------------------------------------------------------- */
 
+/* A set of probe strings: text appended to one buffer (offsets while it
+ * grows), then sorted and made unique as pointers by convert_suniq.  A
+ * million names would otherwise be a million mallocs. */
 struct convert_strs {
-    char  **v;
-    size_t  n, cap;
+    char   *buf;
+    size_t  len, cap;
+    size_t *off;        /* while adding */
+    char  **v;          /* after convert_suniq */
+    size_t  n, capoff;
     int     err;
 };
 
@@ -425,29 +431,37 @@ static void
 convert_sadd(struct convert_strs *s, const char *a, const char *b)
 {
     size_t la = strlen(a), lb = b ? strlen(b) : 0;
-    char *x;
 
     if (s->err)
         return;
-    if (s->n == s->cap) {
-        size_t ncap = s->cap ? 2 * s->cap : 64;
-        char **nv = realloc(s->v, ncap * sizeof *nv);
+    if (s->n == s->capoff) {
+        size_t ncap = s->capoff ? 2 * s->capoff : 64;
+        size_t *nv = realloc(s->off, ncap * sizeof *nv);
         if (nv == NULL) {
             s->err = 1;
             return;
         }
-        s->v = nv;
+        s->off = nv;
+        s->capoff = ncap;
+    }
+    if (s->cap - s->len < la + lb + 1) {
+        size_t ncap = s->cap ? 2 * s->cap : 4096;
+        char *nb;
+        while (ncap - s->len < la + lb + 1)
+            ncap *= 2;
+        if ((nb = realloc(s->buf, ncap)) == NULL) {
+            s->err = 1;
+            return;
+        }
+        s->buf = nb;
         s->cap = ncap;
     }
-    if ((x = malloc(la + lb + 1)) == NULL) {
-        s->err = 1;
-        return;
-    }
-    memcpy(x, a, la);
+    memcpy(s->buf + s->len, a, la);
     if (b != NULL)
-        memcpy(x + la, b, lb);
-    x[la + lb] = '\0';
-    s->v[s->n++] = x;
+        memcpy(s->buf + s->len + la, b, lb);
+    s->buf[s->len + la + lb] = '\0';
+    s->off[s->n++] = s->len;
+    s->len += la + lb + 1;
 }
 
 static int
@@ -456,30 +470,37 @@ convert_strcmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Freeze the set: pointers into the buffer, sorted, repeats dropped.  No
+ * more adds after this. */
 static void
 convert_suniq(struct convert_strs *s)
 {
     size_t i, j;
 
+    if (s->err)
+        return;
+    if ((s->v = malloc((s->n ? s->n : 1) * sizeof *s->v)) == NULL) {
+        s->err = 1;
+        return;
+    }
+    for (i = 0; i < s->n; i++)
+        s->v[i] = s->buf + s->off[i];
+    free(s->off);
+    s->off = NULL;
     if (s->n == 0)
         return;
     qsort(s->v, s->n, sizeof *s->v, convert_strcmp);
-    for (i = j = 1; i < s->n; i++) {
-        if (strcmp(s->v[i], s->v[j - 1]) == 0)
-            free(s->v[i]);
-        else
+    for (i = j = 1; i < s->n; i++)
+        if (strcmp(s->v[i], s->v[j - 1]) != 0)
             s->v[j++] = s->v[i];
-    }
     s->n = j;
 }
 
 static void
 convert_sfree(struct convert_strs *s)
 {
-    size_t i;
-
-    for (i = 0; i < s->n; i++)
-        free(s->v[i]);
+    free(s->buf);
+    free(s->off);
     free(s->v);
 }
 
@@ -717,6 +738,8 @@ lm_verify(const struct lm_policy *a, const struct lm_policy *b,
     if (all.n > 0)
         ip0 = all.v[0].lo;
     convert_suniq(&names);
+    if (names.err)
+        goto oom;
     for (i = 0; i < names.n; i++) {
         convert_sadd(&hosts, names.v[i], NULL);
         convert_sadd(&hosts, CONVERT_PROBE_USER ".", names.v[i]);
@@ -729,6 +752,8 @@ lm_verify(const struct lm_policy *a, const struct lm_policy *b,
         goto oom;
     convert_suniq(&hosts);
     convert_suniq(&addrs);
+    if (hosts.err || addrs.err)
+        goto oom;
 
     /* 1. every boundary address, without a host name.  Steps 1 and 2 send
      *    with the null sender: sender rules are probed in step 3, and this
@@ -760,17 +785,14 @@ lm_verify(const struct lm_policy *a, const struct lm_policy *b,
                 convert_probe(&c, &q, NULL);
             }
         }
-    /* 2b. the loopback client, which Sendmail lets relay whatever its map
-     *    says: no rule need mention it, so the partition may not reach it.
-     *    ::1 only when either side has IPv6 rules: without them a policy
-     *    that lets 127.0.0.1 relay means the server itself
-     *    (relaymap-formats(5)).  Then mail to each side's own addresses
-     *    ("user@[192.0.2.1]"), which is local whatever the client. */
+    /* 2b. the loopback clients, which Sendmail lets relay whatever its map
+     *    says: no rule need mention them, so the partition may not reach
+     *    them (127.0.0.1 and ::1 are two clients: relaymap-formats(5)).
+     *    Then mail to each side's own addresses ("user@[192.0.2.1]"),
+     *    which is local whatever the client. */
     for (i = 0; i < 2 && !c.err; i++) {
         static const char *const loops[2] = { "127.0.0.1", "::1" };
         struct lm_query q = { ip0, NULL, NULL, NULL, rcpts[0] };
-        if (i == 1 && !(fams & LM_IPSET_V6))
-            continue;
         if (lm_ipaddr_parse(loops[i], strlen(loops[i]), LM_IPF_V4 | LM_IPF_V6, &q.ip,
                             NULL, NULL) != 0)
             continue;
@@ -783,6 +805,8 @@ lm_verify(const struct lm_policy *a, const struct lm_policy *b,
     if (lits.err)
         goto oom;
     convert_suniq(&lits);
+    if (lits.err)
+        goto oom;
     for (i = 0; i < lits.n && !c.err; i++) {
         struct lm_query q = { ip0, NULL, NULL, NULL, lits.v[i] };
         convert_probe(&c, &q, NULL);
