@@ -1114,3 +1114,95 @@ lm_verdict_str(const struct lm_verdict *v)
     free(at);
     return s;
 }
+
+/* --- the tool's modes, callable from tests ------------------------------------------ */
+
+void
+lm_answer_print(FILE *f, const struct lm_policy *p, const struct lm_query *q,
+                const char *client, int json)
+{
+    struct lm_verdict v;
+    char *s;
+
+    lm_decide(p, q, &v);
+    if (json) {
+        fprintf(f, "{\"verdict\":\"%s\",\"client\":", lm_verdict_name(v.kind));
+        convert_json_str(f, client);
+        fputs(",\"rule\":", f);
+        if (v.rule != NULL && v.rule->pos.file != NULL) {
+            fputs("{\"file\":", f);
+            convert_json_str(f, v.rule->pos.file);
+            fprintf(f, ",\"line\":%lu}", v.rule->pos.line);
+        } else {
+            fputs("null", f);
+        }
+        fputs(",\"why\":", f);
+        convert_json_str(f, v.why ? v.why : "");
+        fputs("}\n", f);
+        return;
+    }
+    s = lm_verdict_str(&v);
+    fprintf(f, "client %s%s%s%s, to %s: %s\n", client, q->host ? " (" : "",
+            q->host ? q->host : "", q->host ? ")" : "", q->rcpt ? q->rcpt : "<none>",
+            s ? s : "?");
+    free(s);
+}
+
+int
+lm_decide_files(const char *const *files, size_t n, const char *fmt, struct lm_query *q,
+                const char *client, int json, FILE *in, FILE *out, struct lm_diags *d)
+{
+    struct lm_policy *p;
+    char line[256];
+
+    if (q->rcpt == NULL)
+        q->rcpt = CONVERT_PROBE_USER "@" CONVERT_PROBE_DOMAIN;
+    if (strcmp(client, "-") != 0 && lm_query_ip(q, client, d) != 0)
+        return -1;
+    if (lm_policy_load(files, n, fmt, &p, NULL, d) != 0)
+        return -1;
+    if (strcmp(client, "-") != 0) {
+        lm_answer_print(out, p, q, client, json);
+    } else {
+        /* one address per line; a bad one is reported and skipped */
+        while (fgets(line, sizeof line, in) != NULL) {
+            line[strcspn(line, "\r\n")] = '\0';
+            if (line[0] != '\0' && lm_query_ip(q, line, d) == 0)
+                lm_answer_print(out, p, q, line, json);
+        }
+    }
+    lm_policy_free(p);
+    return 0;
+}
+
+int
+lm_verify_files(const char *a, const char *b, const char *fmt,
+                struct lm_convert_report *rep, struct lm_diags *d)
+{
+    struct lm_policy *pa = NULL, *pb = NULL;
+    int rc = -1;
+
+    if (lm_policy_load(&a, 1, fmt, &pa, &rep->from, d) == 0 &&
+        lm_policy_load(&b, 1, fmt, &pb, &rep->to, d) == 0) {
+        rep->nrules_in = pa->nrules;
+        rep->nrules_out = pb->nrules;
+        rc = lm_verify(pa, pb, a, b, 0, 0, rep, d);
+    }
+    lm_policy_free(pa);
+    lm_policy_free(pb);
+    return rc;
+}
+
+int
+lm_lint_files(const char *const *files, size_t n, const char *fmt, size_t *nwarn,
+              struct lm_diags *d)
+{
+    struct lm_policy *p;
+
+    *nwarn = 0;
+    if (lm_policy_load(files, n, fmt, &p, NULL, d) != 0)
+        return -1;
+    *nwarn = lm_lint(p, d);
+    lm_policy_free(p);
+    return 0;
+}

@@ -101,4 +101,29 @@ int lm_query_ip(struct lm_query *q, const char *text, struct lm_diags *d);
 /* Describe a verdict in one line: "relays (policy.txt:3: client may relay)". */
 char *lm_verdict_str(const struct lm_verdict *v);
 
+/* --- relayconv's modes (relayconv(8)), here so that tests can call them ---- */
+
+/* Decide q on p and print one line: "client IP (host), to RCPT: verdict", or
+ * with json a JSON object {verdict, client, rule {file, line} or null, why}.
+ * client is the address as the user wrote it. */
+void lm_answer_print(FILE *f, const struct lm_policy *p, const struct lm_query *q,
+                     const char *client, int json);
+
+/* --decide: load FILES and answer for CLIENT, or with CLIENT "-" for each
+ * address read from IN, one per line (a bad one is an error diagnostic and
+ * is skipped).  q carries host, ident, sender and recipient (a probe
+ * recipient when NULL).  0, or -1 with diagnostics. */
+int lm_decide_files(const char *const *files, size_t n, const char *fmt, struct lm_query *q,
+                    const char *client, int json, FILE *in, FILE *out, struct lm_diags *d);
+
+/* --verify: load A and B (FMT or detected) and lm_verify them with their
+ * names as labels.  Returns like lm_verify. */
+int lm_verify_files(const char *a, const char *b, const char *fmt,
+                    struct lm_convert_report *rep, struct lm_diags *d);
+
+/* --lint: load FILES and lint them; *nwarn gets lm_lint's count (the
+ * parsers' own warnings are in d).  0, or -1 when loading failed. */
+int lm_lint_files(const char *const *files, size_t n, const char *fmt, size_t *nwarn,
+                  struct lm_diags *d);
+
 #endif

@@ -43,105 +43,15 @@ rc_help(void)
            "See relayconv(8).\n");
 }
 
-/* Print the verdict for one client. */
-static void
-rc_answer(const struct lm_policy *p, struct lm_query *q, const char *client, int json)
-{
-    struct lm_verdict v;
-    char *s;
-
-    lm_decide(p, q, &v);
-    s = lm_verdict_str(&v);
-    if (json) {
-        printf("{\"verdict\":\"%s\",\"client\":", lm_verdict_name(v.kind));
-        tool_json_string(stdout, client, strlen(client));
-        printf(",\"rule\":");
-        if (v.rule != NULL && v.rule->pos.file != NULL) {
-            printf("{\"file\":");
-            tool_json_string(stdout, v.rule->pos.file, strlen(v.rule->pos.file));
-            printf(",\"line\":%lu}", v.rule->pos.line);
-        } else {
-            printf("null");
-        }
-        printf(",\"why\":");
-        tool_json_string(stdout, v.why ? v.why : "", v.why ? strlen(v.why) : 0);
-        printf("}\n");
-    } else {
-        printf("client %s%s%s%s, to %s: %s\n", client, q->host ? " (" : "",
-               q->host ? q->host : "", q->host ? ")" : "", q->rcpt, s ? s : "?");
-    }
-    free(s);
-}
-
-/* --decide: one client, or with "--client -" one address per line of
- * standard input (for scripts and tests that ask many questions). */
-static int
-rc_decide(const char *const *files, size_t n, const char *fmt, struct lm_query *q,
-          const char *client, int json, struct lm_diags *d)
-{
-    struct lm_policy *p;
-    char line[256];
-
-    if (client == NULL)
-        return tool_usage_error("--decide needs --client IP (or - to read addresses)");
-    if (q->rcpt == NULL)
-        q->rcpt = "relaymap-probe@relaymap-probe.invalid";
-    if (strcmp(client, "-") != 0 && lm_query_ip(q, client, d) != 0)
-        return tool_exit_code(-1, d);
-    if (lm_policy_load(files, n, fmt, &p, NULL, d) != 0)
-        return tool_exit_code(-1, d);
-    if (strcmp(client, "-") != 0) {
-        rc_answer(p, q, client, json);
-    } else {
-        while (fgets(line, sizeof line, stdin) != NULL) {
-            line[strcspn(line, "\r\n")] = '\0';
-            if (line[0] == '\0')
-                continue;
-            if (lm_query_ip(q, line, d) == 0)
-                rc_answer(p, q, line, json);
-        }
-    }
-    lm_policy_free(p);
-    return tool_exit_code(0, d);
-}
-
-static int
-rc_verify(const char *const *files, size_t n, const char *fmt, int json, struct lm_diags *d)
-{
-    struct lm_policy *a = NULL, *b = NULL;
-    struct lm_convert_report rep;
-    int rc = -1;
-
-    if (n != 2)
-        return tool_usage_error("--verify compares exactly two policies (files or "
-                                "directories)");
-    lm_convert_report_init(&rep);
-    if (lm_policy_load(&files[0], 1, fmt, &a, &rep.from, d) == 0 &&
-        lm_policy_load(&files[1], 1, fmt, &b, &rep.to, d) == 0) {
-        rep.nrules_in = a->nrules;
-        rep.nrules_out = b->nrules;
-        rc = lm_verify(a, b, files[0], files[1], 0, 0, &rep, d);
-        if (json)
-            lm_convert_report_json(stdout, &rep);
-        else if (rc == 0)
-            printf("%s and %s decide alike (%zu probes)\n", files[0], files[1], rep.nprobes);
-        else if (rc == LM_NOTFOUND)
-            fprintf(stderr, "%s: %zu of %zu probes decided differently\n", tool_progname(),
-                    rep.ndiffs, rep.nprobes);
-    }
-    lm_convert_report_fini(&rep);
-    lm_policy_free(a);
-    lm_policy_free(b);
-    return tool_exit_code(rc == LM_NOTFOUND ? -1 : rc, d);
-}
-
 int
 main(int argc, char **argv)
 {
     struct lm_convert_opts o = { NULL, NULL, NULL, 0, 0 };
+    struct lm_convert_report rep;
     struct lm_query q;
     struct lm_diags d;
     const char *fmt = NULL, *client = NULL;
+    size_t nw = 0;
     int c, json = 0, mode = 0, rc;
 
     tool_init(argv[0]);
@@ -190,22 +100,31 @@ main(int argc, char **argv)
     }
     tool_diags_init(&d);
     if (mode == OPT_DECIDE) {
-        rc = rc_decide((const char *const *)argv, (size_t)argc, fmt, &q, client, json, &d);
+        if (client == NULL)
+            return tool_usage_error("--decide needs --client IP (or - to read addresses)");
+        rc = tool_exit_code(lm_decide_files((const char *const *)argv, (size_t)argc, fmt, &q,
+                                            client, json, stdin, stdout, &d), &d);
     } else if (mode == OPT_VERIFY) {
-        rc = rc_verify((const char *const *)argv, (size_t)argc, o.from, json, &d);
+        if (argc != 2)
+            return tool_usage_error("--verify compares exactly two policies (files or "
+                                    "directories)");
+        lm_convert_report_init(&rep);
+        rc = lm_verify_files(argv[0], argv[1], o.from, &rep, &d);
+        if (json)
+            lm_convert_report_json(stdout, &rep);
+        else if (rc == 0)
+            printf("%s and %s decide alike (%zu probes)\n", argv[0], argv[1], rep.nprobes);
+        else if (rc == LM_NOTFOUND)
+            fprintf(stderr, "%s: %zu of %zu probes decided differently\n", tool_progname(),
+                    rep.ndiffs, rep.nprobes);
+        lm_convert_report_fini(&rep);
+        rc = tool_exit_code(rc == LM_NOTFOUND ? -1 : rc, &d);
     } else if (mode == OPT_LINT) {
-        struct lm_policy *p;
-        if (lm_policy_load((const char *const *)argv, (size_t)argc, o.from, &p, NULL, &d) == 0) {
-            size_t nw = lm_lint(p, &d);
-            lm_policy_free(p);
-            rc = tool_exit_code(0, &d);
-            if (rc == 0 && nw > 0)
-                rc = 1;     /* warnings: not an error, but worth a non-zero status */
-        } else {
-            rc = tool_exit_code(-1, &d);
-        }
+        rc = tool_exit_code(lm_lint_files((const char *const *)argv, (size_t)argc, o.from,
+                                          &nw, &d), &d);
+        if (rc == 0 && nw > 0)
+            rc = 1;     /* warnings: not an error, but worth a non-zero status */
     } else {
-        struct lm_convert_report rep;
         if (o.to == NULL)
             return tool_usage_error("--to FMT is required (relayconv --list shows formats)");
         if (json && o.output == NULL)

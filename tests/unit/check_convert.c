@@ -211,6 +211,54 @@ START_TEST(verify_loopback_locals)
 }
 END_TEST
 
+/* The tool's modes as library calls: decide a stream of clients, verify
+ * two files, lint. */
+START_TEST(tool_modes)
+{
+    char pa[160], pb[160], buf[512];
+    const char *files[1];
+    struct lm_convert_report rep;
+    struct lm_query q;
+    struct lm_diags d;
+    FILE *in = tmpfile(), *out = tmpfile();
+    size_t nw = 0, len;
+
+    lm_diags_init(&d);
+    snprintf(pa, sizeof pa, "%s", cv_file("a.txt", "connect net 10.0.0.0/24 relay\n"
+                                                  "connect net 0.0.0.0/0 relay\n"));
+    snprintf(pb, sizeof pb, "%s", cv_file("b.txt", "connect net 10.0.0.0/25 relay\n"));
+    files[0] = pa;
+    memset(&q, 0, sizeof q);
+    fputs("10.0.0.1\n\nnot-an-address\n192.0.2.1\n", in);
+    rewind(in);
+    ck_assert_int_eq(lm_decide_files(files, 1, NULL, &q, "-", 1, in, out, &d), 0);
+    ck_assert_uint_eq(d.nerrors, 1);    /* the bad line, skipped */
+    rewind(out);
+    len = fread(buf, 1, sizeof buf - 1, out);
+    buf[len] = '\0';
+    ck_assert_ptr_nonnull(strstr(buf, "{\"verdict\":\"relay\",\"client\":\"10.0.0.1\""));
+    ck_assert_ptr_nonnull(strstr(buf, "\"client\":\"192.0.2.1\",\"rule\":{\"file\":"));
+    lm_diags_fini(&d);
+
+    lm_diags_init(&d);
+    lm_convert_report_init(&rep);
+    ck_assert_int_eq(lm_verify_files(pa, pb, NULL, &rep, &d), LM_NOTFOUND);
+    ck_assert_uint_eq(rep.nrules_in, 2);
+    ck_assert_uint_eq(rep.nrules_out, 1);
+    ck_assert_uint_gt(rep.ndiffs, 0);
+    lm_convert_report_fini(&rep);
+    lm_diags_fini(&d);
+    lm_diags_init(&d);
+    ck_assert_int_eq(lm_lint_files(files, 1, NULL, &nw, &d), 0);
+    ck_assert_uint_gt(nw, 0);           /* relay for every client */
+    files[0] = "/nonexistent/x.txt";
+    ck_assert_int_eq(lm_lint_files(files, 1, NULL, &nw, &d), -1);
+    lm_diags_fini(&d);
+    fclose(in);
+    fclose(out);
+}
+END_TEST
+
 START_TEST(load_detect)
 {
     const char *pf = cv_file("p.txt", "connect net 10.0.0.0/8 relay\n");
@@ -375,6 +423,7 @@ convert_suite(void)
     tcase_add_test(tc, verify_boundaries);
     tcase_add_test(tc, verify_loopback_locals);
     tcase_add_test(tc, load_detect);
+    tcase_add_test(tc, tool_modes);
     tcase_add_test(tc, convert_files);
     suite_add_tcase(s, tc);
     tc = tcase_create("scale");
