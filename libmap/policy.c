@@ -1368,6 +1368,67 @@ pol_same_action(const struct lm_rule *a, const struct lm_rule *b)
     return a->action == b->action && a->code == b->code;
 }
 
+static int
+pol_same_str(const char *a, const char *b)
+{
+    return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* Would the rule that decides without r answer exactly as r does? */
+static int
+pol_same_answer(const struct lm_rule *a, const struct lm_rule *b)
+{
+    return a->action == b->action && a->code == b->code && pol_same_str(a->dsn, b->dsn) &&
+           pol_same_str(a->text, b->text) && a->nenv == 0 && b->nenv == 0;
+}
+
+/*
+ * A domain rule (TREE or BELOW) that changes nothing: for every name it
+ * matches, the rule that would decide without it is a wider domain rule of
+ * the same stage giving the same answer ("from domain mail.spam.example
+ * reject" under "from domain spam.example reject").  The wider rule is the
+ * one the parents of the pattern find, as decide() would look them up; a
+ * rule in between with another answer (or SKIP) keeps r useful, and so
+ * does a different stage tag (it ranks differently).  Only the neutral and
+ * Sendmail orders, where all domain rules of a stage are looked up in one
+ * sequence.  Returns the number of warnings (0 or 1).
+ */
+static size_t
+pol_lint_wider(const struct lm_policy *p, const struct lm_pindex *ix,
+               const struct lm_rule *r, struct lm_diags *d)
+{
+    struct pol_ctx c = { p, ix };
+    const struct lm_rule *w = NULL;
+    unsigned st;
+    char *s, *ws;
+
+    if ((r->kind != LM_K_TREE && r->kind != LM_K_BELOW) || r->pattern == NULL ||
+        r->info != NULL || r->action == LM_A_SKIP ||
+        (p->order != LM_ORDER_NEUTRAL && p->order != LM_ORDER_SENDMAIL))
+        return 0;
+    /* every stage the rule applies at must have the same wider rule */
+    for (st = LM_S_CONNECT; st <= LM_S_TO; st <<= 1) {
+        const struct lm_rule *x;
+        int skipped = 0;
+        if (!(r->stage & st))
+            continue;
+        x = pol_domain(&c, r->pattern, st, 1, 0, &skipped);
+        if (x == NULL || x == r || (w != NULL && x != w))
+            return 0;
+        w = x;
+    }
+    if (w == NULL || w->stage != r->stage || !pol_same_answer(w, r))
+        return 0;
+    s = lm_rule_str(r);
+    ws = lm_rule_str(w);
+    lm_diag_add(d, LM_WARNING, LM_E_NONE, &r->pos, "rule \"%s\" changes nothing: the wider "
+                "rule \"%s\" at line %lu gives the same answer", s ? s : "?", ws ? ws : "?",
+                w->pos.line);
+    free(s);
+    free(ws);
+    return 1;
+}
+
 static size_t
 pol_dup_warn(const struct lm_rule *first, const struct lm_rule *r, struct lm_diags *d)
 {
@@ -1441,6 +1502,7 @@ lm_lint(const struct lm_policy *p, struct lm_diags *d)
                 n++;
             }
         }
+        n += pol_lint_wider(p, ix, r, d);
         if (r->action != LM_A_RELAY)
             continue;
         if (r->kind == LM_K_ANY || r->kind == LM_K_ANYHOST) {

@@ -370,6 +370,36 @@ START_TEST(lint_warnings)
 }
 END_TEST
 
+/* A domain rule under a wider one with the same answer changes nothing;
+ * an answer in between, another text or another stage keeps it. */
+START_TEST(lint_wider_domain)
+{
+    struct lm_policy *p = mk("from domain spam.example reject\n"
+                             "from domain mail.spam.example reject\n"     /* warned */
+                             "from domain ok.spam.example ok\n"
+                             "from domain x.ok.spam.example reject\n"     /* kept: ok between */
+                             "from subdomains y.spam.example reject\n"    /* warned */
+                             "to domain a.example error 550 5.7.1 \"no\"\n"
+                             "to domain b.a.example error 550 5.7.1 \"other\"\n"
+                             "to domain c.a.example error 550 5.7.1 \"no\"\n" /* warned */
+                             "connect domain q.spam.example reject\n");   /* other stage */
+    struct lm_diags d;
+    size_t i;
+    int seen[10] = { 0 };
+
+    lm_diags_init(&d);
+    ck_assert_uint_eq(lm_lint(p, &d), 3);
+    for (i = 0; i < d.n; i++) {
+        ck_assert_ptr_nonnull(strstr(d.v[i].msg, "changes nothing"));
+        ck_assert_uint_lt(d.v[i].line, 10);
+        seen[d.v[i].line] = 1;
+    }
+    ck_assert(seen[2] && seen[5] && seen[8]);
+    lm_diags_fini(&d);
+    lm_policy_free(p);
+}
+END_TEST
+
 /* Reference: the narrowest network rule containing a, then tagged, then first. */
 static long
 brute(const struct lm_policy *p, const struct lm_ipaddr *a)
@@ -490,6 +520,7 @@ policy_suite(void)
     tcase_add_test(tc, parse_errors);
     tcase_add_test(tc, rule_text_round_trip);
     tcase_add_test(tc, lint_warnings);
+    tcase_add_test(tc, lint_wider_domain);
     suite_add_tcase(s, tc);
     return s;
 }
