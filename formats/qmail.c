@@ -775,18 +775,6 @@ qmail_detect(const char *name, const char *text, size_t len)
 
 /* --- writing ------------------------------------------------------------------------ */
 
-struct qmail_key {
-    unsigned char b[4];
-    unsigned char depth;        /* octets that make the key */
-    unsigned char hi;           /* the last octet runs b[depth-1] .. hi */
-    size_t        val;
-};
-
-struct qmail_iv {
-    struct lm_ipaddr lo, hi;
-    size_t           val;
-};
-
 struct qmail_emit {
     const struct lm_policy *p;
     FILE                   *f, *rf, *bf;
@@ -794,10 +782,6 @@ struct qmail_emit {
     struct lm_diags        *d;
     char                  **val;        /* rendered "allow,..." / "deny"; [0] = "" (nothing) */
     size_t                  nval, capval;
-    struct qmail_key       *key;
-    size_t                  nkey, capkey;
-    int                     overflow;
-    size_t                  maxkeys;        /* the cap for the cover */
     int                     fallthrough;    /* a "nothing" key had to be written */
     int                     exact;          /* single addresses must stay exact keys */
     int                     v4;             /* a key for a non-exact value at depth 4 */
@@ -960,148 +944,11 @@ qmail_text(const char *v)
     return v[0] == QMAIL_EXACT ? v + 1 : v;
 }
 
-/* --- the nested cover: prefixes and runs, longest key first ------------------------ */
-
-struct qmail_tree {
-    struct qmail_emit     *e;
-    const struct qmail_iv *iv;
-    size_t                 niv;
-};
-
-static void
-qmail_addkey(struct qmail_tree *t, const unsigned char *b, unsigned depth, unsigned hi,
-             size_t val)
-{
-    struct qmail_emit *e = t->e;
-
-    if (e->overflow || e->fail)
-        return;
-    if (e->nkey >= e->maxkeys) {
-        e->overflow = 1;
-        return;
-    }
-    if (e->nkey == e->capkey) {
-        size_t nc = e->capkey ? 2 * e->capkey : 64;
-        struct qmail_key *nk = realloc(e->key, nc * sizeof *nk);
-        if (nk == NULL) {
-            e->fail = 1;
-            return;
-        }
-        e->key = nk;
-        e->capkey = nc;
-    }
-    memset(e->key[e->nkey].b, 0, 4);
-    memcpy(e->key[e->nkey].b, b, depth);
-    e->key[e->nkey].depth = (unsigned char)depth;
-    e->key[e->nkey].hi = (unsigned char)hi;
-    e->key[e->nkey].val = val;
-    if (val == 0)
-        e->fallthrough = 1;
-    if (depth == 4 && e->exact && e->val[val][0] != QMAIL_EXACT)
-        e->v4 = 1;
-    e->nkey++;
-}
-
-static int
-qmail_tail(const unsigned char *b, unsigned from, unsigned char x)
-{
-    unsigned i;
-
-    for (i = from; i < 4; i++)
-        if (b[i] != x)
-            return 0;
-    return 1;
-}
-
-/* Walk the block b[0..depth) whose value is v unless a longer key says
- * otherwise; keyable: the block may have a key (not the whole space). */
-static void
-qmail_walk(struct qmail_tree *t, const unsigned char *b, unsigned depth, size_t v, int keyable)
-{
-    struct qmail_emit *e = t->e;
-    struct lm_ipaddr blo, bhi;
-    unsigned long *count;
-    size_t lo = 0, hi = t->niv, k, w = v, x;
-    long bestscore, last = -1;
-    int pass;
-
-    if (e->overflow || e->fail)
-        return;
-    memset(&blo, 0, sizeof blo);
-    blo.family = LM_IPV4;
-    memcpy(blo.b, b, depth);
-    bhi = blo;
-    memset(bhi.b + depth, 0xff, 4 - depth);
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (lm_ipaddr_cmp(&t->iv[mid].hi, &blo) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if ((count = calloc(e->nval, sizeof *count)) == NULL) {
-        e->fail = 1;
-        return;
-    }
-    for (pass = 0; pass < 2; pass++) {
-        for (k = lo; k < t->niv && lm_ipaddr_cmp(&t->iv[k].lo, &bhi) <= 0; k++) {
-            const struct lm_ipaddr *clo = lm_ipaddr_cmp(&t->iv[k].lo, &blo) < 0 ? &blo
-                                                                               : &t->iv[k].lo;
-            const struct lm_ipaddr *chi = lm_ipaddr_cmp(&t->iv[k].hi, &bhi) > 0 ? &bhi
-                                                                               : &t->iv[k].hi;
-            long cl = clo->b[depth], ch = chi->b[depth];
-            int la = qmail_tail(clo->b, depth + 1, 0), ha = qmail_tail(chi->b, depth + 1, 0xff);
-            long fa = cl + !la, fb = ch - !ha;
-            unsigned char cb[4];
-            /* an exact value cannot be a prefix key: walk down to addresses */
-            if (depth + 1 < 4 && e->val[t->iv[k].val][0] == QMAIL_EXACT) {
-                la = ha = 0;
-                fa = cl + 1;
-                fb = ch - 1;
-            }
-            if (pass == 0) {
-                if (fa <= fb)
-                    count[t->iv[k].val] += (unsigned long)(fb - fa + 1);
-                continue;
-            }
-            memcpy(cb, b, 4);
-            if (!la && cl != last) {
-                cb[depth] = (unsigned char)cl;
-                qmail_walk(t, cb, depth + 1, w, 1);
-                last = cl;
-            }
-            if (fa <= fb && t->iv[k].val != w && depth + 1 < 4 &&
-                e->val[t->iv[k].val][0] == QMAIL_EXACT) {
-                long c;
-                for (c = fa; c <= fb; c++) {
-                    cb[depth] = (unsigned char)c;
-                    qmail_walk(t, cb, depth + 1, w, 1);
-                }
-            } else if (fa <= fb && t->iv[k].val != w) {
-                cb[depth] = (unsigned char)fa;
-                qmail_addkey(t, cb, depth + 1, (unsigned)fb, t->iv[k].val);
-            }
-            if (!ha && ch != last) {
-                cb[depth] = (unsigned char)ch;
-                qmail_walk(t, cb, depth + 1, w, 1);
-                last = ch;
-            }
-        }
-        if (pass == 0) {
-            bestscore = (long)count[v];
-            if (keyable)
-                for (x = 0; x < e->nval; x++)
-                    if (x != v && e->val[x][0] != QMAIL_EXACT &&
-                        (long)count[x] - 1 > bestscore) {
-                        bestscore = (long)count[x] - 1;
-                        w = x;
-                    }
-            if (w != v)
-                qmail_addkey(t, b, depth, b[depth - 1], w);
-        }
-    }
-    free(count);
-}
+/* --- the nested cover: prefixes and runs, longest key first ------------------------
+ * tcpserver looks a client up as a.b.c.d, a.b.c., a.b., a. (longest first):
+ * the connect networks paint IPv4 into intervals (qmail_paint) and
+ * lm_ipset_cover_nested writes prefixes and last-octet runs nested that
+ * way. */
 
 static const struct lm_policy *qmail_sort_policy;   /* qsort has no context */
 
@@ -1159,12 +1006,12 @@ qmail_is_net(const struct lm_rule *r)
 /* Cut IPv4 into intervals with the value the connect networks give them
  * (narrowest wins, tagged before untagged, then the earlier).  With loop,
  * 127.0.0.1 relays unless a rule refuses it (Sendmail's built-in rule). */
-static struct qmail_iv *
+static struct lm_cover_iv *
 qmail_paint(struct qmail_emit *e, int loop, size_t *n)
 {
     const struct lm_policy *p = e->p;
     struct lm_ipaddr *pts = NULL, lb, le;
-    struct qmail_iv *iv = NULL;
+    struct lm_cover_iv *iv = NULL;
     size_t *idx = NULL, *nxt = NULL, *val = NULL, nr = 0, np = 0, i, j, k, m = 0;
     struct lm_iprange all;
 
@@ -1305,46 +1152,63 @@ qmail_put(struct qmail_emit *e, const char *key, const char *rhs)
 static void
 qmail_emit_nets(struct qmail_emit *e)
 {
-    struct qmail_tree t;
-    struct qmail_iv *iv;
-    size_t niv, i;
-    unsigned char b[4] = { 0, 0, 0, 0 };
-    int loop = e->p->order == LM_ORDER_SENDMAIL && !(e->p->flags & LM_P_NO_LOOPBACK);
+    struct lm_cover_iv *iv;
+    struct lm_cover_key *keys;
+    struct lm_nest_opts o;
+    unsigned char *whole;
+    size_t niv, nkeys, i;
+    int loop = e->p->order == LM_ORDER_SENDMAIL && !(e->p->flags & LM_P_NO_LOOPBACK), rc;
 
     iv = qmail_paint(e, loop, &niv);
     if (iv == NULL)
         return;
-    t.e = e;
-    t.iv = iv;
-    t.niv = niv;
+    if ((whole = malloc(e->nval)) == NULL) {
+        free(iv);
+        e->fail = 1;
+        return;
+    }
+    for (i = 0; i < e->nval; i++)
+        whole[i] = e->val[i][0] == QMAIL_EXACT;
+    memset(&o, 0, sizeof o);
+    o.flags = LM_NEST_RUNS;
+    o.nval = e->nval;
+    o.whole = whole;
     for (i = 0; i < e->p->nrules; i++)
-        e->maxkeys += e->p->rules[i].kind == LM_K_NET &&
-                      (e->p->rules[i].stage & LM_S_CONNECT) &&
-                      e->p->rules[i].net.range.lo.family == LM_IPV4;
-    e->maxkeys = e->maxkeys * QMAIL_KEYS_PER_RULE + QMAIL_KEYS_EXTRA;
-    qmail_walk(&t, b, 0, 0, 0);
+        o.maxkeys += qmail_is_net(&e->p->rules[i]);
+    o.maxkeys = o.maxkeys * QMAIL_KEYS_PER_RULE + QMAIL_KEYS_EXTRA;
+    rc = lm_ipset_cover_nested(iv, niv, LM_IPV4, &o, &keys, &nkeys, e->d);
     free(iv);
-    if (e->overflow) {
+    free(whole);
+    if (rc < 0) {
+        e->fail = 1;
+        return;
+    }
+    if (rc > 0) {
         char msg[160];
         snprintf(msg, sizeof msg, "the networks need more than %zu tcp.smtp keys (%d per "
-                 "network rule plus %d); none written", e->maxkeys, QMAIL_KEYS_PER_RULE,
+                 "network rule plus %d); none written", o.maxkeys, QMAIL_KEYS_PER_RULE,
                  QMAIL_KEYS_EXTRA);
         qmail_loss(e, LM_LOSS_DROPPED, 1, NULL, NULL, msg);
         return;
     }
-    for (i = 0; i < e->nkey && !e->fail; i++) {
-        const struct qmail_key *k = &e->key[i];
-        char kb[32], *o = kb;
+    for (i = 0; i < nkeys && !e->fail; i++) {
+        const struct lm_cover_key *k = &keys[i];
+        char kb[32], *o2 = kb;
         unsigned j;
+        if (k->val == 0)
+            e->fallthrough = 1;     /* a part of a network left to other rules */
+        if (k->depth == 4 && e->exact && e->val[k->val][0] != QMAIL_EXACT)
+            e->v4 = 1;              /* a network written as single addresses */
         for (j = 0; j + 1 < k->depth; j++)
-            o += sprintf(o, "%u.", k->b[j]);
-        o += sprintf(o, "%u", k->b[k->depth - 1]);
+            o2 += sprintf(o2, "%u.", k->b[j]);
+        o2 += sprintf(o2, "%u", k->b[k->depth - 1]);
         if (k->hi != k->b[k->depth - 1])
-            o += sprintf(o, "-%u", k->hi);
+            o2 += sprintf(o2, "-%u", k->hi);
         if (k->depth < 4)
-            sprintf(o, ".");
+            sprintf(o2, ".");
         qmail_put(e, kb, k->val == 0 ? "allow" : qmail_text(e->val[k->val]));
     }
+    free(keys);
 }
 
 /* A Sendmail policy decides a client by its host name first, tcpserver by
@@ -1840,7 +1704,6 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
     for (i = 0; i < e.nval; i++)
         free(e.val[i]);
     free(e.val);
-    free(e.key);
     qmail_seen_fini(&e.seen);
     qmail_seen_fini(&e.rseen);
     qmail_seen_fini(&e.bseen);

@@ -719,12 +719,6 @@ struct sendmail_val {
     const char    *dsn, *text;  /* borrowed from the policy */
 };
 
-struct sendmail_key {           /* one network key found by the cover */
-    unsigned char b[16];
-    unsigned char depth;        /* bytes of b that make the key */
-    size_t        val;
-};
-
 struct sendmail_emit {
     const struct lm_policy *p;
     FILE                   *f;
@@ -732,18 +726,9 @@ struct sendmail_emit {
     struct lm_diags        *d;
     struct sendmail_val    *val;
     size_t                  nval, capval;
-    struct sendmail_key    *key;
-    size_t                  nkey, capkey;
-    int                     overflow;
-    size_t                  maxkeys;        /* the cap for this family's cover */
     struct sendmail_seen    seen;   /* keys written, lower case */
     int                     blocklist, fulladdr;    /* To: keys needing a feature */
     int                     fail;
-};
-
-struct sendmail_iv {
-    struct lm_ipaddr lo, hi;
-    size_t           val;
 };
 
 static int
@@ -966,160 +951,8 @@ sendmail_put(struct sendmail_emit *e, const char *key, const char *rhs,
  * into intervals with the value each must get, the cover walks the key tree
  * (octets, or 16-bit groups): a block whose children mostly share one value
  * gets a key with that value, and only the children that differ get keys of
- * their own.  Blocks that are not uniform are walked further down. */
-
-struct sendmail_tree {
-    struct sendmail_emit     *e;
-    const struct sendmail_iv *iv;
-    size_t                    niv;
-    unsigned                  unit, len;    /* key step and address length, bytes */
-    int                       family;
-};
-
-static size_t
-sendmail_child(const unsigned char *b, unsigned depth, unsigned unit)
-{
-    return unit == 1 ? b[depth] : ((size_t)b[depth] << 8) | b[depth + 1];
-}
-
-static void
-sendmail_setchild(unsigned char *b, unsigned depth, unsigned unit, size_t c)
-{
-    if (unit == 1) {
-        b[depth] = (unsigned char)c;
-    } else {
-        b[depth] = (unsigned char)(c >> 8);
-        b[depth + 1] = (unsigned char)c;
-    }
-}
-
-static int
-sendmail_tail(const unsigned char *b, unsigned from, unsigned len, unsigned char x)
-{
-    unsigned i;
-
-    for (i = from; i < len; i++)
-        if (b[i] != x)
-            return 0;
-    return 1;
-}
-
-static void
-sendmail_addkey(struct sendmail_tree *t, const unsigned char *b, unsigned depth, size_t val)
-{
-    struct sendmail_emit *e = t->e;
-
-    if (e->overflow || e->fail)
-        return;
-    if (e->nkey >= e->maxkeys) {
-        e->overflow = 1;
-        return;
-    }
-    if (e->nkey == e->capkey) {
-        size_t nc = e->capkey ? 2 * e->capkey : 64;
-        struct sendmail_key *nk = realloc(e->key, nc * sizeof *nk);
-        if (nk == NULL) {
-            e->fail = 1;
-            return;
-        }
-        e->key = nk;
-        e->capkey = nc;
-    }
-    memset(e->key[e->nkey].b, 0, 16);
-    memcpy(e->key[e->nkey].b, b, depth);
-    e->key[e->nkey].depth = (unsigned char)depth;
-    e->key[e->nkey].val = val;
-    e->nkey++;
-}
-
-/* Walk the block of addresses starting with b[0..depth), whose value is v
- * unless a key below says otherwise.  keyable: the block can have a key. */
-static void
-sendmail_walk(struct sendmail_tree *t, const unsigned char *b, unsigned depth, size_t v,
-              int keyable)
-{
-    struct sendmail_emit *e = t->e;
-    struct lm_ipaddr blo, bhi;
-    unsigned long *count;
-    size_t lo = 0, hi = t->niv, k, w, x, last = (size_t)-1;
-    long bestscore;
-    int pass;
-
-    if (e->overflow || e->fail)
-        return;
-    memset(&blo, 0, sizeof blo);
-    blo.family = (unsigned char)t->family;
-    memcpy(blo.b, b, depth);
-    bhi = blo;
-    memset(bhi.b + depth, 0xff, t->len - depth);
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (lm_ipaddr_cmp(&t->iv[mid].hi, &blo) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if ((count = calloc(e->nval, sizeof *count)) == NULL) {
-        e->fail = 1;
-        return;
-    }
-    w = v;
-    for (pass = 0; pass < 2; pass++) {
-        for (k = lo; k < t->niv && lm_ipaddr_cmp(&t->iv[k].lo, &bhi) <= 0; k++) {
-            const struct lm_ipaddr *clo = lm_ipaddr_cmp(&t->iv[k].lo, &blo) < 0 ? &blo
-                                                                               : &t->iv[k].lo;
-            const struct lm_ipaddr *chi = lm_ipaddr_cmp(&t->iv[k].hi, &bhi) > 0 ? &bhi
-                                                                               : &t->iv[k].hi;
-            size_t cl = sendmail_child(clo->b, depth, t->unit);
-            size_t ch = sendmail_child(chi->b, depth, t->unit);
-            int la = sendmail_tail(clo->b, depth + t->unit, t->len, 0);
-            int ha = sendmail_tail(chi->b, depth + t->unit, t->len, 0xff);
-            long fa = (long)cl + !la, fb = (long)ch - !ha;
-            if (pass == 0) {
-                if (fa <= fb)
-                    count[t->iv[k].val] += (unsigned long)(fb - fa + 1);
-                continue;
-            }
-            if (!la && cl != last) {
-                unsigned char cb[16];
-                memcpy(cb, b, 16);
-                sendmail_setchild(cb, depth, t->unit, cl);
-                sendmail_walk(t, cb, depth + t->unit, w, 1);
-                last = cl;
-            }
-            if (fa <= fb && t->iv[k].val != w) {
-                long c;
-                unsigned char cb[16];
-                memcpy(cb, b, 16);
-                for (c = fa; c <= fb && !e->overflow; c++) {
-                    sendmail_setchild(cb, depth, t->unit, (size_t)c);
-                    sendmail_addkey(t, cb, depth + t->unit, t->iv[k].val);
-                }
-            }
-            if (!ha && ch != last) {
-                unsigned char cb[16];
-                memcpy(cb, b, 16);
-                sendmail_setchild(cb, depth, t->unit, ch);
-                sendmail_walk(t, cb, depth + t->unit, w, 1);
-                last = ch;
-            }
-        }
-        if (pass == 0) {
-            /* the block's own value: the one most children share, counting
-             * the key it costs when it differs from the inherited one */
-            bestscore = (long)count[v];
-            if (keyable)
-                for (x = 0; x < e->nval; x++)
-                    if (x != v && (long)count[x] - 1 > bestscore) {
-                        bestscore = (long)count[x] - 1;
-                        w = x;
-                    }
-            if (w != v)
-                sendmail_addkey(t, b, depth, w);
-        }
-    }
-    free(count);
-}
+ * their own.  Blocks that are not uniform are walked further down
+ * (lm_ipset_cover_nested); this file paints the intervals. */
 
 static const struct sendmail_emit *sendmail_sort_ctx;   /* qsort has no context */
 
@@ -1174,12 +1007,12 @@ sendmail_find(const struct lm_ipaddr *v, size_t n, const struct lm_ipaddr *a)
  * earlier), gaps getting value base.  Returns a malloc'd array, or NULL
  * (e->fail set) on failure; *n is 0 when there are no rules.
  */
-static struct sendmail_iv *
+static struct lm_cover_iv *
 sendmail_paint(struct sendmail_emit *e, int family, size_t base, size_t *n)
 {
     const struct lm_policy *p = e->p;
     struct lm_ipaddr *pts = NULL;
-    struct sendmail_iv *iv = NULL;
+    struct lm_cover_iv *iv = NULL;
     size_t *idx = NULL, *nxt = NULL, *val = NULL, nr = 0, np = 0, i, j, k, m = 0;
     struct lm_iprange all;
 
@@ -1287,7 +1120,7 @@ fail:
 }
 
 static void
-sendmail_netkey(const struct sendmail_key *k, int family, char *buf)
+sendmail_netkey(const struct lm_cover_key *k, int family, char *buf)
 {
     unsigned i;
 
@@ -1353,48 +1186,46 @@ sendmail_emit_nets(struct sendmail_emit *e)
             return;
     }
     for (f = 0; f < 2 && !e->fail; f++) {
-        struct sendmail_tree t;
-        struct sendmail_iv *iv;
-        size_t niv;
-        unsigned char b[16];
+        struct lm_cover_iv *iv;
+        struct lm_cover_key *keys;
+        struct lm_nest_opts o;
+        size_t niv, nkeys;
+        int rc;
 
         iv = sendmail_paint(e, fams[f], fams[f] == LM_IPV4 ? base4 : 0, &niv);
         if (iv == NULL)
             continue;
-        memset(&t, 0, sizeof t);
-        t.e = e;
-        t.iv = iv;
-        t.niv = niv;
-        t.family = fams[f];
-        t.unit = fams[f] == LM_IPV4 ? 1 : 2;
-        t.len = fams[f] == LM_IPV4 ? 4 : 16;
-        memset(b, 0, sizeof b);
-        e->nkey = 0;
-        e->overflow = 0;
-        e->maxkeys = sendmail_maxkeys(e->p, fams[f]);
-        sendmail_walk(&t, b, 0, 0, 0);
+        memset(&o, 0, sizeof o);
+        o.nval = e->nval;
+        o.maxkeys = sendmail_maxkeys(e->p, fams[f]);
+        rc = lm_ipset_cover_nested(iv, niv, fams[f], &o, &keys, &nkeys, e->d);
         free(iv);
-        if (e->overflow) {
+        if (rc < 0) {
+            e->fail = 1;
+            return;
+        }
+        if (rc > 0) {
             char msg[200];
             snprintf(msg, sizeof msg, "the %s networks need more than %zu Sendmail keys "
                      "(%d per network rule plus %d); none written",
-                     fams[f] == LM_IPV4 ? "IPv4" : "IPv6", e->maxkeys,
+                     fams[f] == LM_IPV4 ? "IPv4" : "IPv6", o.maxkeys,
                      SENDMAIL_KEYS_PER_RULE, SENDMAIL_KEYS_EXTRA);
             sendmail_loss(e, LM_LOSS_DROPPED, 1, NULL, NULL, msg);
             continue;
         }
-        for (i = 0; i < e->nkey && !e->fail; i++) {
-            const struct sendmail_val *v = &e->val[e->key[i].val];
+        for (i = 0; i < nkeys && !e->fail; i++) {
+            const struct sendmail_val *v = &e->val[keys[i].val];
             int changed = 0;
             char *rhs = sendmail_rhs_str(v->action, v->code, v->dsn, v->text, &changed);
             if (rhs == NULL) {
                 e->fail = 1;
                 break;
             }
-            sendmail_netkey(&e->key[i], fams[f], kb);
+            sendmail_netkey(&keys[i], fams[f], kb);
             sendmail_put(e, kb, rhs, NULL, NULL);
             free(rhs);
         }
+        free(keys);
     }
 }
 
@@ -1771,7 +1602,6 @@ sendmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lo
                     "RELAY keys: %s", SENDMAIL_FULLADDR);
     free(used);
     free(e.val);
-    free(e.key);
     sendmail_seen_fini(&e.seen);
     if (e.fail)
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory while writing the "

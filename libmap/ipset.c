@@ -1687,3 +1687,219 @@ fail:
     free(res.v);
     return -1;
 }
+
+/* --- nested covers ------------------------------------------------------------ */
+
+struct ipset_nest {
+    const struct lm_cover_iv  *iv;
+    size_t                     niv;
+    const struct lm_nest_opts *o;
+    int                        family;
+    unsigned                   unit, len;   /* key step and address length, bytes */
+    struct lm_cover_key       *key;
+    size_t                     nkey, cap;
+    int                        overflow, fail;
+};
+
+static long
+ipset_nest_child(const unsigned char *b, unsigned depth, unsigned unit)
+{
+    return unit == 1 ? (long)b[depth] : ((long)b[depth] << 8) | b[depth + 1];
+}
+
+static void
+ipset_nest_setchild(unsigned char *b, unsigned depth, unsigned unit, long c)
+{
+    if (unit == 1) {
+        b[depth] = (unsigned char)c;
+    } else {
+        b[depth] = (unsigned char)(c >> 8);
+        b[depth + 1] = (unsigned char)c;
+    }
+}
+
+/* Are b[from .. len) all x? */
+static int
+ipset_nest_tail(const unsigned char *b, unsigned from, unsigned len, unsigned char x)
+{
+    unsigned i;
+
+    for (i = from; i < len; i++)
+        if (b[i] != x)
+            return 0;
+    return 1;
+}
+
+static void
+ipset_nest_add(struct ipset_nest *t, const unsigned char *b, unsigned depth, unsigned hi,
+               size_t val)
+{
+    struct lm_cover_key *k;
+
+    if (t->overflow || t->fail)
+        return;
+    if (t->nkey >= t->o->maxkeys) {
+        t->overflow = 1;
+        return;
+    }
+    if (t->nkey == t->cap) {
+        size_t nc = t->cap ? 2 * t->cap : 64;
+        struct lm_cover_key *nk = realloc(t->key, nc * sizeof *nk);
+        if (nk == NULL) {
+            t->fail = 1;
+            return;
+        }
+        t->key = nk;
+        t->cap = nc;
+    }
+    k = &t->key[t->nkey++];
+    memset(k->b, 0, sizeof k->b);
+    memcpy(k->b, b, depth);
+    k->depth = (unsigned char)depth;
+    k->hi = (unsigned char)hi;
+    k->val = val;
+}
+
+static int
+ipset_nest_whole(const struct ipset_nest *t, size_t val)
+{
+    return t->o->whole != NULL && t->o->whole[val];
+}
+
+/* Cover the block of addresses starting with b[0 .. depth), whose value is
+ * v unless a key inside says otherwise; keyable: the block may have a key
+ * of its own (not the whole space).  Two passes over the intervals that
+ * meet the block: the first counts how many whole children each value
+ * fills, to choose the block's value; the second writes the children that
+ * differ from it and walks into the children an interval cuts. */
+static void
+ipset_nest_walk(struct ipset_nest *t, const unsigned char *b, unsigned depth, size_t v,
+                int keyable)
+{
+    struct lm_ipaddr blo, bhi;
+    unsigned long *count;
+    size_t lo = 0, hi = t->niv, k, w = v, x;
+    long bestscore, last = -1;
+    unsigned char cb[16];
+    int pass;
+
+    if (t->overflow || t->fail)
+        return;
+    memset(&blo, 0, sizeof blo);
+    blo.family = (unsigned char)t->family;
+    memcpy(blo.b, b, depth);
+    bhi = blo;
+    memset(bhi.b + depth, 0xff, t->len - depth);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (lm_ipaddr_cmp(&t->iv[mid].hi, &blo) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if ((count = calloc(t->o->nval, sizeof *count)) == NULL) {
+        t->fail = 1;
+        return;
+    }
+    for (pass = 0; pass < 2 && !t->overflow && !t->fail; pass++) {
+        for (k = lo; k < t->niv && lm_ipaddr_cmp(&t->iv[k].lo, &bhi) <= 0; k++) {
+            const struct lm_cover_iv *iv = &t->iv[k];
+            const struct lm_ipaddr *clo = lm_ipaddr_cmp(&iv->lo, &blo) < 0 ? &blo : &iv->lo;
+            const struct lm_ipaddr *chi = lm_ipaddr_cmp(&iv->hi, &bhi) > 0 ? &bhi : &iv->hi;
+            long cl = ipset_nest_child(clo->b, depth, t->unit);
+            long ch = ipset_nest_child(chi->b, depth, t->unit);
+            int la = ipset_nest_tail(clo->b, depth + t->unit, t->len, 0);
+            int ha = ipset_nest_tail(chi->b, depth + t->unit, t->len, 0xff);
+            long fa = cl + !la, fb = ch - !ha, c;
+            int whole = depth + t->unit < t->len && ipset_nest_whole(t, iv->val);
+
+            /* a value for whole addresses only: walk down to them */
+            if (whole) {
+                la = ha = 0;
+                fa = cl + 1;
+                fb = ch - 1;
+            }
+            if (pass == 0) {
+                if (fa <= fb)
+                    count[iv->val] += (unsigned long)(fb - fa + 1);
+                continue;
+            }
+            memcpy(cb, b, sizeof cb);
+            if (!la && cl != last) {
+                ipset_nest_setchild(cb, depth, t->unit, cl);
+                ipset_nest_walk(t, cb, depth + t->unit, w, 1);
+                last = cl;
+            }
+            if (fa <= fb && iv->val != w) {
+                if (whole) {
+                    for (c = fa; c <= fb && !t->overflow && !t->fail; c++) {
+                        ipset_nest_setchild(cb, depth, t->unit, c);
+                        ipset_nest_walk(t, cb, depth + t->unit, w, 1);
+                    }
+                } else if (t->o->flags & LM_NEST_RUNS) {
+                    ipset_nest_setchild(cb, depth, t->unit, fa);
+                    ipset_nest_add(t, cb, depth + t->unit, (unsigned)fb, iv->val);
+                } else {
+                    for (c = fa; c <= fb && !t->overflow && !t->fail; c++) {
+                        ipset_nest_setchild(cb, depth, t->unit, c);
+                        ipset_nest_add(t, cb, depth + t->unit, cb[depth + t->unit - 1],
+                                       iv->val);
+                    }
+                }
+            }
+            if (!ha && ch != last) {
+                ipset_nest_setchild(cb, depth, t->unit, ch);
+                ipset_nest_walk(t, cb, depth + t->unit, w, 1);
+                last = ch;
+            }
+        }
+        if (pass == 0) {
+            /* the block's own value: the one most children share, counting
+             * the key it costs when it differs from the inherited one */
+            bestscore = (long)count[v];
+            if (keyable)
+                for (x = 0; x < t->o->nval; x++)
+                    if (x != v && !ipset_nest_whole(t, x) && (long)count[x] - 1 > bestscore) {
+                        bestscore = (long)count[x] - 1;
+                        w = x;
+                    }
+            if (w != v)
+                ipset_nest_add(t, b, depth, b[depth - 1], w);
+        }
+    }
+    free(count);
+}
+
+int
+lm_ipset_cover_nested(const struct lm_cover_iv *iv, size_t niv, int family,
+                      const struct lm_nest_opts *o, struct lm_cover_key **out, size_t *n,
+                      struct lm_diags *d)
+{
+    struct ipset_nest t;
+    unsigned char b[16];
+
+    *out = NULL;
+    *n = 0;
+    memset(&t, 0, sizeof t);
+    t.iv = iv;
+    t.niv = niv;
+    t.o = o;
+    t.family = family;
+    t.len = family == LM_IPV4 ? 4 : 16;
+    t.unit = family == LM_IPV4 ? 1 : 2;
+    if (niv == 0 || o->nval == 0)
+        return 0;
+    memset(b, 0, sizeof b);
+    ipset_nest_walk(&t, b, 0, 0, 0);
+    if (t.fail) {
+        free(t.key);
+        return ipset_nomem(d);
+    }
+    if (t.overflow) {
+        free(t.key);
+        return 1;
+    }
+    *out = t.key;
+    *n = t.nkey;
+    return 0;
+}

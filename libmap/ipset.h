@@ -219,6 +219,56 @@ int lm_ipset_cover_tcprules(struct lm_ipset *s, unsigned flags,
 char *lm_tcpkey_format(const struct lm_tcpkey *k, char *buf);
 void  lm_tcpkey_range(const struct lm_tcpkey *k, struct lm_iprange *out);
 
+/* --- nested covers: many values, keys looked up longest first -----------------
+ * The space of one family is painted: disjoint intervals in address order,
+ * together the whole space, each with a value 0 .. nval-1, where 0 means "no
+ * key" (what the server falls back to).  Sendmail's access map and
+ * tcpserver look an address up longest key first, so a short key may hold
+ * the value most of its block shares and longer keys the exceptions inside
+ * it.  lm_ipset_cover_nested writes such keys, choosing each block's value
+ * greedily (the value most of its children share, when that saves keys).
+ * Looking any address up in the keys, longest matching key first, gives
+ * its painted value, or no key where the value is 0.  Keys come in the order
+ * of a depth-first walk of the space (a block's own key before those inside
+ * it). */
+
+struct lm_cover_iv {
+    struct lm_ipaddr lo, hi;    /* inclusive, one family */
+    size_t           val;       /* 0 .. nval-1 */
+};
+
+struct lm_cover_key {
+    unsigned char b[16];        /* the key's bytes; the rest are zero */
+    unsigned char depth;        /* bytes that make the key */
+    unsigned char hi;           /* LM_NEST_RUNS: the key's last byte runs
+                                   b[depth-1] .. hi; otherwise b[depth-1] */
+    size_t        val;
+};
+
+/* lm_nest_opts.flags */
+#define LM_NEST_RUNS 1u         /* IPv4 keys may end in a run of their last byte
+                                   (tcp.smtp "10.16-31.", "1.2.3.0-127");
+                                   otherwise keys are whole octets (IPv4) or
+                                   whole 16-bit groups (IPv6): Sendmail */
+
+struct lm_nest_opts {
+    unsigned             flags;     /* LM_NEST_* */
+    size_t               nval;      /* values are 0 .. nval-1 */
+    size_t               maxkeys;   /* give up beyond this many keys */
+    const unsigned char *whole;     /* NULL, or nval flags: a value flagged
+                                       may be written only as keys of whole
+                                       addresses (never a shorter key),
+                                       e.g. tcp.smtp keys that must beat
+                                       "=host" rules */
+};
+
+/* IV: niv intervals painting all of FAMILY as above.  Returns 0 with *out
+ * the keys (malloc'd, caller frees; NULL when *n is 0), 1 when more than
+ * o->maxkeys keys would be needed (*out NULL), or -1 with LM_E_NOMEM. */
+int lm_ipset_cover_nested(const struct lm_cover_iv *iv, size_t niv, int family,
+                          const struct lm_nest_opts *o, struct lm_cover_key **out,
+                          size_t *n, struct lm_diags *d);
+
 /* --- partition probes ------------------------------------------------------------
  * Given any ranges (unsorted, overlapping, mixed families), the addresses
  * that cut each family's space into pieces on which membership in every

@@ -1053,6 +1053,239 @@ START_TEST(set_basics)
 }
 END_TEST
 
+/* --- nested covers ------------------------------------------------------------------- */
+
+/* The value the keys give ADDR: the longest matching key's, 0 when none.
+ * Two keys of one length may not both match (the lookup would be
+ * ambiguous). */
+static size_t
+nest_lookup(const struct lm_cover_key *k, size_t n, const struct lm_ipaddr *a)
+{
+    size_t i, best = 0;
+    int bestdepth = -1;
+
+    for (i = 0; i < n; i++) {
+        unsigned d = k[i].depth;
+        if (memcmp(k[i].b, a->b, d - 1) != 0 || a->b[d - 1] < k[i].b[d - 1] ||
+            a->b[d - 1] > k[i].hi)
+            continue;
+        ck_assert_msg((int)d != bestdepth, "two keys of length %u match", d);
+        if ((int)d > bestdepth) {
+            bestdepth = (int)d;
+            best = k[i].val;
+        }
+    }
+    return best;
+}
+
+/* Paint FAMILY with nb random breakpoints near base (some aligned to a key
+ * boundary) and values below nval; returns the intervals (malloc'd). */
+static struct lm_cover_iv *
+nest_paint(int family, size_t nb, size_t nval, size_t *niv)
+{
+    struct lm_ipaddr *pts = malloc((nb + 1) * sizeof *pts);
+    struct lm_cover_iv *iv = malloc((nb + 1) * sizeof *iv);
+    struct lm_iprange all;
+    size_t i, j, n = 0;
+    unsigned len = family == LM_IPV4 ? 4 : 16;
+
+    ck_assert_ptr_nonnull(pts);
+    ck_assert_ptr_nonnull(iv);
+    lm_iprange_all(&all, family);
+    pts[n++] = all.lo;
+    for (i = 0; i < nb; i++) {
+        struct lm_ipaddr a = all.lo;
+        unsigned keep = 1 + rnd(len - 1);       /* bytes below which it is aligned */
+        a.b[0] = 10;
+        if (family == LM_IPV6) {
+            a.b[0] = 0x20;
+            a.b[1] = 0x01;
+            a.b[2] = 0x0d;
+            a.b[3] = (unsigned char)(0xb8 + rnd(2));
+        }
+        /* IPv6 groups stay small: a cut at an odd place costs up to 65535
+         * sibling keys per level, as it would in Sendmail */
+        for (j = family == LM_IPV4 ? 1 : 4; j < len; j++)
+            a.b[j] = (unsigned char)(j >= keep + 1 ? 0 : family == LM_IPV4 ? rnd(4) * 64 + rnd(3)
+                                                                        : rnd(2));
+        if (family == LM_IPV4 && rnd(4) == 0)
+            lm_ipaddr_succ(&a);
+        pts[n++] = a;
+    }
+    qsort(pts, n, sizeof *pts, (int (*)(const void *, const void *))lm_ipaddr_cmp);
+    for (i = j = 0; i < n; i++)
+        if (j == 0 || lm_ipaddr_cmp(&pts[j - 1], &pts[i]) != 0)
+            pts[j++] = pts[i];
+    n = j;
+    for (i = 0; i < n; i++) {
+        iv[i].lo = pts[i];
+        iv[i].hi = all.hi;
+        if (i + 1 < n) {
+            iv[i].hi = pts[i + 1];
+            lm_ipaddr_pred(&iv[i].hi);
+        }
+        iv[i].val = rnd(3) == 0 ? 0 : rnd((unsigned)nval);
+    }
+    free(pts);
+    *niv = n;
+    return iv;
+}
+
+/* The painted value of a (binary search). */
+static size_t
+nest_painted(const struct lm_cover_iv *iv, size_t n, const struct lm_ipaddr *a)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo + 1 < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (lm_ipaddr_cmp(&iv[mid].lo, a) <= 0)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return iv[lo].val;
+}
+
+/* Random paintings of IPv4 (whole octets, and prefixes with last-octet runs,
+ * with and without values for whole addresses only) and IPv6 (16-bit
+ * groups): every interval's ends, their neighbours and random addresses
+ * inside look up to the painted value. */
+START_TEST(cover_nested_vs_brute_force)
+{
+    int iter;
+
+    rng_state = seed_from_env() ^ 0x6e657374ULL;
+    for (iter = 0; iter < 120; iter++) {
+        int family = iter % 3 == 2 ? LM_IPV6 : LM_IPV4;
+        unsigned flags = family == LM_IPV4 && iter % 3 == 1 ? LM_NEST_RUNS : 0;
+        size_t nval = 2 + rnd(3), niv, nkeys, i, k;
+        unsigned char whole[5] = { 0, 0, 0, 0, 0 };
+        struct lm_cover_iv *iv = nest_paint(family, 1 + rnd(12), nval, &niv);
+        struct lm_cover_key *keys;
+        struct lm_nest_opts o;
+        unsigned len = family == LM_IPV4 ? 4 : 16;
+
+        memset(&o, 0, sizeof o);
+        o.flags = flags;
+        o.nval = nval;
+        o.maxkeys = 1000000;
+        if (flags && iter % 2) {
+            /* as tcp.smtp uses it: single addresses that must stay exact
+             * keys; a wide interval of such a value would need a key per
+             * address */
+            whole[nval - 1] = 1;
+            for (i = 0; i < niv; i++)
+                if (iv[i].val == nval - 1 && memcmp(iv[i].lo.b, iv[i].hi.b, 3) != 0)
+                    iv[i].val = 0;
+        }
+        o.whole = whole;
+        ck_assert_int_eq(lm_ipset_cover_nested(iv, niv, family, &o, &keys, &nkeys, NULL), 0);
+        for (k = 0; k < nkeys; k++) {
+            ck_assert(keys[k].depth >= 1 && keys[k].depth <= len);
+            if (family == LM_IPV6)
+                ck_assert_uint_eq(keys[k].depth % 2, 0);
+            if (!flags)
+                ck_assert_uint_eq(keys[k].hi, keys[k].b[keys[k].depth - 1]);
+            if (whole[keys[k].val])
+                ck_assert_msg(keys[k].depth == len, "iteration %d: a whole-address value "
+                              "in a key of %u bytes", iter, keys[k].depth);
+        }
+        for (i = 0; i < niv; i++) {
+            struct lm_ipaddr pr[6];
+            size_t np = 0, j;
+            pr[np++] = iv[i].lo;
+            pr[np++] = iv[i].hi;
+            pr[np] = iv[i].lo;
+            if (lm_ipaddr_succ(&pr[np]) == 0)
+                np++;
+            pr[np] = iv[i].hi;
+            if (lm_ipaddr_pred(&pr[np]) == 0)
+                np++;
+            pr[np] = iv[i].lo;          /* somewhere inside: the low bits scrambled */
+            for (j = len - 1; j >= len - 2; j--)
+                pr[np].b[j] = (unsigned char)rnd(256);
+            if (lm_ipaddr_cmp(&pr[np], &iv[i].lo) >= 0 && lm_ipaddr_cmp(&pr[np], &iv[i].hi) <= 0)
+                np++;
+            for (j = 0; j < np; j++) {
+                char buf[LM_IPADDR_BUF];
+                ck_assert_msg(nest_lookup(keys, nkeys, &pr[j]) == nest_painted(iv, niv, &pr[j]),
+                              "iteration %d (seed %llu): %s looks up to %zu, painted %zu",
+                              iter, (unsigned long long)seed_used,
+                              lm_ipaddr_format(&pr[j], buf), nest_lookup(keys, nkeys, &pr[j]),
+                              nest_painted(iv, niv, &pr[j]));
+            }
+        }
+        /* a sample of 10.0.0.0/22 and 10.64.0.0/22 (IPv4) */
+        if (family == LM_IPV4)
+            for (i = 0; i < 2048; i += 7) {
+                struct lm_ipaddr a;
+                lm_ipaddr_v4(&a, 10, (unsigned)(i / 1024) * 64 + (unsigned)(i / 256 % 4),
+                             (unsigned)(i % 256), 0);
+                for (k = 0; k < 256; k += 51) {
+                    a.b[3] = (unsigned char)k;
+                    ck_assert_uint_eq(nest_lookup(keys, nkeys, &a), nest_painted(iv, niv, &a));
+                }
+            }
+        free(keys);
+        free(iv);
+    }
+}
+END_TEST
+
+START_TEST(cover_nested_known)
+{
+    /* 10/8 -> 1 except 10.1/16 -> 2 except 10.1.2/24 -> nothing; 1.2.3.4-7 -> 1 */
+    static const char *const cuts[] = { "1.2.3.4", "1.2.3.8", "10.0.0.0", "10.1.0.0",
+                                        "10.1.2.0", "10.1.3.0", "10.2.0.0", "11.0.0.0" };
+    static const size_t vals[] = { 0, 1, 0, 1, 2, 0, 2, 1, 0 };
+    struct lm_cover_iv iv[9];
+    struct lm_cover_key *keys;
+    struct lm_nest_opts o;
+    size_t i, n;
+    char kb[8][24];
+
+    for (i = 0; i < 9; i++) {
+        iv[i].lo = i == 0 ? A("0.0.0.0") : A(cuts[i - 1]);
+        iv[i].hi = i == 8 ? A("255.255.255.255") : A(cuts[i]);
+        if (i < 8)
+            lm_ipaddr_pred(&iv[i].hi);
+        iv[i].val = vals[i];
+    }
+    memset(&o, 0, sizeof o);
+    o.nval = 3;
+    o.maxkeys = 100;
+    ck_assert_int_eq(lm_ipset_cover_nested(iv, 9, LM_IPV4, &o, &keys, &n, NULL), 0);
+    ck_assert_uint_eq(n, 7);    /* 1.2.3.4 .. 1.2.3.7, 10, 10.1, 10.1.2 */
+    for (i = 0; i < n; i++) {
+        unsigned j;
+        char *c = kb[i];
+        for (j = 0; j < keys[i].depth; j++)
+            c += sprintf(c, j ? ".%u" : "%u", keys[i].b[j]);
+        sprintf(c, "=%zu", keys[i].val);
+    }
+    ck_assert_str_eq(kb[0], "1.2.3.4=1");
+    ck_assert_str_eq(kb[3], "1.2.3.7=1");
+    ck_assert_str_eq(kb[4], "10=1");
+    ck_assert_str_eq(kb[5], "10.1=2");
+    ck_assert_str_eq(kb[6], "10.1.2=0");
+    free(keys);
+    /* with runs: one key "1.2.3.4-7" */
+    o.flags = LM_NEST_RUNS;
+    ck_assert_int_eq(lm_ipset_cover_nested(iv, 9, LM_IPV4, &o, &keys, &n, NULL), 0);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_uint_eq(keys[0].depth, 4);
+    ck_assert_uint_eq(keys[0].b[3], 4);
+    ck_assert_uint_eq(keys[0].hi, 7);
+    free(keys);
+    /* too many keys: 1, nothing returned */
+    o.maxkeys = 3;
+    ck_assert_int_eq(lm_ipset_cover_nested(iv, 9, LM_IPV4, &o, &keys, &n, NULL), 1);
+    ck_assert_ptr_null(keys);
+    ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
 Suite *ipset_suite(void);
 
 Suite *
@@ -1078,6 +1311,8 @@ ipset_suite(void)
     tcase_add_test(ts, masked);
     tcase_add_test(ts, probes_cut_everything);
     tcase_add_test(ts, probes_empty_and_families);
+    tcase_add_test(ts, cover_nested_known);
+    tcase_add_test(ts, cover_nested_vs_brute_force);
     tcase_set_timeout(ts, 120);
     suite_add_tcase(s, ts);
     return s;
