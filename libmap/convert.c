@@ -728,15 +728,26 @@ lm_verify(const struct lm_policy *a, const struct lm_policy *b,
         goto oom;
     if (lm_ip_probes(rv, nr, fams, &probes, &np, d) != 0)
         goto fail;
-    /* A client that no network rule of either side names. */
-    lm_ipaddr_v4(&ip0, 192, 0, 2, 1);
+    /* A client that no network rule of either side names: the lowest IPv4
+     * address outside every network.  Mostly that is 0.0.0.0, which one
+     * pass finds; only when a network covers it is the union built (for a
+     * million rules that set costs more memory than the rules). */
+    lm_ipaddr_v4(&ip0, 0, 0, 0, 0);
     for (i = 0; i < nr; i++)
-        if (lm_ipset_add_range(&all, &rv[i], d) != 0)
+        if (lm_ipaddr_cmp(&rv[i].lo, &ip0) <= 0 && lm_ipaddr_cmp(&rv[i].hi, &ip0) >= 0)
+            break;
+    if (i < nr) {
+        lm_ipaddr_v4(&ip0, 192, 0, 2, 1);
+        for (i = 0; i < nr; i++)
+            if (lm_ipset_add_range(&all, &rv[i], d) != 0)
+                goto fail;
+        if (lm_ipset_complement(&all, &all, LM_IPSET_V4, d) != 0)
             goto fail;
-    if (lm_ipset_complement(&all, &all, LM_IPSET_V4, d) != 0)
-        goto fail;
-    if (all.n > 0)
-        ip0 = all.v[0].lo;
+        if (all.n > 0)
+            ip0 = all.v[0].lo;
+        lm_ipset_fini(&all);
+        lm_ipset_init(&all);
+    }
     convert_suniq(&names);
     if (names.err)
         goto oom;
