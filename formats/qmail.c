@@ -1420,18 +1420,28 @@ qmail_rcpt_put(struct qmail_emit *e, const char *dot, const char *name)
  * sender that equals a line, or whose part after the last '@' equals a
  * line "@domain"; nothing else (no "user@", no parents, no reply text). */
 static int
+qmail_bmf_refusal(const struct lm_rule *r)
+{
+    return (r->stage & LM_S_FROM) && r->info == NULL && r->pattern != NULL &&
+           (r->action == LM_A_REJECT || r->action == LM_A_ERROR || r->action == LM_A_DENY) &&
+           (r->kind == LM_K_ADDR || r->kind == LM_K_NAME || r->kind == LM_K_TREE);
+}
+
+/* A refusal whose line qmail-smtpd reads back as written: no blank or
+ * control byte (control files lose trailing blanks; a sender has none),
+ * not empty, no '#' first. */
+static int
 qmail_bmf_ok(const struct lm_rule *r)
 {
     const char *s;
 
-    if (!(r->stage & LM_S_FROM) || r->info != NULL || r->pattern == NULL ||
-        (r->action != LM_A_REJECT && r->action != LM_A_ERROR && r->action != LM_A_DENY) ||
-        (r->kind != LM_K_ADDR && r->kind != LM_K_NAME && r->kind != LM_K_TREE))
+    if (!qmail_bmf_refusal(r) || r->pattern[0] == '\0' ||
+        (r->kind == LM_K_ADDR && r->pattern[0] == '#'))
         return 0;
     for (s = r->pattern; *s; s++)
-        if (*s == ':' || *s == '#' || (unsigned char)*s <= ' ' || (unsigned char)*s == 0x7f)
+        if ((unsigned char)*s <= ' ' || (unsigned char)*s == 0x7f)
             return 0;
-    return r->pattern[0] != '\0';
+    return 1;
 }
 
 /* The badmailfrom line of rule r, malloc'd; NULL with e->fail. */
@@ -1517,7 +1527,14 @@ qmail_emit_bmf(struct qmail_emit *e)
         const struct lm_rule *r = &p->rules[i];
         unsigned long first = 0;
         char *k;
-        if (!qmail_bmf_ok(r) || (k = qmail_bmf_key(e, r)) == NULL)
+        if (!qmail_bmf_ok(r)) {
+            /* other orders report it with the rule's other losses */
+            if (p->order == LM_ORDER_QMAIL && qmail_bmf_refusal(r))
+                qmail_loss(e, LM_LOSS_DROPPED, 1, r, NULL,
+                           "the sender cannot be written as a badmailfrom line");
+            continue;
+        }
+        if ((k = qmail_bmf_key(e, r)) == NULL)
             continue;
         if (qmail_seen_add(&e->bseen, k, 1, &first) != 0)
             e->fail = 1;

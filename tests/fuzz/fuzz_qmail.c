@@ -2,10 +2,12 @@
  * fuzz_qmail.c - libFuzzer target for the qmail codec.
  *
  * The input is a tcp.smtp file, optionally followed by a NUL byte and an
- * rcpthosts file.  Parsing must not crash; input that parses without errors
- * is written back as tcp.smtp and rcpthosts, which must parse again without
+ * rcpthosts file, and another NUL byte and a badmailfrom file.  Parsing
+ * must not crash; input that parses without errors is written back as
+ * tcp.smtp, rcpthosts and badmailfrom, which must parse again without
  * errors and, when the writer reported no loss, decide like the original
- * for the edges of every network and the names the policy mentions.  A
+ * for the edges of every network and the names and senders the policy
+ * mentions.  A
  * broken invariant aborts (a crash to the fuzzer).
  */
 #include <stdint.h>
@@ -20,7 +22,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct lm_policy *
-fuzz_qmail_read(const char *tcp, size_t tlen, const char *rh, size_t rlen, size_t *nerrors)
+fuzz_qmail_read(const char *tcp, size_t tlen, const char *rh, size_t rlen, const char *bmf,
+                size_t blen, size_t *nerrors)
 {
     struct lm_diags d;
     struct lm_source *s;
@@ -34,6 +37,10 @@ fuzz_qmail_read(const char *tcp, size_t tlen, const char *rh, size_t rlen, size_
     lm_codec_qmail.parse(s, p, &d);
     lm_source_close(s);
     if ((s = lm_source_mem("rcpthosts", rh, rlen, &d)) == NULL)
+        abort();
+    lm_codec_qmail.parse(s, p, &d);
+    lm_source_close(s);
+    if ((s = lm_source_mem("badmailfrom", bmf, blen, &d)) == NULL)
         abort();
     lm_codec_qmail.parse(s, p, &d);
     lm_source_close(s);
@@ -93,39 +100,52 @@ fuzz_qmail_compare(const struct lm_policy *a, const struct lm_policy *b)
         fuzz_qmail_same(a, b, &q);
         snprintf(rcpt, sizeof rcpt, "u@x.%s", name);
         fuzz_qmail_same(a, b, &q);
+        /* senders: the name as an address, and as the domain of one */
+        q.rcpt = "x@relaymap-fuzz.invalid";
+        q.sender = name;
+        fuzz_qmail_same(a, b, &q);
+        snprintf(rcpt, sizeof rcpt, "u@%s", name);
+        q.sender = rcpt;
+        fuzz_qmail_same(a, b, &q);
     }
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const char *text = (const char *)data, *nul = memchr(text, '\0', size);
-    size_t tlen = nul ? (size_t)(nul - text) : size;
-    const char *rh = nul ? nul + 1 : "";
-    size_t rlen = nul ? size - tlen - 1 : 0, nerr;
+    const char *part[3] = { (const char *)data, "", "" };
+    size_t plen[3] = { size, 0, 0 }, nerr, i;
     struct lm_policy *p, *q;
     struct lm_losses lost;
     struct lm_diags d;
-    char *b0 = NULL, *b1 = NULL;
-    size_t l0 = 0, l1 = 0;
-    FILE *outs[2];
+    char *b[3] = { NULL, NULL, NULL };
+    size_t l[3] = { 0, 0, 0 };
+    FILE *outs[3];
 
-    p = fuzz_qmail_read(text, tlen, rh, rlen, &nerr);
+    /* tcp.smtp NUL rcpthosts NUL badmailfrom */
+    for (i = 0; i < 2; i++) {
+        const char *nul = memchr(part[i], '\0', plen[i]);
+        if (nul == NULL)
+            break;
+        part[i + 1] = nul + 1;
+        plen[i + 1] = plen[i] - (size_t)(nul - part[i]) - 1;
+        plen[i] = (size_t)(nul - part[i]);
+    }
+    p = fuzz_qmail_read(part[0], plen[0], part[1], plen[1], part[2], plen[2], &nerr);
     if (nerr > 0) {
         lm_policy_free(p);
         return 0;
     }
     lm_diags_init(&d);
     lm_losses_init(&lost);
-    outs[0] = open_memstream(&b0, &l0);
-    outs[1] = open_memstream(&b1, &l1);
-    if (outs[0] == NULL || outs[1] == NULL)
-        abort();
+    for (i = 0; i < 3; i++)
+        if ((outs[i] = open_memstream(&b[i], &l[i])) == NULL)
+            abort();
     if (lm_codec_qmail.emit(p, outs, &lost, &d) != 0)
         abort();
-    fclose(outs[0]);
-    fclose(outs[1]);
-    q = fuzz_qmail_read(b0, l0, b1, l1, &nerr);
+    for (i = 0; i < 3; i++)
+        fclose(outs[i]);
+    q = fuzz_qmail_read(b[0], l[0], b[1], l[1], b[2], l[2], &nerr);
     if (nerr > 0)
         abort();
     if (lost.n == 0) {
@@ -139,7 +159,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lm_policy_free(p);
     lm_losses_fini(&lost);
     lm_diags_fini(&d);
-    free(b0);
-    free(b1);
+    for (i = 0; i < 3; i++)
+        free(b[i]);
     return 0;
 }

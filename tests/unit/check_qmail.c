@@ -575,6 +575,31 @@ START_TEST(badmailfrom_by_content)
 }
 END_TEST
 
+/* A sender with a colon (found by fuzzing): written back as it was, read
+ * back by name, never dropped in silence. */
+START_TEST(badmailfrom_colon)
+{
+    struct lm_diags d;
+    struct lm_losses l;
+    int rc;
+    char *rh, *bmf, *out;
+    struct lm_policy *p = qm_parse(NULL, "badmailfrom", "joe@10.9.9.9:allow,x='a\"b'\n", &d,
+                                   &rc);
+
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(qm_rule(p, 1)->kind, LM_K_ADDR);
+    out = qm_emit(p, &l, &rh, &bmf);
+    ck_assert_uint_eq(l.n, 0);
+    ck_assert_str_eq(bmf, "joe@10.9.9.9:allow,x='a\"b'\n");
+    lm_diags_fini(&d);
+    lm_losses_fini(&l);
+    free(out);
+    free(rh);
+    free(bmf);
+    lm_policy_free(p);
+}
+END_TEST
+
 START_TEST(emit_badmailfrom)
 {
     struct lm_policy *p = qm_neutral(
@@ -860,6 +885,7 @@ qmail_suite(void)
     tcase_add_test(tc, parse_badmailfrom);
     tcase_add_test(tc, badmailfrom_by_content);
     tcase_add_test(tc, emit_badmailfrom);
+    tcase_add_test(tc, badmailfrom_colon);
     tcase_add_test(tc, roundtrip_badmailfrom);
     suite_add_tcase(s, tc);
     tc = tcase_create("roundtrip");
