@@ -504,7 +504,9 @@ convert_sfree(struct convert_strs *s)
     free(s->v);
 }
 
-/* Every domain a policy mentions, with a subdomain of each. */
+/* Every domain the rules of a policy mention (names), and the mail
+ * addresses to try (addrs): the rules' own, and one at and one below each
+ * accepted domain. */
 static void
 convert_names(const struct lm_policy *p, struct convert_strs *names,
               struct convert_strs *addrs)
@@ -530,8 +532,15 @@ convert_names(const struct lm_policy *p, struct convert_strs *names,
             break;
         }
     }
-    for (i = 0; i < p->ndomains; i++)
-        convert_sadd(names, p->domains[i].name, NULL);
+    /* An accepted domain matters only as a recipient domain: as a client
+     * host name it meets the same rules as the probe below the longest
+     * rule name it ends in (or the unknown probe domain), which the names
+     * of the rules already give.  A million accepted domains would
+     * otherwise add millions of host questions that cannot differ. */
+    for (i = 0; i < p->ndomains; i++) {
+        convert_sadd(addrs, CONVERT_PROBE_USER "@", p->domains[i].name);
+        convert_sadd(addrs, CONVERT_PROBE_USER "@" CONVERT_PROBE_USER ".", p->domains[i].name);
+    }
 }
 
 /* A recipient at each end of each of the server's own addresses
