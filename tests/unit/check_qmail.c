@@ -13,6 +13,7 @@
 #include "libmap/codec.h"
 #include "libmap/policy.h"
 #include "libmap/source.h"
+#include "tests/unit/testutil.h"
 
 #define FOREIGN "user@elsewhere.example"
 
@@ -49,38 +50,6 @@ qm_ok(const char *tcp, const char *rcpt)
         ck_assert_int_eq(rc, 0);
     }
     ck_assert_uint_eq(d.nerrors, 0);
-    lm_diags_fini(&d);
-    return p;
-}
-
-static struct lm_policy *
-qm_neutral(const char *text)
-{
-    struct lm_diags d;
-    struct lm_source *s;
-    struct lm_policy *p;
-
-    lm_diags_init(&d);
-    p = lm_policy_new(&d);
-    s = lm_source_mem("p.txt", text, strlen(text), &d);
-    ck_assert_int_eq(lm_codec_policy.parse(s, p, &d), 0);
-    lm_source_close(s);
-    lm_diags_fini(&d);
-    return p;
-}
-
-static struct lm_policy *
-qm_access(const char *text)
-{
-    struct lm_diags d;
-    struct lm_source *s;
-    struct lm_policy *p;
-
-    lm_diags_init(&d);
-    p = lm_policy_new(&d);
-    s = lm_source_mem("access", text, strlen(text), &d);
-    ck_assert_int_eq(lm_codec_sendmail.parse(s, p, &d), 0);
-    lm_source_close(s);
     lm_diags_fini(&d);
     return p;
 }
@@ -134,39 +103,6 @@ qm_ask(const struct lm_policy *p, const char *ip, const char *host, const char *
     return v.kind;
 }
 
-static int
-qm_has_diag(const struct lm_diags *d, enum lm_sev sev, unsigned long line, const char *part)
-{
-    size_t i;
-
-    for (i = 0; i < d->n; i++)
-        if (d->v[i].sev == sev && d->v[i].line == line && strstr(d->v[i].msg, part) != NULL)
-            return 1;
-    return 0;
-}
-
-static size_t
-qm_count_line(const struct lm_policy *p, unsigned long line)
-{
-    size_t i, n = 0;
-
-    for (i = 0; i < p->nrules; i++)
-        n += p->rules[i].pos.line == line;
-    return n;
-}
-
-static const struct lm_rule *
-qm_rule(const struct lm_policy *p, unsigned long line)
-{
-    size_t i;
-
-    for (i = 0; i < p->nrules; i++)
-        if (p->rules[i].pos.line == line)
-            return &p->rules[i];
-    ck_abort_msg("no rule from line %lu", line);
-    return NULL;
-}
-
 /* reference/samples/tcprules/tcp.smtp */
 static const char qm_sample[] =
     "# sample tcp.smtp for ucspi-tcp 0.88 tcprules\n"               /* 1 */
@@ -191,27 +127,27 @@ START_TEST(parse_reference_sample)
 
     ck_assert_int_eq(p->order, LM_ORDER_QMAIL);
     ck_assert_uint_eq(p->nrules, 15);
-    ck_assert_uint_eq(qm_count_line(p, 7), 4);     /* one rule per expanded key */
-    ck_assert_uint_eq(qm_count_line(p, 8), 2);
-    r = qm_rule(p, 6);
+    ck_assert_uint_eq(tu_count_line(p, 7), 4);     /* one rule per expanded key */
+    ck_assert_uint_eq(tu_count_line(p, 8), 2);
+    r = tu_rule(p, 6);
     ck_assert_int_eq(r->action, LM_A_RELAY);
     ck_assert_uint_eq(r->nenv, 2);
     ck_assert_str_eq(r->env[1].name, "RBLSMTPD");
     ck_assert_uint_eq(r->net.prefix, 24);
-    r = qm_rule(p, 9);
+    r = tu_rule(p, 9);
     ck_assert_int_eq(r->kind, LM_K_NAME);
     ck_assert_str_eq(r->pattern, "host.example.com");
     ck_assert_str_eq(lm_rule_getenv(r, "RELAYCLIENT"), "@fix.me");
-    r = qm_rule(p, 10);
+    r = tu_rule(p, 10);
     ck_assert_int_eq(r->kind, LM_K_BELOW);
     ck_assert_int_eq(r->action, LM_A_OK);
     ck_assert_str_eq(lm_rule_getenv(r, "SMTPGREETING"), "hello there");
-    r = qm_rule(p, 11);
+    r = tu_rule(p, 11);
     ck_assert_str_eq(r->info, "joe");
     ck_assert_str_eq(lm_rule_getenv(r, "X"), "a\"b");
-    ck_assert_int_eq(qm_rule(p, 12)->kind, LM_K_ANYHOST);
-    ck_assert_int_eq(qm_rule(p, 13)->action, LM_A_DENY);
-    ck_assert_int_eq(qm_rule(p, 14)->kind, LM_K_ANY);
+    ck_assert_int_eq(tu_rule(p, 12)->kind, LM_K_ANYHOST);
+    ck_assert_int_eq(tu_rule(p, 13)->action, LM_A_DENY);
+    ck_assert_int_eq(tu_rule(p, 14)->kind, LM_K_ANY);
     /* the verdicts of reference/samples/tcprules/tcprulescheck.txt */
     ck_assert_int_eq(qm_ask(p, "127.0.0.1", NULL, NULL, FOREIGN), LM_V_RELAY);
     ck_assert_int_eq(qm_ask(p, "192.168.5.5", NULL, NULL, FOREIGN), LM_V_RELAY);
@@ -239,7 +175,7 @@ START_TEST(parse_seed_and_rcpthosts)
 
     ck_assert_int_eq(rc, 0);
     ck_assert_int_eq(p->rules[0].kind, LM_K_NEVER);
-    ck_assert(qm_has_diag(&d, LM_WARNING, 1, "must end with a dot"));
+    ck_assert(tu_has_diag(&d, LM_WARNING, 1, "must end with a dot"));
     ck_assert_int_eq(qm_ask(p, "172.16.5.9", NULL, NULL, FOREIGN), LM_V_REFUSE);
     ck_assert_int_eq(qm_ask(p, "127.0.0.1", NULL, NULL, FOREIGN), LM_V_RELAY);
     qm_parse(p, "control/rcpthosts",
@@ -254,8 +190,8 @@ START_TEST(parse_seed_and_rcpthosts)
     ck_assert_str_eq(p->domains[0].name, "example.com");
     ck_assert_int_eq(p->domains[0].kind, LM_K_NAME);
     ck_assert_int_eq(p->domains[1].kind, LM_K_BELOW);
-    ck_assert(qm_has_diag(&d, LM_WARNING, 5, "leading blank"));
-    ck_assert(qm_has_diag(&d, LM_WARNING, 6, "listed twice"));
+    ck_assert(tu_has_diag(&d, LM_WARNING, 5, "leading blank"));
+    ck_assert(tu_has_diag(&d, LM_WARNING, 6, "listed twice"));
     ck_assert_int_eq(qm_ask(p, "8.8.8.8", NULL, NULL, "a@example.com"), LM_V_ACCEPT);
     ck_assert_int_eq(qm_ask(p, "8.8.8.8", NULL, NULL, "a@b.example.com"), LM_V_ACCEPT);
     ck_assert_int_eq(qm_ask(p, "8.8.8.8", NULL, NULL, "a@b.example.net"), LM_V_REFUSE);
@@ -321,23 +257,23 @@ START_TEST(errors_and_never)
 
     ck_assert_int_eq(rc, -1);
     ck_assert_uint_eq(d.nerrors, 6);
-    ck_assert(qm_has_diag(&d, LM_ERROR, 1, "\"allow\" or \"deny\""));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 1, "\"allow\" or \"deny\""));
     ck_assert_uint_eq(d.v[0].col, 9);
     ck_assert_str_eq(d.v[0].file, "tcp.smtp");
-    ck_assert(qm_has_diag(&d, LM_ERROR, 2, "needs \"=\""));
-    ck_assert(qm_has_diag(&d, LM_ERROR, 3, "closing delimiter"));
-    ck_assert(qm_has_diag(&d, LM_ERROR, 4, "CRLF"));
-    ck_assert(qm_has_diag(&d, LM_ERROR, 5, "plain decimals"));
-    ck_assert(qm_has_diag(&d, LM_WARNING, 6, "empty"));
-    ck_assert(qm_has_diag(&d, LM_WARNING, 7, "no colon"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 2, "needs \"=\""));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 3, "closing delimiter"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 4, "CRLF"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 5, "plain decimals"));
+    ck_assert(tu_has_diag(&d, LM_WARNING, 6, "empty"));
+    ck_assert(tu_has_diag(&d, LM_WARNING, 7, "no colon"));
     for (line = 8; line <= 13; line++) {
-        ck_assert_msg(qm_has_diag(&d, LM_WARNING, line, "can never match"), "line %lu", line);
-        ck_assert_int_eq(qm_rule(p, line)->kind, LM_K_NEVER);
+        ck_assert_msg(tu_has_diag(&d, LM_WARNING, line, "can never match"), "line %lu", line);
+        ck_assert_int_eq(tu_rule(p, line)->kind, LM_K_NEVER);
     }
-    ck_assert(qm_has_diag(&d, LM_WARNING, 8, "lower case"));
-    ck_assert(qm_has_diag(&d, LM_WARNING, 15, "first defined at line 14"));
-    ck_assert(qm_has_diag(&d, LM_ERROR, 16, "after the verb"));
-    ck_assert_uint_eq(qm_count_line(p, 17), 6);
+    ck_assert(tu_has_diag(&d, LM_WARNING, 8, "lower case"));
+    ck_assert(tu_has_diag(&d, LM_WARNING, 15, "first defined at line 14"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 16, "after the verb"));
+    ck_assert_uint_eq(tu_count_line(p, 17), 6);
     /* the first of two identical keys decides */
     ck_assert_int_eq(qm_ask(p, "5.6.7.8", NULL, NULL, FOREIGN), LM_V_DENY);
     lm_diags_fini(&d);
@@ -349,7 +285,7 @@ END_TEST
 
 START_TEST(emit_networks)
 {
-    struct lm_policy *p = qm_neutral("connect net 10.0.0.0/8 deny\n"
+    struct lm_policy *p = tu_neutral("connect net 10.0.0.0/8 deny\n"
                                      "connect net 10.1.0.0/16 relay\n"
                                      "connect net 1.2.3.0/25 relay\n"
                                      "connect net 192.168.0.0/20 relay set RBLSMTPD=\"\"\n"
@@ -392,7 +328,7 @@ END_TEST
 
 START_TEST(emit_losses)
 {
-    struct lm_policy *p = qm_neutral(
+    struct lm_policy *p = tu_neutral(
         "connect net 127.0.0.1 relay\n"                      /* 1 */
         "from user spam reject\n"                            /* 2 sender: dropped, widens */
         "from domain useful.org ok\n"                        /* 3 no effect: no loss */
@@ -426,7 +362,7 @@ END_TEST
 START_TEST(emit_from_sendmail)
 {
     /* Sendmail: the loopback relays by itself, names come before addresses */
-    struct lm_policy *p = qm_access("Connect:10\tREJECT\n"
+    struct lm_policy *p = tu_access("Connect:10\tREJECT\n"
                                     "Connect:10.1.2.3\tOK\n"
                                     "Connect:172.16.5\tRELAY\n"
                                     "To:example.com\tRELAY\n"
@@ -467,7 +403,7 @@ START_TEST(emit_many_networks)
     for (i = 0; i < n; i++)
         len += (size_t)sprintf(text + len, "connect net 10.%zu.%zu.%zu reject\n",
                                i / 32768, i / 128 % 256, i % 128 * 2);  /* no neighbours */
-    p = qm_neutral(text);
+    p = tu_neutral(text);
     out = qm_emit(p, &l, &rh, NULL);
     ck_assert_msg(l.n == 0, "%s", l.n ? l.v[0].why : "");
     for (c = out; (c = strchr(c, '\n')) != NULL; c++)
@@ -516,20 +452,20 @@ START_TEST(parse_badmailfrom)
              " @lead.example\n", &d, &rc);    /* 8 never: leading blank */
     ck_assert_int_eq(rc, 0);
     ck_assert_uint_eq(d.nerrors, 0);
-    ck_assert_int_eq(qm_rule(p, 2)->kind, LM_K_ADDR);
-    ck_assert_str_eq(qm_rule(p, 2)->pattern, "spam@hacker.com");
-    ck_assert_int_eq(qm_rule(p, 2)->stage, LM_S_FROM);
-    ck_assert_int_eq(qm_rule(p, 2)->action, LM_A_REJECT);
-    ck_assert_int_eq(qm_rule(p, 3)->kind, LM_K_NAME);
-    ck_assert_str_eq(qm_rule(p, 3)->pattern, "spammail.com");
-    ck_assert_int_eq(qm_rule(p, 5)->kind, LM_K_NEVER);
-    ck_assert_int_eq(qm_rule(p, 6)->kind, LM_K_NEVER);
-    ck_assert_int_eq(qm_rule(p, 8)->kind, LM_K_NEVER);
-    ck_assert_uint_eq(qm_count_line(p, 7), 0);
-    ck_assert(qm_has_diag(&d, LM_WARNING, 5, "user@"));
-    ck_assert(qm_has_diag(&d, LM_WARNING, 6, "no \"@\""));
-    ck_assert(qm_has_diag(&d, LM_WARNING, 7, "listed twice (first at line 2)"));
-    ck_assert(qm_has_diag(&d, LM_WARNING, 8, "blank"));
+    ck_assert_int_eq(tu_rule(p, 2)->kind, LM_K_ADDR);
+    ck_assert_str_eq(tu_rule(p, 2)->pattern, "spam@hacker.com");
+    ck_assert_int_eq(tu_rule(p, 2)->stage, LM_S_FROM);
+    ck_assert_int_eq(tu_rule(p, 2)->action, LM_A_REJECT);
+    ck_assert_int_eq(tu_rule(p, 3)->kind, LM_K_NAME);
+    ck_assert_str_eq(tu_rule(p, 3)->pattern, "spammail.com");
+    ck_assert_int_eq(tu_rule(p, 5)->kind, LM_K_NEVER);
+    ck_assert_int_eq(tu_rule(p, 6)->kind, LM_K_NEVER);
+    ck_assert_int_eq(tu_rule(p, 8)->kind, LM_K_NEVER);
+    ck_assert_uint_eq(tu_count_line(p, 7), 0);
+    ck_assert(tu_has_diag(&d, LM_WARNING, 5, "user@"));
+    ck_assert(tu_has_diag(&d, LM_WARNING, 6, "no \"@\""));
+    ck_assert(tu_has_diag(&d, LM_WARNING, 7, "listed twice (first at line 2)"));
+    ck_assert(tu_has_diag(&d, LM_WARNING, 8, "blank"));
     ck_assert_int_eq(lm_policy_index(p, &d), 0);
     /* qmail-smtpd refuses every recipient of a listed sender, a relay
      * client's and a local one's too; exact matches only */
@@ -561,8 +497,8 @@ START_TEST(badmailfrom_by_content)
     ck_assert_int_eq(rc, 0);
     ck_assert_uint_eq(p->nrules, 2);
     ck_assert_uint_eq(p->ndomains, 0);
-    ck_assert_int_eq(qm_rule(p, 2)->kind, LM_K_NAME);
-    ck_assert_int_eq(qm_rule(p, 3)->kind, LM_K_ADDR);
+    ck_assert_int_eq(tu_rule(p, 2)->kind, LM_K_NAME);
+    ck_assert_int_eq(tu_rule(p, 3)->kind, LM_K_ADDR);
     lm_diags_fini(&d);
     lm_policy_free(p);
     /* a plain domain list stays rcpthosts */
@@ -587,7 +523,7 @@ START_TEST(badmailfrom_colon)
                                    &rc);
 
     ck_assert_int_eq(rc, 0);
-    ck_assert_int_eq(qm_rule(p, 1)->kind, LM_K_ADDR);
+    ck_assert_int_eq(tu_rule(p, 1)->kind, LM_K_ADDR);
     out = qm_emit(p, &l, &rh, &bmf);
     ck_assert_uint_eq(l.n, 0);
     ck_assert_str_eq(bmf, "joe@10.9.9.9:allow,x='a\"b'\n");
@@ -602,7 +538,7 @@ END_TEST
 
 START_TEST(emit_badmailfrom)
 {
-    struct lm_policy *p = qm_neutral(
+    struct lm_policy *p = tu_neutral(
         "connect net 172.16.5.0/24 relay\n"                  /* 1 */
         "from address spam@hacker.com reject\n"              /* 2 exact */
         "from name spammail.com reject\n"                    /* 3 exact */
@@ -647,7 +583,7 @@ START_TEST(roundtrip_badmailfrom)
     };
     static const char *const ips[] = { "172.16.5.9", "8.8.8.8", NULL };
     static const char *const tos[] = { FOREIGN, "bob@example.com", "postmaster", NULL };
-    struct lm_policy *src = qm_neutral("accept name example.com\n"
+    struct lm_policy *src = tu_neutral("accept name example.com\n"
                                        "connect net 172.16.5.0/24 relay\n"
                                        "from address spam@hacker.com reject\n"
                                        "from name spammail.com reject\n"

@@ -13,6 +13,7 @@
 #include "libmap/codec.h"
 #include "libmap/policy.h"
 #include "libmap/source.h"
+#include "tests/unit/testutil.h"
 
 #define FOREIGN "user@elsewhere.example"
 
@@ -45,23 +46,6 @@ sm_ok(const char *text)
     if (d.nerrors > 0)
         ck_abort_msg("unexpected error: %s:%lu: %s", d.v[0].file, d.v[0].line, d.v[0].msg);
     ck_assert_int_eq(rc, 0);
-    lm_diags_fini(&d);
-    return p;
-}
-
-/* Parse a neutral policy text. */
-static struct lm_policy *
-sm_neutral(const char *text)
-{
-    struct lm_diags d;
-    struct lm_source *s;
-    struct lm_policy *p;
-
-    lm_diags_init(&d);
-    p = lm_policy_new(&d);
-    s = lm_source_mem("p.txt", text, strlen(text), &d);
-    ck_assert_int_eq(lm_codec_policy.parse(s, p, &d), 0);
-    lm_source_close(s);
     lm_diags_fini(&d);
     return p;
 }
@@ -105,29 +89,6 @@ sm_ask(const struct lm_policy *p, const char *ip, const char *host, const char *
     return v.kind;
 }
 
-static const struct lm_rule *
-sm_rule(const struct lm_policy *p, unsigned long line)
-{
-    size_t i;
-
-    for (i = 0; i < p->nrules; i++)
-        if (p->rules[i].pos.line == line)
-            return &p->rules[i];
-    ck_abort_msg("no rule from line %lu", line);
-    return NULL;
-}
-
-static int
-sm_has_diag(const struct lm_diags *d, enum lm_sev sev, unsigned long line, const char *part)
-{
-    size_t i;
-
-    for (i = 0; i < d->n; i++)
-        if (d->v[i].sev == sev && d->v[i].line == line && strstr(d->v[i].msg, part) != NULL)
-            return 1;
-    return 0;
-}
-
 static void
 sm_net_is(const struct lm_rule *r, const char *lo, const char *hi)
 {
@@ -164,22 +125,22 @@ START_TEST(parse_every_form)
 
     ck_assert_int_eq(p->order, LM_ORDER_SENDMAIL);
     ck_assert_uint_eq(p->nrules, 15);
-    r = sm_rule(p, 3);
+    r = tu_rule(p, 3);
     ck_assert_uint_eq(r->stage, LM_S_CONNECT);
     ck_assert_int_eq(r->action, LM_A_RELAY);
     sm_net_is(r, "127.0.0.1", "127.0.0.1");
     ck_assert_str_eq(r->orig, "Connect:127.0.0.1");
-    r = sm_rule(p, 4);
+    r = tu_rule(p, 4);
     sm_net_is(r, "192.168.1.0", "192.168.1.255");
     ck_assert_uint_eq(r->net.prefix, 24);
     ck_assert_int_eq(r->action, LM_A_RELAY);
-    ck_assert_int_eq(sm_rule(p, 5)->action, LM_A_OK);
-    r = sm_rule(p, 6);
+    ck_assert_int_eq(tu_rule(p, 5)->action, LM_A_OK);
+    r = tu_rule(p, 6);
     ck_assert_int_eq(r->kind, LM_K_TREE);
     ck_assert_str_eq(r->pattern, "spammer.example.com");
     ck_assert_int_eq(r->action, LM_A_REJECT);
-    sm_net_is(sm_rule(p, 7), "2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff");
-    r = sm_rule(p, 8);
+    sm_net_is(tu_rule(p, 7), "2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff");
+    r = tu_rule(p, 8);
     ck_assert_int_eq(r->kind, LM_K_ADDR);
     ck_assert_uint_eq(r->stage, LM_S_FROM);
     ck_assert_str_eq(r->pattern, "bad@example.com");
@@ -187,28 +148,28 @@ START_TEST(parse_every_form)
     ck_assert_uint_eq(r->code, 550);
     ck_assert_str_eq(r->dsn, "5.7.1");
     ck_assert_str_eq(r->text, "Go away");
-    r = sm_rule(p, 9);
+    r = tu_rule(p, 9);
     ck_assert_int_eq(r->kind, LM_K_USER);
     ck_assert_str_eq(r->pattern, "free.stealth.mailer");
     ck_assert_ptr_null(r->dsn);
     ck_assert_str_eq(r->text, "Spam not accepted");
-    r = sm_rule(p, 10);
+    r = tu_rule(p, 10);
     ck_assert_uint_eq(r->stage, LM_S_TO);
     ck_assert_int_eq(r->kind, LM_K_TREE);
-    ck_assert_int_eq(sm_rule(p, 11)->action, LM_A_SKIP);
-    r = sm_rule(p, 12);
+    ck_assert_int_eq(tu_rule(p, 11)->action, LM_A_SKIP);
+    r = tu_rule(p, 12);
     ck_assert_uint_eq(r->stage, LM_S_ANY);
     ck_assert_int_eq(r->kind, LM_K_ADDR);
-    ck_assert_int_eq(sm_rule(p, 13)->action, LM_A_DISCARD);
-    r = sm_rule(p, 14);
+    ck_assert_int_eq(tu_rule(p, 13)->action, LM_A_DISCARD);
+    r = tu_rule(p, 14);
     ck_assert_uint_eq(r->stage, LM_S_ANY);
     sm_net_is(r, "172.16.0.0", "172.16.255.255");
-    r = sm_rule(p, 15);
+    r = tu_rule(p, 15);
     ck_assert_uint_eq(r->code, 451);
     ck_assert_str_eq(r->dsn, "4.2.1");
     ck_assert_str_eq(r->text, "try  later");
-    sm_net_is(sm_rule(p, 16), "::1", "::1");
-    sm_net_is(sm_rule(p, 17), "10.0.0.0", "10.255.255.255");
+    sm_net_is(tu_rule(p, 16), "::1", "::1");
+    sm_net_is(tu_rule(p, 17), "10.0.0.0", "10.255.255.255");
     lm_policy_free(p);
 }
 END_TEST
@@ -262,10 +223,10 @@ START_TEST(parse_reference_sample)
     ck_assert_int_eq(rc, 0);
     ck_assert_uint_eq(d.nerrors, 0);
     ck_assert_uint_eq(p->nrules, 10);
-    ck_assert_int_eq(sm_rule(p, 11)->action, LM_A_OK);
-    ck_assert(sm_has_diag(&d, LM_WARNING, 11, "QUARANTINE"));
-    ck_assert(sm_has_diag(&d, LM_WARNING, 12, "Spam:"));
-    ck_assert(sm_has_diag(&d, LM_WARNING, 13, "not part of the relay policy"));
+    ck_assert_int_eq(tu_rule(p, 11)->action, LM_A_OK);
+    ck_assert(tu_has_diag(&d, LM_WARNING, 11, "QUARANTINE"));
+    ck_assert(tu_has_diag(&d, LM_WARNING, 12, "Spam:"));
+    ck_assert(tu_has_diag(&d, LM_WARNING, 13, "not part of the relay policy"));
     lm_diags_fini(&d);
     lm_policy_free(p);
 }
@@ -294,14 +255,14 @@ START_TEST(lint_never)
     ck_assert_int_eq(rc, 0);
     ck_assert_uint_eq(d.nerrors, 0);
     for (line = 1; line <= 10; line++) {
-        ck_assert_msg(sm_rule(p, line)->kind == LM_K_NEVER, "line %lu", line);
-        ck_assert_msg(sm_has_diag(&d, LM_WARNING, line, "can never match"), "line %lu", line);
+        ck_assert_msg(tu_rule(p, line)->kind == LM_K_NEVER, "line %lu", line);
+        ck_assert_msg(tu_has_diag(&d, LM_WARNING, line, "can never match"), "line %lu", line);
     }
-    ck_assert(sm_has_diag(&d, LM_WARNING, 2, "no final dot"));
-    ck_assert(sm_has_diag(&d, LM_WARNING, 3, "leading zeros"));
-    ck_assert(sm_has_diag(&d, LM_WARNING, 1, "CIDR"));
-    ck_assert_int_eq(sm_rule(p, 11)->kind, LM_K_NET);
-    ck_assert(sm_has_diag(&d, LM_WARNING, 11, "single address"));
+    ck_assert(tu_has_diag(&d, LM_WARNING, 2, "no final dot"));
+    ck_assert(tu_has_diag(&d, LM_WARNING, 3, "leading zeros"));
+    ck_assert(tu_has_diag(&d, LM_WARNING, 1, "CIDR"));
+    ck_assert_int_eq(tu_rule(p, 11)->kind, LM_K_NET);
+    ck_assert(tu_has_diag(&d, LM_WARNING, 11, "single address"));
     /* a never-matching key decides nothing */
     ck_assert_int_eq(sm_ask(p, "10.1.2.3", NULL, NULL, FOREIGN), LM_V_REFUSE);
     ck_assert_int_eq(sm_ask(p, "172.16.5.1", NULL, NULL, FOREIGN), LM_V_REFUSE);
@@ -320,8 +281,8 @@ START_TEST(lint_to_features)
 
     ck_assert_int_eq(rc, 0);
     ck_assert_uint_eq(p->nrules, 3);
-    ck_assert(sm_has_diag(&d, LM_WARNING, 1, "blocklist_recipients"));
-    ck_assert(sm_has_diag(&d, LM_WARNING, 2, "relaytofulladdress"));
+    ck_assert(tu_has_diag(&d, LM_WARNING, 1, "blocklist_recipients"));
+    ck_assert(tu_has_diag(&d, LM_WARNING, 2, "relaytofulladdress"));
     ck_assert_uint_eq(d.nwarnings, 2);
     lm_diags_fini(&d);
     lm_policy_free(p);
@@ -336,7 +297,7 @@ START_TEST(lint_dotdomain)
 
     ck_assert_int_eq(rc, 0);
     ck_assert_int_eq(p->rules[0].kind, LM_K_BELOW);
-    ck_assert(sm_has_diag(&d, LM_WARNING, 1, "lookupdotdomain"));
+    ck_assert(tu_has_diag(&d, LM_WARNING, 1, "lookupdotdomain"));
     lm_diags_fini(&d);
     lm_policy_free(p);
 }
@@ -363,20 +324,20 @@ START_TEST(errors_all_reported)
 
     ck_assert_int_eq(rc, -1);
     ck_assert_uint_eq(d.nerrors, 10);
-    ck_assert(sm_has_diag(&d, LM_ERROR, 1, "white space"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 1, "white space"));
     ck_assert_uint_eq(d.v[0].col, 3);
     ck_assert_int_eq(d.v[0].code, LM_E_SYNTAX);
     ck_assert_str_eq(d.v[0].file, "access");
-    ck_assert(sm_has_diag(&d, LM_ERROR, 2, "no right-hand side"));
-    ck_assert(sm_has_diag(&d, LM_ERROR, 3, "unknown right-hand side \"PERMIT\""));
-    ck_assert(sm_has_diag(&d, LM_ERROR, 4, "reply code"));
-    ck_assert(sm_has_diag(&d, LM_ERROR, 5, "unexpected text after"));
-    ck_assert(sm_has_diag(&d, LM_ERROR, 6, "bracketed"));
-    ck_assert(sm_has_diag(&d, LM_ERROR, 7, "detail wildcard"));
-    ck_assert(sm_has_diag(&d, LM_ERROR, 8, "unbalanced quote"));
-    ck_assert(sm_has_diag(&d, LM_ERROR, 10, "duplicate key \"GOOD.example\" (first defined "
+    ck_assert(tu_has_diag(&d, LM_ERROR, 2, "no right-hand side"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 3, "unknown right-hand side \"PERMIT\""));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 4, "reply code"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 5, "unexpected text after"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 6, "bracketed"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 7, "detail wildcard"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 8, "unbalanced quote"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 10, "duplicate key \"GOOD.example\" (first defined "
                           "at line 9"));
-    ck_assert(sm_has_diag(&d, LM_ERROR, 11, "FRIEND or HATER"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 11, "FRIEND or HATER"));
     /* the good line is still read; the duplicate keeps the first */
     ck_assert_uint_eq(p->nrules, 1);
     ck_assert_int_eq(p->rules[0].action, LM_A_OK);
@@ -396,7 +357,7 @@ START_TEST(errors_long_line_and_column)
     memcpy(text + 1090, "\tREJECT\n", 9);
     p = sm_parse(text, &d, &rc);
     ck_assert_int_eq(rc, -1);
-    ck_assert(sm_has_diag(&d, LM_ERROR, 1, "makemap reads at most 1022"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 1, "makemap reads at most 1022"));
     lm_diags_fini(&d);
     lm_policy_free(p);
     p = sm_parse("x.example\tBOGUS\n", &d, &rc);
@@ -427,7 +388,7 @@ END_TEST
 
 START_TEST(emit_nested_networks)
 {
-    struct lm_policy *p = sm_neutral("connect net 10.0.0.0/8 reject\n"
+    struct lm_policy *p = tu_neutral("connect net 10.0.0.0/8 reject\n"
                                      "connect net 10.1.0.0/16 relay\n"
                                      "connect net 10.1.2.0/24 ok\n"
                                      "connect net 192.168.0.0/20 relay\n"
@@ -459,7 +420,7 @@ END_TEST
 
 START_TEST(emit_ranges_and_v6)
 {
-    struct lm_policy *p = sm_neutral("connect net 1.2.3.4-1.2.3.6 reject\n"
+    struct lm_policy *p = tu_neutral("connect net 1.2.3.4-1.2.3.6 reject\n"
                                      "connect net 2001:db8::/32 relay\n"
                                      "connect net 2001:db8:1::/48 reject\n"
                                      "connect net 127.0.0.1 relay\n");
@@ -485,7 +446,7 @@ END_TEST
 
 START_TEST(emit_names_tags_errors)
 {
-    struct lm_policy *p = sm_neutral(
+    struct lm_policy *p = tu_neutral(
         "connect net 127.0.0.1 relay\n"
         "connect domain spammer.example reject\n"
         "from address bad@example.com error 550 5.7.1 \"Go away\"\n"
@@ -521,7 +482,7 @@ END_TEST
 
 START_TEST(emit_losses)
 {
-    struct lm_policy *p = sm_neutral(
+    struct lm_policy *p = tu_neutral(
         "connect net 127.0.0.1 relay\n"                 /* 1 */
         "connect name host.example.org relay\n"         /* 2 exact name: widened */
         "from domain friend.example relay\n"            /* 3 needs relay_mail_from */
@@ -571,7 +532,7 @@ START_TEST(emit_loopback_v6)
     size_t i;
 
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct lm_policy *p = sm_neutral(cases[i].text);
+        struct lm_policy *p = tu_neutral(cases[i].text);
         struct lm_losses l;
         char *out = sm_emit(p, &l);
         size_t k;
@@ -608,7 +569,7 @@ START_TEST(emit_many_networks)
     for (i = 0; i < n; i++)
         len += (size_t)sprintf(text + len, "connect net 10.%zu.%zu.%zu reject\n",
                                i / 32768, i / 128 % 256, i % 128 * 2);  /* no neighbours */
-    p = sm_neutral(text);
+    p = tu_neutral(text);
     out = sm_emit(p, &l);
     ck_assert_msg(l.n == 0, "%s", l.n ? l.v[0].why : "");
     for (c = out; (c = strchr(c, '\n')) != NULL; c++)
@@ -625,7 +586,7 @@ START_TEST(emit_qmail_order_conflict)
 {
     /* qmail order: the address 1.2.3.4 beats the host name; Sendmail would
      * let the name decide, and relay */
-    struct lm_policy *p = sm_neutral("order qmail\n"
+    struct lm_policy *p = tu_neutral("order qmail\n"
                                      "connect net 1.2.3.4 deny\n"
                                      "connect name gw.example.com relay\n"
                                      "connect net 127.0.0.1 relay\n"
