@@ -976,27 +976,6 @@ qmail_netcmp(const void *a, const void *b)
 }
 
 static int
-qmail_addrcmp(const void *a, const void *b)
-{
-    return lm_ipaddr_cmp(a, b);
-}
-
-static size_t
-qmail_find(const struct lm_ipaddr *v, size_t n, const struct lm_ipaddr *a)
-{
-    size_t lo = 0, hi = n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (lm_ipaddr_cmp(&v[mid], a) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static int
 qmail_is_net(const struct lm_rule *r)
 {
     return r->kind == LM_K_NET && (r->stage & LM_S_CONNECT) && r->info == NULL &&
@@ -1005,134 +984,84 @@ qmail_is_net(const struct lm_rule *r)
 
 /* Cut IPv4 into intervals with the value the connect networks give them
  * (narrowest wins, tagged before untagged, then the earlier).  With loop,
- * 127.0.0.1 relays unless a rule refuses it (Sendmail's built-in rule). */
+ * 127.0.0.1 relays unless a rule refuses it (Sendmail's built-in rule).
+ * NULL with e->fail on failure. */
 static struct lm_cover_iv *
 qmail_paint(struct qmail_emit *e, int loop, size_t *n)
 {
     const struct lm_policy *p = e->p;
-    struct lm_ipaddr *pts = NULL, lb, le;
     struct lm_cover_iv *iv = NULL;
-    size_t *idx = NULL, *nxt = NULL, *val = NULL, nr = 0, np = 0, i, j, k, m = 0;
-    struct lm_iprange all;
+    struct lm_iprange *rg = NULL;
+    struct lm_ipaddr lb;
+    size_t *idx = NULL, *val = NULL, nr = 0, i, k, first = 0;
 
     *n = 0;
-    lm_iprange_all(&all, LM_IPV4);
     lm_ipaddr_v4(&lb, 127, 0, 0, 1);
-    lm_ipaddr_v4(&le, 127, 0, 0, 2);
     for (i = 0; i < p->nrules; i++)
         nr += qmail_is_net(&p->rules[i]);
     idx = malloc((nr + 1) * sizeof *idx);
-    pts = malloc((2 * nr + 3) * sizeof *pts);
-    if (idx == NULL || pts == NULL)
-        goto fail;
-    pts[np++] = all.lo;
-    if (loop) {
-        pts[np++] = lb;
-        pts[np++] = le;
-    }
-    for (i = k = 0; i < p->nrules; i++) {
-        const struct lm_rule *r = &p->rules[i];
-        struct lm_ipaddr end;
-        if (!qmail_is_net(r))
-            continue;
-        idx[k++] = i;
-        pts[np++] = r->net.range.lo;
-        end = r->net.range.hi;
-        if (lm_ipaddr_succ(&end) == 0)
-            pts[np++] = end;
-    }
-    qsort(pts, np, sizeof *pts, qmail_addrcmp);
-    for (i = j = 0; i < np; i++)
-        if (j == 0 || lm_ipaddr_cmp(&pts[j - 1], &pts[i]) != 0)
-            pts[j++] = pts[i];
-    np = j;
+    rg = malloc((nr + 2) * sizeof *rg);
+    val = malloc((nr + 2) * sizeof *val);
+    if (idx == NULL || rg == NULL || val == NULL)
+        goto out;
+    for (i = k = 0; i < p->nrules; i++)
+        if (qmail_is_net(&p->rules[i]))
+            idx[k++] = i;
     qmail_sort_policy = p;
     qsort(idx, nr, sizeof *idx, qmail_netcmp);
-    nxt = malloc((np + 1) * sizeof *nxt);
-    val = calloc(np, sizeof *val);
-    if (nxt == NULL || val == NULL)
-        goto fail;
-    for (i = 0; i <= np; i++)
-        nxt[i] = i;
+    /* slot 0 is kept for the loopback rule; values are numbered in priority
+     * order (ties in the cover go to the first) */
     for (k = 0; k < nr && !e->fail; k++) {
         const struct lm_rule *r = &p->rules[idx[k]];
-        struct lm_ipaddr end = r->net.range.hi;
-        size_t a = qmail_find(pts, np, &r->net.range.lo), b, x, vid;
         unsigned alt;
-        b = lm_ipaddr_succ(&end) == 0 ? qmail_find(pts, np, &end) : np;
-        {
-            char *v = qmail_rhs(p, r, &alt, &e->fail);
-            if (v != NULL && e->exact &&
-                lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) == 0) {
-                char *x2 = malloc(strlen(v) + 2);
-                if (x2 == NULL) {
-                    free(v);
-                    goto fail;
-                }
-                x2[0] = QMAIL_EXACT;
-                strcpy(x2 + 1, v);
+        char *v = qmail_rhs(p, r, &alt, &e->fail);
+        if (v != NULL && e->exact && lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) == 0) {
+            char *x2 = malloc(strlen(v) + 2);
+            if (x2 == NULL) {
                 free(v);
-                v = x2;
+                e->fail = 1;
+                goto out;
             }
-            vid = qmail_valid(e, v);
+            x2[0] = QMAIL_EXACT;
+            strcpy(x2 + 1, v);
+            free(v);
+            v = x2;
         }
-        for (x = a; x < b;) {
-            size_t root = x, y;
-            while (nxt[root] != root)
-                root = nxt[root];
-            for (y = x; nxt[y] != root;) {
-                size_t z = nxt[y];
-                nxt[y] = root;
-                y = z;
-            }
-            if ((x = root) >= b)
+        rg[k + 1] = r->net.range;
+        val[k + 1] = qmail_valid(e, v);
+    }
+    first = 1;
+    if (loop && !e->fail) {
+        /* the value 127.0.0.1 gets: the first range that holds it */
+        size_t at = 0;
+        for (k = 0; k < nr; k++)
+            if (lm_ipaddr_cmp(&rg[k + 1].lo, &lb) <= 0 && lm_ipaddr_cmp(&rg[k + 1].hi, &lb) >= 0) {
+                at = val[k + 1];
                 break;
-            val[x] = vid;
-            nxt[x] = x + 1;
-            x++;
-        }
-    }
-    if (loop) {
-        size_t at = qmail_find(pts, np, &lb);
-        if (val[at] == 0 || strcmp(qmail_text(e->val[val[at]]), "allow") == 0) {
-            char *s = strdup("\001allow,RELAYCLIENT=\"\"");
-            if (s == NULL)
-                goto fail;
+            }
+        if (at == 0 || strcmp(qmail_text(e->val[at]), "allow") == 0) {
+            char *x2 = strdup("\001allow,RELAYCLIENT=\"\"");
+            if (x2 == NULL) {
+                e->fail = 1;
+                goto out;
+            }
             if (!e->exact)
-                memmove(s, s + 1, strlen(s));
-            val[at] = qmail_valid(e, s);
+                memmove(x2, x2 + 1, strlen(x2));
+            rg[0].lo = rg[0].hi = lb;
+            val[0] = qmail_valid(e, x2);
+            first = 0;
         }
     }
-    if ((iv = malloc(np * sizeof *iv)) == NULL)
-        goto fail;
-    for (i = 0; i < np; i++) {
-        struct lm_ipaddr hi = all.hi;
-        if (i + 1 < np) {
-            hi = pts[i + 1];
-            lm_ipaddr_pred(&hi);
-        }
-        if (m > 0 && iv[m - 1].val == val[i]) {
-            iv[m - 1].hi = hi;
-            continue;
-        }
-        iv[m].lo = pts[i];
-        iv[m].hi = hi;
-        iv[m].val = val[i];
-        m++;
-    }
-    *n = m;
+    if (!e->fail &&
+        lm_ipset_paint(LM_IPV4, rg + first, val + first, nr + 1 - first, 0, &iv, n, e->d) != 0)
+        iv = NULL;
+out:
+    if (iv == NULL)
+        e->fail = 1;
     free(idx);
-    free(pts);
-    free(nxt);
+    free(rg);
     free(val);
     return iv;
-fail:
-    e->fail = 1;
-    free(idx);
-    free(pts);
-    free(nxt);
-    free(val);
-    return NULL;
 }
 
 /* Write "KEY:RHS" unless KEY was written already (first wins, as in tcpserver). */

@@ -980,44 +980,21 @@ sendmail_netcmp(const void *a, const void *b)
     return ra < rb ? -1 : ra > rb;
 }
 
-static int
-sendmail_addrcmp(const void *a, const void *b)
-{
-    return lm_ipaddr_cmp(a, b);
-}
-
-static size_t
-sendmail_find(const struct lm_ipaddr *v, size_t n, const struct lm_ipaddr *a)
-{
-    size_t lo = 0, hi = n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (lm_ipaddr_cmp(&v[mid], a) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /*
  * Cut one family's space into intervals with the value the connect network
  * rules give them (narrowest rule wins, tagged before untagged, then the
  * earlier), gaps getting value base.  Returns a malloc'd array, or NULL
- * (e->fail set) on failure; *n is 0 when there are no rules.
+ * (e->fail set on failure) with *n 0 when there is nothing to cover.
  */
 static struct lm_cover_iv *
 sendmail_paint(struct sendmail_emit *e, int family, size_t base, size_t *n)
 {
     const struct lm_policy *p = e->p;
-    struct lm_ipaddr *pts = NULL;
     struct lm_cover_iv *iv = NULL;
-    size_t *idx = NULL, *nxt = NULL, *val = NULL, nr = 0, np = 0, i, j, k, m = 0;
-    struct lm_iprange all;
+    struct lm_iprange *rg = NULL;
+    size_t *idx = NULL, *val = NULL, nr = 0, i, k;
 
     *n = 0;
-    lm_iprange_all(&all, family);
     for (i = 0; i < p->nrules; i++) {
         const struct lm_rule *r = &p->rules[i];
         if (r->kind == LM_K_NET && (r->stage & LM_S_CONNECT) && r->info == NULL &&
@@ -1027,96 +1004,34 @@ sendmail_paint(struct sendmail_emit *e, int family, size_t base, size_t *n)
     if (nr == 0 && base == 0)
         return NULL;
     idx = malloc((nr + 1) * sizeof *idx);
-    pts = malloc((2 * nr + 1) * sizeof *pts);
-    if (idx == NULL || pts == NULL)
-        goto fail;
-    pts[np++] = all.lo;
+    rg = malloc((nr + 1) * sizeof *rg);
+    val = malloc((nr + 1) * sizeof *val);
+    if (idx == NULL || rg == NULL || val == NULL)
+        goto out;
     for (i = k = 0; i < p->nrules; i++) {
         const struct lm_rule *r = &p->rules[i];
-        struct lm_ipaddr end;
-        if (!(r->kind == LM_K_NET && (r->stage & LM_S_CONNECT) && r->info == NULL &&
-              r->net.range.lo.family == family))
-            continue;
-        idx[k++] = i;
-        pts[np++] = r->net.range.lo;
-        end = r->net.range.hi;
-        if (lm_ipaddr_succ(&end) == 0)
-            pts[np++] = end;
+        if (r->kind == LM_K_NET && (r->stage & LM_S_CONNECT) && r->info == NULL &&
+            r->net.range.lo.family == family)
+            idx[k++] = i;
     }
-    qsort(pts, np, sizeof *pts, sendmail_addrcmp);
-    for (i = j = 0; i < np; i++)
-        if (j == 0 || lm_ipaddr_cmp(&pts[j - 1], &pts[i]) != 0)
-            pts[j++] = pts[i];
-    np = j;
     sendmail_sort_ctx = e;
     qsort(idx, nr, sizeof *idx, sendmail_netcmp);
-    nxt = malloc((np + 1) * sizeof *nxt);
-    val = malloc(np * sizeof *val);
-    if (nxt == NULL || val == NULL)
-        goto fail;
-    for (i = 0; i <= np; i++)
-        nxt[i] = i;
-    for (i = 0; i < np; i++)
-        val[i] = base;
-    /* paint in priority order; nxt[] skips pieces already painted */
+    /* values numbered in priority order: ties in the cover go to the first */
     for (k = 0; k < nr; k++) {
         const struct lm_rule *r = &p->rules[idx[k]];
         struct sendmail_val sv = sendmail_netval(r);
-        size_t a = sendmail_find(pts, np, &r->net.range.lo), b, x, vid;
-        struct lm_ipaddr end = r->net.range.hi;
-        if (lm_ipaddr_succ(&end) == 0)
-            b = sendmail_find(pts, np, &end);
-        else
-            b = np;
-        vid = sendmail_valid(e, &sv);
-        for (x = a; x < b;) {
-            size_t root = x, y;
-            while (nxt[root] != root)
-                root = nxt[root];
-            for (y = x; nxt[y] != root; ) {        /* path compression */
-                size_t z = nxt[y];
-                nxt[y] = root;
-                y = z;
-            }
-            x = root;
-            if (x >= b)
-                break;
-            val[x] = vid;
-            nxt[x] = x + 1;
-            x++;
-        }
+        rg[k] = r->net.range;
+        val[k] = sendmail_valid(e, &sv);
     }
-    iv = malloc(np * sizeof *iv);
+    if (lm_ipset_paint(family, rg, val, nr, base, &iv, n, e->d) != 0)
+        iv = NULL;
+out:
     if (iv == NULL)
-        goto fail;
-    for (i = 0; i < np; i++) {
-        struct lm_ipaddr hi = all.hi;
-        if (i + 1 < np) {
-            hi = pts[i + 1];
-            lm_ipaddr_pred(&hi);
-        }
-        if (m > 0 && iv[m - 1].val == val[i]) {
-            iv[m - 1].hi = hi;
-            continue;
-        }
-        iv[m].lo = pts[i];
-        iv[m].hi = hi;
-        iv[m].val = val[i];
-        m++;
-    }
-    *n = m;
+        e->fail = 1;
     free(idx);
-    free(pts);
-    free(nxt);
+    free(rg);
     free(val);
     return iv;
-fail:
-    e->fail = 1;
-    free(idx);
-    free(pts);
-    free(nxt);
-    free(val);
-    return NULL;
 }
 
 static void

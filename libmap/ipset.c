@@ -1903,3 +1903,112 @@ lm_ipset_cover_nested(const struct lm_cover_iv *iv, size_t niv, int family,
     *n = t.nkey;
     return 0;
 }
+
+static int
+ipset_paint_cmp(const void *a, const void *b)
+{
+    return lm_ipaddr_cmp(a, b);
+}
+
+/* The index of the first of v[0 .. n) not below a. */
+static size_t
+ipset_paint_find(const struct lm_ipaddr *v, size_t n, const struct lm_ipaddr *a)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (lm_ipaddr_cmp(&v[mid], a) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int
+lm_ipset_paint(int family, const struct lm_iprange *r, const size_t *val, size_t n,
+               size_t base, struct lm_cover_iv **out, size_t *nout, struct lm_diags *d)
+{
+    struct lm_ipaddr *pts;
+    struct lm_cover_iv *iv = NULL;
+    size_t *nxt = NULL, *v = NULL, np = 0, i, j, k, m = 0;
+    struct lm_iprange all;
+
+    *out = NULL;
+    *nout = 0;
+    lm_iprange_all(&all, family);
+    if ((pts = malloc((2 * n + 1) * sizeof *pts)) == NULL)
+        return ipset_nomem(d);
+    /* the pieces: every range's first address and the one after its last */
+    pts[np++] = all.lo;
+    for (i = 0; i < n; i++) {
+        struct lm_ipaddr end = r[i].hi;
+        pts[np++] = r[i].lo;
+        if (lm_ipaddr_succ(&end) == 0)
+            pts[np++] = end;
+    }
+    qsort(pts, np, sizeof *pts, ipset_paint_cmp);
+    for (i = j = 0; i < np; i++)
+        if (j == 0 || lm_ipaddr_cmp(&pts[j - 1], &pts[i]) != 0)
+            pts[j++] = pts[i];
+    np = j;
+    nxt = malloc((np + 1) * sizeof *nxt);
+    v = malloc(np * sizeof *v);
+    iv = malloc(np * sizeof *iv);
+    if (nxt == NULL || v == NULL || iv == NULL) {
+        free(pts);
+        free(nxt);
+        free(v);
+        free(iv);
+        return ipset_nomem(d);
+    }
+    for (i = 0; i <= np; i++)
+        nxt[i] = i;
+    for (i = 0; i < np; i++)
+        v[i] = base;
+    /* in priority order, each range paints the pieces nobody painted yet;
+     * nxt[] skips painted pieces (union-find with path compression), so
+     * every piece is painted once */
+    for (k = 0; k < n; k++) {
+        struct lm_ipaddr end = r[k].hi;
+        size_t a = ipset_paint_find(pts, np, &r[k].lo), b, x;
+        b = lm_ipaddr_succ(&end) == 0 ? ipset_paint_find(pts, np, &end) : np;
+        for (x = a; x < b;) {
+            size_t root = x, y;
+            while (nxt[root] != root)
+                root = nxt[root];
+            for (y = x; nxt[y] != root;) {
+                size_t z = nxt[y];
+                nxt[y] = root;
+                y = z;
+            }
+            if ((x = root) >= b)
+                break;
+            v[x] = val[k];
+            nxt[x] = x + 1;
+            x++;
+        }
+    }
+    for (i = 0; i < np; i++) {
+        struct lm_ipaddr hi = all.hi;
+        if (i + 1 < np) {
+            hi = pts[i + 1];
+            lm_ipaddr_pred(&hi);
+        }
+        if (m > 0 && iv[m - 1].val == v[i]) {
+            iv[m - 1].hi = hi;
+            continue;
+        }
+        iv[m].lo = pts[i];
+        iv[m].hi = hi;
+        iv[m].val = v[i];
+        m++;
+    }
+    free(pts);
+    free(nxt);
+    free(v);
+    *out = iv;
+    *nout = m;
+    return 0;
+}

@@ -262,6 +262,14 @@ struct lm_nest_opts {
                                        "=host" rules */
 };
 
+/* Paint all of FAMILY: ranges r[0 .. n) in priority order (where ranges
+ * overlap the first one wins) with values val[i]; the addresses no range
+ * holds get BASE.  Returns 0 with *out the intervals in address order,
+ * neighbours with one value merged (malloc'd, caller frees), or -1 with
+ * LM_E_NOMEM.  O(n log n). */
+int lm_ipset_paint(int family, const struct lm_iprange *r, const size_t *val, size_t n,
+                   size_t base, struct lm_cover_iv **out, size_t *nout, struct lm_diags *d);
+
 /* IV: niv intervals painting all of FAMILY as above.  Returns 0 with *out
  * the keys (malloc'd, caller frees; NULL when *n is 0), 1 when more than
  * o->maxkeys keys would be needed (*out NULL), or -1 with LM_E_NOMEM. */

@@ -1286,6 +1286,54 @@ START_TEST(cover_nested_known)
 }
 END_TEST
 
+/* Painting by priority against brute force: ranges in 10.0.0.0/24 and
+ * around it, every address of 9.255.255.0 .. 10.0.1.255 checked. */
+START_TEST(paint_vs_brute_force)
+{
+    int iter;
+
+    rng_state = seed_from_env() ^ 0x7061696eULL;
+    for (iter = 0; iter < 200; iter++) {
+        struct lm_iprange r[12];
+        size_t val[12], n = rnd(12), i, k, niv, base = rnd(2) ? 0 : 9;
+        struct lm_cover_iv *iv;
+
+        for (i = 0; i < n; i++) {
+            unsigned a = 200 + rnd(400), b = a + rnd(rnd(2) ? 8 : 300);
+            lm_ipaddr_v4(&r[i].lo, 9, 255, 255, 0);
+            r[i].hi = r[i].lo;
+            for (k = 0; k < a; k++)
+                lm_ipaddr_succ(&r[i].lo);
+            for (k = 0; k < b; k++)
+                lm_ipaddr_succ(&r[i].hi);
+            val[i] = 1 + rnd(4);
+        }
+        ck_assert_int_eq(lm_ipset_paint(LM_IPV4, r, val, n, base, &iv, &niv, NULL), 0);
+        ck_assert(niv >= 1);
+        for (i = 1; i < niv; i++) {
+            struct lm_ipaddr x = iv[i - 1].hi;
+            ck_assert_int_eq(lm_ipaddr_succ(&x), 0);
+            ck_assert_int_eq(lm_ipaddr_cmp(&x, &iv[i].lo), 0);     /* no gap */
+            ck_assert(iv[i - 1].val != iv[i].val);                  /* merged */
+        }
+        {
+            struct lm_ipaddr a;
+            lm_ipaddr_v4(&a, 9, 255, 255, 0);
+            for (k = 0; k < 1024; k++, lm_ipaddr_succ(&a)) {
+                size_t want = base;
+                for (i = 0; i < n; i++)
+                    if (lm_ipaddr_cmp(&r[i].lo, &a) <= 0 && lm_ipaddr_cmp(&r[i].hi, &a) >= 0) {
+                        want = val[i];
+                        break;
+                    }
+                ck_assert_uint_eq(nest_painted(iv, niv, &a), want);
+            }
+        }
+        free(iv);
+    }
+}
+END_TEST
+
 Suite *ipset_suite(void);
 
 Suite *
@@ -1312,6 +1360,7 @@ ipset_suite(void)
     tcase_add_test(ts, probes_cut_everything);
     tcase_add_test(ts, probes_empty_and_families);
     tcase_add_test(ts, cover_nested_known);
+    tcase_add_test(ts, paint_vs_brute_force);
     tcase_add_test(ts, cover_nested_vs_brute_force);
     tcase_set_timeout(ts, 120);
     suite_add_tcase(s, ts);
