@@ -121,8 +121,9 @@ int lm_decide_files(const char *const *files, size_t n, const char *fmt, struct 
 int lm_verify_files(const char *a, const char *b, const char *fmt,
                     struct lm_convert_report *rep, struct lm_diags *d);
 
-/* --lint: load FILES and lint them; *nwarn gets lm_lint's count (the
- * parsers' own warnings are in d).  0, or -1 when loading failed. */
+/* --lint: load FILES and lint them; *nwarn gets the number of warnings,
+ * the parsers' (keys that can never match, repeats) and lm_lint's.  0, or
+ * -1 when loading failed. */
 int lm_lint_files(const char *const *files, size_t n, const char *fmt, size_t *nwarn,
                   struct lm_diags *d);
 

@@ -18,4 +18,10 @@ golden "lint-wider" 1 relayconv --lint lint-wider.txt
 printf '%s\n' 'spam.example REJECT' 'mail.spam.example REJECT' 'From:x.spam.example REJECT' \
     'From:y.example REJECT' 'From:z.y.example REJECT' 'To:ok.y.example OK' > wider.access
 golden "lint-wider-access" 1 relayconv --lint wider.access
+# a warning from the parser alone (a key that can never match, a repeated
+# accept line) is a warning too: status 1
+printf '%s\n' '172.16.5:allow,RELAYCLIENT=""' > never.smtp
+golden "lint-never-only" 1 relayconv --lint never.smtp
+printf '%s\n' 'accept domain example.org' 'accept domain EXAMPLE.org' > repeat.txt
+golden "lint-repeat-only" 1 relayconv --lint repeat.txt
 finish
