@@ -29,6 +29,8 @@ struct pol_hent {
     size_t      len;
     size_t      idx;    /* rule or domain index */
     size_t      next;   /* next entry in the chain, NONE at the end */
+    uint32_t    hash;   /* low bits of the key's hash: a chain is walked
+                           without touching the keys of other names */
     char        cls;    /* 'd' domain rule, 'a' address, 'u' user, 'D' accepted domain */
 };
 
@@ -620,13 +622,16 @@ static void
 pol_hadd(struct lm_pindex *ix, char cls, const char *key, size_t idx)
 {
     struct pol_hent *e = &ix->ents[ix->nents];
+    uint64_t hv;
     size_t b;
 
     e->key = key;
     e->len = strlen(key);
     e->idx = idx;
     e->cls = cls;
-    b = (size_t)pol_hash(cls, key, e->len) & (ix->nbuckets - 1);
+    hv = pol_hash(cls, key, e->len);
+    e->hash = (uint32_t)hv;
+    b = (size_t)hv & (ix->nbuckets - 1);
     /* Chains keep insertion order, so the earlier rule comes first. */
     e->next = NONE;
     if (ix->buckets[b] == NONE) {
@@ -938,16 +943,19 @@ pol_key(const struct pol_ctx *c, char cls, const char *key, size_t len,
     const struct lm_pindex *ix = c->ix;
     const struct lm_rule *best = NULL;
     int bestrank = 0;
+    uint64_t hv;
     size_t e;
 
     if (!((cls == 'd' ? ix->stages_d : cls == 'a' ? ix->stages_a : ix->stages_u) & stage))
         return NULL;
-    e = ix->buckets[(size_t)pol_hash(cls, key, len) & (ix->nbuckets - 1)];
+    hv = pol_hash(cls, key, len);
+    e = ix->buckets[(size_t)hv & (ix->nbuckets - 1)];
     for (; e != NONE; e = ix->ents[e].next) {
         const struct pol_hent *h = &ix->ents[e];
         const struct lm_rule *r;
         int rank;
-        if (h->cls != cls || h->len != len || memcmp(h->key, key, len) != 0)
+        if (h->hash != (uint32_t)hv || h->cls != cls || h->len != len ||
+            memcmp(h->key, key, len) != 0)
             continue;
         r = &c->p->rules[h->idx];
         if (!(r->stage & stage) || r->info != NULL)
