@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "libmap/codec.h"
+#include "libmap/internal.h"
 #include "libmap/ipset.h"
 #include "libmap/policy.h"
 
@@ -32,86 +33,14 @@
 
 /* --- a set of seen keys ---------------------------------------------------------- */
 
-struct qmail_seen {
-    char         **key;
-    unsigned long *line;
-    size_t         n, cap;
-};
-
-static unsigned long
-qmail_hash(const char *s)
-{
-    unsigned long h = 2166136261u;
-
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 16777619u;
-    return h;
-}
-
-static void
-qmail_seen_fini(struct qmail_seen *s)
-{
-    size_t i;
-
-    for (i = 0; i < s->cap; i++)
-        free(s->key[i]);
-    free(s->key);
-    free(s->line);
-    memset(s, 0, sizeof *s);
-}
-
-/* 0 with *first = 0 when new (recorded), or the earlier line; -1 no memory. */
-static int
-qmail_seen_add(struct qmail_seen *s, const char *key, unsigned long line,
-               unsigned long *first)
-{
-    size_t i;
-
-    if (2 * (s->n + 1) > s->cap) {
-        struct qmail_seen ns = { NULL, NULL, 0, s->cap ? 2 * s->cap : 64 };
-        ns.key = calloc(ns.cap, sizeof *ns.key);
-        ns.line = calloc(ns.cap, sizeof *ns.line);
-        if (ns.key == NULL || ns.line == NULL) {
-            free(ns.key);
-            free(ns.line);
-            return -1;
-        }
-        for (i = 0; i < s->cap; i++) {
-            size_t j;
-            if (s->key[i] == NULL)
-                continue;
-            for (j = qmail_hash(s->key[i]) & (ns.cap - 1); ns.key[j] != NULL;
-                 j = (j + 1) & (ns.cap - 1))
-                ;
-            ns.key[j] = s->key[i];
-            ns.line[j] = s->line[i];
-        }
-        ns.n = s->n;
-        free(s->key);
-        free(s->line);
-        *s = ns;
-    }
-    for (i = qmail_hash(key) & (s->cap - 1); s->key[i] != NULL; i = (i + 1) & (s->cap - 1))
-        if (strcmp(s->key[i], key) == 0) {
-            *first = s->line[i];
-            return 0;
-        }
-    if ((s->key[i] = strdup(key)) == NULL)
-        return -1;
-    s->line[i] = line;
-    s->n++;
-    *first = 0;
-    return 0;
-}
-
 /* --- reading tcp.smtp -------------------------------------------------------------- */
 
 struct qmail_parse {
     struct lm_policy *p;
     struct lm_diags  *d;
-    struct qmail_seen seen;     /* tcp.smtp keys */
-    struct qmail_seen rseen;    /* rcpthosts entries */
-    struct qmail_seen bseen;    /* badmailfrom entries */
+    struct lm_seen seen;     /* tcp.smtp keys */
+    struct lm_seen rseen;    /* rcpthosts entries */
+    struct lm_seen bseen;    /* badmailfrom entries */
 };
 
 /* A host name as tcpserver would give it: lower case, no blanks. */
@@ -358,7 +287,7 @@ qmail_add(struct qmail_parse *qp, struct lm_rule *r, const char *key, int report
     unsigned long first = 0;
     char q[LM_QUOTE_BUF];
 
-    if (qmail_seen_add(&qp->seen, key, r->pos.line, &first) != 0)
+    if (lm_seen_add(&qp->seen, key, r->pos.line, &first) != 0)
         return lm_diag_add(qp->d, LM_ERROR, LM_E_NOMEM, &r->pos, "out of memory");
     if (first != 0 && report_dup)
         lm_diag_add(qp->d, LM_WARNING, LM_E_DUPLICATE, &r->pos,
@@ -527,7 +456,7 @@ qmail_rcpt_line(struct qmail_parse *qp, struct lm_line *ln)
     }
     {
         unsigned long first = 0;
-        if (qmail_seen_add(&qp->rseen, kind == LM_K_BELOW ? t - 1 : t, pos.line, &first) != 0)
+        if (lm_seen_add(&qp->rseen, kind == LM_K_BELOW ? t - 1 : t, pos.line, &first) != 0)
             return lm_diag_add(qp->d, LM_ERROR, LM_E_NOMEM, &pos, "out of memory");
         if (first != 0)
             return lm_diag_add(qp->d, LM_WARNING, LM_E_DUPLICATE, &pos,
@@ -597,7 +526,7 @@ qmail_bmf_line(struct qmail_parse *qp, struct lm_line *ln)
         r.kind = LM_K_ADDR;
         r.pattern = t;
     }
-    if (qmail_seen_add(&qp->bseen, t, pos.line, &first) != 0)
+    if (lm_seen_add(&qp->bseen, t, pos.line, &first) != 0)
         return lm_diag_add(qp->d, LM_ERROR, LM_E_NOMEM, &pos, "out of memory");
     if (first != 0) {
         lm_diag_add(qp->d, LM_WARNING, LM_E_DUPLICATE, &pos,
@@ -713,9 +642,9 @@ qmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
     for (i = 0; i < nl; i++)
         free(lines[i].text);
     free(lines);
-    qmail_seen_fini(&qp.seen);
-    qmail_seen_fini(&qp.rseen);
-    qmail_seen_fini(&qp.bseen);
+    lm_seen_fini(&qp.seen);
+    lm_seen_fini(&qp.rseen);
+    lm_seen_fini(&qp.bseen);
     if (rc < 0)
         return -1;
     return d->nerrors > errs0 ? -1 : 0;
@@ -785,7 +714,7 @@ struct qmail_emit {
     int                     fallthrough;    /* a "nothing" key had to be written */
     int                     exact;          /* single addresses must stay exact keys */
     int                     v4;             /* a key for a non-exact value at depth 4 */
-    struct qmail_seen       seen, rseen, bseen;
+    struct lm_seen       seen, rseen, bseen;
     int                     fail;
 };
 
@@ -1070,7 +999,7 @@ qmail_put(struct qmail_emit *e, const char *key, const char *rhs)
 {
     unsigned long first = 0;
 
-    if (qmail_seen_add(&e->seen, key, 1, &first) != 0) {
+    if (lm_seen_add(&e->seen, key, 1, &first) != 0) {
         e->fail = 1;
         return;
     }
@@ -1338,7 +1267,7 @@ qmail_rcpt_put(struct qmail_emit *e, const char *dot, const char *name)
         return;
     }
     sprintf(k, "%s%s", dot, name);
-    if (qmail_seen_add(&e->rseen, k, 1, &first) != 0)
+    if (lm_seen_add(&e->rseen, k, 1, &first) != 0)
         e->fail = 1;
     else if (first == 0)
         fprintf(e->rf, "%s\n", k);
@@ -1465,7 +1394,7 @@ qmail_emit_bmf(struct qmail_emit *e)
         }
         if ((k = qmail_bmf_key(e, r)) == NULL)
             continue;
-        if (qmail_seen_add(&e->bseen, k, 1, &first) != 0)
+        if (lm_seen_add(&e->bseen, k, 1, &first) != 0)
             e->fail = 1;
         else if (first == 0)
             fprintf(e->bf, "%s\n", k);
@@ -1650,9 +1579,9 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
     for (i = 0; i < e.nval; i++)
         free(e.val[i]);
     free(e.val);
-    qmail_seen_fini(&e.seen);
-    qmail_seen_fini(&e.rseen);
-    qmail_seen_fini(&e.bseen);
+    lm_seen_fini(&e.seen);
+    lm_seen_fini(&e.rseen);
+    lm_seen_fini(&e.bseen);
     if (e.fail)
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory while writing "
                            "tcp.smtp");

@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "libmap/codec.h"
+#include "libmap/internal.h"
 #include "libmap/ipset.h"
 #include "libmap/policy.h"
 
@@ -39,81 +40,6 @@
  * one wants.  Relative to the input, so large policies still convert. */
 #define SENDMAIL_KEYS_PER_RULE 16
 #define SENDMAIL_KEYS_EXTRA    65536
-
-/* --- a set of seen keys (duplicates) -------------------------------------- */
-
-struct sendmail_seen {
-    char         **key;
-    unsigned long *line;
-    size_t         n, cap;      /* cap is a power of two (open addressing) */
-};
-
-static unsigned long
-sendmail_hash(const char *s)
-{
-    unsigned long h = 2166136261u;
-
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 16777619u;
-    return h;
-}
-
-static void
-sendmail_seen_fini(struct sendmail_seen *s)
-{
-    size_t i;
-
-    for (i = 0; i < s->cap; i++)
-        free(s->key[i]);
-    free(s->key);
-    free(s->line);
-    memset(s, 0, sizeof *s);
-}
-
-/* 0 and *first = 0 when KEY is new (now recorded with LINE); 0 and *first =
- * the earlier line when seen; -1 out of memory. */
-static int
-sendmail_seen_add(struct sendmail_seen *s, const char *key, unsigned long line,
-                  unsigned long *first)
-{
-    size_t i;
-
-    if (2 * (s->n + 1) > s->cap) {
-        struct sendmail_seen ns = { NULL, NULL, 0, s->cap ? 2 * s->cap : 64 };
-        ns.key = calloc(ns.cap, sizeof *ns.key);
-        ns.line = calloc(ns.cap, sizeof *ns.line);
-        if (ns.key == NULL || ns.line == NULL) {
-            free(ns.key);
-            free(ns.line);
-            return -1;
-        }
-        for (i = 0; i < s->cap; i++) {
-            size_t j;
-            if (s->key[i] == NULL)
-                continue;
-            for (j = sendmail_hash(s->key[i]) & (ns.cap - 1); ns.key[j] != NULL;
-                 j = (j + 1) & (ns.cap - 1))
-                ;
-            ns.key[j] = s->key[i];
-            ns.line[j] = s->line[i];
-        }
-        ns.n = s->n;
-        free(s->key);
-        free(s->line);
-        *s = ns;
-    }
-    for (i = sendmail_hash(key) & (s->cap - 1); s->key[i] != NULL; i = (i + 1) & (s->cap - 1))
-        if (strcmp(s->key[i], key) == 0) {
-            *first = s->line[i];
-            return 0;
-        }
-    if ((s->key[i] = strdup(key)) == NULL)
-        return -1;
-    s->line[i] = line;
-    s->n++;
-    *first = 0;
-    return 0;
-}
 
 /* --- reading ----------------------------------------------------------------- */
 
@@ -148,7 +74,7 @@ static const struct {
 struct sendmail_parse {
     struct lm_policy    *p;
     struct lm_diags     *d;
-    struct sendmail_seen seen;
+    struct lm_seen seen;
 };
 
 /* Parse a decimal octet of 1-3 digits at s[0..n): 0..255, or -1.  *lz is set
@@ -560,7 +486,7 @@ sendmail_line(struct sendmail_parse *sp, struct lm_line *ln)
     if (r.orig == NULL)
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &pos, "out of memory");
     sendmail_lower(key, kl);
-    rc = sendmail_seen_add(&sp->seen, key, pos.line, &first);
+    rc = lm_seen_add(&sp->seen, key, pos.line, &first);
     if (rc < 0) {
         free(r.orig);
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &pos, "out of memory");
@@ -646,7 +572,7 @@ sendmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
         if (lm_diags_full(d))
             break;
     }
-    sendmail_seen_fini(&sp.seen);
+    lm_seen_fini(&sp.seen);
     if (rc < 0)
         return -1;
     return d->nerrors > errs0 ? -1 : 0;
@@ -726,7 +652,7 @@ struct sendmail_emit {
     struct lm_diags        *d;
     struct sendmail_val    *val;
     size_t                  nval, capval;
-    struct sendmail_seen    seen;   /* keys written, lower case */
+    struct lm_seen    seen;   /* keys written, lower case */
     int                     blocklist, fulladdr;    /* To: keys needing a feature */
     int                     fail;
 };
@@ -925,7 +851,7 @@ sendmail_put(struct sendmail_emit *e, const char *key, const char *rhs,
         return -1;
     }
     sendmail_lower(lk, strlen(lk));
-    if (sendmail_seen_add(&e->seen, lk, line ? line : (unsigned long)-1, &f0) != 0) {
+    if (lm_seen_add(&e->seen, lk, line ? line : (unsigned long)-1, &f0) != 0) {
         free(lk);
         e->fail = 1;
         return -1;
@@ -1517,7 +1443,7 @@ sendmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lo
                     "RELAY keys: %s", SENDMAIL_FULLADDR);
     free(used);
     free(e.val);
-    sendmail_seen_fini(&e.seen);
+    lm_seen_fini(&e.seen);
     if (e.fail)
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory while writing the "
                            "access map");

@@ -53,6 +53,18 @@ const struct lm_backend *lm_backend_find(const char *name);
 /* a + b + c in a new malloc'd string; NULL if out of memory. */
 char *lm_str_join(const char *a, const char *b, const char *c);
 
+/* A set of keys met so far, each with the line it was first met on. */
+struct lm_seen {
+    char         **key;
+    unsigned long *line;
+    size_t         n, cap;      /* cap is a power of two (open addressing) */
+};
+
+/* 0 and *first = 0 when KEY is new (now recorded with LINE); 0 and *first =
+ * the earlier line when seen; -1 out of memory.  KEY is copied. */
+int lm_seen_add(struct lm_seen *s, const char *key, unsigned long line, unsigned long *first);
+void lm_seen_fini(struct lm_seen *s);   /* empties the set; safe on a zeroed one */
+
 /* ASCII lower-case in place. */
 void lm_fold(void *data, size_t len);
 

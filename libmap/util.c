@@ -1,6 +1,7 @@
 /*
- * util.c - small string helpers shared inside libmap (declared in
- * internal.h).
+ * util.c - small helpers shared inside libmap and the codecs (declared in
+ * internal.h): string joining, a set of seen keys with the line each was
+ * first met on.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,4 +20,71 @@ lm_str_join(const char *a, const char *b, const char *c)
         memcpy(p + la + lb, c, lc + 1);
     }
     return p;
+}
+
+static unsigned long
+util_hash(const char *s)
+{
+    unsigned long h = 2166136261u;
+
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h;
+}
+
+void
+lm_seen_fini(struct lm_seen *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->cap; i++)
+        free(s->key[i]);
+    free(s->key);
+    free(s->line);
+    memset(s, 0, sizeof *s);
+}
+
+/* 0 and *first = 0 when KEY is new (now recorded with LINE); 0 and *first =
+ * the earlier line when seen; -1 out of memory. */
+int
+lm_seen_add(struct lm_seen *s, const char *key, unsigned long line,
+                  unsigned long *first)
+{
+    size_t i;
+
+    if (2 * (s->n + 1) > s->cap) {
+        struct lm_seen ns = { NULL, NULL, 0, s->cap ? 2 * s->cap : 64 };
+        ns.key = calloc(ns.cap, sizeof *ns.key);
+        ns.line = calloc(ns.cap, sizeof *ns.line);
+        if (ns.key == NULL || ns.line == NULL) {
+            free(ns.key);
+            free(ns.line);
+            return -1;
+        }
+        for (i = 0; i < s->cap; i++) {
+            size_t j;
+            if (s->key[i] == NULL)
+                continue;
+            for (j = util_hash(s->key[i]) & (ns.cap - 1); ns.key[j] != NULL;
+                 j = (j + 1) & (ns.cap - 1))
+                ;
+            ns.key[j] = s->key[i];
+            ns.line[j] = s->line[i];
+        }
+        ns.n = s->n;
+        free(s->key);
+        free(s->line);
+        *s = ns;
+    }
+    for (i = util_hash(key) & (s->cap - 1); s->key[i] != NULL; i = (i + 1) & (s->cap - 1))
+        if (strcmp(s->key[i], key) == 0) {
+            *first = s->line[i];
+            return 0;
+        }
+    if ((s->key[i] = strdup(key)) == NULL)
+        return -1;
+    s->line[i] = line;
+    s->n++;
+    *first = 0;
+    return 0;
 }
