@@ -1,3 +1,0 @@
-build/libmap/atomic.o: libmap/atomic.c libmap/atomic.h libmap/diag.h
-libmap/atomic.h:
-libmap/diag.h:

@@ -1,2 +1,0 @@
-build/libmap/diag.o: libmap/diag.c libmap/diag.h
-libmap/diag.h:
