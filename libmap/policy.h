@@ -292,7 +292,8 @@ struct lm_verdict {
  *     (ANYHOST), "" (ANY).  DENY refuses the connection; RELAY
  *     (RELAYCLIENT set) lets the client relay; anything else allows it.
  *     No loopback privilege: tcp.smtp must say so.
- *   from: no checks.
+ *   from: badmailfrom (LM_S_FROM rules): the whole sender (ADDR), then the domain
+ *         after its last "@" (NAME, exact); a hit refuses.
  *   to: without "@": ACCEPT; recipient domain in the accepted domains
  *     (NAME exact, BELOW strictly below, TREE both): ACCEPT; client may
  *     relay: RELAY; otherwise REFUSE.

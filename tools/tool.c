@@ -44,6 +44,11 @@ tool_print_diag(const struct lm_diag *g, void *unused)
 void
 tool_diags_init(struct lm_diags *d)
 {
+    /* Thousands of warnings should not cost a write each; every message ends
+     * in a newline and stdout is flushed before each one. */
+    static char buf[BUFSIZ];
+
+    setvbuf(stderr, buf, _IOLBF, sizeof buf);
     lm_diags_init(d);
     d->notify = tool_print_diag;
 }
