@@ -886,22 +886,7 @@ qmail_netcmp(const void *a, const void *b)
 {
     const struct lm_rule *ra = &qmail_sort_policy->rules[*(const size_t *)a];
     const struct lm_rule *rb = &qmail_sort_policy->rules[*(const size_t *)b];
-    unsigned char wa[16], wb[16];
-    int i, ba = 0, bb = 0, c;
-
-    for (i = 15; i >= 0; i--) {
-        int x = ra->net.range.hi.b[i] - ra->net.range.lo.b[i] - ba;
-        int y = rb->net.range.hi.b[i] - rb->net.range.lo.b[i] - bb;
-        ba = x < 0;
-        bb = y < 0;
-        wa[i] = (unsigned char)(x + (ba ? 256 : 0));
-        wb[i] = (unsigned char)(y + (bb ? 256 : 0));
-    }
-    if ((c = memcmp(wa, wb, 16)) != 0)
-        return c;
-    if ((ra->stage != LM_S_CONNECT) != (rb->stage != LM_S_CONNECT))
-        return ra->stage != LM_S_CONNECT ? 1 : -1;
-    return ra < rb ? -1 : ra > rb;
+    return lm_rule_net_order(ra, rb);
 }
 
 static int

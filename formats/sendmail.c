@@ -887,23 +887,7 @@ sendmail_netcmp(const void *a, const void *b)
 {
     const struct lm_rule *ra = &sendmail_sort_ctx->p->rules[*(const size_t *)a];
     const struct lm_rule *rb = &sendmail_sort_ctx->p->rules[*(const size_t *)b];
-    unsigned char wa[16], wb[16];
-    int i, ba = 0, bb = 0, c;
-
-    /* narrower first (hi - lo), then tagged before untagged, then earlier */
-    for (i = 15; i >= 0; i--) {
-        int x = ra->net.range.hi.b[i] - ra->net.range.lo.b[i] - ba;
-        int y = rb->net.range.hi.b[i] - rb->net.range.lo.b[i] - bb;
-        ba = x < 0;
-        bb = y < 0;
-        wa[i] = (unsigned char)(x + (ba ? 256 : 0));
-        wb[i] = (unsigned char)(y + (bb ? 256 : 0));
-    }
-    if ((c = memcmp(wa, wb, 16)) != 0)
-        return c;
-    if ((ra->stage != LM_S_CONNECT) != (rb->stage != LM_S_CONNECT))
-        return ra->stage != LM_S_CONNECT ? 1 : -1;
-    return ra < rb ? -1 : ra > rb;
+    return lm_rule_net_order(ra, rb);
 }
 
 /*

@@ -337,4 +337,9 @@ int lm_verdict_same(enum lm_verdict_kind a, enum lm_verdict_kind b);
  * refuses, or relay where a does not? */
 int lm_verdict_wider(enum lm_verdict_kind a, enum lm_verdict_kind b);
 
+/* Order of network rules for writing nested keys: the narrower network
+ * first, then a rule tagged for the connect stage before an untagged one,
+ * then the earlier rule (both must be rules of one policy's array). */
+int lm_rule_net_order(const struct lm_rule *a, const struct lm_rule *b);
+
 #endif
