@@ -1225,22 +1225,6 @@ qmail_emit_names(struct qmail_emit *e)
         }
 }
 
-static const struct lm_rule *
-qmail_special(const struct lm_policy *p, enum lm_kind kind)
-{
-    const struct lm_rule *best = NULL;
-    size_t i;
-
-    for (i = 0; i < p->nrules; i++) {
-        const struct lm_rule *r = &p->rules[i];
-        if (r->kind != kind || !(r->stage & LM_S_CONNECT) || r->action == LM_A_SKIP)
-            continue;
-        if (best == NULL || (best->stage != LM_S_CONNECT && r->stage == LM_S_CONNECT))
-            best = r;
-    }
-    return best;
-}
-
 static void
 qmail_rcpt_put(struct qmail_emit *e, const char *dot, const char *name)
 {
@@ -1525,14 +1509,14 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
                        "tcp.smtp cannot let part of a listed network fall through to "
                        "host-name suffix rules; that part is allowed plainly");
     }
-    if (!e.fail && (sp = qmail_special(in, LM_K_ANYHOST)) != NULL) {
+    if (!e.fail && (sp = lm_policy_first(in, LM_K_ANYHOST, LM_S_CONNECT)) != NULL) {
         unsigned alt;
         char *rhs = qmail_rhs(in, sp, &alt, &e.fail);
         if (rhs != NULL)
             qmail_put(&e, "=", rhs);
         free(rhs);
     }
-    if (!e.fail && (sp = qmail_special(in, LM_K_ANY)) != NULL) {
+    if (!e.fail && (sp = lm_policy_first(in, LM_K_ANY, LM_S_CONNECT)) != NULL) {
         unsigned alt;
         char *rhs = qmail_rhs(in, sp, &alt, &e.fail);
         if (rhs != NULL)

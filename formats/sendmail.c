@@ -960,23 +960,6 @@ sendmail_netkey(const struct lm_cover_key *k, int family, char *buf)
     }
 }
 
-/* The first connect ANY rule (tagged before untagged, then the earlier). */
-static const struct lm_rule *
-sendmail_any(const struct lm_policy *p, unsigned stage)
-{
-    const struct lm_rule *best = NULL;
-    size_t i;
-
-    for (i = 0; i < p->nrules; i++) {
-        const struct lm_rule *r = &p->rules[i];
-        if (r->kind != LM_K_ANY || !(r->stage & stage) || r->action == LM_A_SKIP)
-            continue;
-        if (best == NULL || (best->stage != stage && r->stage == stage))
-            best = r;
-    }
-    return best;
-}
-
 /* The most keys a cover of FAMILY's networks may have (see above). */
 static size_t
 sendmail_maxkeys(const struct lm_policy *p, int family)
@@ -993,7 +976,7 @@ static void
 sendmail_emit_nets(struct sendmail_emit *e)
 {
     static const int fams[2] = { LM_IPV4, LM_IPV6 };
-    const struct lm_rule *any = sendmail_any(e->p, LM_S_CONNECT);
+    const struct lm_rule *any = lm_policy_first(e->p, LM_K_ANY, LM_S_CONNECT);
     size_t f, i, base4 = 0;
     char kb[160];
 

@@ -1601,3 +1601,19 @@ lm_rule_net_order(const struct lm_rule *ra, const struct lm_rule *rb)
         return ra->stage != LM_S_CONNECT ? 1 : -1;
     return ra < rb ? -1 : ra > rb;
 }
+
+const struct lm_rule *
+lm_policy_first(const struct lm_policy *p, enum lm_kind kind, unsigned stage)
+{
+    const struct lm_rule *best = NULL;
+    size_t i;
+
+    for (i = 0; i < p->nrules; i++) {
+        const struct lm_rule *r = &p->rules[i];
+        if (r->kind != kind || !(r->stage & stage) || r->action == LM_A_SKIP)
+            continue;
+        if (best == NULL || (best->stage != stage && r->stage == stage))
+            best = r;
+    }
+    return best;
+}

@@ -342,4 +342,10 @@ int lm_verdict_wider(enum lm_verdict_kind a, enum lm_verdict_kind b);
  * then the earlier rule (both must be rules of one policy's array). */
 int lm_rule_net_order(const struct lm_rule *a, const struct lm_rule *b);
 
+/* The rule of KIND that applies at STAGE: one tagged for exactly that stage
+ * before one that covers several, then the earlier; SKIP rules are passed
+ * over.  NULL if none. */
+const struct lm_rule *lm_policy_first(const struct lm_policy *p, enum lm_kind kind,
+                                      unsigned stage);
+
 #endif
