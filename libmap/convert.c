@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "libmap/atomic.h"
+#include "libmap/json.h"
 #include "libmap/ipset.h"
 #include "libmap/source.h"
 
@@ -134,47 +135,27 @@ lm_convert_report_fini(struct lm_convert_report *r)
     memset(r, 0, sizeof *r);
 }
 
-static void
-convert_json_str(FILE *f, const char *s)
-{
-    if (s == NULL) {
-        fputs("null", f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 void
 lm_convert_report_json(FILE *f, const struct lm_convert_report *r)
 {
     size_t i;
 
     fputs("{\"from\":", f);
-    convert_json_str(f, r->from ? r->from->name : NULL);
+    lm_json_cstr(f, r->from ? r->from->name : NULL);
     fputs(",\"to\":", f);
-    convert_json_str(f, r->to ? r->to->name : NULL);
+    lm_json_cstr(f, r->to ? r->to->name : NULL);
     fprintf(f, ",\"written\":%s,\"rules_in\":%zu,\"rules_out\":%zu,\"probes\":%zu,"
             "\"losses\":[", r->written ? "true" : "false", r->nrules_in, r->nrules_out,
             r->nprobes);
     for (i = 0; i < r->losses.n; i++) {
         const struct lm_loss *x = &r->losses.v[i];
         fputs(i ? ",{\"file\":" : "{\"file\":", f);
-        convert_json_str(f, x->file);
+        lm_json_cstr(f, x->file);
         fprintf(f, ",\"line\":%lu,\"kind\":\"%s\",\"widens\":%s,\"rule\":", x->line,
                 lm_loss_kind_name(x->kind), x->widens ? "true" : "false");
-        convert_json_str(f, x->rule);
+        lm_json_cstr(f, x->rule);
         fputs(",\"why\":", f);
-        convert_json_str(f, x->why);
+        lm_json_cstr(f, x->why);
         fputc('}', f);
     }
     fprintf(f, "],\"differences_total\":%zu,\"differences_widening\":%zu,\"differences\":[",
@@ -182,12 +163,12 @@ lm_convert_report_json(FILE *f, const struct lm_convert_report *r)
     for (i = 0; i < r->nkept; i++) {
         const struct lm_diff *x = &r->diffs[i];
         fputs(i ? ",{\"query\":" : "{\"query\":", f);
-        convert_json_str(f, x->query);
+        lm_json_cstr(f, x->query);
         fprintf(f, ",\"source\":\"%s\",\"target\":\"%s\",\"source_rule\":",
                 lm_verdict_name(x->a), lm_verdict_name(x->b));
-        convert_json_str(f, x->a_at);
+        lm_json_cstr(f, x->a_at);
         fputs(",\"target_rule\":", f);
-        convert_json_str(f, x->b_at);
+        lm_json_cstr(f, x->b_at);
         fprintf(f, ",\"widens\":%s}", x->wider ? "true" : "false");
     }
     fputs("]}\n", f);
@@ -1147,17 +1128,17 @@ lm_answer_print(FILE *f, const struct lm_policy *p, const struct lm_query *q,
     lm_decide(p, q, &v);
     if (json) {
         fprintf(f, "{\"verdict\":\"%s\",\"client\":", lm_verdict_name(v.kind));
-        convert_json_str(f, client);
+        lm_json_cstr(f, client);
         fputs(",\"rule\":", f);
         if (v.rule != NULL && v.rule->pos.file != NULL) {
             fputs("{\"file\":", f);
-            convert_json_str(f, v.rule->pos.file);
+            lm_json_cstr(f, v.rule->pos.file);
             fprintf(f, ",\"line\":%lu}", v.rule->pos.line);
         } else {
             fputs("null", f);
         }
         fputs(",\"why\":", f);
-        convert_json_str(f, v.why ? v.why : "");
+        lm_json_cstr(f, v.why ? v.why : "");
         fputs("}\n", f);
         return;
     }

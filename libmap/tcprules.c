@@ -18,6 +18,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "libmap/json.h"
+
 #define TR_MSG 1400
 
 /* Record an LM_E_SYNTAX error at column col (1-based; 0 = none). */
@@ -779,62 +781,6 @@ lm_tcprules_lookup(struct lm_map *m, const char *ip, const char *host, const cha
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if none. */
-static size_t
-tr_utf8(const unsigned char *p, size_t n)
-{
-    size_t len, i;
-    unsigned long c;
-
-    if (p[0] < 0xc2 || p[0] > 0xf4)
-        return 0;
-    len = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
-    if (len > n)
-        return 0;
-    c = p[0] & (0x7f >> len);
-    for (i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        c = (c << 6) | (p[i] & 0x3f);
-    }
-    if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff)))
-        || (len == 4 && (c < 0x10000 || c > 0x10ffff)))
-        return 0;
-    return len;
-}
-
-/* JSON string literal (the library cannot use the tools' helper).  Valid
- * UTF-8 is kept; any other byte above 0x7e is written as \u00XX. */
-static void
-tr_json(FILE *f, const void *s, size_t len)
-{
-    const unsigned char *p = s;
-    size_t i, u;
-
-    putc('"', f);
-    for (i = 0; i < len; i++) {
-        if (p[i] == '"' || p[i] == '\\')
-            fprintf(f, "\\%c", p[i]);
-        else if (p[i] >= 0x80 && (u = tr_utf8(p + i, len - i)) > 0) {
-            fwrite(p + i, 1, u, f);
-            i += u - 1;
-        } else if (p[i] < 0x20 || p[i] >= 0x7f)
-            fprintf(f, "\\u%04x", p[i]);
-        else
-            putc(p[i], f);
-    }
-    putc('"', f);
-}
-
-static void
-tr_json_opt(FILE *f, const char *s)
-{
-    if (s == NULL)
-        fputs("null", f);
-    else
-        tr_json(f, s, strlen(s));
-}
-
 int
 lm_tcprules_query(struct lm_map *m, const char *question, unsigned flags, int json,
                   FILE *out, struct lm_diags *d)
@@ -873,14 +819,14 @@ lm_tcprules_query(struct lm_map *m, const char *question, unsigned flags, int js
     }
     if (json) {
         fputs("{\"ip\":", out);
-        tr_json(out, ip, strlen(ip));
+        lm_json_string(out, ip, strlen(ip));
         fputs(",\"host\":", out);
-        tr_json_opt(out, host);
+        lm_json_cstr(out, host);
         fputs(",\"info\":", out);
-        tr_json_opt(out, info);
+        lm_json_cstr(out, info);
         fputs(",\"rule\":", out);
         if (rc == 0)
-            tr_json(out, key, klen);
+            lm_json_string(out, key, klen);
         else
             fputs("null", out);
         fputs(",\"env\":[", out);
@@ -902,9 +848,9 @@ lm_tcprules_query(struct lm_map *m, const char *question, unsigned flags, int js
                 putc('\n', out);
             } else if (it.kind == LM_TRI_SET) {
                 fputs(first ? "{\"name\":" : ",{\"name\":", out);
-                tr_json(out, it.name, it.nlen);
+                lm_json_string(out, it.name, it.nlen);
                 fputs(",\"value\":", out);
-                tr_json(out, it.value, it.vlen);
+                lm_json_string(out, it.value, it.vlen);
                 putc('}', out);
                 first = 0;
             }

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "libmap/compile.h"
+#include "libmap/json.h"
 #include "tools/tool.h"
 
 enum { OPT_UNSAFE = 256, OPT_JSON, OPT_CHECK, OPT_EXPAND, OPT_HELP, OPT_VERSION };
@@ -140,15 +141,15 @@ mapc_json(const char *source, const struct lm_compile_opts *o,
           const struct lm_compile_stats *st, const struct lm_diags *d, double elapsed, int rc)
 {
     printf("{\"source\":");
-    tool_json_string(stdout, source, strlen(source));
+    lm_json_string(stdout, source, strlen(source));
     printf(",\"type\":");
-    tool_json_string(stdout, o->type ? o->type : "", o->type ? strlen(o->type) : 0);
+    lm_json_string(stdout, o->type ? o->type : "", o->type ? strlen(o->type) : 0);
     printf(",\"ok\":%s,\"lines\":%lu,\"records\":%lu,\"duplicates\":%lu,"
            "\"warnings\":%zu,\"errors\":%zu,\"outputs\":[",
            rc == 0 ? "true" : "false", st->lines, st->records, st->duplicates,
            d->nwarnings, d->nerrors);
     if (st->output != NULL)
-        tool_json_string(stdout, st->output, strlen(st->output));
+        lm_json_string(stdout, st->output, strlen(st->output));
     printf("],\"elapsed\":%.6f}\n", elapsed);
 }
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "libmap/relaytest.h"
+#include "libmap/json.h"
 #include "tools/tool.h"
 
 #define RT_REPLY_MAX 60     /* reply column width in the table */
@@ -267,7 +268,7 @@ relaytest_json_str(const char *key, const char *s, const char *after)
     if (s == NULL)
         fputs("null", stdout);
     else
-        tool_json_string(stdout, s, strlen(s));
+        lm_json_string(stdout, s, strlen(s));
     fputs(after, stdout);
 }
 

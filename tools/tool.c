@@ -74,29 +74,6 @@ tool_exit_code(int rc, const struct lm_diags *d)
     }
 }
 
-void
-tool_json_string(FILE *f, const void *s, size_t len)
-{
-    const unsigned char *p = s;
-    size_t i;
-
-    putc('"', f);
-    for (i = 0; i < len; i++) {
-        unsigned char c = p[i];
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", f);
-        else if (c == '\t')
-            fputs("\\t", f);
-        else if (c < 0x20 || c >= 0x7f)
-            fprintf(f, "\\u%04x", c);
-        else
-            putc(c, f);
-    }
-    putc('"', f);
-}
-
 int
 tool_usage_error(const char *fmt, ...)
 {

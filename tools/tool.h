@@ -23,9 +23,6 @@ void tool_diags_init(struct lm_diags *d);
  * recorded, otherwise the code of the first error's class. */
 int tool_exit_code(int rc, const struct lm_diags *d);
 
-/* Write s (len bytes) as a JSON string literal. */
-void tool_json_string(FILE *f, const void *s, size_t len);
-
 /* Print a usage error ("prog: msg" + "try 'prog --help'") and return 64. */
 int tool_usage_error(const char *fmt, ...) LM_PRINTF(1, 2);
 
