@@ -17,6 +17,7 @@
 #define LIBMAP_RELAYTEST_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "libmap/diag.h"
@@ -204,5 +205,11 @@ int lm_relaytest_run(const struct lm_rt_opts *o, struct lm_rt_report *rep,
                      struct lm_diags *d);
 
 void lm_rt_report_fini(struct lm_rt_report *rep);
+
+/* Write the report to OUT: a table (server, one row per recipient, notes on
+ * accepted local-looking targets, a summary line), or with json one object
+ * holding the same data, whether the run failed, and the exit code. */
+void lm_rt_report_print(FILE *out, const struct lm_rt_report *rep, int json, int failed,
+                        int code);
 
 #endif

@@ -15,10 +15,7 @@
 #include <unistd.h>
 
 #include "libmap/relaytest.h"
-#include "libmap/json.h"
 #include "tools/tool.h"
-
-#define RT_REPLY_MAX 60     /* reply column width in the table */
 
 static const char relaytest_usage[] =
     "usage: relaytest [options] HOST[:PORT]\n"
@@ -152,201 +149,6 @@ relaytest_getopt(int argc, char **argv, struct relaytest_opts *o, struct lm_diag
     return 0;
 }
 
-/* First line of a reply (or of an error text), cut to fit the table. */
-static void
-relaytest_cell(char *out, size_t outlen, const char *text)
-{
-    size_t n = strcspn(text, "\n");
-
-    if (n < outlen)
-        snprintf(out, outlen, "%.*s", (int)n, text);
-    else
-        snprintf(out, outlen, "%.*s...", (int)(outlen - 4), text);
-}
-
-struct relaytest_row {
-    char num[8];
-    const char *what, *from, *to, *verdict;
-    char reply[RT_REPLY_MAX + 1];
-};
-
-static size_t
-relaytest_rows(const struct lm_rt_result *res, struct relaytest_row *row)
-{
-    size_t i, n = 0;
-    char err[LM_SMTP_ERRLEN + 8];
-
-    memset(row, 0, LM_RT_MAXRCPT * sizeof *row);
-    snprintf(row[0].num, sizeof row[0].num, "%d", res->num);
-    row[0].what = res->probe->what;
-    row[0].from = res->from != NULL ? res->from : "-";
-    if (res->error_text != NULL)
-        snprintf(err, sizeof err, "(%s)", res->error_text);
-    if (res->at_mail || res->verdict == LM_RT_NOTRUN || res->from == NULL) {
-        row[0].to = "-";
-        relaytest_cell(row[0].reply, sizeof row[0].reply,
-                       res->mail.code != 0 ? res->mail.text : res->error_text ? err : "");
-        row[0].verdict = lm_rt_verdict_name(res->verdict);
-        return 1;
-    }
-    for (i = 0; i < res->nrcpt; i++) {
-        const struct lm_rt_rcpt *rr = &res->rcpt[i];
-
-        if (i > 0) {
-            row[n].what = row[n].from = "";
-        }
-        row[n].to = rr->to;
-        relaytest_cell(row[n].reply, sizeof row[n].reply, rr->reply.code != 0
-                       ? rr->reply.text : rr->sent && res->error_text ? err : "(not sent)");
-        row[n].verdict = lm_rt_verdict_name(rr->sent ? rr->verdict : LM_RT_NOTRUN);
-        n++;
-    }
-    return n;
-}
-
-static void
-relaytest_print_table(const struct lm_rt_report *rep)
-{
-    struct relaytest_row rows[LM_RT_NPROBES * LM_RT_MAXRCPT];
-    size_t nrows = 0, i, w[5] = { 1, 4, 9, 7, 5 };
-    const char *sep = "";
-
-    for (i = 0; i < rep->n; i++)
-        nrows += relaytest_rows(&rep->r[i], rows + nrows);
-    for (i = 0; i < nrows; i++) {
-        const struct relaytest_row *r = &rows[i];
-#define RT_W(k, s) if (strlen(s) > w[k]) w[k] = strlen(s)
-        RT_W(0, r->num); RT_W(1, r->what); RT_W(2, r->from); RT_W(3, r->to);
-        RT_W(4, r->reply);
-#undef RT_W
-    }
-    printf("server: %s [%s] at %s\n", rep->server_name, rep->server_ip,
-           rep->peer != NULL ? rep->peer : "?");
-    printf("banner: %.*s\n", (int)strcspn(rep->banner, "\n"), rep->banner);
-    printf("%*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], "#", (int)w[1], "test",
-           (int)w[2], "MAIL FROM", (int)w[3], "RCPT TO", (int)w[4], "reply", "verdict");
-    for (i = 0; i < nrows; i++) {
-        const struct relaytest_row *r = &rows[i];
-        printf("%*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], r->num, (int)w[1], r->what,
-               (int)w[2], r->from, (int)w[3], r->to, (int)w[4], r->reply, r->verdict);
-    }
-    for (i = 0; i < rep->n; i++) {
-        const struct lm_rt_result *res = &rep->r[i];
-        size_t j;
-
-        if (!res->maybe_local)
-            continue;
-        for (j = 0; j < res->nrcpt && res->rcpt[j].verdict != LM_RT_RELAYED; j++)
-            ;
-        printf("note: probe %d: %s has no domain or names this server: an MTA that "
-               "ignores the trick delivers it locally (Exim does with x%%y@itself); see "
-               "where it goes (exim -bt, sendmail -bv) before calling the server open\n",
-               res->num, res->rcpt[j].to);
-    }
-    printf("summary: %zu probe%s: %zu relayed, %zu denied, %zu temp-failed, %zu error%s",
-           rep->n, rep->n == 1 ? "" : "s", rep->nrelayed, rep->ndenied, rep->ntempfail, rep->nerror + rep->nnotrun,
-           rep->nerror + rep->nnotrun == 1 ? "" : "s");
-    if (rep->nrelayed > 0) {
-        printf(": OPEN RELAY (probe ");
-        for (i = 0; i < rep->n; i++)
-            if (rep->r[i].verdict == LM_RT_RELAYED) {
-                printf("%s%d", sep, rep->r[i].num);
-                sep = ", ";
-            }
-        printf(")\n");
-    } else if (rep->ntempfail + rep->nerror + rep->nnotrun > 0) {
-        printf(": no probe relayed, but not every probe got an answer\n");
-    } else {
-        printf(": no probe relayed\n");
-    }
-}
-
-static void
-relaytest_json_str(const char *key, const char *s, const char *after)
-{
-    printf("\"%s\": ", key);
-    if (s == NULL)
-        fputs("null", stdout);
-    else
-        lm_json_string(stdout, s, strlen(s));
-    fputs(after, stdout);
-}
-
-static void
-relaytest_json_reply(const char *key, const struct lm_smtp_reply *r, const char *after)
-{
-    printf("\"%s\": ", key);
-    if (r->text == NULL || r->code == 0) {
-        printf("null%s", after);
-        return;
-    }
-    printf("{\"code\": %d, ", r->code);
-    relaytest_json_str("text", r->text, "}");
-    fputs(after, stdout);
-}
-
-static const char *
-relaytest_err_name(enum lm_smtp_err e)
-{
-    switch (e) {
-    case LM_SMTP_ECONNECT:  return "connect";
-    case LM_SMTP_ETIMEOUT:  return "timeout";
-    case LM_SMTP_EPROTOCOL: return "protocol";
-    case LM_SMTP_EDROPPED:  return "dropped";
-    case LM_SMTP_OK:        break;
-    }
-    return NULL;
-}
-
-static void
-relaytest_print_json(const struct lm_rt_report *rep, int rc, int code)
-{
-    size_t i, j;
-
-    printf("{\n  \"server\": {");
-    relaytest_json_str("name", rep->server_name, ", ");
-    relaytest_json_str("ip", rep->server_ip, ", ");
-    relaytest_json_str("peer", rep->peer, ", ");
-    relaytest_json_str("banner", rep->banner, ", ");
-    printf("\"esmtp\": %s, \"sessions\": %zu},\n", rep->esmtp ? "true" : "false",
-           rep->connects);
-    printf("  ");
-    relaytest_json_str("failure", rc < 0 ? relaytest_err_name(rep->fail) : NULL, ",\n");
-    printf("  \"probes\": [");
-    for (i = 0; i < rep->n; i++) {
-        const struct lm_rt_result *res = &rep->r[i];
-        char v[16];
-
-        printf("%s\n    {\"probe\": %d, ", i ? "," : "", res->num);
-        relaytest_json_str("name", res->probe->name, ", ");
-        relaytest_json_str("what", res->probe->what, ", ");
-        relaytest_json_str("mail_from", res->from, ", ");
-        relaytest_json_reply("mail_reply", &res->mail, ",\n     \"rcpt\": [");
-        for (j = 0; j < res->nrcpt; j++) {
-            const struct lm_rt_rcpt *rr = &res->rcpt[j];
-            printf("%s{", j ? ", " : "");
-            relaytest_json_str("to", rr->to, ", ");
-            printf("\"sent\": %s, ", rr->sent ? "true" : "false");
-            relaytest_json_reply("reply", &rr->reply, ", ");
-            printf("\"verdict\": \"%s\", \"local_target\": %s}",
-                   rr->sent ? lm_rt_verdict_name(rr->verdict) : "not-run",
-                   rr->local_target ? "true" : "false");
-        }
-        snprintf(v, sizeof v, "%s", lm_rt_verdict_name(res->verdict));
-        if (res->verdict == LM_RT_RELAYED)
-            strcpy(v, "relayed");
-        printf("],\n     \"verdict\": \"%s\", \"stage\": \"%s\", ", v,
-               res->from == NULL ? "connect" : res->at_mail ? "mail" : "rcpt");
-        relaytest_json_str("error", relaytest_err_name(res->error), ", ");
-        relaytest_json_str("error_text", res->error_text, ", ");
-        printf("\"maybe_local\": %s}", res->maybe_local ? "true" : "false");
-    }
-    printf("\n  ],\n  \"summary\": {\"probes\": %zu, \"relayed\": %zu, \"denied\": %zu, "
-           "\"temp_failed\": %zu, \"errors\": %zu, \"not_run\": %zu, \"open_relay\": %s},\n"
-           "  \"exit\": %d\n}\n", rep->n, rep->nrelayed, rep->ndenied, rep->ntempfail,
-           rep->nerror, rep->nnotrun, rep->nrelayed ? "true" : "false", code);
-}
-
 static int
 relaytest_exit(int rc, const struct lm_rt_report *rep, const struct lm_diags *d)
 {
@@ -406,10 +208,8 @@ main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     rc = lm_relaytest_run(&o.rt, &rep, &d);
     code = relaytest_exit(rc, &rep, &d);
-    if (o.json)
-        relaytest_print_json(&rep, rc, code);
-    else if (rc == 0)
-        relaytest_print_table(&rep);
+    if (o.json || rc == 0)
+        lm_rt_report_print(stdout, &rep, o.json, rc < 0, code);
     lm_rt_report_fini(&rep);
     lm_diags_fini(&d);
     free(o.host);
