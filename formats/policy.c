@@ -419,18 +419,17 @@ policy_line(struct lm_policy *p, struct ptok *t, int n, const struct lm_pos *lp,
         return lm_policy_add_local(p, &net, lp, d);
     }
     if (strcmp(w, "order") == 0) {
-        enum lm_order o;
+        /* the lookup order of another format's server, by that format's
+         * name (its descriptor in the registry) */
+        const struct lm_codec *c = n == 2 ? lm_codec_find(t[1].s) : NULL;
+        const struct lm_order *o = c != NULL ? c->order : NULL;
+        if (n == 2 && strcmp(t[1].s, lm_order_most_specific.name) == 0)
+            o = &lm_order_most_specific;
         if (n != 2)
-            return policy_err(d, lp, &t[0], "", ": want order neutral|sendmail|qmail");
-        if (strcmp(t[1].s, "neutral") == 0)
-            o = LM_ORDER_NEUTRAL;
-        else if (strcmp(t[1].s, "sendmail") == 0)
-            o = LM_ORDER_SENDMAIL;
-        else if (strcmp(t[1].s, "qmail") == 0)
-            o = LM_ORDER_QMAIL;
-        else
+            return policy_err(d, lp, &t[0], "", ": want order FORMAT");
+        if (o == NULL)
             return policy_err(d, lp, &t[1], "unknown order ",
-                              ": want neutral, sendmail or qmail");
+                              ": want the name of a format (relayconv --list)");
         if (*order_seen && p->order != o)
             return policy_err(d, lp, &t[1], "order ", " contradicts an earlier order line");
         *order_seen = 1;
@@ -459,7 +458,7 @@ policy_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
     size_t errs0 = d->nerrors;
     int rc, order_seen = 0;
 
-    out->order = LM_ORDER_NEUTRAL;
+    out->order = &lm_order_most_specific;
     while ((rc = lm_source_next(in, &ln, d)) == 0) {
         int n;
         if (ln.len > 0 && ln.text[ln.len - 1] == '\r')
@@ -506,7 +505,7 @@ policy_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost
     size_t i, k;
 
     fprintf(f, "# relaymap policy\n");
-    if (in->order != LM_ORDER_NEUTRAL)
+    if (in->order != &lm_order_most_specific)
         fprintf(f, "order %s\n", lm_order_name(in->order));
     if (in->flags & LM_P_RELAY_MAIL_FROM)
         fprintf(f, "option relay-mail-from\n");
@@ -548,18 +547,19 @@ policy_detect_line(const char *w1, size_t l1, const char *w2, size_t l2)
     static const char *const actions[] = {
         "relay", "ok", "reject", "discard", "error", "deny", "skip", NULL };
     static const char *const kinds[] = { "name", "domain", "subdomains", NULL };
-    static const char *const orders[] = { "neutral", "sendmail", "qmail", NULL };
     static const char *const options[] = { "relay-mail-from", "no-loopback", NULL };
     static const struct { const char *w; const char *const *next; } first[] = {
         { "connect", subjects }, { "from", subjects }, { "to", subjects },
         { "any", subjects }, { "accept", kinds }, { "default", actions },
-        { "order", orders }, { "option", options },
+        { "order", NULL }, { "option", options },
     };
     size_t i, k;
 
     for (i = 0; i < sizeof first / sizeof first[0]; i++) {
         if (strlen(first[i].w) != l1 || memcmp(first[i].w, w1, l1) != 0)
             continue;
+        if (first[i].next == NULL)
+            return l2 > 0;      /* "order FORMAT": any format's name */
         for (k = 0; first[i].next[k] != NULL; k++)
             if (strlen(first[i].next[k]) == l2 && memcmp(first[i].next[k], w2, l2) == 0)
                 return 1;
@@ -612,6 +612,7 @@ const struct lm_codec lm_codec_policy = {
     .name = "policy",
     .description = "neutral relaymap policy file (relaymap-formats(5))",
     .caps = LM_CODEC_PARSE | LM_CODEC_EMIT,
+    .order = &lm_order_most_specific,
     .outputs = policy_outputs,
     .detect = policy_detect,
     .parse = policy_parse,

@@ -24,6 +24,19 @@
 #include "libmap/ipset.h"
 #include "libmap/policy.h"
 
+/* tcpserver's rules, then qmail-smtpd's badmailfrom and rcpthosts
+ * (reference tcprules.md section 3, qmail-rcpthosts.md). */
+static const struct lm_order qmail_order = {
+    .name = "qmail",
+    .connect = LM_CONNECT_EXACT_FIRST,
+    .nets = LM_NET_NARROWEST,
+    .sender = LM_SENDER_EXACT,
+    .sender_relay = LM_SENDER_RELAY_NEVER,
+    .rcpt_rules = 0,
+    .loopback_relays = 0,
+    .refused = "recipient domain not in rcpthosts",
+};
+
 /* A cover of the networks may have this many keys per network rule, plus a
  * fixed allowance; beyond that (a runaway split of ranges) the emitter
  * reports a loss instead of writing it.  Relative to the input, so large
@@ -584,7 +597,7 @@ qmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
     memset(&qp, 0, sizeof qp);
     qp.p = out;
     qp.d = d;
-    out->order = LM_ORDER_QMAIL;
+    out->order = &qmail_order;
     if (strcmp(b, "tcp.smtp") == 0)
         rules = 1;
     else if (qmail_is_rcpthosts_name(b))
@@ -751,8 +764,7 @@ qmail_drop_widens_at(const struct lm_policy *p, const struct lm_rule *r, unsigne
         if ((common & LM_S_CONNECT) == 0 && x->kind == LM_K_NET)
             continue;       /* networks are looked up only for clients */
         if ((common & ~(unsigned)LM_S_CONNECT) == LM_S_FROM && !(common & LM_S_CONNECT) &&
-            p->order != LM_ORDER_NEUTRAL &&
-            !((p->flags & LM_P_RELAY_MAIL_FROM) && x->stage == LM_S_FROM))
+            !lm_sender_relay_grants(p, x))
             continue;       /* a sender RELAY that grants nothing */
         return 1;
     }
@@ -790,7 +802,7 @@ qmail_rhs(const struct lm_policy *p, const struct lm_rule *r, unsigned *alt, int
     int relay = r->action == LM_A_RELAY, has_rc = 0;
 
     *alt = 0;
-    if (r->action == LM_A_SKIP || (r->action == LM_A_OK && p->order == LM_ORDER_SENDMAIL &&
+    if (r->action == LM_A_SKIP || (r->action == LM_A_OK && p->order->connect == LM_CONNECT_NAMES_FIRST &&
                                    r->kind == LM_K_NET && r->nenv == 0))
         return NULL;
     for (i = 0; i < r->nenv; i++)
@@ -1000,7 +1012,7 @@ qmail_emit_nets(struct qmail_emit *e)
     struct lm_nest_opts o;
     unsigned char *whole;
     size_t niv, nkeys, i;
-    int loop = e->p->order == LM_ORDER_SENDMAIL && !(e->p->flags & LM_P_NO_LOOPBACK), rc;
+    int loop = lm_policy_loopback_relays(e->p), rc;
 
     iv = qmail_paint(e, loop, &niv);
     if (iv == NULL)
@@ -1070,7 +1082,7 @@ qmail_order_conflicts(struct qmail_emit *e)
     size_t i, j;
     unsigned alt;
 
-    if (p->order != LM_ORDER_SENDMAIL)
+    if (p->order->connect != LM_CONNECT_NAMES_FIRST)
         return;
     if ((val = calloc(p->nrules + 1, sizeof *val)) == NULL) {
         e->fail = 1;
@@ -1356,7 +1368,7 @@ qmail_emit_bmf(struct qmail_emit *e)
         char *k;
         if (!qmail_bmf_ok(r)) {
             /* other orders report it with the rule's other losses */
-            if (p->order == LM_ORDER_QMAIL && qmail_bmf_refusal(r))
+            if (p->order->sender == LM_SENDER_EXACT && qmail_bmf_refusal(r))
                 qmail_loss(e, LM_LOSS_DROPPED, 1, r, NULL,
                            "the sender cannot be written as a badmailfrom line");
             continue;
@@ -1415,7 +1427,7 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
             else if (r->kind != LM_K_ADDR && r->kind != LM_K_USER)
                 qmail_rhs_losses(&e, r);
         }
-        if (other == 0 || in->order == LM_ORDER_QMAIL)
+        if (other == 0 || in->order == &qmail_order)
             continue;
         if ((other & LM_S_FROM) && qmail_bmf_ok(r)) {
             other &= ~LM_S_FROM;    /* written to badmailfrom */
@@ -1436,8 +1448,7 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
         if ((other & LM_S_TO) && r->action == LM_A_RELAY &&
             (r->kind == LM_K_NAME || r->kind == LM_K_TREE || r->kind == LM_K_BELOW))
             other &= ~LM_S_TO;      /* written to rcpthosts */
-        if ((other & LM_S_FROM) && r->action == LM_A_RELAY && in->order == LM_ORDER_SENDMAIL &&
-            !((in->flags & LM_P_RELAY_MAIL_FROM) && r->stage == LM_S_FROM))
+        if ((other & LM_S_FROM) && r->action == LM_A_RELAY && !lm_sender_relay_grants(in, r))
             other &= ~LM_S_FROM;    /* no effect in the source either */
         if ((other & (LM_S_FROM | LM_S_TO)) && (r->action == LM_A_OK || r->action == LM_A_SKIP) &&
             !qmail_drop_widens_at(in, r, other))
@@ -1458,7 +1469,7 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
                    "qmail has no list of the server's own addresses in tcp.smtp or "
                    "rcpthosts");
     qmail_order_conflicts(&e);
-    if (in->order != LM_ORDER_QMAIL)
+    if (in->order != &qmail_order)
         qmail_bmf_conflicts(&e);
 
     /* tcp.smtp: info@ keys, networks, names, "=", "" */
@@ -1492,11 +1503,11 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
         qmail_emit_nets(&e);
     if (!e.fail)
         qmail_emit_names(&e);
-    if (e.v4 && !e.fail && in->order != LM_ORDER_SENDMAIL)
+    if (e.v4 && !e.fail && in->order->connect != LM_CONNECT_NAMES_FIRST)
         qmail_loss(&e, LM_LOSS_CHANGED, 1, NULL, NULL,
                    "part of a network can be written only as single addresses, which "
                    "tcpserver looks up before host names");
-    if (e.fallthrough && !e.fail && in->order != LM_ORDER_SENDMAIL) {
+    if (e.fallthrough && !e.fail && in->order->connect != LM_CONNECT_NAMES_FIRST) {
         for (i = 0; i < in->nrules; i++) {
             const struct lm_rule *r = &in->rules[i];
             if ((r->stage & LM_S_CONNECT) && r->info == NULL &&
@@ -1532,7 +1543,7 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
         if (dm->kind != LM_K_NAME)
             qmail_rcpt_put(&e, ".", dm->name);
     }
-    for (i = 0; i < in->nrules && !e.fail && in->order != LM_ORDER_QMAIL; i++) {
+    for (i = 0; i < in->nrules && !e.fail && in->order != &qmail_order; i++) {
         const struct lm_rule *r = &in->rules[i];
         if (!(r->stage & LM_S_TO) || r->action != LM_A_RELAY ||
             (r->kind != LM_K_NAME && r->kind != LM_K_TREE && r->kind != LM_K_BELOW))
@@ -1564,6 +1575,7 @@ const struct lm_codec lm_codec_qmail = {
     .description = "qmail: tcpserver rules (tcp.smtp, tcprules input), control/rcpthosts and "
                    "control/badmailfrom",
     .caps = LM_CODEC_PARSE | LM_CODEC_EMIT,
+    .order = &qmail_order,
     .outputs = qmail_outputs,
     .detect = qmail_detect,
     .parse = qmail_parse,

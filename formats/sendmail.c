@@ -22,6 +22,19 @@
 #include "libmap/ipset.h"
 #include "libmap/policy.h"
 
+/* check_relay, check_mail and check_rcpt over the access map (reference
+ * sendmail-access.md sections 4 and 5). */
+static const struct lm_order sendmail_order = {
+    .name = "sendmail",
+    .connect = LM_CONNECT_NAMES_FIRST,
+    .nets = LM_NET_NARROWEST,
+    .sender = LM_SENDER_ACCESS,
+    .sender_relay = LM_SENDER_RELAY_TAGGED,
+    .rcpt_rules = 1,
+    .loopback_relays = 1,
+    .refused = "relaying denied",
+};
+
 /* Features an access map relies on for some To: entries. */
 #define SENDMAIL_BLOCKLIST "a To: entry that refuses or discards takes effect only with " \
                            "FEATURE(`blocklist_recipients')"
@@ -566,7 +579,7 @@ sendmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
     memset(&sp, 0, sizeof sp);
     sp.p = out;
     sp.d = d;
-    out->order = LM_ORDER_SENDMAIL;
+    out->order = &sendmail_order;
     while ((rc = lm_source_next(in, &ln, d)) == 0) {
         sendmail_line(&sp, &ln);
         if (lm_diags_full(d))
@@ -691,8 +704,7 @@ sendmail_drop_widens(const struct lm_policy *p, const struct lm_rule *r)
         if ((common & LM_S_CONNECT) == 0 && x->kind == LM_K_NET)
             continue;       /* networks are looked up only for clients */
         if ((common & ~(unsigned)LM_S_CONNECT) == LM_S_FROM && !(common & LM_S_CONNECT) &&
-            p->order != LM_ORDER_NEUTRAL &&
-            !((p->flags & LM_P_RELAY_MAIL_FROM) && x->stage == LM_S_FROM))
+            !lm_sender_relay_grants(p, x))
             continue;       /* a sender RELAY that grants nothing */
         return 1;
     }
@@ -1096,7 +1108,7 @@ sendmail_order_conflicts(struct sendmail_emit *e)
     int mixed[2] = { 0, 0 }, any[2] = { 0, 0 };
     size_t i, j;
 
-    if (p->order == LM_ORDER_SENDMAIL)
+    if (p->order == &sendmail_order)
         return;
     for (j = 0; j < p->nrules; j++) {
         const struct lm_rule *r = &p->rules[j];
@@ -1212,7 +1224,7 @@ sendmail_emit_rule(struct sendmail_emit *e, const struct lm_rule *r, char *used)
             return;
     } else if (r->kind == LM_K_BELOW) {
         dot = ".";
-        if (p->order != LM_ORDER_SENDMAIL &&
+        if (p->order != &sendmail_order &&
             sendmail_loss(e, LM_LOSS_NARROWED, sendmail_refusing(r->action), r, NULL,
                           SENDMAIL_DOTKEY) != 0)
             return;
@@ -1220,9 +1232,7 @@ sendmail_emit_rule(struct sendmail_emit *e, const struct lm_rule *r, char *used)
         at = "@";
     }
     if (r->action == LM_A_RELAY && (r->stage & LM_S_FROM) &&
-        (p->order == LM_ORDER_NEUTRAL ||
-         (p->order == LM_ORDER_SENDMAIL && (p->flags & LM_P_RELAY_MAIL_FROM) &&
-          r->stage == LM_S_FROM)) &&
+        lm_sender_relay_grants(p, r) &&
         sendmail_loss(e, LM_LOSS_NARROWED, 0, r, NULL, "a sender RELAY needs "
                       "FEATURE(`relay_mail_from') and a From: tag in Sendmail") != 0)
         return;
@@ -1287,7 +1297,7 @@ sendmail_emit_domains(struct sendmail_emit *e)
         } else if (dm->kind == LM_K_BELOW) {
             if (lm_policy_domain(p, dm->name, LM_K_NAME) != NULL)
                 continue;   /* written as one key with the exact name */
-            if (p->order != LM_ORDER_SENDMAIL &&
+            if (p->order != &sendmail_order &&
                 sendmail_loss(e, LM_LOSS_NARROWED, 0, NULL, &dm->pos, SENDMAIL_DOTKEY) != 0)
                 return;
         }
@@ -1317,7 +1327,7 @@ sendmail_loopback(struct sendmail_emit *e)
     size_t i;
     const struct lm_rule *v4rule = NULL;    /* what lets 127.0.0.1 relay */
 
-    if (e->p->order == LM_ORDER_SENDMAIL && !(e->p->flags & LM_P_NO_LOOPBACK))
+    if (lm_policy_loopback_relays(e->p))
         return;
     for (i = 0; i < 2; i++) {
         struct lm_query q;
@@ -1423,6 +1433,7 @@ const struct lm_codec lm_codec_sendmail = {
     .name = "sendmail",
     .description = "Sendmail access map text (makemap input): Connect:/From:/To: keys",
     .caps = LM_CODEC_PARSE | LM_CODEC_EMIT,
+    .order = &sendmail_order,
     .outputs = sendmail_outputs,
     .detect = sendmail_detect,
     .parse = sendmail_parse,

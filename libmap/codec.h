@@ -77,6 +77,11 @@ struct lm_codec {
     const char *description;  /* one line for relayconv --list */
     unsigned    caps;         /* LM_CODEC_* */
 
+    /* The lookup order of the server this format configures: parse() sets
+     * it on the policy it reads, and decide(), lint and verification read
+     * only its properties (policy.h). */
+    const struct lm_order *order;
+
     /* The files the format consists of, NULL-terminated; outputs[0] is the
      * main one.  qmail: { "tcp.smtp", "rcpthosts", NULL }; one-file formats:
      * { "access", NULL } (the name is used for "-o DIR" and messages). */
@@ -89,7 +94,8 @@ struct lm_codec {
     int (*detect)(const char *name, const char *text, size_t len);
 
     /* Read one input file into OUT, adding rules, domains and locals with
-     * positions from the source, and set out->order (and out->flags).  Called
+     * positions from the source, and set out->order to this codec's order
+     * (and out->flags).  Called
      * once per input file on the same policy; a several-file format tells
      * its parts apart by the base name of lm_source_name(in) when it equals
      * one of outputs[] (relayconv reads its own output back under exactly

@@ -122,13 +122,66 @@ struct lm_rule {
 struct lm_pindex;
 struct lm_pchunk;
 
-/* Which real server's lookup order lm_decide() follows.  See lm_decide(). */
-enum lm_order {
-    LM_ORDER_NEUTRAL = 0,   /* the neutral policy file: most specific wins */
-    LM_ORDER_SENDMAIL,      /* Sendmail access map (check_relay, check_mail,
-                               check_rcpt) */
-    LM_ORDER_QMAIL          /* tcpserver rules + qmail-smtpd rcpthosts */
+/*
+ * A server's lookup order, as data.  Each format's file (formats/NAME.c)
+ * defines one for the server it configures; lm_decide(), lint and
+ * verification read these properties and never ask which format a policy
+ * came from.  A new server with a new property adds a field here and its
+ * meaning to lm_decide(), never a test of a format's name.
+ */
+enum lm_connect_order {
+    LM_CONNECT_NAMES_FIRST = 1, /* the host name and its parent domains, then
+                                   the narrowest network (Sendmail) */
+    LM_CONNECT_EXACT_FIRST      /* ident rules, the exact address, the exact
+                                   name, the narrowest network, the name's
+                                   parent domains longest first, any named
+                                   client, anyone (tcpserver) */
 };
+
+enum lm_net_match {
+    LM_NET_NARROWEST = 0,       /* the narrowest network containing the
+                                   client decides (stage-tagged, then earlier,
+                                   on a tie) */
+    LM_NET_FIRST                /* the first network in file order decides */
+};
+
+enum lm_sender_rules {
+    LM_SENDER_NONE = 0,         /* the envelope sender is not looked up */
+    LM_SENDER_EXACT,            /* the whole address, then "@domain" exactly
+                                   (qmail badmailfrom); a hit refuses */
+    LM_SENDER_ACCESS            /* the address, "user@", the domain and its
+                                   parents, then the default */
+};
+
+enum lm_sender_relay {
+    LM_SENDER_RELAY_NEVER = 0,  /* a sender rule never grants relaying */
+    LM_SENDER_RELAY_TAGGED,     /* only a From:-tagged RELAY, and only with
+                                   LM_P_RELAY_MAIL_FROM */
+    LM_SENDER_RELAY_ALWAYS      /* any sender RELAY lets the client relay */
+};
+
+struct lm_order {
+    const char            *name;        /* the format's name, for messages and
+                                           the neutral file's "order" line */
+    enum lm_connect_order  connect;
+    enum lm_net_match      nets;
+    enum lm_sender_rules   sender;
+    enum lm_sender_relay   sender_relay;
+    unsigned               rcpt_rules;  /* recipient rules (address, "user@",
+                                           domain) come before the accepted
+                                           domains */
+    unsigned               loopback_relays; /* the server itself lets 127.0.0.1,
+                                           ::1 (and mail submitted without a
+                                           client address) relay, whatever
+                                           the rules say, unless
+                                           LM_P_NO_LOOPBACK */
+    const char            *refused;     /* why a recipient is refused when
+                                           nothing lets the client relay */
+};
+
+/* The policy model's own order, most specific first everywhere: the order of
+ * the neutral policy file and of a new policy. */
+extern const struct lm_order lm_order_most_specific;
 
 /* A domain we accept mail for (qmail rcpthosts, Sendmail To:dom RELAY or
  * class w, antirelay ARdomain.dat). */
@@ -151,7 +204,7 @@ struct lm_local {
                                       address relay by default */
 
 struct lm_policy {
-    enum lm_order     order;
+    const struct lm_order *order;   /* never NULL; borrowed (a constant) */
     unsigned          flags;    /* LM_P_* */
     struct lm_rule   *rules;    /* in source order */
     size_t            nrules, caprules;
@@ -167,7 +220,7 @@ struct lm_policy {
     struct lm_pchunk *strings;  /* private: the rules' strings */
 };
 
-/* A new empty policy (order NEUTRAL), or NULL with LM_E_NOMEM. */
+/* A new empty policy (lm_order_most_specific), or NULL with LM_E_NOMEM. */
 struct lm_policy *lm_policy_new(struct lm_diags *d);
 
 /* Build the lookup index lm_decide uses (sorted networks, hashed names).
@@ -221,7 +274,7 @@ char *lm_rule_str(const struct lm_rule *r);
 /* Names for messages and the neutral file: "relay", "connect", "to"... */
 const char *lm_action_name(enum lm_action a);
 const char *lm_stage_name(unsigned stage);       /* "connect", "from", "to", "any" */
-const char *lm_order_name(enum lm_order o);
+const char *lm_order_name(const struct lm_order *o);
 
 /* The network as text: a CIDR when it is one, else "lo-hi" (ipset.h
  * formats).  buf must hold LM_IPADDR_BUF * 2 bytes.  Returns buf. */
@@ -269,39 +322,33 @@ struct lm_verdict {
  * one level: the stage-specific rule (LM_S_CONNECT, "Connect:") before an
  * all-stages rule (untagged), then the earlier rule in the file.
  *
- * LM_ORDER_SENDMAIL (reference sendmail-access.md sections 4 and 5):
- *   connect: client host name and its parent domains (NAME matches the
- *     full host only; TREE at every level; BELOW at parent levels), then
- *     the client address by the narrowest network containing it.  REJECT,
+ * The stages, each read from the policy's order (struct lm_order):
+ *   connect: LM_CONNECT_NAMES_FIRST: the client host name and its parent
+ *     domains (NAME matches the full host only; TREE at every level; BELOW
+ *     at parent levels), then the client address's network.
+ *     LM_CONNECT_EXACT_FIRST: "info@ip", "info@=host", the exact address (a
+ *     one-address network), "=host" (NAME), the client's network,
+ *     BELOW/TREE suffixes of the host, longest first.  Both then try "="
+ *     (ANYHOST) and "" (ANY).  The network is the narrowest one containing
+ *     the address, or the first in file order (lm_order.nets).  REJECT,
  *     ERROR, DENY refuse; DISCARD discards; RELAY lets the client relay; OK
- *     ends the connect checks.
- *   from: the sender "user@domain" (ADDR), "user@" (USER), then the domain
- *     and its parents.  REJECT/ERROR refuse, DISCARD discards; RELAY lets
- *     the client relay only with LM_P_RELAY_MAIL_FROM and only for
- *     From:-tagged (LM_S_FROM) rules.  OK never grants relaying.
- *   to: a recipient without "@" is local (ACCEPT).  Then the recipient
- *     address, "user@", domain and parents: REJECT/ERROR/DISCARD as above,
- *     RELAY accepts mail for that recipient.  Then accepted domains and
- *     "[local address]" literals: ACCEPT.  Then, if the client may relay
- *     (loopback 127.0.0.1 or ::1 unless LM_P_NO_LOOPBACK, a connect RELAY,
- *     a sender RELAY): RELAY.  Otherwise REFUSE ("Relaying denied").
- * LM_ORDER_QMAIL (reference tcprules.md section 3, qmail-rcpthosts.md):
- *   connect: "info@ip", "info@=host", the exact address (a one-address
- *     network), "=host" (NAME), the narrowest network containing the
- *     address, BELOW/TREE suffixes of the host, longest first, "="
- *     (ANYHOST), "" (ANY).  DENY refuses the connection; RELAY
- *     (RELAYCLIENT set) lets the client relay; anything else allows it.
- *     No loopback privilege: tcp.smtp must say so.
- *   from: badmailfrom (LM_S_FROM rules): the whole sender (ADDR), then the domain
- *         after its last "@" (NAME, exact); a hit refuses.
- *   to: without "@": ACCEPT; recipient domain in the accepted domains
- *     (NAME exact, BELOW strictly below, TREE both): ACCEPT; client may
- *     relay: RELAY; otherwise REFUSE.
- * LM_ORDER_NEUTRAL (the neutral policy file): like qmail's connect order
- *   generalised to any rule (exact address, exact host name, narrowest
- *   network, longest domain suffix, any host, any), then like Sendmail's
- *   from and to stages, with RELAY on a sender always granting relaying
- *   and no loopback privilege.  Most specific wins everywhere.
+ *     ends the connect checks.  With loopback_relays, 127.0.0.1 and ::1
+ *     relay although no rule says so (the server's own business).
+ *   from: LM_SENDER_ACCESS: the sender "user@domain" (ADDR), "user@"
+ *     (USER), then the domain and its parents, then the default.
+ *     LM_SENDER_EXACT: the whole sender, then the domain after its last "@"
+ *     (NAME, exact).  REJECT/ERROR refuse, DISCARD discards; RELAY lets the
+ *     client relay as lm_order.sender_relay says.  OK never grants relaying.
+ *   to: a recipient without "@" is local (ACCEPT).  With rcpt_rules, the
+ *     recipient address, "user@", domain and parents: REJECT/ERROR/DISCARD
+ *     as above, RELAY accepts mail for that recipient.  Then accepted
+ *     domains (NAME exact, BELOW strictly below, TREE both) and "[local
+ *     address]" literals: ACCEPT.  Then, if the client may relay: RELAY.
+ *     Otherwise REFUSE (lm_order.refused says why).
+ * Each stage depends on its own part of the query only (client address,
+ * host name and ident; sender; recipient), and the verdict on the three
+ * stage outcomes only: lm_verify relies on that to decide equivalence
+ * exactly.
  *
  * Returns 0 and fills *v.  Never fails: a missing address, host or sender
  * just skips the lookups that need it.  With an index (lm_policy_index)
@@ -336,6 +383,14 @@ int lm_verdict_same(enum lm_verdict_kind a, enum lm_verdict_kind b);
 /* Is b wider than a: does b accept (relay, accept, discard) where a
  * refuses, or relay where a does not? */
 int lm_verdict_wider(enum lm_verdict_kind a, enum lm_verdict_kind b);
+
+/* Does rule r, a RELAY that applies to senders, let the client relay in
+ * P's order (lm_order.sender_relay and LM_P_RELAY_MAIL_FROM)? */
+int lm_sender_relay_grants(const struct lm_policy *p, const struct lm_rule *r);
+
+/* Does P's server let its loopback clients relay by itself
+ * (lm_order.loopback_relays, unless LM_P_NO_LOOPBACK)? */
+int lm_policy_loopback_relays(const struct lm_policy *p);
 
 /* Order of network rules for writing nested keys: the narrower network
  * first, then a rule tagged for the connect stage before an untagged one,

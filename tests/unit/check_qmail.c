@@ -125,7 +125,7 @@ START_TEST(parse_reference_sample)
     struct lm_policy *p = qm_ok(qm_sample, NULL);
     const struct lm_rule *r;
 
-    ck_assert_int_eq(p->order, LM_ORDER_QMAIL);
+    ck_assert_ptr_eq(p->order, lm_codec_qmail.order);
     ck_assert_uint_eq(p->nrules, 15);
     ck_assert_uint_eq(tu_count_line(p, 7), 4);     /* one rule per expanded key */
     ck_assert_uint_eq(tu_count_line(p, 8), 2);

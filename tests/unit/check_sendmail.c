@@ -123,7 +123,7 @@ START_TEST(parse_every_form)
         "Connect:10\tREJECT\n");                        /* 17 */
     const struct lm_rule *r;
 
-    ck_assert_int_eq(p->order, LM_ORDER_SENDMAIL);
+    ck_assert_ptr_eq(p->order, lm_codec_sendmail.order);
     ck_assert_uint_eq(p->nrules, 15);
     r = tu_rule(p, 3);
     ck_assert_uint_eq(r->stage, LM_S_CONNECT);
