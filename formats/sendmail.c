@@ -1316,40 +1316,6 @@ sendmail_emit_domains(struct sendmail_emit *e)
     }
 }
 
-/* Sendmail lets both loopback addresses relay whatever the map says.  Each
- * one the source does not let relay is a widening of its own: a source
- * that lets 127.0.0.1 relay says nothing about ::1, and we never guess that
- * the two mean the same host (relaymap-formats(5)). */
-static void
-sendmail_loopback(struct sendmail_emit *e)
-{
-    static const char *const addrs[2] = { "127.0.0.1", "::1" };
-    size_t i;
-    const struct lm_rule *v4rule = NULL;    /* what lets 127.0.0.1 relay */
-
-    if (lm_policy_loopback_relays(e->p))
-        return;
-    for (i = 0; i < 2; i++) {
-        struct lm_query q;
-        struct lm_verdict v;
-        char msg[160];
-        memset(&q, 0, sizeof q);
-        if (lm_ipaddr_parse(addrs[i], strlen(addrs[i]), LM_IPF_V4 | LM_IPF_V6, &q.ip,
-                            NULL, NULL) != 0)
-            continue;
-        q.rcpt = "postmaster@relaymap-loopback.invalid";
-        lm_decide(e->p, &q, &v);
-        if (i == 0 && v.kind == LM_V_RELAY)
-            v4rule = v.relay;
-        if (v.kind != LM_V_REFUSE)
-            continue;
-        snprintf(msg, sizeof msg, "Sendmail always lets %s relay; the source does not%s",
-                 addrs[i], i == 1 && v4rule != NULL ? " (it lets only 127.0.0.1 relay)" : "");
-        /* shown at the rule that lets 127.0.0.1 relay, where ::1 belongs */
-        sendmail_loss(e, LM_LOSS_WIDENED, 1, NULL, i == 1 && v4rule ? &v4rule->pos : NULL,
-                      msg);
-    }
-}
 
 static int
 sendmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
@@ -1367,7 +1333,6 @@ sendmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lo
     e.d = d;
     if (in->nrules > 0 && (used = calloc(in->nrules, 1)) == NULL)
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
-    sendmail_loopback(&e);
     sendmail_order_conflicts(&e);
     sendmail_emit_nets(&e);
     /* rules for one stage before rules for several: the lookup prefers them */

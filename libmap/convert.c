@@ -22,8 +22,6 @@
 
 #define CONVERT_PROBE_DOMAIN "relaymap-probe.invalid"
 #define CONVERT_PROBE_USER   "relaymap-probe"
-#define CONVERT_SAMPLE       32         /* listed addresses tried with each name */
-#define CONVERT_PAIRS        1000000    /* at most this many name x address pairs */
 
 /* --- losses ------------------------------------------------------------------ */
 
@@ -144,9 +142,10 @@ lm_convert_report_json(FILE *f, const struct lm_convert_report *r)
     lm_json_cstr(f, r->from ? r->from->name : NULL);
     fputs(",\"to\":", f);
     lm_json_cstr(f, r->to ? r->to->name : NULL);
-    fprintf(f, ",\"written\":%s,\"rules_in\":%zu,\"rules_out\":%zu,\"probes\":%zu,"
+    fprintf(f, ",\"written\":%s,\"rules_in\":%zu,\"rules_out\":%zu,\"classes\":%zu,"
+            "\"combinations\":%zu,\"loopback_only\":%zu,"
             "\"losses\":[", r->written ? "true" : "false", r->nrules_in, r->nrules_out,
-            r->nprobes);
+            r->nclasses, r->nprobes, r->nloopback);
     for (i = 0; i < r->losses.n; i++) {
         const struct lm_loss *x = &r->losses.v[i];
         fputs(i ? ",{\"file\":" : "{\"file\":", f);
@@ -394,194 +393,6 @@ lm_policy_load(const char *const *files, size_t n, const char *from,
     return 0;
 }
 
-/* --- verify ---------------------------------------------------------------------- */
-
-/* A set of probe strings: text appended to one buffer (offsets while it
- * grows), then sorted and made unique as pointers by convert_suniq.  A
- * million names would otherwise be a million mallocs. */
-struct convert_strs {
-    char   *buf;
-    size_t  len, cap;
-    size_t *off;        /* while adding */
-    char  **v;          /* after convert_suniq */
-    size_t  n, capoff;
-    int     err;
-};
-
-static void
-convert_sadd(struct convert_strs *s, const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = b ? strlen(b) : 0;
-
-    if (s->err)
-        return;
-    if (s->n == s->capoff) {
-        size_t ncap = s->capoff ? 2 * s->capoff : 64;
-        size_t *nv = realloc(s->off, ncap * sizeof *nv);
-        if (nv == NULL) {
-            s->err = 1;
-            return;
-        }
-        s->off = nv;
-        s->capoff = ncap;
-    }
-    if (s->cap - s->len < la + lb + 1) {
-        size_t ncap = s->cap ? 2 * s->cap : 4096;
-        char *nb;
-        while (ncap - s->len < la + lb + 1)
-            ncap *= 2;
-        if ((nb = realloc(s->buf, ncap)) == NULL) {
-            s->err = 1;
-            return;
-        }
-        s->buf = nb;
-        s->cap = ncap;
-    }
-    memcpy(s->buf + s->len, a, la);
-    if (b != NULL)
-        memcpy(s->buf + s->len + la, b, lb);
-    s->buf[s->len + la + lb] = '\0';
-    s->off[s->n++] = s->len;
-    s->len += la + lb + 1;
-}
-
-static int
-convert_strcmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Freeze the set: pointers into the buffer, sorted, repeats dropped.  No
- * more adds after this. */
-static void
-convert_suniq(struct convert_strs *s)
-{
-    size_t i, j;
-
-    if (s->err)
-        return;
-    if ((s->v = malloc((s->n ? s->n : 1) * sizeof *s->v)) == NULL) {
-        s->err = 1;
-        return;
-    }
-    for (i = 0; i < s->n; i++)
-        s->v[i] = s->buf + s->off[i];
-    free(s->off);
-    s->off = NULL;
-    if (s->n == 0)
-        return;
-    qsort(s->v, s->n, sizeof *s->v, convert_strcmp);
-    for (i = j = 1; i < s->n; i++)
-        if (strcmp(s->v[i], s->v[j - 1]) != 0)
-            s->v[j++] = s->v[i];
-    s->n = j;
-}
-
-static void
-convert_sfree(struct convert_strs *s)
-{
-    free(s->buf);
-    free(s->off);
-    free(s->v);
-}
-
-/* Every domain the rules of a policy mention (names), and the mail
- * addresses to try (addrs): the rules' own, and one at and one below each
- * accepted domain. */
-static void
-convert_names(const struct lm_policy *p, struct convert_strs *names,
-              struct convert_strs *addrs)
-{
-    size_t i;
-
-    for (i = 0; i < p->nrules; i++) {
-        const struct lm_rule *r = &p->rules[i];
-        const char *at;
-        switch (r->kind) {
-        case LM_K_NAME: case LM_K_TREE: case LM_K_BELOW:
-            convert_sadd(names, r->pattern, NULL);
-            break;
-        case LM_K_ADDR:
-            convert_sadd(addrs, r->pattern, NULL);
-            if ((at = strrchr(r->pattern, '@')) != NULL)
-                convert_sadd(names, at + 1, NULL);
-            break;
-        case LM_K_USER:
-            convert_sadd(addrs, r->pattern, "@" CONVERT_PROBE_DOMAIN);
-            break;
-        default:
-            break;
-        }
-    }
-    /* An accepted domain matters only as a recipient domain: as a client
-     * host name it meets the same rules as the probe below the longest
-     * rule name it ends in (or the unknown probe domain), which the names
-     * of the rules already give.  A million accepted domains would
-     * otherwise add millions of host questions that cannot differ. */
-    for (i = 0; i < p->ndomains; i++) {
-        convert_sadd(addrs, CONVERT_PROBE_USER "@", p->domains[i].name);
-        convert_sadd(addrs, CONVERT_PROBE_USER "@" CONVERT_PROBE_USER ".", p->domains[i].name);
-    }
-}
-
-/* A recipient at each end of each of the server's own addresses
- * ("relaymap-probe@[192.0.2.1]"). */
-static void
-convert_locals(const struct lm_policy *p, struct convert_strs *lits)
-{
-    char buf[LM_IPADDR_BUF + 8];
-    size_t i, k, n;
-
-    for (i = 0; i < p->nlocals; i++)
-        for (k = 0; k < 2; k++) {
-            const struct lm_iprange *r = &p->locals[i].net.range;
-            n = (size_t)sprintf(buf, "[%s", r->lo.family == LM_IPV6 ? "IPv6:" : "");
-            lm_ipaddr_format(k == 0 ? &r->lo : &r->hi, buf + n);
-            strcat(buf, "]");
-            convert_sadd(lits, CONVERT_PROBE_USER "@", buf);
-        }
-}
-
-static void
-convert_ranges(const struct lm_policy *p, struct lm_iprange **v, size_t *n, size_t *cap,
-               unsigned *fams, int *err)
-{
-    size_t i;
-
-    for (i = 0; i < p->nrules + p->nlocals; i++) {
-        const struct lm_iprange *r;
-        if (i < p->nrules) {
-            if (p->rules[i].kind != LM_K_NET)
-                continue;
-            r = &p->rules[i].net.range;
-        } else {
-            r = &p->locals[i - p->nrules].net.range;
-        }
-        if (*n == *cap) {
-            size_t ncap = *cap ? 2 * *cap : 64;
-            struct lm_iprange *nv = realloc(*v, ncap * sizeof *nv);
-            if (nv == NULL) {
-                *err = 1;
-                return;
-            }
-            *v = nv;
-            *cap = ncap;
-        }
-        (*v)[(*n)++] = *r;
-        *fams |= r->lo.family == LM_IPV6 ? LM_IPSET_V6 : LM_IPSET_V4;
-    }
-}
-
-struct convert_vctx {
-    const struct lm_policy *a, *b;
-    const char *alabel, *blabel;
-    size_t max;
-    int as_warnings;
-    struct lm_convert_report *rep;
-    struct lm_diags *d;
-    int err;
-};
-
 static char *
 convert_at(const struct lm_verdict *v)
 {
@@ -596,265 +407,6 @@ convert_at(const struct lm_verdict *v)
         return NULL;
     snprintf(buf, sizeof buf, "%s:%lu", pos->file, pos->line);
     return strdup(buf);
-}
-
-static char *
-convert_qstr(const struct lm_query *q)
-{
-    char ip[LM_IPADDR_BUF];
-    size_t len;
-    char *s;
-    /* The probe sender is the same everywhere: leave it out of messages. */
-    int def = q->sender != NULL &&
-              strcmp(q->sender, CONVERT_PROBE_USER "@" CONVERT_PROBE_DOMAIN) == 0;
-
-    if (q->ip.family != 0)
-        lm_ipaddr_format(&q->ip, ip);
-    else
-        strcpy(ip, "(none)");
-    len = strlen(ip) + 64 + (q->host ? strlen(q->host) : 0) +
-          (q->sender ? strlen(q->sender) : 0) + (q->rcpt ? strlen(q->rcpt) : 0);
-    if ((s = malloc(len)) == NULL)
-        return NULL;
-    snprintf(s, len, "client %s%s%s%s%s%s, to %s", ip, q->host ? " (" : "",
-             q->host ? q->host : "", q->host ? ")" : "",
-             q->sender && !def ? ", from " : "",
-             q->sender && !def ? (*q->sender ? q->sender : "<>") : "",
-             q->rcpt ? q->rcpt : "<none>");
-    return s;
-}
-
-/* Compare one transaction; record a difference. */
-static void
-convert_probe(struct convert_vctx *c, const struct lm_query *q, struct lm_verdict *va)
-{
-    struct lm_verdict a, b;
-    struct lm_diff *x;
-    char *qs, *aat, *bat;
-    size_t i;
-    int wider;
-
-    lm_decide(c->a, q, &a);
-    lm_decide(c->b, q, &b);
-    c->rep->nprobes++;
-    if (va != NULL)
-        *va = a;
-    if (lm_verdict_same(a.kind, b.kind))
-        return;
-    wider = lm_verdict_wider(a.kind, b.kind);
-    c->rep->ndiffs++;
-    c->rep->nwider += wider;
-    if (c->rep->nkept >= c->max)
-        return;
-    aat = convert_at(&a);
-    bat = convert_at(&b);
-    /* Show one counterexample per pair of deciding rules: the rest say
-     * the same thing again. */
-    for (i = 0; i < c->rep->nkept; i++) {
-        const struct lm_diff *o = &c->rep->diffs[i];
-        if (o->a == a.kind && o->b == b.kind &&
-            (o->a_at == NULL ? aat == NULL : aat != NULL && strcmp(o->a_at, aat) == 0) &&
-            (o->b_at == NULL ? bat == NULL : bat != NULL && strcmp(o->b_at, bat) == 0)) {
-            free(aat);
-            free(bat);
-            return;
-        }
-    }
-    qs = convert_qstr(q);
-    lm_diag_add(c->d, c->as_warnings > 1 || (c->as_warnings && !wider) ? LM_WARNING
-                                                                       : LM_ERROR,
-                LM_E_LOSSY, NULL,
-                "%s: %s %s%s%s%s, %s %s%s%s%s%s", qs ? qs : "?",
-                c->alabel, lm_verdict_verb(a.kind), aat ? " (" : "", aat ? aat : "",
-                aat ? ")" : "", c->blabel, lm_verdict_verb(b.kind), bat ? " (" : "",
-                bat ? bat : "", bat ? ")" : "", wider ? ": wider" : "");
-    if (c->rep->nkept == c->rep->capdiffs) {
-        size_t ncap = c->rep->capdiffs ? 2 * c->rep->capdiffs : 16;
-        struct lm_diff *nv = realloc(c->rep->diffs, ncap * sizeof *nv);
-        if (nv == NULL) {
-            free(qs);
-            free(aat);
-            free(bat);
-            c->err = 1;
-            return;
-        }
-        c->rep->diffs = nv;
-        c->rep->capdiffs = ncap;
-    }
-    x = &c->rep->diffs[c->rep->nkept++];
-    x->query = qs;
-    x->a = a.kind;
-    x->b = b.kind;
-    x->a_at = aat;
-    x->b_at = bat;
-    x->wider = wider;
-}
-
-int
-lm_verify(const struct lm_policy *a, const struct lm_policy *b,
-          const char *alabel, const char *blabel, size_t max_diffs,
-          int as_warnings, struct lm_convert_report *rep, struct lm_diags *d)
-{
-    struct convert_vctx c = { a, b, alabel, blabel, max_diffs ? max_diffs : 10,
-                              as_warnings, rep, d, 0 };
-    struct convert_strs names = { 0 }, addrs = { 0 }, hosts = { 0 }, lits = { 0 };
-    struct lm_iprange *rv = NULL;
-    struct lm_ipaddr *probes = NULL, ip0, ipr;
-    struct lm_ipset all;
-    size_t nr = 0, cap = 0, np = 0, i, k, ndiffs0 = rep->ndiffs, nsample;
-    unsigned fams = LM_IPSET_V4;
-    int err = 0, have_relay = 0;
-    static const char *const rcpts[] = {
-        CONVERT_PROBE_USER "@" CONVERT_PROBE_DOMAIN, "postmaster",
-    };
-    static const char *const sender0 = CONVERT_PROBE_USER "@" CONVERT_PROBE_DOMAIN;
-
-    lm_ipset_init(&all);
-    convert_ranges(a, &rv, &nr, &cap, &fams, &err);
-    convert_ranges(b, &rv, &nr, &cap, &fams, &err);
-    convert_names(a, &names, &addrs);
-    convert_names(b, &names, &addrs);
-    if (err || names.err || addrs.err)
-        goto oom;
-    if (lm_ip_probes(rv, nr, fams, &probes, &np, d) != 0)
-        goto fail;
-    /* A client that no network rule of either side names: the lowest IPv4
-     * address outside every network.  Mostly that is 0.0.0.0, which one
-     * pass finds; only when a network covers it is the union built (for a
-     * million rules that set costs more memory than the rules). */
-    lm_ipaddr_v4(&ip0, 0, 0, 0, 0);
-    for (i = 0; i < nr; i++)
-        if (lm_ipaddr_cmp(&rv[i].lo, &ip0) <= 0 && lm_ipaddr_cmp(&rv[i].hi, &ip0) >= 0)
-            break;
-    if (i < nr) {
-        lm_ipaddr_v4(&ip0, 192, 0, 2, 1);
-        for (i = 0; i < nr; i++)
-            if (lm_ipset_add_range(&all, &rv[i], d) != 0)
-                goto fail;
-        if (lm_ipset_complement(&all, &all, LM_IPSET_V4, d) != 0)
-            goto fail;
-        if (all.n > 0)
-            ip0 = all.v[0].lo;
-        lm_ipset_fini(&all);
-        lm_ipset_init(&all);
-    }
-    convert_suniq(&names);
-    if (names.err)
-        goto oom;
-    for (i = 0; i < names.n; i++) {
-        convert_sadd(&hosts, names.v[i], NULL);
-        convert_sadd(&hosts, CONVERT_PROBE_USER ".", names.v[i]);
-        convert_sadd(&addrs, CONVERT_PROBE_USER "@", names.v[i]);
-        convert_sadd(&addrs, CONVERT_PROBE_USER "@" CONVERT_PROBE_USER ".", names.v[i]);
-    }
-    convert_sadd(&hosts, CONVERT_PROBE_DOMAIN, NULL);
-    convert_sadd(&addrs, sender0, NULL);
-    if (hosts.err || addrs.err)
-        goto oom;
-    convert_suniq(&hosts);
-    convert_suniq(&addrs);
-    if (hosts.err || addrs.err)
-        goto oom;
-
-    /* 1. every boundary address, without a host name.  Steps 1 and 2 send
-     *    with the null sender: sender rules are probed in step 3, and this
-     *    keeps millions of questions from repeating the same lookups. */
-    for (i = 0; i < np && !c.err; i++)
-        for (k = 0; k < 2; k++) {
-            struct lm_query q = { probes[i], NULL, NULL, NULL, rcpts[k] };
-            struct lm_verdict v;
-            convert_probe(&c, &q, &v);
-            if (k == 0 && v.kind == LM_V_RELAY && !have_relay) {
-                ipr = probes[i];
-                have_relay = 1;
-            }
-        }
-    /* 2. every host name from an unlisted address, and from a sample of
-     *    listed ones (formats differ in whether a name or an address rule
-     *    wins; every pair would be quadratic, so at most 32 addresses, fewer
-     *    when there are many names) */
-    nsample = nr < CONVERT_SAMPLE ? nr : CONVERT_SAMPLE;
-    if (hosts.n > 0 && nsample > CONVERT_PAIRS / hosts.n)
-        nsample = CONVERT_PAIRS / hosts.n;
-    for (i = 0; i < hosts.n && !c.err; i++)
-        for (k = 0; k < 2; k++) {
-            struct lm_query q = { ip0, hosts.v[i], NULL, NULL, rcpts[k] };
-            size_t j;
-            convert_probe(&c, &q, NULL);
-            for (j = 0; j < nsample; j++) {
-                q.ip = rv[j * nr / nsample].lo;
-                convert_probe(&c, &q, NULL);
-            }
-        }
-    /* 2b. the loopback clients, which Sendmail lets relay whatever its map
-     *    says: no rule need mention them, so the partition may not reach
-     *    them (127.0.0.1 and ::1 are two clients: relaymap-formats(5)).
-     *    Then mail to each side's own addresses ("user@[192.0.2.1]"),
-     *    which is local whatever the client. */
-    for (i = 0; i < 2 && !c.err; i++) {
-        static const char *const loops[2] = { "127.0.0.1", "::1" };
-        struct lm_query q = { ip0, NULL, NULL, NULL, rcpts[0] };
-        if (lm_ipaddr_parse(loops[i], strlen(loops[i]), LM_IPF_V4 | LM_IPF_V6, &q.ip,
-                            NULL, NULL) != 0)
-            continue;
-        convert_probe(&c, &q, NULL);
-        q.rcpt = rcpts[1];
-        convert_probe(&c, &q, NULL);
-    }
-    convert_locals(a, &lits);
-    convert_locals(b, &lits);
-    if (lits.err)
-        goto oom;
-    convert_suniq(&lits);
-    if (lits.err)
-        goto oom;
-    for (i = 0; i < lits.n && !c.err; i++) {
-        struct lm_query q = { ip0, NULL, NULL, NULL, lits.v[i] };
-        convert_probe(&c, &q, NULL);
-        if (have_relay) {
-            q.ip = ipr;
-            convert_probe(&c, &q, NULL);
-        }
-    }
-    /* 3. every sender, and 4. every recipient, from an unlisted client and
-     *    from one the source lets relay */
-    for (i = 0; i < addrs.n && !c.err; i++) {
-        struct lm_query q = { ip0, NULL, NULL, addrs.v[i], rcpts[1] };
-        convert_probe(&c, &q, NULL);
-        q.sender = sender0;
-        q.rcpt = addrs.v[i];
-        convert_probe(&c, &q, NULL);
-        q.sender = NULL;
-        convert_probe(&c, &q, NULL);
-        if (have_relay) {
-            q.ip = ipr;
-            convert_probe(&c, &q, NULL);
-            q.sender = addrs.v[i];
-            q.rcpt = rcpts[0];
-            convert_probe(&c, &q, NULL);
-        }
-    }
-    if (c.err)
-        goto oom;
-    convert_sfree(&names);
-    convert_sfree(&addrs);
-    convert_sfree(&hosts);
-    convert_sfree(&lits);
-    lm_ipset_fini(&all);
-    free(rv);
-    free(probes);
-    return rep->ndiffs > ndiffs0 ? LM_NOTFOUND : 0;
-oom:
-    lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
-fail:
-    convert_sfree(&names);
-    convert_sfree(&addrs);
-    convert_sfree(&hosts);
-    convert_sfree(&lits);
-    lm_ipset_fini(&all);
-    free(rv);
-    free(probes);
-    return -1;
 }
 
 /* --- convert ------------------------------------------------------------------------ */
@@ -1040,46 +592,39 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
     if (convert_emit(to, src, bufs, nout, &rep->losses, d) != 0)
         goto out;
     convert_report_losses(&rep->losses, to, o->flags, d);
-    if (rep->losses.n > 0 && !(o->flags & LM_CV_LOSSY)) {
-        /* Name the options that would really write it: --lossy alone
-         * still refuses a widening loss. */
-        if (rep->losses.nwiden > 0)
-            lm_diag_add(d, LM_ERROR, LM_E_LOSSY, NULL, "%zu rule%s cannot be written as %s "
-                        "(%zu of the losses widen what the policy accepts); nothing "
-                        "written (--lossy --allow-widening writes the rest)", rep->losses.n,
-                        rep->losses.n == 1 ? "" : "s", to->name, rep->losses.nwiden);
-        else
-            lm_diag_add(d, LM_ERROR, LM_E_LOSSY, NULL, "%zu rule%s cannot be written as %s; "
-                        "nothing written (--lossy writes the rest)", rep->losses.n,
-                        rep->losses.n == 1 ? "" : "s", to->name);
-        goto out;
-    }
-    if (rep->losses.nwiden > 0 && !(o->flags & LM_CV_ALLOW_WIDENING)) {
-        lm_diag_add(d, LM_ERROR, LM_E_LOSSY, NULL, "%zu change%s would widen what the "
-                    "policy accepts; nothing written (--allow-widening permits it)",
-                    rep->losses.nwiden, rep->losses.nwiden == 1 ? "" : "s");
-        goto out;
-    }
     if ((back = convert_readback(to, bufs, nout, o->output, d)) == NULL)
         goto out;
     rep->nrules_out = back->nrules;
+    rep->strict_loopback = (o->flags & LM_CV_STRICT_LOOPBACK) != 0;
+    /* Whether the output narrows or widens is the exact difference of the
+     * two policies, never the emitter's guess. */
     vr = lm_verify(src, back, "source", "target", o->max_diffs,
                    !(o->flags & LM_CV_LOSSY) ? 0 :
                    (o->flags & LM_CV_ALLOW_WIDENING) ? 2 : 1, rep, d);
     if (vr < 0)
         goto out;
-    if (vr == LM_NOTFOUND) {
-        if (!(o->flags & LM_CV_LOSSY) || (rep->nwider > 0 &&
-                                          !(o->flags & LM_CV_ALLOW_WIDENING))) {
-            lm_diag_add(d, LM_ERROR, LM_E_LOSSY, NULL, "the %s output decides %zu of %zu "
-                        "probes differently%s; nothing written (%s writes it anyway)",
-                        to->name, rep->ndiffs, rep->nprobes,
-                        rep->nwider ? ", some of them wider" : "",
-                        rep->nwider == 0 ? "--lossy" :
-                        (o->flags & LM_CV_LOSSY) ? "--allow-widening"
-                                                 : "--lossy --allow-widening");
-            goto out;
-        }
+    if ((rep->losses.n > 0 || vr == LM_NOTFOUND) && !(o->flags & LM_CV_LOSSY)) {
+        /* Name the options that would really write it: --lossy alone
+         * still refuses a widening. */
+        if (rep->nwider > 0)
+            lm_diag_add(d, LM_ERROR, LM_E_LOSSY, NULL, "%zu rule%s cannot be written as %s "
+                        "exactly; the output decides %zu of %zu classes differently, %zu of "
+                        "them wider; nothing written (--lossy --allow-widening writes it)",
+                        rep->losses.n, rep->losses.n == 1 ? "" : "s", to->name, rep->ndiffs,
+                        rep->nprobes, rep->nwider);
+        else
+            lm_diag_add(d, LM_ERROR, LM_E_LOSSY, NULL, "%zu rule%s cannot be written as %s "
+                        "exactly; the output decides %zu of %zu classes differently, none "
+                        "wider; nothing written (--lossy writes it)", rep->losses.n,
+                        rep->losses.n == 1 ? "" : "s", to->name, rep->ndiffs, rep->nprobes);
+        goto out;
+    }
+    if (rep->nwider > 0 && !(o->flags & LM_CV_ALLOW_WIDENING)) {
+        lm_diag_add(d, LM_ERROR, LM_E_LOSSY, NULL, "the %s output decides %zu of %zu classes "
+                    "wider than the source (it lets in a client or mail the source "
+                    "refuses); nothing written (--allow-widening writes it)", to->name,
+                    rep->nwider, rep->nprobes);
+        goto out;
     }
     if (convert_publish(to, bufs, nout, o, out, d) != 0)
         goto out;

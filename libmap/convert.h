@@ -25,6 +25,8 @@
 #define LM_CV_ALLOW_WIDENING 0x02  /* ... even when that widens relaying */
 #define LM_CV_NOWAIT         0x04  /* fail at once when the output is locked */
 #define LM_CV_LINT           0x08  /* also run lm_lint on the source */
+#define LM_CV_STRICT_LOOPBACK 0x10 /* a server's own loopback rule counts as a
+                                      difference (lm_verify) */
 
 struct lm_convert_opts {
     const char *from;       /* codec name, or NULL to detect from the content */
@@ -50,7 +52,12 @@ struct lm_convert_report {
     size_t           ndiffs;    /* all differences found (may exceed kept) */
     size_t           nkept, capdiffs;
     size_t           nwider;    /* differences that widen */
-    size_t           nprobes;   /* transactions compared */
+    size_t           nprobes;   /* combinations of stage outcomes compared */
+    size_t           nclasses;  /* classes of input compared (clients, senders
+                                   and recipients together) */
+    size_t           nloopback; /* combinations that differ only by a server's
+                                   own loopback rule (not differences) */
+    int              strict_loopback; /* in: count those as differences */
     size_t           nrules_in, nrules_out;
     int              written;   /* the output was published */
 };
@@ -74,16 +81,17 @@ int lm_policy_load(const char *const *files, size_t n, const char *from,
                    struct lm_diags *d);
 
 /*
- * Compare A and B by lm_decide on every boundary of the address partition
- * their networks induce and on every name and address either mentions (plus
- * a subdomain of each domain and an unknown domain).  Labels name the two
- * sides in messages ("source", "target").  Differences go to rep (up to
- * max_diffs kept) and to d: as errors; with as_warnings 1 the differences
- * that do not widen are warnings; with 2 all of them are.  Returns 0 when
- * they agree everywhere, LM_NOTFOUND when they differ, -1 on failure.
- * Every address is covered through the partition's boundaries; names are
- * tried from an unlisted address and from a bounded sample of listed ones.
- * Cost: O((n + m) log(n + m)) for n and m rules.
+ * Decide whether A and B judge every transaction alike, exactly: on a
+ * partition of all clients (address, host name, ident), senders and
+ * recipients into classes on which both decide uniformly (verify.c).  Labels
+ * name the two sides in messages ("source", "target").  Differences go to
+ * rep (up to max_diffs counterexamples kept, one per pair of deciding rules)
+ * and to d: as errors; with as_warnings 1 the differences that do not widen
+ * are warnings; with 2 all of them are.  A difference that comes only from
+ * a server letting its own loopback clients relay is counted in
+ * rep->nloopback and summed up in one note, unless rep->strict_loopback.
+ * Returns 0 when they agree everywhere, LM_NOTFOUND when they differ, -1 on
+ * failure.  Cost: O((n + m) log(n + m)) for n and m rules.
  */
 int lm_verify(const struct lm_policy *a, const struct lm_policy *b,
               const char *alabel, const char *blabel, size_t max_diffs,

@@ -14,13 +14,14 @@
 #include "tools/tool.h"
 
 enum { OPT_LOSSY = 256, OPT_WIDEN, OPT_JSON, OPT_VERIFY, OPT_DECIDE, OPT_LINT, OPT_LIST,
-       OPT_CLIENT, OPT_HOST, OPT_IDENT, OPT_HELP };
+       OPT_CLIENT, OPT_HOST, OPT_IDENT, OPT_HELP, OPT_STRICT_LOOPBACK };
 
 static const struct option rc_longopts[] = {
     { "from", required_argument, NULL, 'f' },   { "to", required_argument, NULL, 't' },
     { "format", required_argument, NULL, 'F' }, { "output", required_argument, NULL, 'o' },
     { "nowait", no_argument, NULL, 'n' },       { "lossy", no_argument, NULL, OPT_LOSSY },
     { "allow-widening", no_argument, NULL, OPT_WIDEN },
+    { "strict-loopback", no_argument, NULL, OPT_STRICT_LOOPBACK },
     { "json", no_argument, NULL, OPT_JSON },    { "verify", no_argument, NULL, OPT_VERIFY },
     { "decide", no_argument, NULL, OPT_DECIDE },{ "lint", no_argument, NULL, OPT_LINT },
     { "list", no_argument, NULL, OPT_LIST },    { "client", required_argument, NULL, OPT_CLIENT },
@@ -34,8 +35,8 @@ static void
 rc_help(void)
 {
     printf("usage: relayconv [--from FMT] --to FMT [-o OUT] [--lossy [--allow-widening]] "
-           "[--json] FILE...\n"
-           "       relayconv --verify [-F FMT] [--json] A B\n"
+           "[--strict-loopback] [--json] FILE...\n"
+           "       relayconv --verify [-F FMT] [--strict-loopback] [--json] A B\n"
            "       relayconv --decide [-F FMT] --client IP [--host NAME] [--from ADDR] "
            "[--to ADDR] FILE...\n"
            "       relayconv --lint [-F FMT] FILE...\n"
@@ -65,6 +66,7 @@ main(int argc, char **argv)
         case 'n': o.flags |= LM_CV_NOWAIT; break;
         case OPT_LOSSY: o.flags |= LM_CV_LOSSY; break;
         case OPT_WIDEN: o.flags |= LM_CV_ALLOW_WIDENING; break;
+        case OPT_STRICT_LOOPBACK: o.flags |= LM_CV_STRICT_LOOPBACK; break;
         case OPT_JSON: json = 1; break;
         case OPT_VERIFY: case OPT_DECIDE: case OPT_LINT: case OPT_LIST:
             if (mode != 0 && mode != c)
@@ -109,14 +111,16 @@ main(int argc, char **argv)
             return tool_usage_error("--verify compares exactly two policies (files or "
                                     "directories)");
         lm_convert_report_init(&rep);
+        rep.strict_loopback = (o.flags & LM_CV_STRICT_LOOPBACK) != 0;
         rc = lm_verify_files(argv[0], argv[1], o.from, &rep, &d);
         if (json)
             lm_convert_report_json(stdout, &rep);
         else if (rc == 0)
-            printf("%s and %s decide alike (%zu probes)\n", argv[0], argv[1], rep.nprobes);
+            printf("%s and %s decide alike (%zu classes of input, %zu combinations)\n",
+                   argv[0], argv[1], rep.nclasses, rep.nprobes);
         else if (rc == LM_NOTFOUND)
-            fprintf(stderr, "%s: %zu of %zu probes decided differently\n", tool_progname(),
-                    rep.ndiffs, rep.nprobes);
+            fprintf(stderr, "%s: %zu of %zu combinations decided differently (%zu wider)\n",
+                    tool_progname(), rep.ndiffs, rep.nprobes, rep.nwider);
         lm_convert_report_fini(&rep);
         rc = tool_exit_code(rc == LM_NOTFOUND ? -1 : rc, &d);
     } else if (mode == OPT_LINT) {

@@ -108,7 +108,7 @@ START_TEST(verify_boundaries)
     lm_convert_report_init(&rep);
     ck_assert_int_eq(lm_verify(a, a, "a", "a", 0, 0, &rep, &d), 0);
     ck_assert_uint_eq(rep.ndiffs, 0);
-    ck_assert_uint_gt(rep.nprobes, 10);
+    ck_assert_uint_gt(rep.nclasses, 10);
     ck_assert_int_eq(lm_verify(a, b, "a", "b", 50, 0, &rep, &d), LM_NOTFOUND);
     ck_assert_uint_gt(d.nerrors, 0);
     for (i = 0; i < rep.nkept; i++) {
@@ -181,12 +181,20 @@ START_TEST(verify_loopback_locals)
     lm_diags_init(&d);
     d.max_errors = 1000;
     lm_convert_report_init(&rep);
-    /* Sendmail relays for 127.0.0.1 though its map does not say so */
+    /* Sendmail relays for 127.0.0.1 though its map does not say so: the
+     * server's own business, a note, unless strict */
+    ck_assert_int_eq(lm_verify(n1, sm, "a", "b", 0, 0, &rep, &d), 0);
+    ck_assert_uint_gt(rep.nloopback, 0);
+    ck_assert_uint_eq(rep.ndiffs, 0);
+    lm_convert_report_fini(&rep);
+    lm_convert_report_init(&rep);
+    rep.strict_loopback = 1;
     ck_assert_int_eq(lm_verify(n1, sm, "a", "b", 0, 0, &rep, &d), LM_NOTFOUND);
     ck_assert(cv_has_diff(&rep, "client 127.0.0.1,"));
     ck_assert_uint_gt(rep.nwider, 0);
     lm_convert_report_fini(&rep);
     lm_convert_report_init(&rep);
+    rep.strict_loopback = 1;
     /* 127.0.0.1 alone is not enough: ::1 is another client */
     ck_assert_int_eq(lm_verify(n2, sm, "a", "b", 0, 0, &rep, &d), LM_NOTFOUND);
     ck_assert(cv_has_diff(&rep, "client ::1,"));
@@ -402,7 +410,7 @@ START_TEST(large_policy)
     ck_assert_int_eq(lm_policy_index(b, &d), 0);
     lm_convert_report_init(&rep);
     ck_assert_int_eq(lm_verify(a, b, "a", "b", 0, 0, &rep, &d), 0);
-    ck_assert_uint_gt(rep.nprobes, 100000);
+    ck_assert_uint_gt(rep.nclasses, 1000);
     lm_convert_report_fini(&rep);
     lm_policy_free(a);
     lm_policy_free(b);

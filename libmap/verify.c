@@ -1,0 +1,913 @@
+/*
+ * verify.c - lm_verify(): decide whether two policies judge every SMTP
+ * transaction alike, exactly, and show a counterexample where they do not.
+ *
+ * lm_decide() is lookups ("atoms") plus combining steps that read a rule
+ * only through its code (pindex.h).  The input space is cut into classes on
+ * which every atom of both policies has one code:
+ *   - client addresses: the pieces that both sides' networks (and the
+ *     loopback addresses) cut each family into;
+ *   - host names, and the domains of addresses: each name a rule or an
+ *     accepted domain names, a name just below it, a name nothing names, no
+ *     name; any other name behaves as one of these (its longest named
+ *     suffix decides every lookup), so these are all the classes;
+ *   - local parts: each one a rule names, one nothing names, none;
+ *   - idents: each one a rule names, another, none;
+ *   - address literals: the pieces both sides' own addresses cut.
+ * Classes with equal codes are merged (grouped by the pair of codes the two
+ * sides give), one representative each.  The connect stage reads the client
+ * only, the from stage the sender only, the to stage the recipient only,
+ * and the verdict reads the three outcomes only; so the policies agree
+ * everywhere exactly when they agree on every combination of the outcome
+ * pairs reachable in each stage, which are few.  Nothing is sampled.  Cost:
+ * linear in the rules after sorting (one lookup per class and side).
+ */
+#include "libmap/convert.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libmap/internal.h"
+#include "libmap/pindex.h"
+
+#define VF_NCODE 11     /* enum pindex_code values */
+
+/* --- a set of strings: one arena, sorted and unique on freezing ------------------ */
+
+struct vf_strs {
+    char   *buf;
+    size_t  len, cap;
+    size_t *off;
+    char  **v;
+    size_t  n, capoff;
+    int     err;
+};
+
+static void
+vf_sadd(struct vf_strs *s, const char *a, const char *b, const char *c)
+{
+    size_t la = strlen(a), lb = b ? strlen(b) : 0, lc = c ? strlen(c) : 0;
+    size_t need = la + lb + lc + 1;
+
+    if (s->err)
+        return;
+    if (s->n == s->capoff) {
+        size_t ncap = s->capoff ? 2 * s->capoff : 64;
+        size_t *nv = realloc(s->off, ncap * sizeof *nv);
+        if (nv == NULL) {
+            s->err = 1;
+            return;
+        }
+        s->off = nv;
+        s->capoff = ncap;
+    }
+    if (s->cap - s->len < need) {
+        size_t ncap = s->cap ? 2 * s->cap : 4096;
+        char *nb;
+        while (ncap - s->len < need)
+            ncap *= 2;
+        if ((nb = realloc(s->buf, ncap)) == NULL) {
+            s->err = 1;
+            return;
+        }
+        s->buf = nb;
+        s->cap = ncap;
+    }
+    memcpy(s->buf + s->len, a, la);
+    if (lb)
+        memcpy(s->buf + s->len + la, b, lb);
+    if (lc)
+        memcpy(s->buf + s->len + la + lb, c, lc);
+    s->buf[s->len + need - 1] = '\0';
+    s->off[s->n++] = s->len;
+    s->len += need;
+}
+
+static int
+vf_strcmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+vf_freeze(struct vf_strs *s)
+{
+    size_t i, j;
+
+    if (s->err)
+        return;
+    if ((s->v = malloc((s->n ? s->n : 1) * sizeof *s->v)) == NULL) {
+        s->err = 1;
+        return;
+    }
+    for (i = 0; i < s->n; i++)
+        s->v[i] = s->buf + s->off[i];
+    free(s->off);
+    s->off = NULL;
+    if (s->n == 0)
+        return;
+    qsort(s->v, s->n, sizeof *s->v, vf_strcmp);
+    for (i = j = 1; i < s->n; i++)
+        if (strcmp(s->v[i], s->v[j - 1]) != 0)
+            s->v[j++] = s->v[i];
+    s->n = j;
+}
+
+static int
+vf_has(const struct vf_strs *s, const char *key)
+{
+    return s->n > 0 && bsearch(&key, s->v, s->n, sizeof *s->v, vf_strcmp) != NULL;
+}
+
+static void
+vf_sfree(struct vf_strs *s)
+{
+    free(s->buf);
+    free(s->off);
+    free(s->v);
+}
+
+/* --- groups: classes merged by their codes ------------------------------------------ */
+
+/* Members of each group in one array, linked; groups found by hashing the
+ * 64-bit signature. */
+struct vf_groups {
+    uint64_t *sig;          /* per group */
+    size_t   *first, *last; /* member lists (indices into next) */
+    size_t    n, cap;
+    size_t   *slot;         /* open addressing: group index + 1 */
+    size_t    nslot;
+    size_t   *next;         /* per member: the next member of its group */
+    size_t   *member;       /* per member: the caller's index */
+    size_t    nmem, capmem;
+    int       err;
+};
+
+static uint64_t
+vf_mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static int
+vf_grow_slots(struct vf_groups *g)
+{
+    size_t ns = g->nslot ? 2 * g->nslot : 64, i;
+    size_t *nv = calloc(ns, sizeof *nv);
+
+    if (nv == NULL)
+        return -1;
+    for (i = 0; i < g->n; i++) {
+        size_t h = (size_t)vf_mix(g->sig[i]) & (ns - 1);
+        while (nv[h] != 0)
+            h = (h + 1) & (ns - 1);
+        nv[h] = i + 1;
+    }
+    free(g->slot);
+    g->slot = nv;
+    g->nslot = ns;
+    return 0;
+}
+
+/* Put item IDX in the group of SIG. */
+static void
+vf_group_add(struct vf_groups *g, uint64_t sig, size_t idx)
+{
+    size_t h, gi;
+
+    if (g->err)
+        return;
+    if (2 * (g->n + 1) > g->nslot && vf_grow_slots(g) != 0)
+        goto oom;
+    for (h = (size_t)vf_mix(sig) & (g->nslot - 1); g->slot[h] != 0;
+         h = (h + 1) & (g->nslot - 1))
+        if (g->sig[g->slot[h] - 1] == sig)
+            break;
+    if (g->nmem == g->capmem) {
+        size_t nc = g->capmem ? 2 * g->capmem : 64;
+        size_t *a = realloc(g->next, nc * sizeof *a), *b;
+        if (a == NULL)
+            goto oom;
+        g->next = a;
+        if ((b = realloc(g->member, nc * sizeof *b)) == NULL)
+            goto oom;
+        g->member = b;
+        g->capmem = nc;
+    }
+    g->member[g->nmem] = idx;
+    g->next[g->nmem] = PINDEX_NONE;
+    if (g->slot[h] == 0) {
+        if (g->n == g->cap) {
+            size_t nc = g->cap ? 2 * g->cap : 16;
+            uint64_t *s = realloc(g->sig, nc * sizeof *s);
+            size_t *f, *l;
+            if (s == NULL)
+                goto oom;
+            g->sig = s;
+            if ((f = realloc(g->first, nc * sizeof *f)) == NULL)
+                goto oom;
+            g->first = f;
+            if ((l = realloc(g->last, nc * sizeof *l)) == NULL)
+                goto oom;
+            g->last = l;
+            g->cap = nc;
+        }
+        gi = g->n++;
+        g->sig[gi] = sig;
+        g->first[gi] = g->last[gi] = g->nmem;
+        g->slot[h] = gi + 1;
+    } else {
+        gi = g->slot[h] - 1;
+        g->next[g->last[gi]] = g->nmem;
+        g->last[gi] = g->nmem;
+    }
+    g->nmem++;
+    return;
+oom:
+    g->err = 1;
+}
+
+static void
+vf_groups_free(struct vf_groups *g)
+{
+    free(g->sig);
+    free(g->first);
+    free(g->last);
+    free(g->slot);
+    free(g->next);
+    free(g->member);
+}
+
+/* --- outcome pairs ------------------------------------------------------------------ */
+
+/* The pairs of outcomes the two sides give in one stage, each with the
+ * input that first showed it. */
+struct vf_pairs {
+    unsigned char seen[VF_NCODE][VF_NCODE];
+    struct pindex_outcome a[VF_NCODE][VF_NCODE], b[VF_NCODE][VF_NCODE];
+    size_t witness[VF_NCODE][VF_NCODE];
+};
+
+static void
+vf_pair(struct vf_pairs *p, const struct pindex_outcome *a, const struct pindex_outcome *b,
+        size_t witness)
+{
+    if (p->seen[a->code][b->code])
+        return;
+    p->seen[a->code][b->code] = 1;
+    p->a[a->code][b->code] = *a;
+    p->b[a->code][b->code] = *b;
+    p->witness[a->code][b->code] = witness;
+}
+
+/* --- the context ---------------------------------------------------------------------- */
+
+struct vf_ctx {
+    struct pindex_ctx a, b;
+    struct lm_pindex *tmpa, *tmpb;
+    struct vf_strs names;       /* every domain pattern and accepted domain */
+    struct vf_strs addrs;       /* every ADDR pattern */
+    struct vf_strs users;       /* every USER pattern */
+    struct vf_strs infos;       /* every ident */
+    struct vf_strs hosts;       /* host classes (names and names below) */
+    struct vf_strs reps;        /* addresses that represent sender/recipient classes */
+    char fresh[64];             /* a label no pattern holds */
+    struct lm_ipaddr *ips;
+    size_t nips;
+    struct vf_pairs conn, from, to;
+    struct { struct lm_ipaddr ip; size_t host, info; } *cw;  /* connect witnesses */
+    size_t ncw, capcw;
+    int err;
+};
+
+static void
+vf_collect(struct vf_ctx *c, const struct lm_policy *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->nrules; i++) {
+        const struct lm_rule *r = &p->rules[i];
+        if (r->info != NULL)
+            vf_sadd(&c->infos, r->info, NULL, NULL);
+        switch (r->kind) {
+        case LM_K_NAME: case LM_K_TREE: case LM_K_BELOW:
+            if (r->pattern != NULL)
+                vf_sadd(&c->names, r->pattern, NULL, NULL);
+            break;
+        case LM_K_ADDR:
+            if (r->pattern != NULL)
+                vf_sadd(&c->addrs, r->pattern, NULL, NULL);
+            break;
+        case LM_K_USER:
+            if (r->pattern != NULL)
+                vf_sadd(&c->users, r->pattern, NULL, NULL);
+            break;
+        default:
+            break;
+        }
+    }
+    for (i = 0; i < p->ndomains; i++)
+        vf_sadd(&c->names, p->domains[i].name, NULL, NULL);
+}
+
+/* A label that occurs in no pattern, ident or address of either side, so
+ * that "LABEL.name" and "LABEL@name" are named by nothing. */
+static void
+vf_pick_fresh(struct vf_ctx *c)
+{
+    const struct vf_strs *all[] = { &c->names, &c->addrs, &c->users, &c->infos };
+    unsigned k;
+    size_t i, j;
+
+    for (k = 0;; k++) {
+        int clash = 0;
+        snprintf(c->fresh, sizeof c->fresh, k ? "relaymap-probe%u" : "relaymap-probe", k);
+        for (i = 0; i < sizeof all / sizeof all[0] && !clash; i++)
+            for (j = 0; j < all[i]->n && !clash; j++)
+                clash = strstr(all[i]->v[j], c->fresh) != NULL;
+        if (!clash)
+            return;
+    }
+}
+
+static void
+vf_ranges(const struct lm_policy *p, struct lm_iprange **v, size_t *n, size_t *cap,
+          int locals, int *err)
+{
+    size_t i, m = locals ? p->nlocals : p->nrules;
+
+    for (i = 0; i < m && !*err; i++) {
+        const struct lm_iprange *r;
+        if (locals) {
+            r = &p->locals[i].net.range;
+        } else {
+            if (p->rules[i].kind != LM_K_NET)
+                continue;
+            r = &p->rules[i].net.range;
+        }
+        if (*n == *cap) {
+            size_t ncap = *cap ? 2 * *cap : 64;
+            struct lm_iprange *nv = realloc(*v, ncap * sizeof *nv);
+            if (nv == NULL) {
+                *err = 1;
+                return;
+            }
+            *v = nv;
+            *cap = ncap;
+        }
+        (*v)[(*n)++] = *r;
+    }
+}
+
+/* The pieces of both families cut by the ranges of both sides (networks, or
+ * with locals the server's own addresses), one address each, into *out. */
+static int
+vf_pieces(struct vf_ctx *c, int locals, struct lm_ipaddr **out, size_t *nout,
+          struct lm_diags *d)
+{
+    struct lm_iprange *rv = NULL;
+    size_t nr = 0, cap = 0;
+    int err = 0, rc;
+
+    vf_ranges(c->a.p, &rv, &nr, &cap, locals, &err);
+    vf_ranges(c->b.p, &rv, &nr, &cap, locals, &err);
+    if (!err && !locals) {
+        /* the loopback clients, which a server may treat by itself */
+        static const char *const loops[2] = { "127.0.0.1", "::1" };
+        size_t i;
+        for (i = 0; i < 2 && !err; i++) {
+            struct lm_iprange r;
+            if (lm_ipaddr_parse(loops[i], strlen(loops[i]), LM_IPF_V4 | LM_IPF_V6, &r.lo,
+                                NULL, NULL) != 0)
+                continue;
+            r.hi = r.lo;
+            if (nr == cap) {
+                struct lm_iprange *nv = realloc(rv, (cap = cap ? 2 * cap : 64) * sizeof *nv);
+                if (nv == NULL) {
+                    err = 1;
+                    break;
+                }
+                rv = nv;
+            }
+            rv[nr++] = r;
+        }
+    }
+    if (err) {
+        free(rv);
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+    }
+    rc = lm_ip_probes(rv, nr, LM_IPSET_V4 | LM_IPSET_V6, out, nout, d);
+    free(rv);
+    return rc;
+}
+
+/* --- signatures ------------------------------------------------------------------------ */
+
+static uint64_t
+vf_ipsig(const struct pindex_ipatoms *x)
+{
+    return pindex_code(x->net, LM_S_CONNECT) | (uint64_t)x->single << 4 |
+           (uint64_t)x->builtin << 5 | (uint64_t)pindex_code(x->infonet, LM_S_CONNECT) << 6;
+}
+
+static uint64_t
+vf_hostsig(const struct pindex_hostatoms *x)
+{
+    return x->has | (uint64_t)pindex_code(x->whole, LM_S_CONNECT) << 1 |
+           (uint64_t)pindex_code(x->exact, LM_S_CONNECT) << 5 |
+           (uint64_t)pindex_code(x->parents, LM_S_CONNECT) << 9 |
+           (uint64_t)pindex_code(x->infohost, LM_S_CONNECT) << 13;
+}
+
+static uint64_t
+vf_usersig(const struct pindex_useratoms *x)
+{
+    return pindex_code(x->from, LM_S_FROM) | (uint64_t)pindex_code(x->to, LM_S_TO) << 4;
+}
+
+static uint64_t
+vf_domsig(const struct pindex_domatoms *x)
+{
+    return pindex_code(x->from, LM_S_FROM) | (uint64_t)pindex_code(x->to, LM_S_TO) << 4 |
+           (uint64_t)pindex_code(x->exact_from, LM_S_FROM) << 8 |
+           (uint64_t)(x->accepted != NULL) << 12 | (uint64_t)x->literal << 13;
+}
+
+/* --- the connect stage ----------------------------------------------------------------- */
+
+static int
+vf_conn_witness(struct vf_ctx *c, const struct lm_ipaddr *ip, size_t host, size_t info)
+{
+    if (c->ncw == c->capcw) {
+        size_t nc = c->capcw ? 2 * c->capcw : 64;
+        void *nv = realloc(c->cw, nc * sizeof *c->cw);
+        if (nv == NULL)
+            return -1;
+        c->cw = nv;
+        c->capcw = nc;
+    }
+    c->cw[c->ncw].ip = *ip;
+    c->cw[c->ncw].host = host;
+    c->cw[c->ncw].info = info;
+    c->ncw++;
+    return 0;
+}
+
+/* Host class i: PINDEX_NONE for "no name", else c->hosts.v[i]. */
+static const char *
+vf_host(const struct vf_ctx *c, size_t i)
+{
+    return i == PINDEX_NONE ? NULL : c->hosts.v[i];
+}
+
+/* Ident class k: 0 none, 1 one no rule names, k >= 2 infos.v[k - 2]. */
+static const char *
+vf_info(const struct vf_ctx *c, size_t k)
+{
+    return k == 0 ? NULL : k == 1 ? c->fresh : c->infos.v[k - 2];
+}
+
+static int
+vf_connect(struct vf_ctx *c, size_t *nclasses)
+{
+    size_t k, i, gi, gh;
+
+    for (k = 0; k < c->infos.n + 2; k++) {
+        const char *info = vf_info(c, k);
+        struct vf_groups gip = { 0 }, ghost = { 0 };
+        int err;
+        for (i = 0; i < c->nips; i++) {
+            struct pindex_ipatoms xa, xb;
+            pindex_ip_atoms(&c->a, &c->ips[i], info, &xa);
+            pindex_ip_atoms(&c->b, &c->ips[i], info, &xb);
+            vf_group_add(&gip, vf_ipsig(&xa) | vf_ipsig(&xb) << 32, i);
+        }
+        /* "no name" first: a group's first member shows it in messages */
+        for (i = 0; i <= c->hosts.n; i++) {
+            struct pindex_hostatoms xa, xb;
+            const char *h = i > 0 ? c->hosts.v[i - 1] : NULL;
+            pindex_host_atoms(&c->a, h, info, &xa);
+            pindex_host_atoms(&c->b, h, info, &xb);
+            vf_group_add(&ghost, vf_hostsig(&xa) | vf_hostsig(&xb) << 32,
+                         i > 0 ? i - 1 : PINDEX_NONE);
+        }
+        err = gip.err || ghost.err;
+        *nclasses += c->nips + c->hosts.n + 1;
+        for (gi = 0; gi < gip.n && !err; gi++) {
+            const struct lm_ipaddr *ip = &c->ips[gip.member[gip.first[gi]]];
+            struct pindex_ipatoms ia, ib;
+            pindex_ip_atoms(&c->a, ip, info, &ia);
+            pindex_ip_atoms(&c->b, ip, info, &ib);
+            for (gh = 0; gh < ghost.n && !err; gh++) {
+                size_t hi = ghost.member[ghost.first[gh]];
+                struct pindex_hostatoms ha, hb;
+                struct pindex_outcome oa, ob;
+                pindex_host_atoms(&c->a, vf_host(c, hi), info, &ha);
+                pindex_host_atoms(&c->b, vf_host(c, hi), info, &hb);
+                pindex_connect(&c->a, &ia, &ha, &oa);
+                pindex_connect(&c->b, &ib, &hb, &ob);
+                if (!c->conn.seen[oa.code][ob.code]) {
+                    if (vf_conn_witness(c, ip, hi, k) != 0)
+                        err = 1;
+                    vf_pair(&c->conn, &oa, &ob, c->ncw - 1);
+                }
+            }
+        }
+        vf_groups_free(&gip);
+        vf_groups_free(&ghost);
+        if (err)
+            return -1;
+    }
+    return 0;
+}
+
+/* --- the sender and recipient stages ------------------------------------------------------ */
+
+/* Judge address rep (NULL: none) as a sender and as a recipient. */
+static void
+vf_address(struct vf_ctx *c, const char *addr, size_t witness)
+{
+    const struct pindex_ctx *side[2] = { &c->a, &c->b };
+    struct pindex_outcome fo[2], to[2];
+    const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
+    int s;
+
+    for (s = 0; s < 2; s++) {
+        struct pindex_useratoms u = { NULL, NULL };
+        struct pindex_domatoms dm;
+        memset(&dm, 0, sizeof dm);
+        if (addr == NULL) {
+            fo[s].code = PX_PASS;
+            fo[s].rule = NULL;
+            fo[s].domain = NULL;
+            pindex_to(side[s], 0, NULL, &u, &dm, &to[s]);
+            continue;
+        }
+        if (at != NULL) {
+            pindex_user_atoms(side[s], addr, (size_t)(at - addr), &u);
+            pindex_dom_atoms(side[s], at + 1, &dm);
+        }
+        pindex_from(side[s], at != NULL, pindex_whole(side[s], addr, LM_S_FROM), &u, &dm,
+                    &fo[s]);
+        pindex_to(side[s], at != NULL, pindex_whole(side[s], addr, LM_S_TO), &u, &dm, &to[s]);
+    }
+    vf_pair(&c->from, &fo[0], &fo[1], witness);
+    vf_pair(&c->to, &to[0], &to[1], witness);
+}
+
+static int
+vf_addresses(struct vf_ctx *c, size_t *nclasses, struct lm_diags *d)
+{
+    struct vf_strs users = { 0 }, lits = { 0 };
+    struct vf_groups gu = { 0 }, gd = { 0 };
+    struct lm_ipaddr *lip = NULL;
+    size_t nlip = 0, i, j, x, y;
+    int rc = -1;
+
+    /* local parts: each one named, one nothing names, none */
+    vf_sadd(&users, "", NULL, NULL);
+    vf_sadd(&users, c->fresh, NULL, NULL);
+    for (i = 0; i < c->users.n; i++)
+        vf_sadd(&users, c->users.v[i], NULL, NULL);
+    /* domains: the host classes, none, and one address literal in each
+     * piece the two sides' own addresses cut */
+    if (vf_pieces(c, 1, &lip, &nlip, d) != 0)
+        goto out;
+    for (i = 0; i < nlip; i++) {
+        char buf[LM_IPADDR_BUF];
+        lm_ipaddr_format(&lip[i], buf);
+        vf_sadd(&lits, lip[i].family == LM_IPV6 ? "[ipv6:" : "[", buf, "]");
+    }
+    vf_sadd(&lits, "", NULL, NULL);
+    for (i = 0; i < c->hosts.n; i++)
+        vf_sadd(&lits, c->hosts.v[i], NULL, NULL);
+    vf_freeze(&users);
+    vf_freeze(&lits);
+    if (users.err || lits.err)
+        goto oom;
+    /* the local part nothing names first, so that messages show it */
+    for (j = 0; j <= users.n; j++) {
+        struct pindex_useratoms xa, xb;
+        const char *u = j == 0 ? c->fresh : users.v[j - 1];
+        if (j > 0 && strcmp(u, c->fresh) == 0)
+            continue;
+        pindex_user_atoms(&c->a, u, strlen(u), &xa);
+        pindex_user_atoms(&c->b, u, strlen(u), &xb);
+        vf_group_add(&gu, vf_usersig(&xa) | vf_usersig(&xb) << 32, j);
+    }
+    /* the domain nothing names first (it is among the hosts), for messages */
+    for (j = 0; j <= lits.n; j++) {
+        struct pindex_domatoms xa, xb;
+        size_t li = j;
+        if (j == 0) {
+            char *const *f = bsearch(&(const char *){ c->fresh }, lits.v, lits.n,
+                                     sizeof *lits.v, vf_strcmp);
+            li = (size_t)(f - lits.v);
+        } else if (strcmp(lits.v[--li], c->fresh) == 0) {
+            continue;
+        }
+        pindex_dom_atoms(&c->a, lits.v[li], &xa);
+        pindex_dom_atoms(&c->b, lits.v[li], &xb);
+        vf_group_add(&gd, vf_domsig(&xa) | vf_domsig(&xb) << 32, li);
+    }
+    if (gu.err || gd.err)
+        goto oom;
+    /* one address per pair of groups that is not itself a named address
+     * (those are classes of their own, below); each failed try is a named
+     * address, so all tries together cost at most their number */
+    for (x = 0; x < gu.n; x++)
+        for (y = 0; y < gd.n; y++) {
+            size_t mu, md;
+            int found = 0;
+            for (mu = gu.first[x]; mu != PINDEX_NONE && !found; mu = gu.next[mu])
+                for (md = gd.first[y]; md != PINDEX_NONE && !found; md = gd.next[md]) {
+                    size_t um = gu.member[mu];
+                    const char *u = um == 0 ? c->fresh : users.v[um - 1];
+                    const char *dm = lits.v[gd.member[md]];
+                    size_t n0 = c->reps.n;
+                    vf_sadd(&c->reps, u, "@", dm);
+                    if (c->reps.err)
+                        goto oom;
+                    if (!vf_has(&c->addrs, c->reps.buf + c->reps.off[n0]))
+                        found = 1;
+                    else
+                        c->reps.len = c->reps.off[--c->reps.n];
+                }
+        }
+    for (i = 0; i < c->addrs.n; i++)
+        vf_sadd(&c->reps, c->addrs.v[i], NULL, NULL);
+    vf_sadd(&c->reps, c->fresh, NULL, NULL);       /* no "@" at all */
+    vf_freeze(&c->reps);
+    if (c->reps.err)
+        goto oom;
+    *nclasses += users.n + lits.n + c->reps.n + 1;
+    vf_address(c, NULL, PINDEX_NONE);
+    for (j = 0; j < c->reps.n; j++)
+        vf_address(c, c->reps.v[j], j);
+    rc = 0;
+    goto out;
+oom:
+    rc = lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+out:
+    vf_sfree(&users);
+    vf_sfree(&lits);
+    vf_groups_free(&gu);
+    vf_groups_free(&gd);
+    free(lip);
+    return rc;
+}
+
+/* --- combining and reporting ----------------------------------------------------------- */
+
+static char *
+vf_at(const struct lm_verdict *v)
+{
+    const struct lm_pos *pos = NULL;
+    char buf[4200];
+
+    if (v->rule != NULL)
+        pos = &v->rule->pos;
+    else if (v->domain != NULL)
+        pos = &v->domain->pos;
+    if (pos == NULL || pos->file == NULL)
+        return NULL;
+    snprintf(buf, sizeof buf, "%s:%lu", pos->file, pos->line);
+    return strdup(buf);
+}
+
+static char *
+vf_qstr(const struct lm_query *q)
+{
+    char ip[LM_IPADDR_BUF];
+    size_t len;
+    char *s;
+
+    lm_ipaddr_format(&q->ip, ip);
+    len = strlen(ip) + 80 + (q->host ? strlen(q->host) : 0) + (q->info ? strlen(q->info) : 0) +
+          (q->sender ? strlen(q->sender) : 0) + (q->rcpt ? strlen(q->rcpt) : 0);
+    if ((s = malloc(len)) == NULL)
+        return NULL;
+    snprintf(s, len, "client %s%s%s%s%s%s, from %s, to %s", q->info ? q->info : "",
+             q->info ? "@" : "", ip, q->host ? " (" : "", q->host ? q->host : "",
+             q->host ? ")" : "", q->sender ? q->sender : "<>", q->rcpt ? q->rcpt : "<none>");
+    return s;
+}
+
+struct vf_report {
+    const char *alabel, *blabel;
+    size_t max;
+    int as_warnings;
+    struct lm_convert_report *rep;
+    struct lm_diags *d;
+};
+
+/* Record one difference, shown with the concrete transaction and the rule
+ * that decides on each side (decide() is asked again: it must agree with
+ * the combined outcomes, or this engine is wrong). */
+static int
+vf_difference(const struct vf_report *r, const struct lm_policy *a, const struct lm_policy *b,
+              const struct lm_query *q, enum lm_verdict_kind ka, enum lm_verdict_kind kb,
+              int note)
+{
+    struct lm_convert_report *rep = r->rep;
+    struct lm_verdict va, vb;
+    struct lm_diff *x;
+    char *qs, *aat, *bat;
+    int wider = !note && lm_verdict_wider(ka, kb);
+    size_t i;
+
+    lm_decide(a, q, &va);
+    lm_decide(b, q, &vb);
+    if (va.kind != ka || vb.kind != kb)
+        return lm_diag_add(r->d, LM_ERROR, LM_E_INTERNAL, NULL, "verify: decide() and the "
+                           "class engine disagree (%s/%s against %s/%s)",
+                           lm_verdict_name(va.kind), lm_verdict_name(vb.kind),
+                           lm_verdict_name(ka), lm_verdict_name(kb));
+    if (note) {
+        rep->nloopback++;   /* summed up in one note by lm_verify */
+        return 0;
+    }
+    rep->ndiffs++;
+    rep->nwider += wider;
+    if (rep->nkept >= r->max)
+        return 0;
+    aat = vf_at(&va);
+    bat = vf_at(&vb);
+    /* one counterexample per pair of deciding rules: more say the same */
+    for (i = 0; i < rep->nkept; i++) {
+        const struct lm_diff *o = &rep->diffs[i];
+        if (o->a == va.kind && o->b == vb.kind &&
+            (o->a_at == NULL ? aat == NULL : aat != NULL && strcmp(o->a_at, aat) == 0) &&
+            (o->b_at == NULL ? bat == NULL : bat != NULL && strcmp(o->b_at, bat) == 0)) {
+            free(aat);
+            free(bat);
+            return 0;
+        }
+    }
+    qs = vf_qstr(q);
+    lm_diag_add(r->d, r->as_warnings > 1 || (r->as_warnings && !wider) ? LM_WARNING : LM_ERROR,
+                LM_E_LOSSY, NULL, "%s: %s %s%s%s%s, %s %s%s%s%s%s", qs ? qs : "?",
+                r->alabel, lm_verdict_verb(va.kind), aat ? " (" : "", aat ? aat : "",
+                aat ? ")" : "", r->blabel, lm_verdict_verb(vb.kind), bat ? " (" : "",
+                bat ? bat : "", bat ? ")" : "", wider ? ": wider" : "");
+    if (rep->nkept == rep->capdiffs) {
+        size_t ncap = rep->capdiffs ? 2 * rep->capdiffs : 16;
+        struct lm_diff *nv = realloc(rep->diffs, ncap * sizeof *nv);
+        if (nv == NULL) {
+            free(qs);
+            free(aat);
+            free(bat);
+            return lm_diag_add(r->d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+        }
+        rep->diffs = nv;
+        rep->capdiffs = ncap;
+    }
+    x = &rep->diffs[rep->nkept++];
+    x->query = qs;
+    x->a = va.kind;
+    x->b = vb.kind;
+    x->a_at = aat;
+    x->b_at = bat;
+    x->wider = wider;
+    return 0;
+}
+
+/* Would the two verdicts agree if neither server let its loopback clients
+ * relay by itself? */
+static int
+vf_only_loopback(const struct vf_ctx *c, const struct pindex_outcome *ca,
+                 const struct pindex_outcome *cb, const struct pindex_outcome *fa,
+                 const struct pindex_outcome *fb, const struct pindex_outcome *ta,
+                 const struct pindex_outcome *tb, int have_rcpt)
+{
+    struct pindex_outcome xa = *ca, xb = *cb;
+    struct lm_verdict va, vb;
+
+    if (xa.code != PX_BUILTIN && xb.code != PX_BUILTIN)
+        return 0;
+    if (xa.code == PX_BUILTIN)
+        xa.code = PX_PASS;
+    if (xb.code == PX_BUILTIN)
+        xb.code = PX_PASS;
+    pindex_verdict(c->a.p, &xa, fa, ta, have_rcpt, &va);
+    pindex_verdict(c->b.p, &xb, fb, tb, have_rcpt, &vb);
+    return lm_verdict_same(va.kind, vb.kind);
+}
+
+static int
+vf_combine(struct vf_ctx *c, const struct vf_report *r)
+{
+    unsigned i, j, k, l, m, n;
+
+    for (i = 0; i < VF_NCODE; i++)
+    for (j = 0; j < VF_NCODE; j++) {
+        if (!c->conn.seen[i][j])
+            continue;
+        for (k = 0; k < VF_NCODE; k++)
+        for (l = 0; l < VF_NCODE; l++) {
+            if (!c->from.seen[k][l])
+                continue;
+            for (m = 0; m < VF_NCODE; m++)
+            for (n = 0; n < VF_NCODE; n++) {
+                size_t tw = c->to.witness[m][n], fw = c->from.witness[k][l];
+                struct lm_verdict va, vb;
+                struct lm_query q;
+                int note;
+                if (!c->to.seen[m][n])
+                    continue;
+                r->rep->nprobes++;
+                pindex_verdict(c->a.p, &c->conn.a[i][j], &c->from.a[k][l], &c->to.a[m][n],
+                               tw != PINDEX_NONE, &va);
+                pindex_verdict(c->b.p, &c->conn.b[i][j], &c->from.b[k][l], &c->to.b[m][n],
+                               tw != PINDEX_NONE, &vb);
+                if (lm_verdict_same(va.kind, vb.kind))
+                    continue;
+                note = !r->rep->strict_loopback &&
+                       vf_only_loopback(c, &c->conn.a[i][j], &c->conn.b[i][j],
+                                        &c->from.a[k][l], &c->from.b[k][l], &c->to.a[m][n],
+                                        &c->to.b[m][n], tw != PINDEX_NONE);
+                memset(&q, 0, sizeof q);
+                q.ip = c->cw[c->conn.witness[i][j]].ip;
+                q.host = vf_host(c, c->cw[c->conn.witness[i][j]].host);
+                q.info = vf_info(c, c->cw[c->conn.witness[i][j]].info);
+                q.sender = fw == PINDEX_NONE ? NULL : c->reps.v[fw];
+                q.rcpt = tw == PINDEX_NONE ? NULL : c->reps.v[tw];
+                if (vf_difference(r, c->a.p, c->b.p, &q, va.kind, vb.kind, note) != 0)
+                    return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+int
+lm_verify(const struct lm_policy *a, const struct lm_policy *b,
+          const char *alabel, const char *blabel, size_t max_diffs,
+          int as_warnings, struct lm_convert_report *rep, struct lm_diags *d)
+{
+    struct vf_ctx c;
+    struct vf_report r = { alabel, blabel, max_diffs ? max_diffs : 10, as_warnings, rep, d };
+    size_t i, ndiffs0 = rep->ndiffs, nclasses = 0;
+    int rc = -1;
+
+    memset(&c, 0, sizeof c);
+    c.a.p = a;
+    c.b.p = b;
+    if ((c.a.ix = a->index) == NULL && (c.a.ix = c.tmpa = pindex_build(a)) == NULL)
+        goto oom;
+    if ((c.b.ix = b->index) == NULL && (c.b.ix = c.tmpb = pindex_build(b)) == NULL)
+        goto oom;
+    vf_collect(&c, a);
+    vf_collect(&c, b);
+    vf_freeze(&c.names);
+    vf_freeze(&c.addrs);
+    vf_freeze(&c.users);
+    vf_freeze(&c.infos);
+    if (c.names.err || c.addrs.err || c.users.err || c.infos.err)
+        goto oom;
+    vf_pick_fresh(&c);
+    /* host names: each name, one just below it, one nothing names */
+    vf_sadd(&c.hosts, c.fresh, NULL, NULL);
+    for (i = 0; i < c.names.n; i++) {
+        vf_sadd(&c.hosts, c.names.v[i], NULL, NULL);
+        vf_sadd(&c.hosts, c.fresh, ".", c.names.v[i]);
+    }
+    vf_freeze(&c.hosts);
+    if (c.hosts.err)
+        goto oom;
+    if (vf_pieces(&c, 0, &c.ips, &c.nips, d) != 0)
+        goto out;
+    if (vf_connect(&c, &nclasses) != 0)
+        goto oom;
+    if (vf_addresses(&c, &nclasses, d) != 0)
+        goto out;
+    rep->nclasses += nclasses;
+    if (vf_combine(&c, &r) != 0)
+        goto out;
+    if (rep->nloopback > 0 && !rep->strict_loopback)
+        lm_diag_add(d, LM_NOTE, LM_E_NONE, NULL, "%s and %s differ only where a server lets "
+                    "its own loopback clients relay by itself (%zu combination%s); not a "
+                    "difference of the policies (--strict-loopback counts it)", alabel, blabel,
+                    rep->nloopback, rep->nloopback == 1 ? "" : "s");
+    rc = rep->ndiffs > ndiffs0 ? LM_NOTFOUND : 0;
+    goto out;
+oom:
+    lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+out:
+    pindex_free(c.tmpa);
+    pindex_free(c.tmpb);
+    vf_sfree(&c.names);
+    vf_sfree(&c.addrs);
+    vf_sfree(&c.users);
+    vf_sfree(&c.infos);
+    vf_sfree(&c.hosts);
+    vf_sfree(&c.reps);
+    free(c.ips);
+    free(c.cw);
+    return rc;
+}
