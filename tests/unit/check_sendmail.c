@@ -517,37 +517,23 @@ END_TEST
 
 START_TEST(emit_loopback_v6)
 {
-    /* Sendmail lets 127.0.0.1 and ::1 relay; each one the source does not
-     * let relay is a widening, ::1 too when 127.0.0.1 is allowed */
-    static const struct {
-        const char *text;
-        size_t nloss;
-    } cases[] = {
-        { "connect net 127.0.0.1 relay\nconnect net ::1 relay\n", 0 },
-        { "connect net 127.0.0.1 relay\n", 1 },
-        { "connect net 127.0.0.0/8 relay\n", 1 },
-        { "connect net ::1 relay\n", 1 },
-        { "connect net 10.0.0.0/8 reject\n", 2 },
+    /* Sendmail lets 127.0.0.1 and ::1 relay by itself: the server's own
+     * business, never a loss of the emitter (verification notes it) */
+    static const char *const cases[] = {
+        "connect net 127.0.0.1 relay\nconnect net ::1 relay\n",
+        "connect net 127.0.0.1 relay\n",
+        "connect net 127.0.0.0/8 relay\n",
+        "connect net ::1 relay\n",
+        "connect net 10.0.0.0/8 reject\n",
     };
     size_t i;
 
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct lm_policy *p = tu_neutral(cases[i].text);
+        struct lm_policy *p = tu_neutral(cases[i]);
         struct lm_losses l;
         char *out = sm_emit(p, &l);
-        size_t k;
 
-        ck_assert_msg(l.n == cases[i].nloss, "case %zu: %zu losses", i, l.n);
-        ck_assert_uint_eq(l.nwiden, l.n);
-        for (k = 0; k < l.n; k++) {
-            ck_assert_int_eq(l.v[k].kind, LM_LOSS_WIDENED);
-            ck_assert_ptr_nonnull(strstr(l.v[k].why, "Sendmail always lets"));
-        }
-        if (i == 1 || i == 2)
-            ck_assert_ptr_nonnull(strstr(l.v[0].why, "::1 relay; the source does not "
-                                                     "(it lets only 127.0.0.1 relay)"));
-        if (i == 3)
-            ck_assert_ptr_nonnull(strstr(l.v[0].why, "127.0.0.1 relay"));
+        ck_assert_msg(l.n == 0, "case %zu: %zu losses", i, l.n);
         free(out);
         lm_losses_fini(&l);
         lm_policy_free(p);
