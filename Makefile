@@ -115,7 +115,14 @@ check:
 unit: $(O)/check_libmap
 	$(O)/check_libmap
 
-cli: all
+# The fault-injection shim (tests/fault/faultshim.c): LD_PRELOAD makes the
+# Nth file-changing call under FAULT_DIR fail.
+FAULTSHIM = $(O)/tests/fault/faultshim.so
+$(FAULTSHIM): tests/fault/faultshim.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -Wall -Wextra $(WERROR) -fPIC -shared -O1 -g -o $@ $< -ldl
+
+cli: all $(FAULTSHIM)
 	@O=$(O) sh tests/run.sh tests/cli
 
 interop: all
