@@ -6,6 +6,8 @@
  *   FAULT_N=N            the Nth counted call fails (unset or 0: count only)
  *   FAULT_ERRNO=EIO      or ENOSPC (the default)
  *   FAULT_LOG=file       "N call path" is appended for the injected fault
+ *   FAULT_CALLS=a,b      count only these calls (default: all of them)
+ *   FAULT_MODE=kill      the process kills itself (SIGKILL) instead: a crash
  *
  * Counted calls: write, pwrite, fsync, fdatasync, close, rename, link, mkdir,
  * unlink, ftruncate, and open/openat with O_CREAT.  A failed close still
@@ -16,6 +18,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,10 +99,17 @@ shim_fail(const char *call, const char *what)
     unsigned long want = n ? strtoul(n, NULL, 10) : 0;
     int saved = errno;
 
+    const char *only = getenv("FAULT_CALLS"), *mode = getenv("FAULT_MODE");
     unsigned long now;
 
     if (shim_count == NULL)
         return 0;
+    if (only != NULL) {
+        const char *p = strstr(only, call);
+        size_t l = strlen(call);
+        if (p == NULL || (p != only && p[-1] != ',') || (p[l] != '\0' && p[l] != ','))
+            return 0;
+    }
     now = __atomic_add_fetch(shim_count, 1, __ATOMIC_SEQ_CST);
     if (want == 0 || now != want)
         return 0;
@@ -110,6 +120,8 @@ shim_fail(const char *call, const char *what)
             fclose(f);
         }
     }
+    if (mode != NULL && strcmp(mode, "kill") == 0)
+        kill(getpid(), SIGKILL);
     errno = saved;
     errno = e != NULL && strcmp(e, "EIO") == 0 ? EIO : ENOSPC;
     return 1;
