@@ -115,7 +115,14 @@ check:
 unit: $(O)/check_libmap
 	$(O)/check_libmap
 
-cli: all
+# The fault-injection shim (tests/fault/faultshim.c): LD_PRELOAD makes the
+# Nth file-changing call under FAULT_DIR fail.
+FAULTSHIM = $(O)/tests/fault/faultshim.so
+$(FAULTSHIM): tests/fault/faultshim.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -Wall -Wextra $(WERROR) -fPIC -shared -O1 -g -o $@ $< -ldl
+
+cli: all $(FAULTSHIM)
 	@O=$(O) sh tests/run.sh tests/cli
 
 interop: all
@@ -137,7 +144,7 @@ headers:
 
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
-FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -g -O1
+FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
 FUZZ_TIME ?= 60
 
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HEADERS)

@@ -21,6 +21,7 @@
 #include "libmap/internal.h"
 
 struct lm_atomic {
+    unsigned flags;
     char  **finals;
     char  **tmps;
     size_t  n;
@@ -59,8 +60,109 @@ lm_atomic_remove_dir(const char *dir)
     rmdir(dir);
 }
 
+static char *
+atomic_in(const char *dir, const char *prefix, const char *name)
+{
+    char *p = lm_str_join(dir, "/", prefix), *q;
+
+    if (p == NULL)
+        return NULL;
+    q = lm_str_join(p, name, "");
+    free(p);
+    return q;
+}
+
+static int
+atomic_exists(const char *dir, const char *prefix, const char *name)
+{
+    struct stat st;
+    char *p = atomic_in(dir, prefix, name);
+    int rc = p != NULL && lstat(p, &st) == 0;
+
+    free(p);
+    return rc;
+}
+
+/* Put the old files of a set back (see atomic.h): 0, or -1 when a step
+ * failed (the marker then stays, and the next run tries again). */
+static int
+atomic_roll_back(const char *dir, const char *tmpdir, char *const *names, size_t n)
+{
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < n; i++) {
+        char *old = atomic_in(tmpdir, ".old.", names[i]);
+        char *final = lm_str_join(dir, "/", names[i]);
+
+        if (old == NULL || final == NULL)
+            rc = -1;
+        else if (atomic_exists(tmpdir, ".old.", names[i])) {
+            if (rename(old, final) != 0)
+                rc = -1;
+        } else if (atomic_exists(tmpdir, ".none.", names[i])
+                   && !atomic_exists(tmpdir, "", names[i])) {
+            if (unlink(final) != 0 && errno != ENOENT)
+                rc = -1;
+        }
+        free(old);
+        free(final);
+    }
+    return rc;
+}
+
+/* Finish or undo the publication of a set interrupted by a crash. */
+static void
+atomic_recover(const char *dir, const char *stale)
+{
+    DIR *dp;
+    struct dirent *e;
+    char **names = NULL;
+    size_t n = 0, cap = 0, i;
+    int forward = atomic_exists(stale, "", ".commit");
+
+    if (!forward && !atomic_exists(stale, "", ".rollback"))
+        return;                 /* nothing was published */
+    if ((dp = opendir(stale)) == NULL)
+        return;
+    while ((e = readdir(dp)) != NULL) {
+        const char *s = e->d_name;
+        if (strncmp(s, ".old.", 5) == 0)
+            s += 5;
+        else if (strncmp(s, ".none.", 6) == 0)
+            s += 6;
+        else
+            continue;
+        if (n == cap) {
+            char **nn = realloc(names, (cap = cap ? 2 * cap : 8) * sizeof *names);
+            if (nn == NULL)
+                break;
+            names = nn;
+        }
+        if ((names[n] = lm_str_join(s, "", "")) == NULL)
+            break;
+        n++;
+    }
+    closedir(dp);
+    if (forward) {
+        for (i = 0; i < n; i++) {
+            char *from = atomic_in(stale, "", names[i]), *to = lm_str_join(dir, "/", names[i]);
+            if (from != NULL && to != NULL && atomic_exists(stale, "", names[i]))
+                (void)rename(from, to);
+            free(from);
+            free(to);
+        }
+    } else {
+        (void)atomic_roll_back(dir, stale, names, n);
+    }
+    for (i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
 /* Remove ".NAME.XXXXXX" directories left by runs killed before they could
- * clean up.  Only called while holding the lock, so none is in use. */
+ * clean up, after completing or undoing a set they were publishing.  Only
+ * called while holding the lock, so none is in use. */
 static void
 atomic_remove_stale(const struct lm_atomic *a, const char *name)
 {
@@ -80,8 +182,10 @@ atomic_remove_stale(const struct lm_atomic *a, const char *name)
             continue;
         if ((p = lm_str_join(a->dir, "/", s)) == NULL)
             continue;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode) && strcmp(p, a->tmpdir ? a->tmpdir : "") != 0)
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode) && strcmp(p, a->tmpdir ? a->tmpdir : "") != 0) {
+            atomic_recover(a->dir, p);
             lm_atomic_remove_dir(p);
+        }
         free(p);
     }
     closedir(dp);
@@ -161,6 +265,7 @@ lm_atomic_begin(const char *const *finals, unsigned flags, struct lm_diags *d)
         goto nomem;
     a->lockfd = -1;
     a->n = n;
+    a->flags = flags;
     if ((a->finals = calloc(n + 1, sizeof *a->finals)) == NULL
         || (a->tmps = calloc(n + 1, sizeof *a->tmps)) == NULL)
         goto nomem;
@@ -254,27 +359,143 @@ atomic_settle(const char *tmp, const char *final, struct lm_diags *d)
 }
 
 int
-lm_atomic_commit(struct lm_atomic *a, struct lm_diags *d)
+lm_atomic_write(struct lm_atomic *a, size_t i, const void *buf, size_t len,
+                struct lm_diags *d)
+{
+    const char *p = buf;
+    int fd;
+
+    if (i >= a->n)
+        return lm_diag_add(d, LM_ERROR, LM_E_INTERNAL, NULL, "no output file %zu", i);
+    fd = open(a->tmps[i], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return lm_diag_sys(d, LM_E_CREATE, errno, NULL, "cannot create %s", a->finals[i]);
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : EIO;
+            close(fd);
+            return lm_diag_sys(d, LM_E_IO, e, NULL, "cannot write %s", a->finals[i]);
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    if (close(fd) != 0)
+        return lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot write %s", a->finals[i]);
+    return 0;
+}
+
+static int
+atomic_sync_dir(const char *dir, struct lm_diags *d)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0)
+        return lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot sync directory %s", dir);
+    if (fsync(fd) != 0 && errno != EINVAL) {
+        int e = errno;
+        close(fd);
+        return lm_diag_sys(d, LM_E_IO, e, NULL, "cannot sync directory %s", dir);
+    }
+    close(fd);      /* read-only: nothing to lose */
+    return 0;
+}
+
+/* Back up the files being replaced and write the marker (see atomic.h). */
+static int
+atomic_prepare_set(struct lm_atomic *a, struct lm_diags *d)
 {
     size_t i;
+    struct stat st;
     int fd;
+
+    for (i = 0; i < a->n; i++) {
+        const char *name = atomic_basename(a->finals[i]);
+        int had = lstat(a->finals[i], &st) == 0;
+        char *p = atomic_in(a->tmpdir, had ? ".old." : ".none.", name);
+
+        if (p == NULL)
+            return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+        if (had ? link(a->finals[i], p) != 0
+                : (fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0
+                  || close(fd) != 0) {
+            int e = errno;
+            free(p);
+            return lm_diag_sys(d, LM_E_IO, e, NULL, "cannot keep a copy of %s", a->finals[i]);
+        }
+        free(p);
+    }
+    {
+        char *p = atomic_in(a->tmpdir, "", ".commit");
+        if (p == NULL)
+            return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+        fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 || close(fd) != 0) {
+            int e = errno;
+            free(p);
+            return lm_diag_sys(d, LM_E_IO, e, NULL, "cannot write in %s", a->tmpdir);
+        }
+        free(p);
+    }
+    return atomic_sync_dir(a->tmpdir, d);
+}
+
+/* A rename of a set failed: turn the marker into ".rollback" (so that a
+ * crash from now on is undone, not completed) and put the old files back. */
+static void
+atomic_undo_set(struct lm_atomic *a, struct lm_diags *d)
+{
+    char *c = atomic_in(a->tmpdir, "", ".commit"), *r = atomic_in(a->tmpdir, "", ".rollback");
+    char **names = calloc(a->n, sizeof *names);
+    int marked = c != NULL && r != NULL && rename(c, r) == 0;
+    size_t i;
+
+    free(c);
+    free(r);
+    if (marked && names != NULL) {
+        for (i = 0; i < a->n; i++)
+            names[i] = a->finals[i] + (atomic_basename(a->finals[i]) - a->finals[i]);
+        if (atomic_roll_back(a->dir, a->tmpdir, names, a->n) == 0
+            && atomic_sync_dir(a->dir, d) == 0) {
+            free(names);
+            lm_diag_add(d, LM_NOTE, LM_E_NONE, NULL, "the old files in %s are back in place",
+                        a->dir);
+            return;
+        }
+    }
+    free(names);
+    /* Keep the temporary directory and its marker: the next run, under the
+     * lock, completes the set (".commit") or puts the old files back. */
+    free(a->tmpdir);
+    a->tmpdir = NULL;
+    lm_diag_add(d, LM_ERROR, LM_E_IO, NULL, "the files in %s are a mix of old and new until "
+                "the next run on them completes or undoes the change", a->dir);
+}
+
+int
+lm_atomic_commit(struct lm_atomic *a, struct lm_diags *d)
+{
+    int set = (a->flags & LM_ATOMIC_SET) && a->n > 1;
+    size_t i;
 
     for (i = 0; i < a->n; i++)
         if (atomic_settle(a->tmps[i], a->finals[i], d) != 0)
             return -1;
+    if (set && atomic_prepare_set(a, d) != 0)
+        return -1;
     for (i = 0; i < a->n; i++)
-        if (rename(a->tmps[i], a->finals[i]) != 0)
-            return lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot rename %s to %s",
-                               a->tmps[i], a->finals[i]);
-    /* The rename is durable only once the directory itself is on disk. */
-    if ((fd = open(a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-        if (fsync(fd) != 0 && errno != EINVAL) {
-            int e = errno;
-            close(fd);
-            return lm_diag_sys(d, LM_E_IO, e, NULL, "cannot sync directory %s", a->dir);
+        if (rename(a->tmps[i], a->finals[i]) != 0) {
+            lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot rename %s to %s",
+                        a->tmps[i], a->finals[i]);
+            if (set && i > 0)
+                atomic_undo_set(a, d);
+            return -1;
         }
-        close(fd);
-    }
+    /* The renames are durable only once the directory itself is on disk. */
+    if (atomic_sync_dir(a->dir, d) != 0)
+        return -1;
     return 0;
 }
 

@@ -13,6 +13,7 @@
 
 #define LM_ATOMIC_NOWAIT  0x01  /* LM_E_BUSY instead of waiting for the lock */
 #define LM_ATOMIC_UNSAFE  0x02  /* a symbolic link at a target may be replaced */
+#define LM_ATOMIC_SET     0x04  /* publish the files as a set: all new or all old */
 
 struct lm_atomic;
 
@@ -27,9 +28,27 @@ const char *lm_atomic_tmp(const struct lm_atomic *a, size_t i);
 /* The temporary directory (borrowed). */
 const char *lm_atomic_dir(const struct lm_atomic *a);
 
+/* Write LEN bytes as the whole content of temporary file i (created with
+ * mode 0666 & ~umask; commit gives it the old file's mode).  0, or -1 with
+ * diagnostics. */
+int lm_atomic_write(struct lm_atomic *a, size_t i, const void *buf, size_t len,
+                    struct lm_diags *d);
+
 /* fsync every temporary file, give it the old file's owner and mode, rename
  * it over its target, fsync the directory.  On failure before the first
- * rename nothing is published. */
+ * rename nothing is published.
+ *
+ * With LM_ATOMIC_SET and several files, the set is published all or
+ * nothing.  Inside the temporary directory, after the new files are synced:
+ * a hard link ".old.NAME" to each file being replaced, an empty ".none.NAME"
+ * for each file that did not exist, then the marker ".commit", then a sync
+ * of the directory; then the renames.  If a rename fails, the marker
+ * becomes ".rollback" and every file is put back (".old.NAME" renamed over
+ * NAME, a NAME that did not exist removed).  After a crash, the next run
+ * (under the lock) finds the directory: with ".commit" it renames the new
+ * files still there into place (completes); with ".rollback" it puts the
+ * old files back; without a marker nothing was published and the directory
+ * is removed.  The targets' base names must not begin with ".". */
 int lm_atomic_commit(struct lm_atomic *a, struct lm_diags *d);
 
 /* Remove the temporaries (if still there), release the lock, free.  NULL ok. */

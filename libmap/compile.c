@@ -348,6 +348,10 @@ compile_pass(struct lm_syntax_ctx *ctx, struct lm_source *src, unsigned long *nl
     int rc;
 
     while ((rc = lm_source_next(src, &ln, ctx->d)) == 0) {
+        if (ctx->o->stop != NULL && *ctx->o->stop) {
+            lm_diag_add(ctx->d, LM_ERROR, LM_E_IO, &ln.pos, "interrupted; stopping here");
+            break;
+        }
         ctx->line = &ln;
         (void)ctx->syn->line(ctx, &ln, ctx->d);
         if (lm_diags_full(ctx->d)) {
@@ -529,6 +533,11 @@ lm_compile(const char *source, const struct lm_compile_opts *o,
         if (!(o->flags & COMPILE_CHECKING))
             lm_diag_add(d, LM_NOTE, LM_E_NONE, NULL, "%s not written; the old map is unchanged",
                         lm_map_files(ctx.map)[0]);
+        goto out;
+    }
+    if (o->stop != NULL && *o->stop) {
+        lm_diag_add(d, LM_ERROR, LM_E_IO, NULL, "interrupted; %s not written",
+                    lm_map_files(ctx.map)[0]);
         goto out;
     }
     if (lm_map_commit(ctx.map, d) != 0)

@@ -6,6 +6,7 @@
 #ifndef LIBMAP_COMPILE_H
 #define LIBMAP_COMPILE_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "libmap/diag.h"
@@ -32,6 +33,10 @@ struct lm_compile_opts {
     int         comment;     /* comment character, 0 = the syntax's default */
     int         delim;       /* key/value separator, 0 = white space */
     size_t      cache_size;  /* database cache, 0 = default */
+    /* Optional: when *stop becomes non-zero (a signal handler sets it), the
+     * compile stops at the next line and cleans up as after an error:
+     * nothing is published, the temporaries and the lock are removed. */
+    volatile sig_atomic_t *stop;
 };
 
 struct lm_compile_stats {

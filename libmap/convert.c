@@ -523,24 +523,16 @@ convert_publish(const struct lm_codec *to, const struct convert_out *o, size_t n
         else
             snprintf(finals[i], len, "%s", opt->output);
     }
-    a = lm_atomic_begin((const char *const *)finals,
-                        (opt->flags & LM_CV_NOWAIT) ? LM_ATOMIC_NOWAIT : 0, d);
+    /* The files of a format are one policy: published all new or all old. */
+    a = lm_atomic_begin((const char *const *)finals, LM_ATOMIC_SET
+                        | ((opt->flags & LM_CV_NOWAIT) ? LM_ATOMIC_NOWAIT : 0), d);
     if (a == NULL)
         goto out;
-    for (i = 0; i < nout; i++) {
-        FILE *f = fopen(lm_atomic_tmp(a, i), "w");
-        if (f == NULL) {
-            lm_diag_sys(d, LM_E_CREATE, errno, NULL, "cannot create %s", finals[i]);
+    for (i = 0; i < nout; i++)
+        if (lm_atomic_write(a, i, o[i].buf, o[i].len, d) != 0) {
             lm_atomic_end(a);
             goto out;
         }
-        if ((o[i].len > 0 && fwrite(o[i].buf, 1, o[i].len, f) != o[i].len) |
-            fclose(f)) {
-            lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot write %s", finals[i]);
-            lm_atomic_end(a);
-            goto out;
-        }
-    }
     rc = lm_atomic_commit(a, d);
     lm_atomic_end(a);
 out:

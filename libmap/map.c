@@ -210,6 +210,8 @@ lm_map_create(const char *type, const char *name, const struct lm_map_opts *opts
         aflags |= LM_ATOMIC_NOWAIT;
     if (m->opts.flags & LM_CREATE_UNSAFE)
         aflags |= LM_ATOMIC_UNSAFE;
+    /* A map of several files (dbm's .dir and .pag) is published as a set. */
+    aflags |= LM_ATOMIC_SET;
     if ((m->out = lm_atomic_begin((const char *const *)m->final, aflags, d)) == NULL) {
         lm_map_close(m);
         return NULL;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "libmap/internal.h"
 
@@ -75,30 +77,123 @@ map_bdb_release(struct map_bdb *b)
     b->path = NULL;
 }
 
+/* Berkeley DB writes silently unless told otherwise; the library never
+ * prints, and every failure is returned as a code. */
+static void
+map_bdb_quiet(const DB_ENV *env, const char *pfx, const char *msg)
+{
+    (void)env;
+    (void)pfx;
+    (void)msg;
+}
+
+/* libdb 5.3 frees a file handle twice, and dies, when a close fails while
+ * DB->open sets a file up (__fop_file_setup, on the descriptor it reads the
+ * first page with).  So a failed close is not passed on to libdb: no data
+ * is lost by it, because libdb syncs every file it wrote before closing it
+ * and reports a failed sync, and the core syncs and closes the finished
+ * file once more itself and reports any failure (atomic.c). */
+static int
+map_bdb_close_fd(int fd)
+{
+    (void)close(fd);
+    return 0;
+}
+
+/* Settings that must be the same when the file is created and when it is
+ * opened to be filled. */
+static int
+map_bdb_configure(struct lm_map *m, DB *db, DBTYPE type)
+{
+    size_t cache = m->opts.cache_size;
+    int rc;
+
+    db->set_errcall(db, map_bdb_quiet);
+    if (cache == 0)
+        cache = 64u << 20;      /* large enough for a million-line map */
+    rc = db->set_cachesize(db, (u_int32_t)(cache >> 30),
+                           (u_int32_t)(cache & ((1u << 30) - 1)), 1);
+    /* Larger btree pages mean fewer splits while loading: a third less CPU
+     * for a million keys; every reader handles any page size. */
+    if (rc == 0 && type == DB_BTREE)
+        rc = db->set_pagesize(db, 16384);
+    if (rc == 0 && type == DB_HASH && m->opts.nelem > 0)
+        rc = db->set_h_nelem(db, (u_int32_t)m->opts.nelem);
+    if (rc == 0 && (m->opts.flags & LM_CREATE_DUPS))
+        rc = db->set_flags(db, DB_DUP);
+    return rc;
+}
+
+/* Create the empty database file in a child process.  Berkeley DB creates a
+ * new file under a temporary name ("__db.NAME") and renames it; when closing
+ * that temporary fails (EIO), libdb 5.3 crashes (SIGSEGV in
+ * __os_closehandle).  In a child, a crash is an exit status the parent turns
+ * into an error; the parent then only opens an existing file, a path without
+ * the temporary.  Returns 0, a positive errno or DB error, or -1 with *sig set
+ * when the child died of a signal. */
+static int
+map_bdb_create_file(struct lm_map *m, const char *path, DBTYPE type, int *sig)
+{
+    pid_t pid;
+    int status;
+
+    *sig = 0;
+    if ((pid = fork()) < 0)
+        return errno;
+    if (pid == 0) {
+        DB *db;
+        int rc = db_create(&db, NULL, 0);
+        if (rc == 0) {
+            rc = map_bdb_configure(m, db, type);
+            if (rc == 0)
+                rc = db->open(db, NULL, path, NULL, type, DB_CREATE | DB_EXCL, 0666);
+            if (rc == 0)
+                rc = db->close(db, 0);
+            else
+                (void)db->close(db, DB_NOSYNC);
+        }
+        /* An errno fits in an exit status; a DB error (negative) does not. */
+        _exit(rc == 0 ? 0 : rc > 0 && rc < 126 ? rc : 126);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return errno;
+    if (WIFSIGNALED(status)) {
+        *sig = WTERMSIG(status);
+        return -1;
+    }
+    if (WEXITSTATUS(status) == 126)
+        return DB_RUNRECOVERY;
+    return WEXITSTATUS(status);
+}
+
 static int
 map_bdb_create(struct lm_map *m, const char *base, DBTYPE type, struct lm_diags *d)
 {
     struct map_bdb *b = (struct map_bdb *)m;
-    size_t cache = m->opts.cache_size;
-    int rc;
+    int rc, sig;
 
+    /* Process-wide setting of libdb; the same function every time. */
+    (void)db_env_set_func_close(map_bdb_close_fd);
     if (map_bdb_setup(m, base, type, d) != 0)
         return -1;
-    if (cache == 0)
-        cache = 64u << 20;      /* large enough for a million-line map */
-    rc = b->db->set_cachesize(b->db, (u_int32_t)(cache >> 30),
-                              (u_int32_t)(cache & ((1u << 30) - 1)), 1);
-    /* Larger btree pages mean fewer splits while loading: a third less CPU
-     * for a million keys; every reader handles any page size. */
-    if (rc == 0 && type == DB_BTREE)
-        rc = b->db->set_pagesize(b->db, 16384);
-    if (rc == 0 && type == DB_HASH && m->opts.nelem > 0)
-        rc = b->db->set_h_nelem(b->db, (u_int32_t)m->opts.nelem);
-    if (rc == 0 && (m->opts.flags & LM_CREATE_DUPS))
-        rc = b->db->set_flags(b->db, DB_DUP);
+    rc = map_bdb_create_file(m, b->path, type, &sig);
+    if (rc == -1) {
+        lm_diag_add(d, LM_ERROR, LM_E_IO, NULL,
+                    "cannot create %s: Berkeley DB died of signal %d while creating it "
+                    "(a failing disk?)", b->path, sig);
+        map_bdb_release(b);
+        return -1;
+    }
+    if (rc == DB_RUNRECOVERY) {
+        lm_diag_add(d, LM_ERROR, LM_E_CREATE, NULL, "cannot create %s", b->path);
+        map_bdb_release(b);
+        return -1;
+    }
     if (rc == 0)
-        rc = b->db->open(b->db, NULL, b->path, NULL, type,
-                         DB_CREATE | DB_EXCL | DB_TRUNCATE, 0666);
+        rc = map_bdb_configure(m, b->db, type);
+    if (rc == 0)
+        rc = b->db->open(b->db, NULL, b->path, NULL, type, 0, 0);
     if (rc != 0) {
         map_bdb_err(b, LM_E_CREATE, rc, "cannot create", d);
         map_bdb_release(b);
@@ -117,6 +212,7 @@ map_bdb_open(struct lm_map *m, const char *base, DBTYPE type, struct lm_diags *d
 
     if (map_bdb_setup(m, base, type, d) != 0)
         return -1;
+    b->db->set_errcall(b->db, map_bdb_quiet);
     /* A cache as large as the file (up to 256 MiB): batch lookups then read
      * each page once instead of once per key. */
     if (stat(b->path, &st) == 0 && st.st_size > (off_t)(256u << 10)) {

@@ -13,6 +13,7 @@
 #include <ndbm.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "libmap/internal.h"
 
@@ -208,14 +209,52 @@ map_dbm_next(struct lm_map *m, lm_datum *k, lm_datum *v, struct lm_diags *d)
          : lm_diag_add(d, LM_ERROR, LM_E_FORMAT, NULL, "%s is damaged", g->path);
 }
 
+/* Close a map that was written and say whether every byte reached the file.
+ * gdbm_close syncs once more and closes, and reports both; dbm_close
+ * returns nothing, so for dbm the same steps are done here on the fields
+ * ndbm.h declares (the gdbm file and the .dir descriptor).  A failed fsync
+ * or close is final: syncing again would only hide it. */
+static int
+map_dbm_close_written(struct map_dbm *g, struct lm_diags *d)
+{
+    int rc = 0, e;
+
+    free(g->fetched.dptr);
+    g->fetched.dptr = NULL;
+    free(g->cursor.dptr);
+    g->cursor.dptr = NULL;
+    errno = 0;
+    if (gdbm_close(g->gf) != 0) {
+        e = errno;
+        rc = e ? lm_diag_sys(d, LM_E_IO, e, NULL, "cannot write %s", g->path)
+               : lm_diag_add(d, LM_ERROR, LM_E_IO, NULL, "cannot write %s: %s", g->path,
+                             gdbm_strerror(gdbm_errno));
+    }
+    g->gf = NULL;
+    if (g->dbm != NULL) {
+        if (close(g->dbm->dirfd) != 0 && rc == 0)
+            rc = lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot write the .dir file of %s",
+                             g->path);
+        free(g->dbm->_dbm_memory.dptr);
+        free(g->dbm->_dbm_fetch_val);
+        free(g->dbm);
+        g->dbm = NULL;
+    }
+    return rc;
+}
+
 static int
 map_dbm_finish(struct lm_map *m, struct lm_diags *d)
 {
     struct map_dbm *g = (struct map_dbm *)m;
     int rc = 0;
 
-    if (gdbm_sync(g->gf) != 0)
+    if (gdbm_sync(g->gf) != 0) {
         rc = map_dbm_gerr(g, LM_E_IO, "cannot write", d);
+        map_dbm_release(g);
+        return rc;
+    }
+    rc = map_dbm_close_written(g, d);
     map_dbm_release(g);
     return rc;
 }

@@ -194,9 +194,9 @@ lm_source_next(struct lm_source *s, struct lm_line *ln, struct lm_diags *d)
     if (s->mem != NULL)
         return source_next_mem(s, ln, d);
     for (;;) {
-        p = s->buf + s->start;
+        /* Before the first read buf is NULL: no pointer arithmetic on it. */
         nl = s->end > s->start + scanned
-             ? memchr(p + scanned, '\n', s->end - s->start - scanned) : NULL;
+             ? memchr(s->buf + s->start + scanned, '\n', s->end - s->start - scanned) : NULL;
         if (nl != NULL)
             break;
         scanned = s->end - s->start;
@@ -205,6 +205,8 @@ lm_source_next(struct lm_source *s, struct lm_line *ln, struct lm_diags *d)
         if (rc == 0)
             break;
     }
+    if (nl == NULL && s->start == s->end)
+        return LM_NOTFOUND;     /* also an empty input, where buf may be NULL */
     p = s->buf + s->start;
     if (nl != NULL) {
         len = (size_t)(nl - p);

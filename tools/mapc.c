@@ -4,6 +4,7 @@
  * Everything but option parsing and printing is in libmap (compile.h).
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,42 @@ static const struct option mapc_longopts[] = {
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 }
 };
+
+/* Signals during a compile.  The handler only records the signal; the
+ * library polls the flag (lm_compile_opts.stop) between lines and unwinds
+ * as after an error, which removes the temporary directory and the lock
+ * with ordinary code, not from inside a handler.  main then re-raises the
+ * signal with its default action, so the exit status is 128+N. */
+static volatile sig_atomic_t mapc_signal;
+
+static void
+mapc_on_signal(int sig)
+{
+    mapc_signal = sig;
+}
+
+static void
+mapc_catch_signals(void)
+{
+    static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+    struct sigaction sa;
+    size_t i;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = mapc_on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
+}
+
+static void
+mapc_reraise(void)
+{
+    if (mapc_signal != 0) {
+        signal(mapc_signal, SIG_DFL);
+        raise(mapc_signal);
+    }
+}
 
 static void
 mapc_help(void)
@@ -223,8 +260,15 @@ main(int argc, char **argv)
         rc = lm_compile_check(argv[optind], &o, &d);
         rc = rc < 0 ? tool_exit_code(rc, &d) : rc == 0 ? 0 : 1;
     } else {
+        o.stop = &mapc_signal;
+        mapc_catch_signals();
         clock_gettime(CLOCK_MONOTONIC, &t0);
         rc = lm_compile(argv[optind], &o, &st, &d);
+        if (mapc_signal != 0) {
+            lm_diags_fini(&d);
+            free(st.output);
+            mapc_reraise();
+        }
         clock_gettime(CLOCK_MONOTONIC, &t1);
         if (json)
             mapc_json(argv[optind], &o, &st, &d,
