@@ -47,6 +47,7 @@ extern const struct lm_backend lm_backend_btree;
 extern const struct lm_backend lm_backend_dbm;
 extern const struct lm_backend lm_backend_gdbm;
 extern const struct lm_backend lm_backend_cdb;
+extern const struct lm_backend lm_backend_lmdb;
 
 const struct lm_backend *lm_backend_find(const char *name);
 
