@@ -548,7 +548,7 @@ map_lmdb_close(struct lm_map *m)
 
 const struct lm_backend lm_backend_lmdb = {
     .info = { "lmdb", ".lmdb", "OpenLDAP LMDB (postmap lmdb:), one file, no lock file",
-              LM_CAP_GET | LM_CAP_ITERATE },
+              LM_CAP_GET | LM_CAP_ITERATE, 511 },   /* liblmdb's MDB_MAXKEYSIZE */
     .suffixes = map_lmdb_suffixes,
     .size = sizeof(struct map_lmdb),
     .create = map_lmdb_create,
