@@ -263,8 +263,10 @@ main(int argc, char **argv)
         return tool_usage_error("--migrate %s needs the new map type after it, e.g. lmdb", migrate);
     if (optind != argc - 1)
         return tool_usage_error(optind >= argc ? "no source or map named" : "one source or map only");
-    if (dump + (query != NULL) + check + (migrate != NULL) > 1)
-        return tool_usage_error("-q, -u, --check and --migrate exclude each other");
+    if (dump + (query != NULL) + check > 1)
+        return tool_usage_error("-q, -u and --check exclude each other");
+    if (migrate != NULL && dump + (query != NULL) + check > 0)
+        return tool_usage_error("--migrate excludes -q, -u and --check");
     if (migrate != NULL && (o.type || o.syntax || (o.flags & ~(unsigned)(LM_C_NOWAIT | LM_C_UNSAFE))))
         return tool_usage_error("--migrate copies records as they are: give the new type as the "
                                 "operand, and only -o, -n, -v, --unsafe or --json");
