@@ -65,7 +65,11 @@ struct map_lmdb {
 
 static const char *const map_lmdb_suffixes[] = { ".lmdb", NULL };
 
-#define MAP_LMDB_ENV_BUILD (MDB_NOSUBDIR | MDB_NOLOCK | MDB_NOSYNC | MDB_NOMETASYNC)
+/* MDB_WRITEMAP: pages are written in place in the file mapping instead of
+ * being copied from the heap; liblmdb then extends the file to the map size,
+ * so it is cut back to the pages used once the load is done. */
+#define MAP_LMDB_ENV_BUILD (MDB_NOSUBDIR | MDB_NOLOCK | MDB_NOSYNC | MDB_NOMETASYNC \
+                            | MDB_WRITEMAP)
 #define MAP_LMDB_ENV_READ  (MDB_NOSUBDIR | MDB_NOLOCK | MDB_RDONLY)
 #define MAP_LMDB_MIN_SIZE  ((size_t)1 << 20)
 
@@ -98,13 +102,23 @@ map_lmdb_len(const unsigned char *p)
     return n;
 }
 
+/* Eight bytes at a time through a multiply-xorshift mixer, so that every
+ * bit of the key reaches the low bits that pick the slot. */
 static uint32_t
 map_lmdb_hash(const unsigned char *p, size_t len)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ len, w;
 
-    while (len--)
-        h = (h ^ *p++) * 0x100000001b3ull;
+    for (; len >= 8; p += 8, len -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
+    }
+    w = 0;
+    memcpy(&w, p, len);
+    h = (h ^ w) * 0x94d049bb133111ebull;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
     return (uint32_t)(h ^ (h >> 32));
 }
 
@@ -234,9 +248,10 @@ map_lmdb_grow(struct map_lmdb *l)
     size_t n = l->nslots ? 2 * l->nslots : 1024, i;
     struct map_lmdb_slot *s;
 
-    /* The first table is sized from the expected record count, so that a
-     * large map is not rehashed again and again. */
-    while (l->nslots == 0 && n < 2 * l->base.opts.nelem && n < ((size_t)1 << 31))
+    /* The first table is sized from the expected record count (an
+     * overestimate: lines are longer than it assumes), so that a large map
+     * is not rehashed again and again. */
+    while (l->nslots == 0 && n < l->base.opts.nelem && n < ((size_t)1 << 31))
         n *= 2;
     if ((s = calloc(n, sizeof *s)) == NULL)
         return -1;
@@ -265,8 +280,10 @@ map_lmdb_find(struct map_lmdb *l, const lm_datum *k, uint32_t h)
         const unsigned char *r;
         if (s->idx == 0)
             return s;
+        if (s->hash != h)
+            continue;           /* the record itself is not touched: no cache miss */
         r = l->recs[s->idx - 1];
-        if (s->hash == h && map_lmdb_len(r) == k->len && memcmp(r + 8, k->data, k->len) == 0)
+        if (map_lmdb_len(r) == k->len && memcmp(r + 8, k->data, k->len) == 0)
             return s;
     }
 }
@@ -534,6 +551,17 @@ map_lmdb_finish(struct lm_map *m, struct lm_diags *d)
         }
     }
     free(v);
+    if (rc == 0) {
+        MDB_envinfo info;
+        MDB_stat st;
+        if ((rc = mdb_env_info(l->env, &info)) == 0 && (rc = mdb_env_stat(l->env, &st)) == 0) {
+            off_t used = (off_t)(info.me_last_pgno + 1) * (off_t)st.ms_psize;
+            mdb_env_close(l->env);
+            l->env = NULL;
+            if (truncate(l->path, used) != 0)
+                rc = errno;
+        }
+    }
     if (rc != 0)
         map_lmdb_err(l, LM_E_IO, rc, "cannot write", d);
     map_lmdb_release(l);    /* closes the environment; the core fsyncs */
