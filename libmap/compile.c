@@ -509,7 +509,7 @@ lm_compile(const char *source, const struct lm_compile_opts *o,
     /* Where the map's own existence check is slow, duplicates are found
      * after the pass; that needs a source that can be read twice. */
     ctx.type = type;
-    ctx.max_key = lm_map_type(type)->max_key;
+    ctx.max_key = lm_backend_find(type)->max_key;
     ctx.late = ctx.put == LM_PUT_INSERT && !(o->flags & LM_C_APPEND)
                && (lm_map_type(type)->caps & LM_CAP_SLOW_EXISTS) && lm_source_size(src) > 0;
     mo.nelem = lm_source_size(src) / 24 + 16;   /* a typical access line is ~30 bytes */

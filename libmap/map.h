@@ -53,7 +53,6 @@ struct lm_type_info {
     const char *suffix;         /* ".db"; the first file for several-file types */
     const char *description;
     unsigned    caps;
-    size_t      max_key;        /* longest key the type stores, 0 = no limit */
 };
 
 /* The types compiled into this library, NULL-terminated; borrowed. */

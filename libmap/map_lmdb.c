@@ -576,9 +576,10 @@ map_lmdb_close(struct lm_map *m)
 
 const struct lm_backend lm_backend_lmdb = {
     .info = { "lmdb", ".lmdb", "OpenLDAP LMDB (postmap lmdb:), one file, no lock file",
-              LM_CAP_GET | LM_CAP_ITERATE, 511 },   /* liblmdb's MDB_MAXKEYSIZE */
+              LM_CAP_GET | LM_CAP_ITERATE },
     .suffixes = map_lmdb_suffixes,
     .size = sizeof(struct map_lmdb),
+    .max_key = 511,             /* liblmdb's MDB_MAXKEYSIZE, checked again at put */
     .create = map_lmdb_create,
     .open_ro = map_lmdb_open,
     .put = map_lmdb_put,
