@@ -19,6 +19,7 @@ WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 WITH_BDB  ?= 1
 WITH_GDBM ?= 1
 WITH_CDB  ?= 1
+WITH_LMDB ?= 1
 
 BACKEND_DEFS =
 BACKEND_LIBS =
@@ -33,6 +34,10 @@ endif
 ifeq ($(WITH_CDB),1)
 BACKEND_DEFS += -DLM_HAVE_CDB
 BACKEND_LIBS += -lcdb
+endif
+ifeq ($(WITH_LMDB),1)
+BACKEND_DEFS += -DLM_HAVE_LMDB
+BACKEND_LIBS += -llmdb
 endif
 
 LM_CPPFLAGS = -I. -D_POSIX_C_SOURCE=200809L $(BACKEND_DEFS)

@@ -31,6 +31,9 @@ TOP=$top ANCHOR_DIR=$W/anchors
 . "$top/tests/interop/anchors.sh"
 need_anchors makemap postmap postfix-cdb cdb db5.3_dump tcprules || {
     echo "bench: the anchors are missing; run 'sh mk/deps.sh test' (make bench does)" >&2; exit 1; }
+. "$top/tests/interop/lmdb-anchors.sh"
+need_lmdb_anchors || {
+    echo "bench: postmap's lmdb: plug-in is missing; run 'sh mk/deps.sh test' (make bench does)" >&2; exit 1; }
 # postmap run directly (no shell in between), as postmap_run would
 POSTMAP="env LD_LIBRARY_PATH=$ANCHOR_LIBS $(anchor_path postmap) -c $ANCHOR_DIR/postfix"
 MAPC=$BIN/mapc
@@ -110,6 +113,10 @@ run_variant() {
     qhash.postmap)  measure_one "$n" "$1" -i "$d/keys" -o "$d/qh.postmap" -- $POSTMAP -q - hash:"$d/ours" ;;
     qcdb.ours)      measure_one "$n" "$1" -i "$d/keys" -o "$d/qc.ours" -- "$MAPC" -t cdb -q - "$d/ours" ;;
     qcdb.postmap)   measure_one "$n" "$1" -i "$d/keys" -o "$d/qc.postmap" -- $POSTMAP -q - cdb:"$d/ours" ;;
+    lmdb.ours)      rm -f "$d/oursl.lmdb"; measure_one "$n" "$1" -- "$MAPC" -t lmdb -o "$d/oursl" "$d/access" ;;
+    lmdb.postmap)   rm -f "$d/pml.lmdb"; measure_one "$n" "$1" -- $POSTMAP lmdb:"$d/pml" ;;
+    qlmdb.ours)     measure_one "$n" "$1" -i "$d/keys" -o "$d/ql.ours" -- "$MAPC" -t lmdb -q - "$d/oursl" ;;
+    qlmdb.postmap)  measure_one "$n" "$1" -i "$d/keys" -o "$d/ql.postmap" -- $POSTMAP -q - lmdb:"$d/oursl" ;;
     esac
 }
 
@@ -121,6 +128,7 @@ out_size() {
     btree.ours) f=oursb.db ;; btree.makemap-c) f=mmbc.db ;; btree.postmap) f=pmb.db ;;
     dbm.ours) f="oursd.dir oursd.pag" ;; dbm.ndbm) f="nd.dir nd.pag" ;;
     tcp.ours) f=ourst.cdb ;; tcp.tcprules) f=tr.cdb ;;
+    lmdb.ours) f=oursl.lmdb ;; lmdb.postmap) f=pml.lmdb ;;
     *) echo 0; return ;;
     esac
     (cd "$d" && cat $f 2>/dev/null | wc -c)
@@ -128,10 +136,10 @@ out_size() {
 
 # Groups run in turn; the first variant of each is ours.
 GROUPS="cdb.ours,cdb.tinycdb,cdb.postmap hash.ours,hash.makemap-c,hash.makemap,hash.postmap
-btree.ours,btree.makemap-c,btree.postmap dbm.ours,dbm.ndbm"
+btree.ours,btree.makemap-c,btree.postmap dbm.ours,dbm.ndbm lmdb.ours,lmdb.postmap"
 [ "$have_tcprules" = 1 ] && GROUPS="$GROUPS tcp.ours,tcp.tcprules"
 # queries come after the maps they read exist
-QGROUPS="qhash.ours,qhash.postmap qcdb.ours,qcdb.postmap"
+QGROUPS="qhash.ours,qhash.postmap qcdb.ours,qcdb.postmap qlmdb.ours,qlmdb.postmap"
 
 # check NAME CMD...: a correctness check of the outputs.
 check() {
@@ -153,7 +161,7 @@ for n in $SIZES; do
     d=$W/n$n
     rm -rf "$d"; mkdir -p "$d" || exit 1
     "$GEN" access "$n" "$SEED" >"$d/access"
-    ln "$d/access" "$d/pmc"; ln "$d/access" "$d/pmh"; ln "$d/access" "$d/pmb"
+    ln "$d/access" "$d/pmc"; ln "$d/access" "$d/pmh"; ln "$d/access" "$d/pmb"; ln "$d/access" "$d/pml"
     "$GEN" keys "$n" "$QUERIES" "$SEED" >"$d/keys"
     [ "$have_tcprules" = 1 ] && "$GEN" tcprules "$n" "$SEED" >"$d/tcp.smtp"
     runs=${BENCH_RUNS:-5}
@@ -172,7 +180,8 @@ for n in $SIZES; do
         r=$((r + 1))
     done
     for v in cdb.ours cdb.tinycdb cdb.postmap hash.ours hash.makemap-c hash.makemap hash.postmap \
-             btree.ours btree.makemap-c btree.postmap dbm.ours dbm.ndbm tcp.ours tcp.tcprules; do
+             btree.ours btree.makemap-c btree.postmap dbm.ours dbm.ndbm tcp.ours tcp.tcprules \
+             lmdb.ours lmdb.postmap; do
         echo "$n $v $(out_size "$v")" >>"$W/sizes.txt"
     done
 
@@ -192,6 +201,10 @@ for n in $SIZES; do
     check "dbm: dbm_fetch of ours = of the ndbm loop's" dump_same "$d/u.oursd" "$d/u.nd"
     check "query hash: mapc -q - answers = postmap -q - answers" cmp "$d/qh.ours" "$d/qh.postmap"
     check "query cdb: mapc -q - answers = postmap -q - answers" cmp "$d/qc.ours" "$d/qc.postmap"
+    postmap_run -s lmdb:"$d/oursl" >"$d/u.oursl" 2>/dev/null
+    postmap_run -s lmdb:"$d/pml" >"$d/u.pml" 2>/dev/null
+    check "lmdb: postmap -s of ours = of postmap's" dump_same "$d/u.oursl" "$d/u.pml"
+    check "query lmdb: mapc -q - answers = postmap -q - answers" cmp "$d/ql.ours" "$d/ql.postmap"
     check "queries: 9 in 10 keys found" test "$(wc -l <"$d/qh.ours")" -ge $((QUERIES * 85 / 100))
     if [ "$have_tcprules" = 1 ]; then
         check "tcprules: ours = tcprules, byte for byte" cmp "$d/ourst.cdb" "$d/tr.cdb"
@@ -242,14 +255,16 @@ END {
         row(n, "tcprules", "tcp.ours", "tcp.tcprules", "tcprules", "1.0")
         row(n, "query hash", "qhash.ours", "qhash.postmap", "postmap -q - hash: (100k keys)", "0.6")
         row(n, "query cdb", "qcdb.ours", "qcdb.postmap", "postmap -q - cdb: (100k keys)", "1.0")
+        row(n, "lmdb", "lmdb.ours", "lmdb.postmap", "postmap lmdb:", "0.5")
+        row(n, "query lmdb", "qlmdb.ours", "qlmdb.postmap", "postmap -q - lmdb: (100k keys)", "")
     }
     printf "\npeak RSS of ours by size (MiB; hash, btree and dbm should stay flat):\n%-8s", "size"
-    split("cdb.ours cdb.tinycdb hash.ours btree.ours dbm.ours", vs, " ")
-    for (i = 1; i <= 5; i++) printf " %12s", vs[i]
+    split("cdb.ours cdb.tinycdb hash.ours btree.ours dbm.ours lmdb.ours", vs, " ")
+    for (i = 1; i <= 6; i++) printf " %12s", vs[i]
     printf "\n"
     for (s = 1; s <= ns; s++) {
         printf "%-8s", order[s]
-        for (i = 1; i <= 5; i++) { k = order[s] " " vs[i]; printf " %12.1f", (k in rss) ? median(rss[k]) / 1024 : 0 }
+        for (i = 1; i <= 6; i++) { k = order[s] " " vs[i]; printf " %12.1f", (k in rss) ? median(rss[k]) / 1024 : 0 }
         printf "\n"
     }
 }' "$RES" >"$W/report.txt"

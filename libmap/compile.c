@@ -88,6 +88,8 @@ struct lm_syntax_ctx {
     size_t nfps, capfps;
     struct compile_cand *cand;
     size_t ncand;
+    const char *type;           /* the map type */
+    size_t max_key;             /* its key size limit, 0 = none */
     char *kbuf, *vbuf;          /* key and value with a NUL added (-N) */
     size_t kcap, vcap;
     void *scratch;
@@ -271,6 +273,14 @@ lm_syntax_emit(struct lm_syntax_ctx *ctx, void *key, size_t klen,
         && (compile_nul((void **)&ctx->kbuf, &ctx->kcap, key, klen, &k) != 0
             || compile_nul((void **)&ctx->vbuf, &ctx->vcap, val, vlen, &v) != 0))
         return lm_diag_add(ctx->d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+    /* Refused here, where the line is known, rather than by the map. */
+    if (ctx->max_key > 0 && k.len > ctx->max_key && ctx->mode == COMPILE_BUILD) {
+        char q[LM_QUOTE_BUF];
+        lm_quote(q, k.data, k.len, 40);
+        return lm_diag_add(ctx->d, LM_ERROR, LM_E_SYNTAX, ctx->line ? &ctx->line->pos : NULL,
+                           "key \"%s\" is %zu bytes long; %s keys hold at most %zu",
+                           q, k.len, ctx->type, ctx->max_key);
+    }
 
     if (ctx->mode == COMPILE_CONFIRM) {
         struct compile_cand *c = compile_cand_find(ctx, compile_fp(k.data, k.len));
@@ -502,6 +512,8 @@ lm_compile(const char *source, const struct lm_compile_opts *o,
     memset(&mo, 0, sizeof mo);
     /* Where the map's own existence check is slow, duplicates are found
      * after the pass; that needs a source that can be read twice. */
+    ctx.type = type;
+    ctx.max_key = lm_backend_find(type)->max_key;
     ctx.late = ctx.put == LM_PUT_INSERT && !(o->flags & LM_C_APPEND)
                && (lm_map_type(type)->caps & LM_CAP_SLOW_EXISTS) && lm_source_size(src) > 0;
     mo.nelem = lm_source_size(src) / 24 + 16;   /* a typical access line is ~30 bytes */
@@ -713,5 +725,121 @@ out:
     lm_atomic_remove_dir(dir);
     free(tname);
     free(base);
+    return rc;
+}
+
+/* One attempt at copying every record; LM_EXISTS when a duplicate key was met
+ * and the new map was not created for duplicates (the caller starts again
+ * with them allowed). */
+static int
+compile_migrate_copy(const char *from_type, const char *from, const char *to_type,
+                     const char *to, struct lm_map_opts *mo, struct lm_migrate_stats *st,
+                     struct lm_diags *d)
+{
+    int dups = (mo->flags & LM_CREATE_DUPS) != 0, can_dup;
+    struct lm_map *in, *out = NULL;
+    size_t errors0 = d->nerrors;
+    lm_datum k, v;
+    int rc = -1;
+
+    can_dup = (lm_map_type(to_type)->caps & LM_CAP_DUPS) != 0;
+    if ((in = lm_map_open(from_type, from, d)) == NULL)
+        return -1;
+    free(st->input);
+    if ((st->input = lm_str_join(lm_map_files(in)[0], "", "")) == NULL)
+        goto nomem;
+    if ((out = lm_map_create(to_type, to, mo, d)) == NULL)
+        goto done;
+    st->records = st->duplicates = st->nul_keys = 0;
+    while ((rc = lm_map_next(in, &k, &v, d)) == 0) {
+        int put = lm_map_put(out, &k, &v, LM_PUT_INSERT, d);
+        if (put == LM_EXISTS) {
+            if (can_dup && !dups) {
+                rc = LM_EXISTS;
+                goto done;
+            }
+            st->duplicates++;
+            if (dups) {
+                put = lm_map_put(out, &k, &v, LM_PUT_APPEND, d);
+            } else {
+                char q[LM_QUOTE_BUF];
+                lm_quote(q, k.data, k.len, LM_QUOTE_MAX);
+                lm_diag_add(d, LM_ERROR, LM_E_DUPLICATE, NULL,
+                            "%s holds the key \"%s\" more than once; %s maps hold one "
+                            "value per key (lookups in %s see the first)",
+                            st->input, q, to_type, st->input);
+                if (lm_diags_full(d))
+                    break;
+                continue;
+            }
+        }
+        if (put < 0)
+            break;
+        st->records++;
+        if (k.len > 0 && ((const char *)k.data)[k.len - 1] == '\0')
+            st->nul_keys++;
+    }
+    if (rc < 0)
+        goto done;
+    rc = -1;
+    if (d->nerrors > errors0) {
+        lm_diag_add(d, LM_NOTE, LM_E_NONE, NULL, "%s not written; the old map is unchanged",
+                    lm_map_files(out)[0]);
+        goto done;
+    }
+    if (lm_map_commit(out, d) != 0)
+        goto done;
+    if (st->records == 0)
+        lm_diag_add(d, LM_WARNING, LM_E_NONE, NULL, "%s is empty: %s has no records",
+                    lm_map_files(out)[0], st->input);
+    free(st->output);
+    if ((st->output = lm_str_join(lm_map_files(out)[0], "", "")) == NULL)
+        goto nomem;
+    rc = 0;
+    goto done;
+nomem:
+    rc = lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+done:
+    lm_map_close(out);
+    lm_map_close(in);
+    return rc;
+}
+
+int
+lm_migrate(const char *from_type, const char *from, const char *to_type, const char *to,
+           unsigned flags, struct lm_migrate_stats *stats, struct lm_diags *d)
+{
+    struct lm_migrate_stats mine;
+    struct lm_map_opts mo;
+    char *base = NULL;
+    int rc;
+
+    if (stats == NULL)
+        stats = &mine;
+    memset(stats, 0, sizeof *stats);
+    if (lm_map_type(from_type) == NULL || lm_map_type(to_type) == NULL)
+        return lm_diag_add(d, LM_ERROR, LM_E_UNSUPPORTED, NULL,
+                           "unknown map type \"%s\" (mapc -l lists the types built in)",
+                           lm_map_type(from_type) == NULL ? from_type : to_type);
+    if (to == NULL) {
+        if ((base = lm_map_base(from_type, from)) == NULL)
+            return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+        to = base;
+    }
+    memset(&mo, 0, sizeof mo);
+    mo.flags = ((flags & LM_C_NOWAIT) ? LM_CREATE_NOWAIT : 0)
+             | ((flags & LM_C_UNSAFE) ? LM_CREATE_UNSAFE : 0);
+    /* Maps rarely hold duplicate keys: copy without them first, and only
+     * when one turns up start again with the new map keeping them in order. */
+    rc = compile_migrate_copy(from_type, from, to_type, to, &mo, stats, d);
+    if (rc == LM_EXISTS) {
+        mo.flags |= LM_CREATE_DUPS;
+        rc = compile_migrate_copy(from_type, from, to_type, to, &mo, stats, d);
+    }
+    free(base);
+    if (stats == &mine) {
+        free(mine.input);
+        free(mine.output);
+    }
     return rc;
 }

@@ -112,4 +112,22 @@ int lm_lookup(struct lm_map *m, const char *key, size_t klen, unsigned flags,
 int lm_dump(const char *name, const struct lm_compile_opts *o, FILE *out,
             struct lm_diags *d);
 
+struct lm_migrate_stats {
+    unsigned long records;      /* records copied */
+    unsigned long duplicates;   /* records whose key came before (kept in order) */
+    unsigned long nul_keys;     /* records whose key ends in a NUL (-N maps) */
+    char *input;                /* the map file read, malloc'd */
+    char *output;               /* the (first) map file written, malloc'd */
+};
+
+/* Rewrite the existing map FROM of FROM_TYPE as a map of TO_TYPE named TO
+ * (NULL: FROM's name without its suffix), record for record and byte for
+ * byte: NUL terminators and case stay as they are, duplicate keys stay in
+ * their order (refused when TO_TYPE cannot hold them, and then nothing is
+ * written).  The new map is published like a compiled one.  flags:
+ * LM_C_NOWAIT, LM_C_UNSAFE.  stats may be NULL; free its strings. */
+int lm_migrate(const char *from_type, const char *from, const char *to_type,
+               const char *to, unsigned flags, struct lm_migrate_stats *stats,
+               struct lm_diags *d);
+
 #endif

@@ -13,6 +13,7 @@ struct lm_backend {
     struct lm_type_info info;
     const char *const *suffixes;   /* every file the type makes, NULL-terminated */
     size_t size;                   /* sizeof the backend's struct (embeds lm_map first) */
+    size_t max_key;                /* longest key the type stores, 0 = no limit */
 
     /* Create the map at path (a base name: the backend adds its suffixes)
      * inside the temporary directory. */
@@ -47,6 +48,7 @@ extern const struct lm_backend lm_backend_btree;
 extern const struct lm_backend lm_backend_dbm;
 extern const struct lm_backend lm_backend_gdbm;
 extern const struct lm_backend lm_backend_cdb;
+extern const struct lm_backend lm_backend_lmdb;
 
 const struct lm_backend *lm_backend_find(const char *name);
 

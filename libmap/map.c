@@ -29,6 +29,9 @@ static const struct lm_backend *const map_backends[] = {
 #ifdef LM_HAVE_CDB
     &lm_backend_cdb,
 #endif
+#ifdef LM_HAVE_LMDB
+    &lm_backend_lmdb,
+#endif
     NULL
 };
 
@@ -43,6 +46,9 @@ static const struct lm_type_info *const map_infos[] = {
 #endif
 #ifdef LM_HAVE_CDB
     &lm_backend_cdb.info,
+#endif
+#ifdef LM_HAVE_LMDB
+    &lm_backend_lmdb.info,
 #endif
     NULL
 };

@@ -1,6 +1,6 @@
 /*
- * mapc - compile text maps into dbm, hash, btree, gdbm and cdb files; query
- * and dump them.  Drop-in for makemap, postmap and tcprules in scripts.
+ * mapc - compile text maps into dbm, hash, btree, gdbm, cdb and lmdb files;
+ * query, dump and migrate them.  Drop-in for makemap, postmap and tcprules in scripts.
  * Everything but option parsing and printing is in libmap (compile.h).
  */
 #include <getopt.h>
@@ -15,7 +15,8 @@
 #include "libmap/json.h"
 #include "tools/tool.h"
 
-enum { OPT_UNSAFE = 256, OPT_JSON, OPT_CHECK, OPT_EXPAND, OPT_HELP, OPT_VERSION };
+enum { OPT_UNSAFE = 256, OPT_JSON, OPT_CHECK, OPT_EXPAND, OPT_HELP, OPT_VERSION,
+       OPT_MIGRATE };
 
 static const struct option mapc_longopts[] = {
     { "type", required_argument, NULL, 't' },   { "syntax", required_argument, NULL, 's' },
@@ -30,6 +31,7 @@ static const struct option mapc_longopts[] = {
     { "json", no_argument, NULL, OPT_JSON },    { "check", no_argument, NULL, OPT_CHECK },
     { "expand", no_argument, NULL, OPT_EXPAND },{ "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
+    { "migrate", required_argument, NULL, OPT_MIGRATE },
     { NULL, 0, NULL, 0 }
 };
 
@@ -76,6 +78,7 @@ mapc_help(void)
            "       mapc [-t TYPE] [-s SYNTAX] -q KEY|- NAME\n"
            "       mapc [-t TYPE] [-s SYNTAX] -u NAME\n"
            "       mapc -t TYPE [-s SYNTAX] --check SOURCE\n"
+           "       mapc [-o OUTPUT] [-nv] [--json] --migrate [TYPE:]MAP NEWTYPE\n"
            "       mapc -l\n"
            "See mapc(8).\n");
 }
@@ -190,13 +193,60 @@ mapc_json(const char *source, const struct lm_compile_opts *o,
     printf("],\"elapsed\":%.6f}\n", elapsed);
 }
 
+/* --migrate [TYPE:]MAP NEWTYPE: the old type from the prefix or the name. */
+static int
+mapc_migrate(const char *from, const char *to_type, const struct lm_compile_opts *o,
+             int json, struct lm_diags *d)
+{
+    struct lm_migrate_stats st;
+    const char *colon = strchr(from, ':'), *name = from, *type;
+    char prefix[32];
+    struct timespec t0, t1;
+    int rc;
+
+    if (colon != NULL && colon > from && (size_t)(colon - from) < sizeof prefix
+        && strspn(from, "abcdefghijklmnopqrstuvwxyz0123456789") == (size_t)(colon - from)) {
+        memcpy(prefix, from, (size_t)(colon - from));
+        prefix[colon - from] = '\0';
+        type = prefix;
+        name = colon + 1;
+    } else {
+        type = mapc_guess(from, o);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rc = lm_migrate(type, name, to_type, o->output, o->flags, &st, d);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (json) {
+        printf("{\"from\":");
+        lm_json_string(stdout, st.input ? st.input : name, strlen(st.input ? st.input : name));
+        printf(",\"from_type\":");
+        lm_json_string(stdout, type, strlen(type));
+        printf(",\"to_type\":");
+        lm_json_string(stdout, to_type, strlen(to_type));
+        printf(",\"ok\":%s,\"records\":%lu,\"duplicates\":%lu,\"nul_keys\":%lu,"
+               "\"warnings\":%zu,\"errors\":%zu,\"outputs\":[",
+               rc == 0 ? "true" : "false", st.records, st.duplicates, st.nul_keys,
+               d->nwarnings, d->nerrors);
+        if (st.output != NULL)
+            lm_json_string(stdout, st.output, strlen(st.output));
+        printf("],\"elapsed\":%.6f}\n",
+               (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    } else if (rc == 0) {
+        printf("%s (%s) -> %s (%s): %lu records, %lu with a repeated key, %lu keys end in NUL\n",
+               st.input, type, st.output, to_type, st.records, st.duplicates, st.nul_keys);
+    }
+    free(st.input);
+    free(st.output);
+    return tool_exit_code(rc, d);
+}
+
 int
 main(int argc, char **argv)
 {
     struct lm_compile_opts o;
     struct lm_compile_stats st;
     struct lm_diags d;
-    const char *query = NULL;
+    const char *query = NULL, *migrate = NULL;
     int c, dump = 0, list = 0, json = 0, check = 0, verbose = 0, rc;
     struct timespec t0, t1;
     char *end;
@@ -223,6 +273,7 @@ main(int argc, char **argv)
         case 'q': query = optarg; break;
         case OPT_JSON: json = 1; break;
         case OPT_CHECK: check = 1; break;
+        case OPT_MIGRATE: migrate = optarg; break;
         case 'D':
         case 'T':
             if (strlen(optarg) != 1)
@@ -245,14 +296,23 @@ main(int argc, char **argv)
     }
     if (list)
         return mapc_list();
+    if (migrate != NULL && optind != argc - 1)
+        return tool_usage_error("--migrate %s needs the new map type after it, e.g. lmdb", migrate);
     if (optind != argc - 1)
         return tool_usage_error(optind >= argc ? "no source or map named" : "one source or map only");
     if (dump + (query != NULL) + check > 1)
         return tool_usage_error("-q, -u and --check exclude each other");
+    if (migrate != NULL && dump + (query != NULL) + check > 0)
+        return tool_usage_error("--migrate excludes -q, -u and --check");
+    if (migrate != NULL && (o.type || o.syntax || (o.flags & ~(unsigned)(LM_C_NOWAIT | LM_C_UNSAFE))))
+        return tool_usage_error("--migrate copies records as they are: give the new type as the "
+                                "operand, and only -o, -n, -v, --unsafe or --json");
     tool_diags_init(&d);
     if ((query || dump) && o.type == NULL)
         o.type = mapc_guess(argv[optind], &o);
-    if (query) {
+    if (migrate) {
+        rc = mapc_migrate(migrate, argv[optind], &o, json, &d);
+    } else if (query) {
         rc = mapc_query(query, argv[optind], &o, json, &d);
     } else if (dump) {
         rc = tool_exit_code(lm_dump(argv[optind], &o, stdout, &d), &d);

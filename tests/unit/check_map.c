@@ -90,6 +90,8 @@ START_TEST(round_trip)
     struct lm_map *m;
     lm_datum k, v;
     unsigned long n = 0;
+    /* lmdb keys hold at most 511 bytes (check_lmdb.c tests the refusal) */
+    size_t longlen = strcmp(type, "lmdb") == 0 ? 511 : sizeof longkey;
 
     lm_diags_init(&d);
     memset(longkey, 'k', sizeof longkey);
@@ -98,7 +100,7 @@ START_TEST(round_trip)
     put_ok(m, "spam@hacker.com", "REJECT", &d);
     put_ok(m, "172.16", "RELAY", &d);
     put_ok(m, "empty", "", &d);
-    k = dat(longkey, sizeof longkey);
+    k = dat(longkey, longlen);
     v = dat("long", 4);
     ck_assert_int_eq(lm_map_put(m, &k, &v, LM_PUT_INSERT, &d), 0);
     k = dat(binkey, 4);
@@ -120,7 +122,7 @@ START_TEST(round_trip)
     ck_assert(get_is(m, "172.16", 6, "RELAY", 5, &d));
     ck_assert(get_is(m, "spam@hacker.com", 15, "DISCARD", 7, &d));
     ck_assert(get_is(m, "empty", 5, "", 0, &d));
-    ck_assert(get_is(m, longkey, sizeof longkey, "long", 4, &d));
+    ck_assert(get_is(m, longkey, longlen, "long", 4, &d));
     ck_assert(get_is(m, binkey, 4, binval, 3, &d));
     k = dat("absent", 6);
     ck_assert_int_eq(lm_map_get(m, &k, &v, &d), LM_NOTFOUND);
