@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "libmap/atomic.h"
+#include "libmap/internal.h"
 #include "libmap/json.h"
 #include "libmap/ipset.h"
 #include "libmap/source.h"
@@ -393,8 +394,8 @@ lm_policy_load(const char *const *files, size_t n, const char *from,
     return 0;
 }
 
-static char *
-convert_at(const struct lm_verdict *v)
+char *
+verdict_at(const struct lm_verdict *v)
 {
     const struct lm_pos *pos = NULL;
     char buf[4200];
@@ -643,7 +644,7 @@ lm_query_ip(struct lm_query *q, const char *text, struct lm_diags *d)
 char *
 lm_verdict_str(const struct lm_verdict *v)
 {
-    char *at = convert_at(v), *s;
+    char *at = verdict_at(v), *s;
     size_t len = 128 + (at ? strlen(at) : 0) + (v->why ? strlen(v->why) : 0);
 
     if ((s = malloc(len)) != NULL)

@@ -67,6 +67,11 @@ struct lm_seen {
 int lm_seen_add(struct lm_seen *s, const char *key, unsigned long line, unsigned long *first);
 void lm_seen_fini(struct lm_seen *s);   /* empties the set; safe on a zeroed one */
 
+/* "file:line" of the rule or accepted domain that decided V, malloc'd;
+ * NULL when none (or out of memory). */
+struct lm_verdict;
+char *verdict_at(const struct lm_verdict *v);
+
 /* ASCII lower-case in place. */
 void lm_fold(void *data, size_t len);
 

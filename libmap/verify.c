@@ -665,22 +665,6 @@ out:
 /* --- combining and reporting ----------------------------------------------------------- */
 
 static char *
-vf_at(const struct lm_verdict *v)
-{
-    const struct lm_pos *pos = NULL;
-    char buf[4200];
-
-    if (v->rule != NULL)
-        pos = &v->rule->pos;
-    else if (v->domain != NULL)
-        pos = &v->domain->pos;
-    if (pos == NULL || pos->file == NULL)
-        return NULL;
-    snprintf(buf, sizeof buf, "%s:%lu", pos->file, pos->line);
-    return strdup(buf);
-}
-
-static char *
 vf_qstr(const struct lm_query *q)
 {
     char ip[LM_IPADDR_BUF];
@@ -736,8 +720,8 @@ vf_difference(const struct vf_report *r, const struct lm_policy *a, const struct
     rep->nwider += wider;
     if (rep->nkept >= r->max)
         return 0;
-    aat = vf_at(&va);
-    bat = vf_at(&vb);
+    aat = verdict_at(&va);
+    bat = verdict_at(&vb);
     /* one counterexample per pair of deciding rules: more say the same */
     for (i = 0; i < rep->nkept; i++) {
         const struct lm_diff *o = &rep->diffs[i];
