@@ -328,6 +328,16 @@ policy_rule(struct lm_policy *p, struct ptok *t, int n, const struct lm_pos *lp,
             if (*w >= 'A' && *w <= 'Z')
                 t[i].s[w - t[i].s] = (char)(*w - 'A' + 'a');
         r.pattern = t[i++].s;
+    } else if (strcmp(w, "server") == 0) {
+        r.kind = LM_K_SERVER;
+        if (++i >= n)
+            return policy_err(d, lp, &t[i - 1], "", " needs the server's address or network");
+        if (policy_net(&t[i], &r.net, lp, d) != 0)
+            return -1;
+        i++;
+    } else if (strcmp(w, "authenticated") == 0) {
+        r.kind = LM_K_AUTH;
+        i++;
     } else if (strcmp(w, "anyhost") == 0) {
         r.kind = LM_K_ANYHOST;
         i++;
@@ -347,18 +357,18 @@ policy_rule(struct lm_policy *p, struct ptok *t, int n, const struct lm_pos *lp,
         }
     } else {
         return policy_err(d, lp, &t[i], "unknown subject ",
-                          " (net, name, domain, subdomains, address, user, anyhost, "
-                          "all, never)");
+                          " (net, name, domain, subdomains, address, user, server, "
+                          "authenticated, anyhost, all, never)");
     }
     if (i < n && strcmp(t[i].s, "ident") == 0 && !t[i].quoted) {
         if (++i >= n)
             return policy_err(d, lp, &t[i - 1], "", " needs a user name");
         r.info = t[i++].s;
     }
-    if ((r.kind == LM_K_NET || r.kind == LM_K_ANYHOST || r.info != NULL) &&
-        !(r.stage & LM_S_CONNECT))
-        return policy_err(d, lp, &t[0], "",
-                          ": networks, anyhost and ident can only be matched at connect");
+    if ((r.kind == LM_K_NET || r.kind == LM_K_ANYHOST || r.kind == LM_K_SERVER ||
+         r.kind == LM_K_AUTH || r.info != NULL) && !(r.stage & LM_S_CONNECT))
+        return policy_err(d, lp, &t[0], "", ": networks, server, authenticated, anyhost and "
+                          "ident can only be matched at connect");
     if ((r.kind == LM_K_ADDR || r.kind == LM_K_USER) && r.stage == LM_S_CONNECT)
         return policy_err(d, lp, &t[1], "",
                           ": a mail address is not known at connect; use from, to or "
@@ -542,7 +552,8 @@ static int
 policy_detect_line(const char *w1, size_t l1, const char *w2, size_t l2)
 {
     static const char *const subjects[] = {
-        "net", "name", "domain", "subdomains", "address", "user", "anyhost", "all",
+        "net", "name", "domain", "subdomains", "address", "user", "server", "authenticated",
+        "anyhost", "all",
         "never", NULL };
     static const char *const actions[] = {
         "relay", "ok", "reject", "discard", "error", "deny", "skip", NULL };

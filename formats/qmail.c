@@ -1416,6 +1416,12 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
         unsigned other = r->stage & (LM_S_FROM | LM_S_TO);
         if (r->kind == LM_K_NEVER)
             continue;
+        if (r->kind == LM_K_SERVER || r->kind == LM_K_AUTH) {
+            qmail_loss(&e, LM_LOSS_DROPPED, qmail_drop_widens(in, r), r, NULL,
+                       r->kind == LM_K_AUTH ? "tcp.smtp has no key for authenticated clients"
+                       : "tcp.smtp has no key for the server address a client reached");
+            continue;
+        }
         if (r->stage & LM_S_CONNECT) {
             if (r->kind == LM_K_NET && r->net.range.lo.family == LM_IPV6)
                 qmail_loss(&e, LM_LOSS_DROPPED, qmail_drop_widens(in, r), r, NULL,

@@ -1358,6 +1358,13 @@ sendmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lo
                 sendmail_loss(&e, LM_LOSS_DROPPED, sendmail_drop_widens(in, r), r, NULL,
                               "Sendmail has no key for \"any client with a host name\"");
                 break;
+            case LM_K_SERVER: case LM_K_AUTH:
+                sendmail_loss(&e, LM_LOSS_DROPPED, sendmail_drop_widens(in, r), r, NULL,
+                              r->kind == LM_K_AUTH
+                              ? "the access map has no key for authenticated clients"
+                              : "the access map has no key for the server address a "
+                                "client reached");
+                break;
             case LM_K_ANY:
                 if ((r->stage & (LM_S_FROM | LM_S_TO)) && r->action != LM_A_OK &&
                     r->action != LM_A_SKIP)

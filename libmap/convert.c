@@ -601,19 +601,22 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
          * still refuses a widening. */
         if (rep->nwider > 0)
             lm_diag_add(d, LM_ERROR, LM_E_LOSSY, NULL, "%zu rule%s cannot be written as %s "
-                        "exactly; the output decides %zu of %zu classes differently, %zu of "
+                        "exactly; the output decides %zu of %zu outcome combinations differently, "
+                        "%zu of "
                         "them wider; nothing written (--lossy --allow-widening writes it)",
                         rep->losses.n, rep->losses.n == 1 ? "" : "s", to->name, rep->ndiffs,
                         rep->nprobes, rep->nwider);
         else
             lm_diag_add(d, LM_ERROR, LM_E_LOSSY, NULL, "%zu rule%s cannot be written as %s "
-                        "exactly; the output decides %zu of %zu classes differently, none "
+                        "exactly; the output decides %zu of %zu outcome combinations differently, "
+                        "none "
                         "wider; nothing written (--lossy writes it)", rep->losses.n,
                         rep->losses.n == 1 ? "" : "s", to->name, rep->ndiffs, rep->nprobes);
         goto out;
     }
     if (rep->nwider > 0 && !(o->flags & LM_CV_ALLOW_WIDENING)) {
-        lm_diag_add(d, LM_ERROR, LM_E_LOSSY, NULL, "the %s output decides %zu of %zu classes "
+        lm_diag_add(d, LM_ERROR, LM_E_LOSSY, NULL, "the %s output decides %zu of %zu outcome "
+                    "combinations "
                     "wider than the source (it lets in a client or mail the source "
                     "refuses); nothing written (--allow-widening writes it)", to->name,
                     rep->nwider, rep->nprobes);
@@ -632,6 +635,12 @@ out:
 }
 
 /* --- small helpers ------------------------------------------------------------------- */
+
+int
+lm_ip_parse_server(struct lm_query *q, const char *text)
+{
+    return lm_ipaddr_parse(text, strlen(text), LM_IPF_V4 | LM_IPF_V6, &q->server, NULL, NULL);
+}
 
 int
 lm_query_ip(struct lm_query *q, const char *text, struct lm_diags *d)

@@ -106,6 +106,10 @@ int lm_convert(const char *const *files, size_t n, const struct lm_convert_opts 
  * with an LM_E_USAGE diagnostic. */
 int lm_query_ip(struct lm_query *q, const char *text, struct lm_diags *d);
 
+/* Parse the server address a client connected to into q->server.  0, or -1
+ * when TEXT is not an IPv4 or IPv6 address. */
+int lm_ip_parse_server(struct lm_query *q, const char *text);
+
 /* Describe a verdict in one line: "relays (policy.txt:3: client may relay)". */
 char *lm_verdict_str(const struct lm_verdict *v);
 

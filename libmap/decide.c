@@ -77,6 +77,9 @@ pol_netcmp(const struct pol_heap *h, size_t a, size_t b)
 
     if (h->p->order->nets == LM_NET_FIRST)
         return a < b ? -1 : a > b;
+    if (h->p->order->nets == LM_NET_REFUSE_FIRST &&
+        (h->p->rules[a].action == LM_A_RELAY) != (h->p->rules[b].action == LM_A_RELAY))
+        return h->p->rules[a].action == LM_A_RELAY ? 1 : -1;
     if ((c = memcmp(h->w[a], h->w[b], 16)) != 0)
         return c;
     ta = h->p->rules[a].stage != LM_S_CONNECT;
@@ -254,8 +257,8 @@ pindex_build(const struct lm_policy *p)
         const struct lm_rule *r = &p->rules[i];
         if (pol_cls(r->kind) && r->pattern != NULL)
             nkeys++;
-        else if (r->kind == LM_K_ANY || r->kind == LM_K_ANYHOST ||
-                 (r->kind == LM_K_NET && r->info != NULL))
+        else if (r->kind == LM_K_ANY || r->kind == LM_K_ANYHOST || r->kind == LM_K_SERVER ||
+                 r->kind == LM_K_AUTH || (r->kind == LM_K_NET && r->info != NULL))
             ix->nspecial++;
     }
     for (ix->nbuckets = 16; ix->nbuckets < 2 * nkeys; ix->nbuckets *= 2)
@@ -280,8 +283,8 @@ pindex_build(const struct lm_policy *p)
             else
                 ix->stages_u |= r->stage;
         }
-        else if (r->kind == LM_K_ANY || r->kind == LM_K_ANYHOST ||
-                 (r->kind == LM_K_NET && r->info != NULL))
+        else if (r->kind == LM_K_ANY || r->kind == LM_K_ANYHOST || r->kind == LM_K_SERVER ||
+                 r->kind == LM_K_AUTH || (r->kind == LM_K_NET && r->info != NULL))
             ix->special[ix->nspecial++] = i;
     }
     for (i = 0; i < p->ndomains; i++)
@@ -500,6 +503,25 @@ pol_info_net(const struct pindex_ctx *c, const struct lm_ipaddr *ip, const char 
     return NULL;
 }
 
+/* The first non-SKIP SERVER rule whose addresses hold the server address. */
+static const struct lm_rule *
+pol_server(const struct pindex_ctx *c, const struct lm_ipaddr *server)
+{
+    size_t i;
+
+    if (server->family == 0)
+        return NULL;
+    for (i = 0; i < c->ix->nspecial; i++) {
+        const struct lm_rule *r = &c->p->rules[c->ix->special[i]];
+        if (r->kind != LM_K_SERVER || !(r->stage & LM_S_CONNECT) || r->action == LM_A_SKIP ||
+            lm_ipaddr_cmp(&r->net.range.lo, server) > 0 ||
+            lm_ipaddr_cmp(&r->net.range.hi, server) < 0)
+            continue;
+        return r;
+    }
+    return NULL;
+}
+
 /* info@=host rules live in the hash under the host name. */
 static const struct lm_rule *
 pol_info_host(const struct pindex_ctx *c, const char *host, const char *info)
@@ -605,6 +627,14 @@ pindex_host_atoms(const struct pindex_ctx *c, const char *host, const char *info
 }
 
 void
+pindex_srv_atoms(const struct pindex_ctx *c, const struct lm_ipaddr *server, int auth,
+                 struct pindex_srvatoms *a)
+{
+    a->server = pol_server(c, server);
+    a->auth = auth ? pol_special(c, LM_K_AUTH, LM_S_CONNECT) : NULL;
+}
+
+void
 pindex_user_atoms(const struct pindex_ctx *c, const char *user, size_t len,
                   struct pindex_useratoms *a)
 {
@@ -641,7 +671,7 @@ pindex_whole(const struct pindex_ctx *c, const char *addr, unsigned stage)
 
 static const struct lm_rule *
 pol_connect_rule(const struct pindex_ctx *c, const struct pindex_ipatoms *ip,
-                 const struct pindex_hostatoms *h)
+                 const struct pindex_hostatoms *h, const struct pindex_srvatoms *srv)
 {
     const struct lm_rule *net = pol_skip(ip->net) ? NULL : ip->net;
     const struct lm_rule *r;
@@ -665,6 +695,10 @@ pol_connect_rule(const struct pindex_ctx *c, const struct pindex_ipatoms *ip,
         if (!pol_skip(h->exact) && h->parents != NULL && !pol_skip(h->parents))
             return h->parents;
     }
+    if (srv->server != NULL)
+        return srv->server;
+    if (srv->auth != NULL)
+        return srv->auth;
     if (h->has && (r = pol_special(c, LM_K_ANYHOST, LM_S_CONNECT)) != NULL)
         return r;
     return pol_special(c, LM_K_ANY, LM_S_CONNECT);
@@ -672,9 +706,10 @@ pol_connect_rule(const struct pindex_ctx *c, const struct pindex_ipatoms *ip,
 
 void
 pindex_connect(const struct pindex_ctx *c, const struct pindex_ipatoms *ip,
-               const struct pindex_hostatoms *h, struct pindex_outcome *o)
+               const struct pindex_hostatoms *h, const struct pindex_srvatoms *srv,
+               struct pindex_outcome *o)
 {
-    const struct lm_rule *r = pol_connect_rule(c, ip, h);
+    const struct lm_rule *r = pol_connect_rule(c, ip, h, srv);
 
     o->rule = r;
     o->domain = NULL;
@@ -896,10 +931,12 @@ lm_decide(const struct lm_policy *p, const struct lm_query *q, struct lm_verdict
     } else {
         struct pindex_ipatoms ia;
         struct pindex_hostatoms ha;
+        struct pindex_srvatoms sa;
         struct pindex_outcome co, fo = { PX_PASS, NULL, NULL }, to;
         pindex_ip_atoms(&c, &q->ip, q->info, &ia);
         pindex_host_atoms(&c, host, q->info, &ha);
-        pindex_connect(&c, &ia, &ha, &co);
+        pindex_srv_atoms(&c, &q->server, q->auth, &sa);
+        pindex_connect(&c, &ia, &ha, &sa, &co);
         if (sender != NULL)
             pol_address_stage(&c, sender, LM_S_FROM, &fo);
         pol_address_stage(&c, rcpt, LM_S_TO, &to);

@@ -84,6 +84,12 @@ struct pindex_hostatoms {               /* the client host name (and ident) */
     const struct lm_rule *infohost;     /* "info@=host" */
 };
 
+struct pindex_srvatoms {                /* the server address, authentication */
+    const struct lm_rule *server;       /* first non-SKIP SERVER rule */
+    const struct lm_rule *auth;         /* first non-SKIP AUTH rule, if
+                                           the client authenticated */
+};
+
 struct pindex_useratoms {               /* the local part of an address */
     const struct lm_rule *from, *to;
 };
@@ -124,6 +130,8 @@ void pindex_ip_atoms(const struct pindex_ctx *c, const struct lm_ipaddr *ip,
                      const char *info, struct pindex_ipatoms *a);
 void pindex_host_atoms(const struct pindex_ctx *c, const char *host, const char *info,
                        struct pindex_hostatoms *a);
+void pindex_srv_atoms(const struct pindex_ctx *c, const struct lm_ipaddr *server, int auth,
+                      struct pindex_srvatoms *a);
 void pindex_user_atoms(const struct pindex_ctx *c, const char *user, size_t len,
                        struct pindex_useratoms *a);
 void pindex_dom_atoms(const struct pindex_ctx *c, const char *dom,
@@ -133,7 +141,8 @@ const struct lm_rule *pindex_whole(const struct pindex_ctx *c, const char *addr,
                                    unsigned stage);
 
 void pindex_connect(const struct pindex_ctx *c, const struct pindex_ipatoms *ip,
-                    const struct pindex_hostatoms *host, struct pindex_outcome *o);
+                    const struct pindex_hostatoms *host, const struct pindex_srvatoms *srv,
+                    struct pindex_outcome *o);
 /* has_at: the address has an "@"; whole: pindex_whole at LM_S_FROM. */
 void pindex_from(const struct pindex_ctx *c, int has_at, const struct lm_rule *whole,
                  const struct pindex_useratoms *u, const struct pindex_domatoms *dm,

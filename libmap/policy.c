@@ -529,6 +529,11 @@ lm_rule_str(const struct lm_rule *r)
     case LM_K_USER:    pol_puts(&b, " user ");       pol_puts(&b, r->pattern); break;
     case LM_K_ANYHOST: pol_puts(&b, " anyhost"); break;
     case LM_K_ANY:     pol_puts(&b, " all"); break;
+    case LM_K_AUTH:    pol_puts(&b, " authenticated"); break;
+    case LM_K_SERVER:
+        pol_puts(&b, " server ");
+        pol_puts(&b, lm_rule_net_str(&r->net, nb));
+        break;
     case LM_K_NEVER:
         pol_puts(&b, " never ");
         pol_putq(&b, r->pattern ? r->pattern : "");

@@ -48,6 +48,9 @@ enum lm_kind {
     LM_K_USER,      /* a local part in any domain: "user@" (pattern "user") */
     LM_K_ANYHOST,   /* any client that has a host name (qmail "=") */
     LM_K_ANY,       /* every client / address: the policy default (qmail "") */
+    LM_K_SERVER,    /* the client connected to one of these server
+                       addresses (net below; Exchange RelayLocalIPList) */
+    LM_K_AUTH,      /* an authenticated client (SMTP AUTH) */
     LM_K_NEVER      /* a key the format stores but no input can ever match
                        (Sendmail "10.0.0.0/8", tcp.smtp "172.16.5" without
                        the final dot); kept only so lint and emitters can
@@ -142,7 +145,10 @@ enum lm_net_match {
     LM_NET_NARROWEST = 0,       /* the narrowest network containing the
                                    client decides (stage-tagged, then earlier,
                                    on a tie) */
-    LM_NET_FIRST                /* the first network in file order decides */
+    LM_NET_FIRST,               /* the first network in file order decides */
+    LM_NET_REFUSE_FIRST         /* a network that does not let the client
+                                   relay wins over one that does, then the
+                                   narrowest (Exchange: deny list first) */
 };
 
 enum lm_sender_rules {
@@ -290,6 +296,9 @@ struct lm_query {
     const char      *info;      /* ident user (TCPREMOTEINFO) */
     const char      *sender;    /* envelope sender address */
     const char      *rcpt;      /* envelope recipient address */
+    struct lm_ipaddr server;    /* the server address the client connected
+                                   to; family 0 = unknown */
+    int              auth;      /* the client authenticated (SMTP AUTH) */
 };
 
 /* Outcome of a transaction, from the most to the least permissive. */
@@ -328,8 +337,9 @@ struct lm_verdict {
  *     at parent levels), then the client address's network.
  *     LM_CONNECT_EXACT_FIRST: "info@ip", "info@=host", the exact address (a
  *     one-address network), "=host" (NAME), the client's network,
- *     BELOW/TREE suffixes of the host, longest first.  Both then try "="
- *     (ANYHOST) and "" (ANY).  The network is the narrowest one containing
+ *     BELOW/TREE suffixes of the host, longest first.  Both then try the
+ *     server address the client connected to (SERVER), an authenticated
+ *     client (AUTH), "=" (ANYHOST) and "" (ANY).  The network is the narrowest one containing
  *     the address, or the first in file order (lm_order.nets).  REJECT,
  *     ERROR, DENY refuse; DISCARD discards; RELAY lets the client relay; OK
  *     ends the connect checks.  With loopback_relays, 127.0.0.1 and ::1

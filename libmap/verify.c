@@ -277,10 +277,13 @@ struct vf_ctx {
     struct vf_strs hosts;       /* host classes (names and names below) */
     struct vf_strs reps;        /* addresses that represent sender/recipient classes */
     char fresh[64];             /* a label no pattern holds */
-    struct lm_ipaddr *ips;
+    struct lm_ipaddr *ips;      /* client address classes */
     size_t nips;
+    struct lm_ipaddr *srvs;     /* server address classes (and "unknown") */
+    size_t nsrvs;
     struct vf_pairs conn, from, to;
-    struct { struct lm_ipaddr ip; size_t host, info; } *cw;  /* connect witnesses */
+    struct { struct lm_ipaddr ip, server; size_t host, info; int auth; } *cw;
+                                /* connect witnesses */
     size_t ncw, capcw;
     int err;
 };
@@ -335,18 +338,22 @@ vf_pick_fresh(struct vf_ctx *c)
     }
 }
 
+enum vf_which { VF_CLIENTS, VF_LOCALS, VF_SERVERS };
+
+/* The address ranges of one kind in P: client networks, the server's own
+ * addresses, or the server addresses rules name. */
 static void
 vf_ranges(const struct lm_policy *p, struct lm_iprange **v, size_t *n, size_t *cap,
-          int locals, int *err)
+          enum vf_which which, int *err)
 {
-    size_t i, m = locals ? p->nlocals : p->nrules;
+    size_t i, m = which == VF_LOCALS ? p->nlocals : p->nrules;
 
     for (i = 0; i < m && !*err; i++) {
         const struct lm_iprange *r;
-        if (locals) {
+        if (which == VF_LOCALS) {
             r = &p->locals[i].net.range;
         } else {
-            if (p->rules[i].kind != LM_K_NET)
+            if (p->rules[i].kind != (which == VF_CLIENTS ? LM_K_NET : LM_K_SERVER))
                 continue;
             r = &p->rules[i].net.range;
         }
@@ -364,19 +371,19 @@ vf_ranges(const struct lm_policy *p, struct lm_iprange **v, size_t *n, size_t *c
     }
 }
 
-/* The pieces of both families cut by the ranges of both sides (networks, or
- * with locals the server's own addresses), one address each, into *out. */
+/* The pieces of both families cut by the ranges of both sides, two
+ * addresses each (first and last), into *out. */
 static int
-vf_pieces(struct vf_ctx *c, int locals, struct lm_ipaddr **out, size_t *nout,
+vf_pieces(struct vf_ctx *c, enum vf_which which, struct lm_ipaddr **out, size_t *nout,
           struct lm_diags *d)
 {
     struct lm_iprange *rv = NULL;
     size_t nr = 0, cap = 0;
     int err = 0, rc;
 
-    vf_ranges(c->a.p, &rv, &nr, &cap, locals, &err);
-    vf_ranges(c->b.p, &rv, &nr, &cap, locals, &err);
-    if (!err && !locals) {
+    vf_ranges(c->a.p, &rv, &nr, &cap, which, &err);
+    vf_ranges(c->b.p, &rv, &nr, &cap, which, &err);
+    if (!err && which == VF_CLIENTS) {
         /* the loopback clients, which a server may treat by itself */
         static const char *const loops[2] = { "127.0.0.1", "::1" };
         size_t i;
@@ -425,6 +432,13 @@ vf_hostsig(const struct pindex_hostatoms *x)
 }
 
 static uint64_t
+vf_srvsig(const struct pindex_srvatoms *x)
+{
+    return pindex_code(x->server, LM_S_CONNECT) |
+           (uint64_t)pindex_code(x->auth, LM_S_CONNECT) << 4;
+}
+
+static uint64_t
 vf_usersig(const struct pindex_useratoms *x)
 {
     return pindex_code(x->from, LM_S_FROM) | (uint64_t)pindex_code(x->to, LM_S_TO) << 4;
@@ -441,7 +455,8 @@ vf_domsig(const struct pindex_domatoms *x)
 /* --- the connect stage ----------------------------------------------------------------- */
 
 static int
-vf_conn_witness(struct vf_ctx *c, const struct lm_ipaddr *ip, size_t host, size_t info)
+vf_conn_witness(struct vf_ctx *c, const struct lm_ipaddr *ip, size_t host, size_t info,
+                const struct lm_ipaddr *server, int auth)
 {
     if (c->ncw == c->capcw) {
         size_t nc = c->capcw ? 2 * c->capcw : 64;
@@ -454,6 +469,8 @@ vf_conn_witness(struct vf_ctx *c, const struct lm_ipaddr *ip, size_t host, size_
     c->cw[c->ncw].ip = *ip;
     c->cw[c->ncw].host = host;
     c->cw[c->ncw].info = info;
+    c->cw[c->ncw].server = *server;
+    c->cw[c->ncw].auth = auth;
     c->ncw++;
     return 0;
 }
@@ -472,15 +489,34 @@ vf_info(const struct vf_ctx *c, size_t k)
     return k == 0 ? NULL : k == 1 ? c->fresh : c->infos.v[k - 2];
 }
 
+/* Server class j: the server address (j / 2: 0 unknown, else srvs[j/2 - 1])
+ * and whether the client authenticated (j % 2). */
+static const struct lm_ipaddr *
+vf_server(const struct vf_ctx *c, size_t j, struct lm_ipaddr *none)
+{
+    memset(none, 0, sizeof *none);
+    return j / 2 == 0 ? none : &c->srvs[j / 2 - 1];
+}
+
 static int
 vf_connect(struct vf_ctx *c, size_t *nclasses)
 {
-    size_t k, i, gi, gh;
+    struct vf_groups gsrv = { 0 };
+    struct lm_ipaddr none;
+    size_t k, i, gi, gh, gs;
+    int err = 0;
 
-    for (k = 0; k < c->infos.n + 2; k++) {
+    for (i = 0; i < 2 * (c->nsrvs + 1); i++) {
+        struct pindex_srvatoms xa, xb;
+        pindex_srv_atoms(&c->a, vf_server(c, i, &none), (int)(i % 2), &xa);
+        pindex_srv_atoms(&c->b, vf_server(c, i, &none), (int)(i % 2), &xb);
+        vf_group_add(&gsrv, vf_srvsig(&xa) | vf_srvsig(&xb) << 32, i);
+    }
+    *nclasses += 2 * (c->nsrvs + 1);
+    err = gsrv.err;
+    for (k = 0; k < c->infos.n + 2 && !err; k++) {
         const char *info = vf_info(c, k);
         struct vf_groups gip = { 0 }, ghost = { 0 };
-        int err;
         for (i = 0; i < c->nips; i++) {
             struct pindex_ipatoms xa, xb;
             pindex_ip_atoms(&c->a, &c->ips[i], info, &xa);
@@ -506,24 +542,31 @@ vf_connect(struct vf_ctx *c, size_t *nclasses)
             for (gh = 0; gh < ghost.n && !err; gh++) {
                 size_t hi = ghost.member[ghost.first[gh]];
                 struct pindex_hostatoms ha, hb;
-                struct pindex_outcome oa, ob;
                 pindex_host_atoms(&c->a, vf_host(c, hi), info, &ha);
                 pindex_host_atoms(&c->b, vf_host(c, hi), info, &hb);
-                pindex_connect(&c->a, &ia, &ha, &oa);
-                pindex_connect(&c->b, &ib, &hb, &ob);
-                if (!c->conn.seen[oa.code][ob.code]) {
-                    if (vf_conn_witness(c, ip, hi, k) != 0)
-                        err = 1;
-                    vf_pair(&c->conn, &oa, &ob, c->ncw - 1);
+                for (gs = 0; gs < gsrv.n && !err; gs++) {
+                    size_t sj = gsrv.member[gsrv.first[gs]];
+                    const struct lm_ipaddr *srv = vf_server(c, sj, &none);
+                    struct pindex_srvatoms sa, sb;
+                    struct pindex_outcome oa, ob;
+                    pindex_srv_atoms(&c->a, srv, (int)(sj % 2), &sa);
+                    pindex_srv_atoms(&c->b, srv, (int)(sj % 2), &sb);
+                    pindex_connect(&c->a, &ia, &ha, &sa, &oa);
+                    pindex_connect(&c->b, &ib, &hb, &sb, &ob);
+                    if (!c->conn.seen[oa.code][ob.code]) {
+                        if (vf_conn_witness(c, ip, hi, k, srv, (int)(sj % 2)) != 0)
+                            err = 1;
+                        else
+                            vf_pair(&c->conn, &oa, &ob, c->ncw - 1);
+                    }
                 }
             }
         }
         vf_groups_free(&gip);
         vf_groups_free(&ghost);
-        if (err)
-            return -1;
     }
-    return 0;
+    vf_groups_free(&gsrv);
+    return err ? -1 : 0;
 }
 
 /* --- the sender and recipient stages ------------------------------------------------------ */
@@ -576,7 +619,7 @@ vf_addresses(struct vf_ctx *c, size_t *nclasses, struct lm_diags *d)
         vf_sadd(&users, c->users.v[i], NULL, NULL);
     /* domains: the host classes, none, and one address literal in each
      * piece the two sides' own addresses cut */
-    if (vf_pieces(c, 1, &lip, &nlip, d) != 0)
+    if (vf_pieces(c, VF_LOCALS, &lip, &nlip, d) != 0)
         goto out;
     for (i = 0; i < nlip; i++) {
         char buf[LM_IPADDR_BUF];
@@ -667,18 +710,25 @@ out:
 static char *
 vf_qstr(const struct lm_query *q)
 {
-    char ip[LM_IPADDR_BUF];
+    char ip[LM_IPADDR_BUF], srv[LM_IPADDR_BUF + 24] = "";
     size_t len;
     char *s;
 
+    if (q->server.family != 0) {
+        strcpy(srv, " to server ");
+        lm_ipaddr_format(&q->server, srv + strlen(srv));
+    }
+    if (q->auth)
+        strcat(srv, ", authenticated");
     lm_ipaddr_format(&q->ip, ip);
-    len = strlen(ip) + 80 + (q->host ? strlen(q->host) : 0) + (q->info ? strlen(q->info) : 0) +
+    len = strlen(ip) + strlen(srv) + 80 + (q->host ? strlen(q->host) : 0) + (q->info ? strlen(q->info) : 0) +
           (q->sender ? strlen(q->sender) : 0) + (q->rcpt ? strlen(q->rcpt) : 0);
     if ((s = malloc(len)) == NULL)
         return NULL;
-    snprintf(s, len, "client %s%s%s%s%s%s, from %s, to %s", q->info ? q->info : "",
+    snprintf(s, len, "client %s%s%s%s%s%s%s, from %s, to %s", q->info ? q->info : "",
              q->info ? "@" : "", ip, q->host ? " (" : "", q->host ? q->host : "",
-             q->host ? ")" : "", q->sender ? q->sender : "<>", q->rcpt ? q->rcpt : "<none>");
+             q->host ? ")" : "", srv, q->sender ? q->sender : "<>",
+             q->rcpt ? q->rcpt : "<none>");
     return s;
 }
 
@@ -819,6 +869,8 @@ vf_combine(struct vf_ctx *c, const struct vf_report *r)
                 q.ip = c->cw[c->conn.witness[i][j]].ip;
                 q.host = vf_host(c, c->cw[c->conn.witness[i][j]].host);
                 q.info = vf_info(c, c->cw[c->conn.witness[i][j]].info);
+                q.server = c->cw[c->conn.witness[i][j]].server;
+                q.auth = c->cw[c->conn.witness[i][j]].auth;
                 q.sender = fw == PINDEX_NONE ? NULL : c->reps.v[fw];
                 q.rcpt = tw == PINDEX_NONE ? NULL : c->reps.v[tw];
                 if (vf_difference(r, c->a.p, c->b.p, &q, va.kind, vb.kind, note) != 0)
@@ -864,7 +916,8 @@ lm_verify(const struct lm_policy *a, const struct lm_policy *b,
     vf_freeze(&c.hosts);
     if (c.hosts.err)
         goto oom;
-    if (vf_pieces(&c, 0, &c.ips, &c.nips, d) != 0)
+    if (vf_pieces(&c, VF_CLIENTS, &c.ips, &c.nips, d) != 0 ||
+        vf_pieces(&c, VF_SERVERS, &c.srvs, &c.nsrvs, d) != 0)
         goto out;
     if (vf_connect(&c, &nclasses) != 0)
         goto oom;
@@ -892,6 +945,7 @@ out:
     vf_sfree(&c.hosts);
     vf_sfree(&c.reps);
     free(c.ips);
+    free(c.srvs);
     free(c.cw);
     return rc;
 }

@@ -14,7 +14,8 @@
 #include "tools/tool.h"
 
 enum { OPT_LOSSY = 256, OPT_WIDEN, OPT_JSON, OPT_VERIFY, OPT_DECIDE, OPT_LINT, OPT_LIST,
-       OPT_CLIENT, OPT_HOST, OPT_IDENT, OPT_HELP, OPT_STRICT_LOOPBACK };
+       OPT_CLIENT, OPT_HOST, OPT_IDENT, OPT_HELP, OPT_STRICT_LOOPBACK, OPT_SERVER,
+       OPT_AUTH };
 
 static const struct option rc_longopts[] = {
     { "from", required_argument, NULL, 'f' },   { "to", required_argument, NULL, 't' },
@@ -27,6 +28,8 @@ static const struct option rc_longopts[] = {
     { "list", no_argument, NULL, OPT_LIST },    { "client", required_argument, NULL, OPT_CLIENT },
     { "host", required_argument, NULL, OPT_HOST },
     { "ident", required_argument, NULL, OPT_IDENT },
+    { "server", required_argument, NULL, OPT_SERVER },
+    { "authenticated", no_argument, NULL, OPT_AUTH },
     { "help", no_argument, NULL, OPT_HELP },
     { NULL, 0, NULL, 0 }
 };
@@ -38,7 +41,8 @@ rc_help(void)
            "[--strict-loopback] [--json] FILE...\n"
            "       relayconv --verify [-F FMT] [--strict-loopback] [--json] A B\n"
            "       relayconv --decide [-F FMT] --client IP [--host NAME] [--from ADDR] "
-           "[--to ADDR] FILE...\n"
+           "[--to ADDR]\n"
+           "                 [--ident USER] [--server IP] [--authenticated] FILE...\n"
            "       relayconv --lint [-F FMT] FILE...\n"
            "       relayconv --list\n"
            "See relayconv(8).\n");
@@ -51,7 +55,7 @@ main(int argc, char **argv)
     struct lm_convert_report rep;
     struct lm_query q;
     struct lm_diags d;
-    const char *fmt = NULL, *client = NULL;
+    const char *fmt = NULL, *client = NULL, *server = NULL;
     size_t nw = 0;
     int c, json = 0, mode = 0, rc;
 
@@ -77,6 +81,8 @@ main(int argc, char **argv)
         case OPT_CLIENT: client = optarg; break;
         case OPT_HOST: q.host = optarg; break;
         case OPT_IDENT: q.info = optarg; break;
+        case OPT_SERVER: server = optarg; break;
+        case OPT_AUTH: q.auth = 1; break;
         case OPT_HELP: rc_help(); return 0;
         default: return tool_usage_error("unknown option");
         }
@@ -104,6 +110,8 @@ main(int argc, char **argv)
     if (mode == OPT_DECIDE) {
         if (client == NULL)
             return tool_usage_error("--decide needs --client IP (or - to read addresses)");
+        if (server != NULL && lm_ip_parse_server(&q, server) != 0)
+            return tool_usage_error("--server wants the server's IPv4 or IPv6 address");
         rc = tool_exit_code(lm_decide_files((const char *const *)argv, (size_t)argc, fmt, &q,
                                             client, json, stdin, stdout, &d), &d);
     } else if (mode == OPT_VERIFY) {

@@ -50,4 +50,15 @@ run relayconv --to policy -o /nonexistent/dir/x.txt policy.txt
 ok_if "cannot create: exit 73, path named" sh -c "test $rc = 73 && grep -q /nonexistent/dir '$T/err'"
 grep -v "^from" narrow.txt > clients.txt
 golden "cannot-create-dir" 73 relayconv --to qmail -o /nonexistent/dir/q clients.txt
+# rules on the server address reached and on authenticated clients: decided
+# after the client's own networks, kept by the neutral file, refused by the
+# formats that cannot hold them
+cp "$DATA/server-auth.txt" .
+golden "server-auth-decide" 0 sh -c 'for a in "10.2.3.4" "10.1.2.3" "198.51.100.7" \
+    "198.51.100.7 --server 192.0.2.25" "198.51.100.7 --authenticated" \
+    "10.1.2.3 --authenticated"; do relayconv --decide --client $a --to x@other.org \
+    server-auth.txt; done'
+golden "server-auth-roundtrip" 0 relayconv --to policy server-auth.txt
+golden "server-auth-to-sendmail" 65 relayconv --to sendmail server-auth.txt
+golden "server-bad-address" 64 relayconv --decide --client 10.0.0.1 --server nonsense server-auth.txt
 finish

@@ -59,7 +59,7 @@ vt_rule(unsigned *seed, struct lm_rule *r, unsigned long line)
     r->pos.line = line;
     r->stage = stages[vt_rand(seed, 4)];
     r->action = vt_actions[vt_rand(seed, 6)];
-    switch (vt_rand(seed, 8)) {
+    switch (vt_rand(seed, 9)) {
     case 0: case 1:
         r->kind = LM_K_NET;
         r->stage = vt_rand(seed, 2) ? LM_S_CONNECT : LM_S_ANY;
@@ -87,6 +87,20 @@ vt_rule(unsigned *seed, struct lm_rule *r, unsigned long line)
         r->kind = LM_K_USER;
         r->pattern = vt_users[vt_rand(seed, 2)];
         break;
+    case 7:
+        r->stage = vt_rand(seed, 2) ? LM_S_CONNECT : LM_S_ANY;
+        if (vt_rand(seed, 2)) {
+            struct lm_ipaddr a;
+            struct lm_ipnet n;
+            r->kind = LM_K_SERVER;
+            lm_ipaddr_v4(&a, 192, 0, 2, vt_rand(seed, 2) ? 0 : 8);
+            lm_ipnet_make(&n, &a, 29 + vt_rand(seed, 2) * 3);
+            lm_ipnet_range(&n, &r->net.range);
+            r->net.prefix = n.prefix;
+        } else {
+            r->kind = LM_K_AUTH;
+        }
+        break;
     default:
         r->kind = vt_rand(seed, 2) ? LM_K_ANY : LM_K_ANYHOST;
         if (r->action == LM_A_RELAY && r->kind == LM_K_ANY)
@@ -95,15 +109,26 @@ vt_rule(unsigned *seed, struct lm_rule *r, unsigned long line)
     }
 }
 
+/* Orders no format uses yet, so that every property is exercised. */
+static const struct lm_order vt_orders[] = {
+    { "t1", LM_CONNECT_EXACT_FIRST, LM_NET_REFUSE_FIRST, LM_SENDER_NONE,
+      LM_SENDER_RELAY_NEVER, 0, 0, "refused" },
+    { "t2", LM_CONNECT_NAMES_FIRST, LM_NET_FIRST, LM_SENDER_ACCESS,
+      LM_SENDER_RELAY_ALWAYS, 1, 1, "refused" },
+    { "t3", LM_CONNECT_EXACT_FIRST, LM_NET_FIRST, LM_SENDER_EXACT,
+      LM_SENDER_RELAY_TAGGED, 1, 0, "refused" },
+};
+
 static const struct lm_order *
 vt_order(unsigned *seed)
 {
     const struct lm_codec *const *c = lm_codecs();
-    size_t n = 0;
+    unsigned n = 0, k;
 
     while (c[n] != NULL)
         n++;
-    return c[vt_rand(seed, (unsigned)n)]->order;
+    k = vt_rand(seed, n + 3);
+    return k < n ? c[k]->order : &vt_orders[k - n];
 }
 
 static struct lm_policy *
@@ -142,17 +167,18 @@ vt_enum_differs(const struct lm_policy *a, const struct lm_policy *b)
     static const char *const ips[] = { "10.0.0.0", "10.0.0.1", "10.0.0.2", "10.0.0.3",
                                        "10.0.0.4", "10.0.0.5", "10.0.0.6", "10.0.0.7",
                                        "10.0.0.8", "127.0.0.1", "::1", "2001:db8::1" };
-    static const char *const hosts[] = { NULL, "ex", "a.ex", "b.a.ex", "x.b.a.ex", "c.ex",
-                                         "x.ex", "other" };
+    static const char *const hosts[] = { NULL, "ex", "a.ex", "x.b.a.ex", "c.ex", "other" };
+    static const char *const servers[] = { NULL, "192.0.2.1", "192.0.2.9" };
     static const char *const infos[] = { NULL, "joe", "ann" };
-    static const char *const mail[] = { NULL, "u@a.ex", "v@ex", "u@c.ex", "u@ex", "w@a.ex",
-                                        "v@b.a.ex", "w@x.c.ex", "u@other", "w@other",
-                                        "postmaster", "u@[10.0.0.1]", "u@[10.0.0.6]" };
-    size_t i, h, k, s, t;
+    static const char *const mail[] = { NULL, "u@a.ex", "v@ex", "u@c.ex", "w@a.ex",
+                                        "v@b.a.ex", "w@other", "postmaster", "u@[10.0.0.1]",
+                                        "u@[10.0.0.6]" };
+    size_t i, h, k, s, t, v;
 
     for (i = 0; i < sizeof ips / sizeof ips[0]; i++)
         for (h = 0; h < sizeof hosts / sizeof hosts[0]; h++)
             for (k = 0; k < sizeof infos / sizeof infos[0]; k++)
+              for (v = 0; v < 2 * sizeof servers / sizeof servers[0]; v++)
                 for (s = 0; s < sizeof mail / sizeof mail[0]; s++)
                     for (t = 0; t < sizeof mail / sizeof mail[0]; t++) {
                         struct lm_query q;
@@ -162,6 +188,10 @@ vt_enum_differs(const struct lm_policy *a, const struct lm_policy *b)
                                         &q.ip, NULL, NULL);
                         q.host = hosts[h];
                         q.info = infos[k];
+                        if (servers[v / 2] != NULL)
+                            lm_ipaddr_parse(servers[v / 2], strlen(servers[v / 2]),
+                                            LM_IPF_V4, &q.server, NULL, NULL);
+                        q.auth = (int)(v % 2);
                         q.sender = mail[s];
                         q.rcpt = mail[t];
                         lm_decide(a, &q, &va);
@@ -180,7 +210,7 @@ START_TEST(proof_small_universe)
 
     lm_diags_init(&d);
     d.max_errors = 1000000;
-    for (n = 0; n < 800; n++) {
+    for (n = 0; n < 400; n++) {
         const struct lm_order *oa = vt_order(&seed);
         unsigned s0 = seed;
         struct lm_policy *a = vt_policy(&seed, oa, &d);
