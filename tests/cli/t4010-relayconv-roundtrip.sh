@@ -54,7 +54,11 @@ ok_if "nothing written under --lossy when widening" test ! -e refused
 golden "qmail-lossy-widening" 0 relayconv --to qmail --lossy --allow-widening -o lossy policy.txt
 ok_if "--allow-widening writes both files" test -s lossy/tcp.smtp -a -s lossy/rcpthosts
 golden "qmail-json" 65 relayconv --to qmail --json -o refused policy.txt
-golden "qmail-stdout-needs-dir" 64 relayconv --to qmail relay.txt
+# without -o, the qmail files go to a directory named after the format beside
+# the source; standard input has no such place
+golden "qmail-default-dir" 0 relayconv --to qmail relay.txt
+ok_if "qmail files beside the source" sh -c 'test -s qmail/tcp.smtp && test -s qmail/rcpthosts'
+golden "qmail-stdin-needs-dir" 64 sh -c 'relayconv --to qmail - < relay.txt'
 # tcp.smtp has no IPv6: a loss; under --lossy a narrowing difference, written
 printf '%s\n' 'connect net 172.16.5.0/24 relay' 'connect net 2001:db8::/32 relay' > v6.txt
 golden "qmail-ipv6-refused" 65 relayconv --to qmail -o v6 v6.txt

@@ -20,7 +20,7 @@ golden "nested-to-qmail" 0 relayconv --to qmail -o qout nested.txt
 golden "nested-tcp.smtp" 0 cat qout/tcp.smtp
 golden "nested-rcpthosts" 0 cat qout/rcpthosts
 golden "nested-back" 0 relayconv --to policy qout/tcp.smtp qout/rcpthosts
-golden "stdout-needs-dir" 64 relayconv --to qmail nested.txt
+golden "stdin-needs-dir" 64 sh -c 'relayconv --to qmail - < nested.txt'
 golden "bad-lines" 65 relayconv --to policy -o never.txt bad.smtp
 ok_if "nothing written after bad lines" test ! -e never.txt
 golden "policy-refused" 65 relayconv --to qmail -o q policy.txt
