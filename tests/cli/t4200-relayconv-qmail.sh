@@ -7,7 +7,8 @@
 DATA="$TOP/tests/data/qmail"
 cp "$TOP/examples/tcp.smtp" tcp.smtp
 cp "$TOP/examples/rcpthosts" rcpthosts
-cp "$TOP/examples/policy.txt" "$TOP/examples/access" .
+cp "$TOP/tests/data/relayconv/seed-policy.txt" policy.txt
+cp "$TOP/examples/access" .
 cp "$DATA/bad.smtp" "$DATA/nested.txt" .
 # the sample of reference/samples/tcprules
 mkdir ref && cp "$DATA/reference.smtp" ref/tcp.smtp
