@@ -606,19 +606,19 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
         return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "unknown output format \"%s\" "
                            "(relayconv --list shows them)", o->to);
     rep->to = to;
-    if (lm_policy_load(files, n, o->from, &src, &rep->from, d) != 0)
-        return -1;
-    rep->nrules_in = src->nrules;
-    lm_lint(src, d);
     nout = lm_codec_noutputs(to);
     if (o->output == NULL && nout > 1) {
         /* A format of several files goes where an administrator looks for
          * it: a directory named after the format beside the source, as
          * mapc writes access.db beside access. */
         if ((defdir = convert_default_dir(files[0], to, d)) == NULL)
-            goto out;
+            return -1;
         oo.output = defdir;
     }
+    if (lm_policy_load(files, n, o->from, &src, &rep->from, d) != 0)
+        goto out;
+    rep->nrules_in = src->nrules;
+    lm_lint(src, d);
     if (convert_emit(to, src, bufs, nout, &rep->losses, d) != 0)
         goto out;
     convert_report_losses(&rep->losses, to, o->flags, d);
