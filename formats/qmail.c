@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "libmap/codec.h"
+#include "libmap/emit.h"
 #include "libmap/internal.h"
 #include "libmap/ipset.h"
 #include "libmap/policy.h"
@@ -891,16 +892,6 @@ qmail_text(const char *v)
  * lm_ipset_cover_nested writes prefixes and last-octet runs nested that
  * way. */
 
-static const struct lm_policy *qmail_sort_policy;   /* qsort has no context */
-
-static int
-qmail_netcmp(const void *a, const void *b)
-{
-    const struct lm_rule *ra = &qmail_sort_policy->rules[*(const size_t *)a];
-    const struct lm_rule *rb = &qmail_sort_policy->rules[*(const size_t *)b];
-    return lm_rule_net_order(ra, rb);
-}
-
 static int
 qmail_is_net(const struct lm_rule *r)
 {
@@ -919,22 +910,17 @@ qmail_paint(struct qmail_emit *e, int loop, size_t *n)
     struct lm_cover_iv *iv = NULL;
     struct lm_iprange *rg = NULL;
     struct lm_ipaddr lb;
-    size_t *idx = NULL, *val = NULL, nr = 0, i, k, first = 0;
+    size_t *idx = NULL, *val = NULL, nr = 0, k, first = 0;
 
     *n = 0;
     lm_ipaddr_v4(&lb, 127, 0, 0, 1);
-    for (i = 0; i < p->nrules; i++)
-        nr += qmail_is_net(&p->rules[i]);
-    idx = malloc((nr + 1) * sizeof *idx);
+    /* the networks in the order the source's server prefers them */
+    if (lm_emit_nets(p, LM_IPV4, &idx, &nr, e->d) != 0)
+        goto out;
     rg = malloc((nr + 2) * sizeof *rg);
     val = malloc((nr + 2) * sizeof *val);
-    if (idx == NULL || rg == NULL || val == NULL)
+    if (rg == NULL || val == NULL)
         goto out;
-    for (i = k = 0; i < p->nrules; i++)
-        if (qmail_is_net(&p->rules[i]))
-            idx[k++] = i;
-    qmail_sort_policy = p;
-    qsort(idx, nr, sizeof *idx, qmail_netcmp);
     /* slot 0 is kept for the loopback rule; values are numbered in priority
      * order (ties in the cover go to the first) */
     for (k = 0; k < nr && !e->fail; k++) {

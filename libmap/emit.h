@@ -1,0 +1,27 @@
+/*
+ * emit.h - the emitter toolkit: what every policy emitter needs and must
+ * not write again, read from the source policy's order (struct lm_order)
+ * and never from a format's name.
+ */
+#ifndef LIBMAP_EMIT_H
+#define LIBMAP_EMIT_H
+
+#include <stddef.h>
+
+#include "libmap/diag.h"
+#include "libmap/policy.h"
+
+/*
+ * The connect network rules of P for clients of FAMILY (LM_IPV4 or
+ * LM_IPV6; ident rules left out), as indices into p->rules, in the order
+ * P's server prefers them when several hold an address (lm_order.nets: the
+ * narrowest first, file order, or refusing rules first; then a rule tagged
+ * for the connect stage before an untagged one, then the earlier).
+ * Painting them in this order (lm_ipset_paint) gives every address the
+ * rule P decides it with.  *idx is malloc'd (NULL when *n is 0; the caller
+ * frees it).  Returns 0, or -1 with LM_E_NOMEM.
+ */
+int lm_emit_nets(const struct lm_policy *p, int family, size_t **idx, size_t *n,
+                 struct lm_diags *d);
+
+#endif
