@@ -744,38 +744,10 @@ qmail_rank(enum lm_action a)
     return qmail_refusing(a) ? 1 : a == LM_A_RELAY ? 3 : 2;
 }
 
-/* Would leaving out the STAGES part of rule r let in something the source
- * refuses?  A refusal that goes lets its clients or mail through; an OK,
- * DISCARD or SKIP that goes can only uncover a RELAY of the same stage (or,
- * for recipients, an accepted domain). */
-static int
-qmail_drop_widens_at(const struct lm_policy *p, const struct lm_rule *r, unsigned stages)
-{
-    size_t i;
-
-    if (r->action == LM_A_RELAY)
-        return 0;
-    if (r->action == LM_A_REJECT || r->action == LM_A_ERROR || r->action == LM_A_DENY)
-        return 1;
-    for (i = 0; i < p->nrules; i++) {
-        const struct lm_rule *x = &p->rules[i];
-        unsigned common = x->stage & stages;
-        if (x->action != LM_A_RELAY || common == 0 || x->kind == LM_K_NEVER)
-            continue;
-        if ((common & LM_S_CONNECT) == 0 && x->kind == LM_K_NET)
-            continue;       /* networks are looked up only for clients */
-        if ((common & ~(unsigned)LM_S_CONNECT) == LM_S_FROM && !(common & LM_S_CONNECT) &&
-            !lm_sender_relay_grants(p, x))
-            continue;       /* a sender RELAY that grants nothing */
-        return 1;
-    }
-    return (stages & LM_S_TO) && p->ndomains > 0;
-}
-
 static int
 qmail_drop_widens(const struct lm_policy *p, const struct lm_rule *r)
 {
-    return qmail_drop_widens_at(p, r, r->stage);
+    return lm_emit_drop_widens(p, r, r->stage);
 }
 
 static int
@@ -1443,11 +1415,11 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
         if ((other & LM_S_FROM) && r->action == LM_A_RELAY && !lm_sender_relay_grants(in, r))
             other &= ~LM_S_FROM;    /* no effect in the source either */
         if ((other & (LM_S_FROM | LM_S_TO)) && (r->action == LM_A_OK || r->action == LM_A_SKIP) &&
-            !qmail_drop_widens_at(in, r, other))
+            !lm_emit_drop_widens(in, r, other))
             other = 0;              /* an OK that changes nothing */
         if (other == 0)
             continue;
-        qmail_loss(&e, LM_LOSS_DROPPED, qmail_drop_widens_at(in, r, other), r, NULL,
+        qmail_loss(&e, LM_LOSS_DROPPED, lm_emit_drop_widens(in, r, other), r, NULL,
                    other == LM_S_TO ? "qmail has no recipient rules other than rcpthosts; "
                                       "the recipient part is dropped"
                    : other == LM_S_FROM ? "qmail's only sender rules are badmailfrom "

@@ -684,32 +684,10 @@ sendmail_rank(enum lm_action a)
     return sendmail_refusing(a) ? 1 : a == LM_A_RELAY ? 3 : 2;
 }
 
-/* Would leaving rule r out let in something the source refuses?  A refusal
- * that goes lets its clients or mail through; an OK, DISCARD or SKIP that
- * goes can only uncover a RELAY of the same stage (or, for recipients, an
- * accepted domain). */
 static int
 sendmail_drop_widens(const struct lm_policy *p, const struct lm_rule *r)
 {
-    size_t i;
-
-    if (r->action == LM_A_RELAY)
-        return 0;
-    if (sendmail_refusing(r->action))
-        return 1;
-    for (i = 0; i < p->nrules; i++) {
-        const struct lm_rule *x = &p->rules[i];
-        unsigned common = x->stage & r->stage;
-        if (x->action != LM_A_RELAY || common == 0 || x->kind == LM_K_NEVER)
-            continue;
-        if ((common & LM_S_CONNECT) == 0 && x->kind == LM_K_NET)
-            continue;       /* networks are looked up only for clients */
-        if ((common & ~(unsigned)LM_S_CONNECT) == LM_S_FROM && !(common & LM_S_CONNECT) &&
-            !lm_sender_relay_grants(p, x))
-            continue;       /* a sender RELAY that grants nothing */
-        return 1;
-    }
-    return (r->stage & LM_S_TO) && p->ndomains > 0;
+    return lm_emit_drop_widens(p, r, r->stage);
 }
 
 static int

@@ -24,4 +24,14 @@
 int lm_emit_nets(const struct lm_policy *p, int family, size_t **idx, size_t *n,
                  struct lm_diags *d);
 
+/*
+ * Would leaving out the STAGES part of rule r let in something P refuses?
+ * A refusal that goes lets its clients or mail through; an OK, DISCARD or
+ * SKIP that goes can only uncover a RELAY of the same stage (or, for
+ * recipients, an accepted domain).  A quick per-rule note for loss
+ * messages: whether an output really widens is decided exactly by
+ * lm_verify.
+ */
+int lm_emit_drop_widens(const struct lm_policy *p, const struct lm_rule *r, unsigned stages);
+
 #endif
