@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 
 #include "libmap/atomic.h"
-#include "libmap/internal.h"
+#include "libmap/util.h"
 #include "libmap/json.h"
 #include "libmap/ipset.h"
 #include "libmap/source.h"

@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "libmap/internal.h"
+#include "libmap/util.h"
 #include "libmap/pindex.h"
 
 #define VF_NCODE 11     /* enum pindex_code values */
