@@ -15,7 +15,7 @@
 
 enum { OPT_LOSSY = 256, OPT_WIDEN, OPT_JSON, OPT_VERIFY, OPT_DECIDE, OPT_LINT, OPT_LIST,
        OPT_CLIENT, OPT_HOST, OPT_IDENT, OPT_HELP, OPT_STRICT_LOOPBACK, OPT_SERVER,
-       OPT_AUTH };
+       OPT_AUTH, OPT_VERSION };
 
 static const struct option rc_longopts[] = {
     { "from", required_argument, NULL, 'f' },   { "to", required_argument, NULL, 't' },
@@ -31,6 +31,7 @@ static const struct option rc_longopts[] = {
     { "server", required_argument, NULL, OPT_SERVER },
     { "authenticated", no_argument, NULL, OPT_AUTH },
     { "help", no_argument, NULL, OPT_HELP },
+    { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 }
 };
 
@@ -84,6 +85,7 @@ main(int argc, char **argv)
         case OPT_SERVER: server = optarg; break;
         case OPT_AUTH: q.auth = 1; break;
         case OPT_HELP: rc_help(); return 0;
+        case OPT_VERSION: tool_version(); return 0;
         default: return tool_usage_error("unknown option");
         }
     }
