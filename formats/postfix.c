@@ -130,7 +130,9 @@ postfix_action(char *v, int part, struct lm_rule *r, const struct lm_pos *lp, si
     rest = v + n;
     while (postfix_blank((unsigned char)*rest))
         rest++;
-    if ((n == 2 && strncasecmp(v, "OK", 2) == 0) || strspn(v, "0123456789") == n) {
+    /* an all-numeric value is OK; "4NN text" and "5NN text" refuse */
+    if ((n == 2 && strncasecmp(v, "OK", 2) == 0) ||
+        (strspn(v, "0123456789") == n && *rest == '\0')) {
         if (*rest != '\0')
             return postfix_err2(d, lp, col, "\"", v, "\": OK takes no text");
         r->action = part == PF_SENDER ? LM_A_OK : LM_A_RELAY;
@@ -957,6 +959,48 @@ postfix_other_losses(struct postfix_emit *e)
             postfix_lose(e, LM_LOSS_DROPPED, r, "a default for every recipient in "
                          "recipient_access; rule dropped") != 0)
             return -1;
+    }
+    if (p->order->connect != LM_CONNECT_NAMES_FIRST) {
+        /* The server looks the client's name and its parents up before its
+         * address; a source that puts some networks first decides clients
+         * that match both otherwise. */
+        int net = 0, single = 0;
+        for (i = 0; i < p->nrules; i++) {
+            const struct lm_rule *r = &p->rules[i];
+            if (r->kind == LM_K_NET && (r->stage & LM_S_CONNECT) && r->info == NULL) {
+                net = 1;
+                single |= lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) == 0;
+            }
+        }
+        for (i = 0; i < p->nrules; i++) {
+            const struct lm_rule *r = &p->rules[i];
+            if (!(r->stage & LM_S_CONNECT) || r->info != NULL ||
+                !((r->kind == LM_K_NAME && single) ||
+                  ((r->kind == LM_K_TREE || r->kind == LM_K_BELOW) && net)))
+                continue;
+            if (postfix_lose(e, LM_LOSS_CHANGED, r, "a host-name rule that a network rule "
+                             "beats for some clients: Postfix looks the client's name up "
+                             "before its address") != 0)
+                return -1;
+        }
+    }
+    if (!p->order->user_last) {
+        /* The server looks "user@" up after the domain: where a domain rule
+         * and a local-part rule both match an address, the other one wins. */
+        unsigned st, doms = 0;
+        for (i = 0; i < p->nrules; i++)
+            if (p->rules[i].kind == LM_K_NAME || p->rules[i].kind == LM_K_TREE ||
+                p->rules[i].kind == LM_K_BELOW)
+                doms |= p->rules[i].stage & (LM_S_FROM | LM_S_TO);
+        for (i = 0; i < p->nrules; i++) {
+            const struct lm_rule *r = &p->rules[i];
+            st = r->stage & doms;
+            if (r->kind == LM_K_USER && st != 0 &&
+                postfix_lose(e, LM_LOSS_CHANGED, r, "a local-part rule (\"user@\") that "
+                             "beats a domain rule: Postfix looks \"user@\" up after the "
+                             "domain") != 0)
+                return -1;
+        }
     }
     for (i = 0; i < p->nlocals; i++) {
         char nb[2 * LM_IPADDR_BUF];
