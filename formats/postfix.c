@@ -814,6 +814,9 @@ postfix_netcmp(const void *a, const void *b)
         if (x->nets == LM_NET_REFUSE_FIRST &&
             (x->r->action == LM_A_RELAY) != (y->r->action == LM_A_RELAY))
             return x->r->action == LM_A_RELAY ? 1 : -1;
+        /* the families never overlap: IPv4 first, for the reader */
+        if (x->r->net.range.lo.family != y->r->net.range.lo.family)
+            return x->r->net.range.lo.family == LM_IPV4 ? -1 : 1;
         if ((c = memcmp(x->w, y->w, 16)) != 0)
             return c;
         tx = x->r->stage != LM_S_CONNECT;
