@@ -175,7 +175,9 @@ postfix_action(char *v, int part, struct lm_rule *r, const struct lm_pos *lp, si
         r->action = LM_A_OK;
         return 0;
     }
-    return postfix_err2(d, lp, col, "action \"", v, "\" is not one relayconv reads (OK, REJECT, 4NN/5NN text, DISCARD, DUNNO)");
+    return postfix_err2(d, lp, col, "action \"", v,
+                        "\" is not one relayconv reads (OK, REJECT, 4NN/5NN text, DISCARD, "
+                        "DUNNO)");
 }
 
 /* Split a table line into key and value in place.  Returns 0 with *key and
@@ -248,7 +250,9 @@ postfix_access_line(struct lm_policy *p, int part, char *key, char *val, size_t 
     at = strrchr(key, '@');
     if (part == PF_CLIENT) {
         if (postfix_is_addrkey(key))
-            return postfix_err2(d, lp, 1, "client address \"", key, "\": relayconv writes client networks to relay_clients.cidr, in the order they apply; move it there");
+            return postfix_err2(d, lp, 1, "client address \"", key,
+                                "\": relayconv writes client networks to relay_clients.cidr, "
+                                "in the order they apply; move it there");
         if (at != NULL || !postfix_is_domain(key[0] == '.' ? key + 1 : key)) {
             r.kind = LM_K_NEVER;
             r.pattern = key;
@@ -297,7 +301,9 @@ postfix_cidr_line(struct lm_policy *p, char *key, char *val, size_t vcol,
     r.stage = LM_S_CONNECT;
     r.orig = key;
     if (k[0] == '!' || strcmp(k, "if") == 0 || strcmp(k, "endif") == 0)
-        return postfix_err2(d, lp, 1, "\"", k, "\": negation and if/endif blocks are not read by relayconv; write plain patterns in first-match order");
+        return postfix_err2(d, lp, 1, "\"", k,
+                            "\": negation and if/endif blocks are not read by relayconv; write "
+                            "plain patterns in first-match order");
     if (*val == '\0')
         return postfix_err2(d, lp, 0, "pattern \"", key, "\" has no action");
     if (postfix_action(val, PF_CIDR, &r, lp, vcol, d) != 0)
@@ -353,7 +359,8 @@ postfix_domains(struct lm_policy *p, char *s, const struct lm_pos *lp, struct lm
         lm_fold(w, strlen(w));
         if (w[0] == '!' || w[0] == '/' || strchr(w, ':') != NULL ||
             !postfix_is_domain(w[0] == '.' ? w + 1 : w)) {
-            rc = postfix_err2(d, lp, 0, "relay_domains entry \"", w, "\": relayconv reads domain names and .domain names only");
+            rc = postfix_err2(d, lp, 0, "relay_domains entry \"", w,
+                              "\": relayconv reads domain names and .domain names only");
             continue;
         }
         if (lm_policy_add_domain(p, w[0] == '.' ? w + 1 : w,
@@ -396,14 +403,16 @@ postfix_table_ref(const char *ref, int part, const struct lm_pos *lp, struct lm_
         return postfix_err2(d, lp, 0, "\"", ref, "\" is not TYPE:FILE");
     if (part == PF_CIDR) {
         if (strncmp(ref, "cidr:", 5) != 0)
-            return postfix_err2(d, lp, 0, "\"", ref, "\": client networks are read from a cidr: table");
+            return postfix_err2(d, lp, 0, "\"", ref,
+                                "\": client networks are read from a cidr: table");
     } else {
         for (i = 0; postfix_table_types[i] != NULL; i++)
             if (strlen(postfix_table_types[i]) == (size_t)(colon - ref) &&
                 strncmp(ref, postfix_table_types[i], (size_t)(colon - ref)) == 0)
                 break;
         if (postfix_table_types[i] == NULL)
-            return postfix_err2(d, lp, 0, "\"", ref, "\": relayconv reads lmdb:, cdb: and hash: access tables");
+            return postfix_err2(d, lp, 0, "\"", ref,
+                                "\": relayconv reads lmdb:, cdb: and hash: access tables");
     }
     if (strcmp(postfix_base(colon + 1), postfix_outputs[part]) != 0) {
         lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, lp, "\"%s\": relayconv reads this table from "
@@ -450,11 +459,13 @@ postfix_setting(struct lm_policy *p, char *name, char *val, int *seen_parent,
     size_t n, i;
 
     if (strcmp(name, "parent_domain_matches_subdomains") == 0) {
+        *seen_parent = 1;
         n = postfix_items(val, it, 16);
         for (i = 0; i < n && i < 16; i++)
             if (strcmp(it[i], "smtpd_access_maps") == 0 || strcmp(it[i], "relay_domains") == 0)
-                return postfix_err2(d, lp, 0, "parent_domain_matches_subdomains lists \"", it[i], "\": relayconv reads the tables with it left out (a domain matches itself, .domain the names below)");
-        *seen_parent = 1;
+                return postfix_err2(d, lp, 0, "parent_domain_matches_subdomains lists \"", it[i],
+                                    "\": relayconv reads the tables with it left out (a domain "
+                                    "matches itself, .domain the names below)");
         return 0;
     }
     if (strcmp(name, "relay_domains") == 0) {
@@ -464,7 +475,9 @@ postfix_setting(struct lm_policy *p, char *name, char *val, int *seen_parent,
         for (i = 0; i < n && i < 16; i++) {
             if (it[i][0] == '/') {
                 if (strcmp(postfix_base(it[i]), postfix_outputs[PF_DOMAINS]) != 0)
-                    return postfix_err2(d, lp, 0, "relay_domains names \"", it[i], "\": relayconv reads the file relay_domains beside the fragment");
+                    return postfix_err2(d, lp, 0, "relay_domains names \"", it[i],
+                                        "\": relayconv reads the file relay_domains beside the "
+                                        "fragment");
             } else if (postfix_domains(p, it[i], lp, d) != 0) {
                 return -1;
             }
@@ -554,7 +567,8 @@ postfix_main(struct lm_source *in, struct lm_policy *p, struct lm_diags *d)
         if (rc != 0)
             break;
         if (postfix_blank((unsigned char)ln.text[0])) {
-            bad |= postfix_err2(d, &ln.pos, 1, "\"", ln.text, "\": continuation line without a setting") != 0;
+            bad |= postfix_err2(d, &ln.pos, 1, "\"", ln.text,
+                                "\": continuation line without a setting") != 0;
             continue;
         }
         if ((cur = malloc(ln.len + 1)) == NULL)
@@ -605,7 +619,9 @@ postfix_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
             ln.text[strspn(ln.text, " \t\r")] != '\0' && part != PF_DOMAINS &&
             ln.text[strspn(ln.text, " \t\r")] != '#') {
             ln.text[ln.len] = '\0';
-            postfix_err2(d, &ln.pos, 1, "\"", ln.text, "\": continuation lines are not read by relayconv; write each entry on one line");
+            postfix_err2(d, &ln.pos, 1, "\"", ln.text,
+                         "\": continuation lines are not read by relayconv; write each entry "
+                         "on one line");
             continue;
         }
         if (part == PF_DOMAINS) {
