@@ -1,0 +1,26 @@
+#!/bin/sh
+# make demo, Postfix part: the seed's policy and the seed's Sendmail access map
+# as a Postfix main.cf fragment with its tables, proven equal to the source,
+# asked what-if questions, and linted.
+set -e
+say() { printf '\n$ %s\n' "$*"; "$@"; }
+
+echo
+echo "== relayconv: the same policy for Postfix"
+say "$bin/relayconv" --to postfix --postfix-dir /etc/postfix/relaymap -o postfix policy.txt
+for f in main.cf.relaymap relay_clients.cidr sender_access relay_domains; do
+    printf '\n--- postfix/%s\n' "$f"; cat "postfix/$f"
+done
+say "$bin/relayconv" --verify policy.txt postfix && echo "the two decide every address alike"
+say "$bin/relayconv" --decide --client 172.16.5.9 --to someone@elsewhere.example postfix
+say "$bin/relayconv" --decide --client 192.0.2.7 --from x@sub.spammail.com --to u@example.com postfix
+echo
+echo "== the seed's Sendmail access map, to Postfix (recipient rules become recipient_access)"
+say "$bin/relayconv" --to postfix --table-type cdb -o postfix-from-access access
+cat postfix-from-access/client_access postfix-from-access/recipient_access
+echo
+echo "== Postfix pitfalls --lint knows: a cidr entry an earlier wider one shadows, a host-name relay"
+cp -r postfix pitfalls
+printf '10.0.0.0/8\tOK\n10.1.0.0/16\tREJECT\n' >pitfalls/relay_clients.cidr
+printf 'trusted.example.org\tOK\n' >pitfalls/client_access
+say "$bin/relayconv" --lint pitfalls || echo "(exit $?: warnings)"
