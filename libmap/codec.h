@@ -152,5 +152,6 @@ extern const struct lm_codec lm_codec_policy;     /* neutral policy file */
 extern const struct lm_codec lm_codec_sendmail;   /* Sendmail access */
 extern const struct lm_codec lm_codec_qmail;      /* tcp.smtp + rcpthosts */
 extern const struct lm_codec lm_codec_postfix;    /* main.cf fragment + tables */
+extern const struct lm_codec lm_codec_exim;       /* list files + RCPT ACL */
 
 #endif

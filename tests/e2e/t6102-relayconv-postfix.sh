@@ -126,7 +126,7 @@ check_cidr() {
         _v=$(postmap_q "$c" "cidr:$D/pol/relay_clients.cidr")
         _want=$(value_class "$_v")
         _got=$(relayconv --decide --client "$c" --to "x@outside.relaymap.test" "$D/pol" |
-               sed -n 's/^[^:]*: \([a-z]*\) .*/\1/p')
+               sed -n 's/.*: \(relays\|accepts\|discards\|refuses\|rejects\|denies\) .*/\1/p')
         case $_want:$_got in
         relays:relays|rejects:rejects|discards:discards|passes:refuses) ;;
         *) echo "client $c: postmap says \"$_v\", decide $_got"; _bad=1 ;;
@@ -193,7 +193,7 @@ prove() {
             --only 0 --source "$c" "127.0.0.1:$port" >"$T/rt.out" 2>&1
         _rc=$?
         _d=$(relayconv --decide --client "$c" --from postmaster@mail.relaymap.test \
-             --to relaytest@relaymap-outside.test "$D/pol" | sed -n 's/^[^:]*: \([a-z]*\) .*/\1/p')
+             --to relaytest@relaymap-outside.test "$D/pol" | sed -n 's/.*: \(relays\|accepts\|discards\|refuses\|rejects\|denies\) .*/\1/p')
         case $_rc:$_d in
         1:relays|0:refuses|0:rejects|0:denies) ;;
         *) _rtbad=1; echo "# relaytest from $c: exit $_rc, decide $_d"; sed 's/^/#   /' "$T/rt.out" ;;
