@@ -259,10 +259,14 @@ exim_addr_line(struct lm_policy *p, int part, char *s, long *last, const struct 
                         "*@*.domain");
     }
     rank = exim_rank(r.kind, r.pattern);
-    if (rank < *last)
-        return exim_err(d, lp, "item \"", r.orig, "\" comes after a less specific one: "
+    if (rank < *last) {
+        char item[600];
+        snprintf(item, sizeof item, "%s%s", r.kind == LM_K_NAME ? "*@" :
+                 r.kind == LM_K_BELOW ? "*@*." : "", r.pattern);
+        return exim_err(d, lp, "item \"", item, "\" comes after a less specific one: "
                         "relayconv reads address lists most specific first, as it writes "
                         "them");
+    }
     *last = rank;
     r.stage = part == EX_SENDERS ? LM_S_FROM : LM_S_TO;
     r.action = neg ? LM_A_OK : part == EX_RACCEPTED ? LM_A_RELAY : LM_A_REJECT;
