@@ -1,7 +1,8 @@
 #!/bin/sh
-# make demo, Postfix part: the seed's policy and the seed's Sendmail access map
-# as a Postfix main.cf fragment with its tables, proven equal to the source,
-# asked what-if questions, and linted.
+# make demo, Postfix and Exim part: the seed's policy and the seed's Sendmail
+# access map as a Postfix main.cf fragment with its tables, proven equal to
+# the source, asked what-if questions, and linted; the policy as Exim lists
+# and ACL, proven equal to the Postfix form.
 set -e
 say() { printf '\n$ %s\n' "$*"; "$@"; }
 
@@ -24,3 +25,11 @@ cp -r postfix pitfalls
 printf '10.0.0.0/8\tOK\n10.1.0.0/16\tREJECT\n' >pitfalls/relay_clients.cidr
 printf 'trusted.example.org\tOK\n' >pitfalls/client_access
 say "$bin/relayconv" --lint pitfalls || echo "(exit $?: warnings)"
+
+echo
+echo "== relayconv: the same policy for Exim (lists and the RCPT ACL to include)"
+say "$bin/relayconv" --to exim --server-dir /etc/exim4/relaymap -o exim policy.txt
+for f in exim.acl.conf relay_hosts relay_to_domains refused_senders; do
+    printf '\n--- exim/%s\n' "$f"; cat "exim/$f"
+done
+say "$bin/relayconv" --verify postfix exim && echo "the Postfix and the Exim forms decide every address alike"
