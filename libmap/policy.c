@@ -570,28 +570,6 @@ lm_rule_str(const struct lm_rule *r)
     return b.s;
 }
 
-int
-lm_rule_net_order(const struct lm_rule *ra, const struct lm_rule *rb)
-{
-    unsigned char wa[16], wb[16];
-    int i, ba = 0, bb = 0, c;
-
-    /* the width hi - lo of each network, compared as 128-bit numbers */
-    for (i = 15; i >= 0; i--) {
-        int x = ra->net.range.hi.b[i] - ra->net.range.lo.b[i] - ba;
-        int y = rb->net.range.hi.b[i] - rb->net.range.lo.b[i] - bb;
-        ba = x < 0;
-        bb = y < 0;
-        wa[i] = (unsigned char)(x + (ba ? 256 : 0));
-        wb[i] = (unsigned char)(y + (bb ? 256 : 0));
-    }
-    if ((c = memcmp(wa, wb, 16)) != 0)
-        return c;
-    if ((ra->stage != LM_S_CONNECT) != (rb->stage != LM_S_CONNECT))
-        return ra->stage != LM_S_CONNECT ? 1 : -1;
-    return ra < rb ? -1 : ra > rb;
-}
-
 const struct lm_rule *
 lm_policy_first(const struct lm_policy *p, enum lm_kind kind, unsigned stage)
 {

@@ -407,11 +407,6 @@ int lm_sender_relay_grants(const struct lm_policy *p, const struct lm_rule *r);
  * (lm_order.loopback_relays, unless LM_P_NO_LOOPBACK)? */
 int lm_policy_loopback_relays(const struct lm_policy *p);
 
-/* Order of network rules for writing nested keys: the narrower network
- * first, then a rule tagged for the connect stage before an untagged one,
- * then the earlier rule (both must be rules of one policy's array). */
-int lm_rule_net_order(const struct lm_rule *a, const struct lm_rule *b);
-
 /* The rule of KIND that applies at STAGE: one tagged for exactly that stage
  * before one that covers several, then the earlier; SKIP rules are passed
  * over.  NULL if none. */

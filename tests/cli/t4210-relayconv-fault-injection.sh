@@ -7,7 +7,7 @@ SHIM="$BIN/tests/fault/faultshim.so"
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"; export ASAN_OPTIONS
 conv() { relayconv --to qmail -o q --lossy --allow-widening "$@" >/dev/null 2>&1; }
 
-cp "$TOP/examples/policy.txt" new.txt
+cp "$TOP/tests/data/relayconv/seed-policy.txt" new.txt
 grep -v 'spammail' new.txt > old.txt
 echo "connect net 10.77.0.0/16 relay" >> new.txt
 mkdir -p q
