@@ -14,7 +14,7 @@ for f in main.cf.relaymap relay_clients.cidr sender_access relay_domains; do
 done
 say "$bin/relayconv" --verify policy.txt postfix && echo "the two decide every address alike"
 say "$bin/relayconv" --decide --client 172.16.5.9 --to someone@elsewhere.example postfix
-say "$bin/relayconv" --decide --client 192.0.2.7 --from x@sub.spammail.com --to u@example.com postfix
+say "$bin/relayconv" --decide --client 192.0.2.7 --from spam@hacker.com --to u@example.com postfix
 echo
 echo "== the seed's Sendmail access map, to Postfix (recipient rules become recipient_access)"
 say "$bin/relayconv" --to postfix --table-type cdb -o postfix-from-access access

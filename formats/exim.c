@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "libmap/codec.h"
+#include "libmap/emit.h"
 #include "libmap/internal.h"
 #include "libmap/ipset.h"
 #include "libmap/policy.h"
@@ -405,9 +406,8 @@ exim_refusing(enum lm_action a)
 static int
 exim_lose(struct exim_emit *e, enum lm_loss_kind k, const struct lm_rule *r, const char *why)
 {
-    return lm_loss_add(e->lost, k, r != NULL && (exim_refusing(r->action) ||
-                                                 r->action == LM_A_DISCARD),
-                       r, NULL, e->d, "exim cannot express %s", why);
+    return lm_loss_add(e->lost, k, r != NULL && lm_emit_drop_widens(e->p, r, r->stage), r,
+                       NULL, e->d, "exim cannot express %s", why);
 }
 
 /* A refusing rule whose own reply (text, code, enhanced code) the lists
@@ -420,47 +420,6 @@ exim_reply_lost(struct exim_emit *e, const struct lm_rule *r)
         return 0;
     return lm_loss_add(e->lost, LM_LOSS_CHANGED, 0, r, NULL, e->d, "exim cannot carry a "
                        "rule's own reply in these lists; Exim answers with its own");
-}
-
-/* A network rule with what sorting needs, since qsort passes no context. */
-struct exim_ent {
-    const struct lm_rule *r;
-    size_t                idx;
-    enum lm_net_match     nets;
-    unsigned char         w[16];
-};
-
-static void
-exim_width(const struct lm_iprange *r, unsigned char w[16])
-{
-    int i, borrow = 0;
-
-    for (i = 15; i >= 0; i--) {
-        int v = r->hi.b[i] - r->lo.b[i] - borrow;
-        borrow = v < 0;
-        w[i] = (unsigned char)(v + (borrow ? 256 : 0));
-    }
-}
-
-/* The order lm_decide picks among networks (policy.h lm_net_match). */
-static int
-exim_netcmp(const void *a, const void *b)
-{
-    const struct exim_ent *x = a, *y = b;
-    int c, tx, ty;
-
-    if (x->nets != LM_NET_FIRST) {
-        if (x->nets == LM_NET_REFUSE_FIRST &&
-            (x->r->action == LM_A_RELAY) != (y->r->action == LM_A_RELAY))
-            return x->r->action == LM_A_RELAY ? 1 : -1;
-        if ((c = memcmp(x->w, y->w, 16)) != 0)
-            return c;
-        tx = x->r->stage != LM_S_CONNECT;
-        ty = y->r->stage != LM_S_CONNECT;
-        if (tx != ty)
-            return tx - ty;
-    }
-    return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 /* Connect outcomes painted on the address space. */
@@ -480,44 +439,38 @@ exim_outcome(const struct lm_rule *r, const struct lm_rule *any)
     return EXIM_PASS;
 }
 
-/* Write the addresses of FAMILY whose outcome is val[i] to the two lists. */
+/* Paint FAMILY's addresses with the outcome the policy's connect networks
+ * give them, in the order its server prefers them (lm_emit_nets), and write
+ * the relaying and the refused ones as CIDR blocks to the two lists. */
 static int
 exim_hosts_family(struct exim_emit *e, int family, const struct lm_rule *any, FILE *relay,
                   FILE *refused)
 {
     const struct lm_policy *p = e->p;
-    struct exim_ent *ix;
-    struct lm_iprange *rg;
-    size_t *val, n = 0, i, niv = 0;
+    struct lm_iprange *rg = NULL;
+    size_t *idx = NULL, *val = NULL, n = 0, k = 0, i, niv = 0;
     struct lm_cover_iv *iv = NULL;
     struct lm_ipset set[3];
     int rc = -1, v;
 
-    ix = malloc((p->nrules + 1) * sizeof *ix);
-    rg = malloc((p->nrules + 1) * sizeof *rg);
-    val = malloc((p->nrules + 1) * sizeof *val);
     for (v = 0; v < 3; v++)
         lm_ipset_init(&set[v]);
-    if (ix == NULL || rg == NULL || val == NULL) {
+    if (lm_emit_nets(p, family, &idx, &n, e->d) != 0)
+        goto out;
+    rg = malloc((n + 1) * sizeof *rg);
+    val = malloc((n + 1) * sizeof *val);
+    if (rg == NULL || val == NULL) {
         lm_diag_add(e->d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
         goto out;
     }
-    for (i = 0; i < p->nrules; i++) {
-        const struct lm_rule *r = &p->rules[i];
-        if (r->kind != LM_K_NET || !(r->stage & LM_S_CONNECT) || r->info != NULL ||
-            r->net.range.lo.family != family || r->action == LM_A_DISCARD)
-            continue;
-        ix[n].r = r;
-        ix[n].idx = i;
-        ix[n].nets = p->order->nets;
-        exim_width(&r->net.range, ix[n++].w);
-    }
-    qsort(ix, n, sizeof *ix, exim_netcmp);
     for (i = 0; i < n; i++) {
-        rg[i] = ix[i].r->net.range;
-        val[i] = exim_outcome(ix[i].r, any);
+        const struct lm_rule *r = &p->rules[idx[i]];
+        if (r->action == LM_A_DISCARD)
+            continue;           /* reported as a loss */
+        rg[k] = r->net.range;
+        val[k++] = exim_outcome(r, any);
     }
-    if (lm_ipset_paint(family, rg, val, n, exim_outcome(any, NULL), &iv, &niv, e->d) != 0)
+    if (lm_ipset_paint(family, rg, val, k, exim_outcome(any, NULL), &iv, &niv, e->d) != 0)
         goto out;
     for (i = 0; i < niv; i++) {
         struct lm_iprange r;
@@ -528,12 +481,12 @@ exim_hosts_family(struct exim_emit *e, int family, const struct lm_rule *any, FI
     }
     for (v = EXIM_RELAY; v <= EXIM_REFUSE; v++) {
         struct lm_ipnet *nets = NULL;
-        size_t nn = 0, k;
+        size_t nn = 0;
         char buf[LM_IPADDR_BUF];
         if (lm_ipset_cover_cidr(&set[v], &nets, &nn, e->d) != 0)
             goto out;
-        for (k = 0; k < nn; k++) {
-            lm_ipnet_format(&nets[k], LM_FMT_CIDR_LEN, buf);
+        for (i = 0; i < nn; i++) {
+            lm_ipnet_format(&nets[i], LM_FMT_CIDR_LEN, buf);
             fprintf(v == EXIM_RELAY ? relay : refused, family == LM_IPV6 ? "\"%s\": %s\n"
                                                                          : "%s: %s\n",
                     buf, v == EXIM_RELAY ? "relay" : "refused");
@@ -545,7 +498,7 @@ out:
     for (v = 0; v < 3; v++)
         lm_ipset_fini(&set[v]);
     free(iv);
-    free(ix);
+    free(idx);
     free(rg);
     free(val);
     return rc;

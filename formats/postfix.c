@@ -30,6 +30,7 @@
 #include <strings.h>
 
 #include "libmap/codec.h"
+#include "libmap/emit.h"
 #include "libmap/internal.h"
 #include "libmap/ipset.h"
 #include "libmap/policy.h"
@@ -650,17 +651,11 @@ struct postfix_emit {
 };
 
 static int
-postfix_refusing(enum lm_action a)
-{
-    return a == LM_A_REJECT || a == LM_A_ERROR || a == LM_A_DENY || a == LM_A_DISCARD;
-}
-
-static int
 postfix_lose(struct postfix_emit *e, enum lm_loss_kind k, const struct lm_rule *r,
              const char *why)
 {
-    return lm_loss_add(e->lost, k, r != NULL && postfix_refusing(r->action), r, NULL, e->d,
-                       "postfix cannot express %s", why);
+    return lm_loss_add(e->lost, k, r != NULL && lm_emit_drop_widens(e->p, r, r->stage), r,
+                       NULL, e->d, "postfix cannot express %s", why);
 }
 
 /* Write the value of rule r in table PART. */
@@ -728,12 +723,10 @@ postfix_rank(const struct lm_rule *r, unsigned stage, int level0)
     return r->stage != stage;
 }
 
-/* A rule with what sorting needs, since qsort passes no context. */
+/* A keyed rule with what sorting needs, since qsort passes no context. */
 struct postfix_ent {
     const struct lm_rule *r;
     size_t                idx;      /* position in the policy */
-    enum lm_net_match     nets;     /* the policy's network order */
-    unsigned char         w[16];    /* network width, hi - lo */
 };
 
 static int
@@ -818,110 +811,19 @@ fail:
     return -1;
 }
 
-/* Connect networks in the order lm_decide picks among them (policy.h
- * lm_net_match), so that the first match in file order is the same rule. */
+/* One family's connect networks in the order the policy's server prefers
+ * them (lm_emit_nets), so that the first match in file order is the rule
+ * lm_decide finds. */
 static int
-postfix_netcmp(const void *a, const void *b)
-{
-    const struct postfix_ent *x = a, *y = b;
-    int c, tx, ty;
-
-    if (x->nets != LM_NET_FIRST) {
-        if (x->nets == LM_NET_REFUSE_FIRST &&
-            (x->r->action == LM_A_RELAY) != (y->r->action == LM_A_RELAY))
-            return x->r->action == LM_A_RELAY ? 1 : -1;
-        /* the families never overlap: IPv4 first, for the reader */
-        if (x->r->net.range.lo.family != y->r->net.range.lo.family)
-            return x->r->net.range.lo.family == LM_IPV4 ? -1 : 1;
-        if ((c = memcmp(x->w, y->w, 16)) != 0)
-            return c;
-        tx = x->r->stage != LM_S_CONNECT;
-        ty = y->r->stage != LM_S_CONNECT;
-        if (tx != ty)
-            return tx - ty;
-    }
-    return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-/* Width of a network (hi - lo) as 16 big-endian bytes: narrower sorts first. */
-static void
-postfix_width(const struct lm_iprange *r, unsigned char w[16])
-{
-    int i, borrow = 0;
-
-    for (i = 15; i >= 0; i--) {
-        int v = r->hi.b[i] - r->lo.b[i] - borrow;
-        borrow = v < 0;
-        w[i] = (unsigned char)(v + (borrow ? 256 : 0));
-    }
-}
-
-static int
-postfix_cidr(struct postfix_emit *e, FILE *f)
+postfix_cidr_family(struct postfix_emit *e, FILE *f, int family, const struct lm_rule *any)
 {
     const struct lm_policy *p = e->p;
-    const struct lm_rule *any = NULL;
-    struct postfix_ent *ix;
-    size_t n = 0, i, k;
-    int rc = -1;
+    size_t *idx = NULL, n = 0, i, k;
 
-    for (i = 0; i < p->nrules; i++)
-        if (p->rules[i].kind == LM_K_ANY && (p->rules[i].stage & LM_S_CONNECT) &&
-            p->rules[i].action != LM_A_SKIP) {
-            any = &p->rules[i];
-            break;
-        }
-    if ((ix = malloc((p->nrules + 1) * sizeof *ix)) == NULL)
-        return lm_diag_add(e->d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
-    for (i = 0; i < p->nrules; i++) {
-        const struct lm_rule *r = &p->rules[i];
-        if (!(r->stage & LM_S_CONNECT))
-            continue;
-        switch (r->kind) {
-        case LM_K_NET:
-            if (r->info != NULL) {
-                if (postfix_lose(e, LM_LOSS_DROPPED, r, "a client's ident (user@network); "
-                                 "rule dropped") != 0)
-                    goto out;
-            } else if (!postfix_text_ok(r)) {
-                if (postfix_lose(e, LM_LOSS_DROPPED, r, "a reply text with a line break; "
-                                 "rule dropped") != 0)
-                    goto out;
-            } else {
-                ix[n].r = r;
-                ix[n].idx = i;
-                ix[n].nets = p->order->nets;
-                postfix_width(&r->net.range, ix[n++].w);
-            }
-            break;
-        case LM_K_NAME: case LM_K_TREE: case LM_K_BELOW:
-            if (r->info != NULL &&
-                postfix_lose(e, LM_LOSS_DROPPED, r, "a client's ident; rule dropped") != 0)
-                goto out;
-            break;
-        case LM_K_ANYHOST:
-            if (postfix_lose(e, LM_LOSS_DROPPED, r, "a rule for every client with a host "
-                             "name; rule dropped") != 0)
-                goto out;
-            break;
-        case LM_K_SERVER:
-            if (postfix_lose(e, LM_LOSS_DROPPED, r, "a rule on the server address a client "
-                             "reached; rule dropped") != 0)
-                goto out;
-            break;
-        case LM_K_AUTH:
-            if (postfix_lose(e, LM_LOSS_DROPPED, r, "a rule for authenticated clients in "
-                             "these tables (use permit_sasl_authenticated); rule "
-                             "dropped") != 0)
-                goto out;
-            break;
-        default:
-            break;
-        }
-    }
-    qsort(ix, n, sizeof *ix, postfix_netcmp);
+    if (lm_emit_nets(p, family, &idx, &n, e->d) != 0)
+        return -1;
     for (i = 0; i < n; i++) {
-        const struct lm_rule *r = ix[i].r;
+        const struct lm_rule *r = &p->rules[idx[i]];
         /* A DUNNO would end the first-match search; the model then falls to
          * the default, which the table holds last: write that instead. */
         const struct lm_rule *v = r->action == LM_A_SKIP && any != NULL ? any : r;
@@ -929,11 +831,14 @@ postfix_cidr(struct postfix_emit *e, FILE *f)
         struct lm_ipnet *nets = NULL;
         size_t nn = 0;
         char buf[LM_IPADDR_BUF];
+        if (!postfix_text_ok(r))
+            continue;           /* reported as a loss */
         lm_ipset_init(&s);
         if (lm_ipset_add_range(&s, &r->net.range, e->d) != 0 ||
             lm_ipset_cover_cidr(&s, &nets, &nn, e->d) != 0) {
             lm_ipset_fini(&s);
-            goto out;
+            free(idx);
+            return -1;
         }
         for (k = 0; k < nn; k++) {
             fprintf(f, "%s\t", lm_ipnet_format(&nets[k], LM_FMT_CIDR, buf));
@@ -942,16 +847,63 @@ postfix_cidr(struct postfix_emit *e, FILE *f)
         free(nets);
         lm_ipset_fini(&s);
     }
+    free(idx);
+    return 0;
+}
+
+static int
+postfix_cidr(struct postfix_emit *e, FILE *f)
+{
+    const struct lm_policy *p = e->p;
+    const struct lm_rule *any = NULL;
+    size_t i;
+
+    for (i = 0; i < p->nrules; i++)
+        if (p->rules[i].kind == LM_K_ANY && (p->rules[i].stage & LM_S_CONNECT) &&
+            p->rules[i].action != LM_A_SKIP) {
+            any = &p->rules[i];
+            break;
+        }
+    for (i = 0; i < p->nrules; i++) {
+        const struct lm_rule *r = &p->rules[i];
+        const char *why = NULL;
+        if (!(r->stage & LM_S_CONNECT))
+            continue;
+        switch (r->kind) {
+        case LM_K_NET:
+            why = r->info != NULL ? "a client's ident (user@network); rule dropped"
+                : !postfix_text_ok(r) ? "a reply text with a line break; rule dropped" : NULL;
+            break;
+        case LM_K_NAME: case LM_K_TREE: case LM_K_BELOW:
+            why = r->info != NULL ? "a client's ident; rule dropped" : NULL;
+            break;
+        case LM_K_ANYHOST:
+            why = "a rule for every client with a host name; rule dropped";
+            break;
+        case LM_K_SERVER:
+            why = "a rule on the server address a client reached; rule dropped";
+            break;
+        case LM_K_AUTH:
+            why = "a rule for authenticated clients in these tables (use "
+                  "permit_sasl_authenticated); rule dropped";
+            break;
+        default:
+            break;
+        }
+        if (why != NULL && postfix_lose(e, LM_LOSS_DROPPED, r, why) != 0)
+            return -1;
+    }
+    /* IPv4 first, for the reader: the families never overlap */
+    if (postfix_cidr_family(e, f, LM_IPV4, any) != 0 ||
+        postfix_cidr_family(e, f, LM_IPV6, any) != 0)
+        return -1;
     if (any != NULL) {
         fputs("0.0.0.0/0\t", f);
         postfix_value(f, any, PF_CIDR);
         fputs("::/0\t", f);
         postfix_value(f, any, PF_CIDR);
     }
-    rc = 0;
-out:
-    free(ix);
-    return rc;
+    return 0;
 }
 
 /* Rules and policy items no table here holds. */

@@ -17,7 +17,7 @@ ok_if "verify example = its postfix form" relayconv --verify policy.txt postfix
 # --decide on the Postfix directory: the cidr table, the sender table.
 golden "decide-postfix" 0 sh -c 'for c in 172.16.5.9 10.0.0.1; do
     relayconv --decide --client $c --to x@outside.example postfix; done
-    relayconv --decide --client 10.0.0.1 --from x@sub.spammail.com --to u@example.com postfix
+    relayconv --decide --client 10.0.0.1 --from spam@hacker.com --to u@example.com postfix
     relayconv --decide --client 10.0.0.1 --to u@sub.example.net postfix'
 
 # --table-type and --server-dir
