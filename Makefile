@@ -59,7 +59,7 @@ SUITES    = $(filter-out main,$(patsubst tests/unit/check_%.c,%,$(UNIT_SRCS)))
 HEADERS   = $(wildcard libmap/*.h)
 # Headers private to the library (never installed): the backend vtable and
 # the decide() internals.
-PRIVATE_HEADERS = libmap/internal.h libmap/pindex.h
+PRIVATE_HEADERS = libmap/internal.h libmap/pindex.h libmap/util.h
 PUBLIC_HEADERS = $(filter-out $(PRIVATE_HEADERS),$(HEADERS))
 
 SOVERSION = 0

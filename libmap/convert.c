@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "libmap/atomic.h"
-#include "libmap/internal.h"
+#include "libmap/util.h"
 #include "libmap/json.h"
 #include "libmap/ipset.h"
 #include "libmap/source.h"

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "libmap/internal.h"
+#include "libmap/util.h"
 #include "libmap/pindex.h"
 
 struct lm_pchunk {
