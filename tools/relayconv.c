@@ -15,7 +15,7 @@
 
 enum { OPT_LOSSY = 256, OPT_WIDEN, OPT_JSON, OPT_VERIFY, OPT_DECIDE, OPT_LINT, OPT_LIST,
        OPT_CLIENT, OPT_HOST, OPT_IDENT, OPT_HELP, OPT_STRICT_LOOPBACK, OPT_SERVER,
-       OPT_AUTH, OPT_SERVER_DIR, OPT_TABLE_TYPE };
+       OPT_AUTH, OPT_SERVER_DIR, OPT_TABLE_TYPE, OPT_VERSION };
 
 static const struct option rc_longopts[] = {
     { "from", required_argument, NULL, 'f' },   { "to", required_argument, NULL, 't' },
@@ -34,6 +34,7 @@ static const struct option rc_longopts[] = {
     { "postfix-dir", required_argument, NULL, OPT_SERVER_DIR },
     { "table-type", required_argument, NULL, OPT_TABLE_TYPE },
     { "help", no_argument, NULL, OPT_HELP },
+    { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 }
 };
 
@@ -95,6 +96,7 @@ main(int argc, char **argv)
             break;
         case OPT_TABLE_TYPE: o.table_type = optarg; break;
         case OPT_HELP: rc_help(); return 0;
+        case OPT_VERSION: tool_version(); return 0;
         default: return tool_usage_error("unknown option");
         }
     }
