@@ -62,6 +62,15 @@ const char *lm_loss_kind_name(enum lm_loss_kind k);  /* "dropped", ... */
 
 /* --- codecs ------------------------------------------------------------------ */
 
+/* How a format whose files name each other should name them (relayconv
+ * --server-dir, --table-type).  NULL fields: the codec's default. */
+struct lm_emit_opts {
+    const char *dir;        /* absolute directory the files will live in on
+                               the server (default: the output directory) */
+    const char *table_type; /* type of the indexed tables the server reads
+                               and the administrator compiles ("lmdb") */
+};
+
 /* lm_codec.caps */
 #define LM_CODEC_PARSE 0x01
 #define LM_CODEC_EMIT  0x02
@@ -115,6 +124,18 @@ struct lm_codec {
      * are checked by the caller on the streams). */
     int (*emit)(const struct lm_policy *in, FILE *const *out,
                 struct lm_losses *lost, struct lm_diags *d);
+
+    /* Formats whose main file names the others by path and table type
+     * (a Postfix main.cf fragment): emit like emit() with these options.
+     * NULL for formats that name no files; the pipeline then refuses
+     * --server-dir and --table-type for them.  When set, the pipeline
+     * calls it instead of emit(). */
+    int (*emit_with)(const struct lm_policy *in, const struct lm_emit_opts *o,
+                     FILE *const *out, struct lm_losses *lost, struct lm_diags *d);
+
+    /* The table types emit_with accepts, NULL-terminated, the default
+     * first; NULL when it takes none. */
+    const char *const *table_types;
 };
 
 /* Every codec built in, NULL-terminated (formats/registry.c). */
@@ -130,5 +151,7 @@ size_t lm_codec_noutputs(const struct lm_codec *c);
 extern const struct lm_codec lm_codec_policy;     /* neutral policy file */
 extern const struct lm_codec lm_codec_sendmail;   /* Sendmail access */
 extern const struct lm_codec lm_codec_qmail;      /* tcp.smtp + rcpthosts */
+extern const struct lm_codec lm_codec_postfix;    /* main.cf fragment + tables */
+extern const struct lm_codec lm_codec_exim;       /* list files + RCPT ACL */
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "libmap/atomic.h"
 #include "libmap/util.h"
@@ -418,8 +419,8 @@ struct convert_out {
 };
 
 static int
-convert_emit(const struct lm_codec *to, const struct lm_policy *p, struct convert_out *o,
-             size_t nout, struct lm_losses *lost, struct lm_diags *d)
+convert_emit(const struct lm_codec *to, const struct lm_policy *p, const struct lm_emit_opts *eo,
+             struct convert_out *o, size_t nout, struct lm_losses *lost, struct lm_diags *d)
 {
     FILE *fs[16];
     size_t i;
@@ -437,12 +438,63 @@ convert_emit(const struct lm_codec *to, const struct lm_policy *p, struct conver
             return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
         }
     }
-    if (to->emit(p, fs, lost, d) != 0)
+    if ((to->emit_with != NULL ? to->emit_with(p, eo, fs, lost, d) : to->emit(p, fs, lost, d)) != 0)
         rc = -1;
     for (i = 0; i < nout; i++)
         if (ferror(fs[i]) | fclose(fs[i]))
             rc = lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "cannot buffer the output");
     return rc;
+}
+
+/* The options of a codec whose files name each other: the server directory
+ * (default: the output directory made absolute, since servers resolve table
+ * paths from their own working directory) and the table type, checked
+ * against the codec's list.  *abs receives what this allocated. */
+static int
+convert_emit_opts(const struct lm_codec *to, const struct lm_convert_opts *o,
+                  struct lm_emit_opts *eo, char **abs, struct lm_diags *d)
+{
+    size_t i;
+
+    eo->dir = o->server_dir;
+    eo->table_type = o->table_type;
+    if (to->emit_with == NULL) {
+        if (o->server_dir != NULL || o->table_type != NULL)
+            return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "%s output names no other "
+                               "files: --server-dir and --table-type do not apply", to->name);
+        return 0;
+    }
+    if (o->table_type != NULL) {
+        for (i = 0; to->table_types != NULL && to->table_types[i] != NULL; i++)
+            if (strcmp(to->table_types[i], o->table_type) == 0)
+                break;
+        if (to->table_types == NULL || to->table_types[i] == NULL) {
+            char list[256];
+            size_t len = 0;
+            list[0] = '\0';
+            for (i = 0; to->table_types != NULL && to->table_types[i] != NULL; i++)
+                if (len < sizeof list)
+                    len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+                                            i ? ", " : "", to->table_types[i]);
+            return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "%s output cannot name tables "
+                               "of type \"%s\" (%s)", to->name, o->table_type,
+                               len ? list : "it names none");
+        }
+    }
+    if (eo->dir == NULL && o->output != NULL) {
+        char cwd[4096];
+        if (o->output[0] == '/') {
+            eo->dir = o->output;
+        } else {
+            if (getcwd(cwd, sizeof cwd) == NULL)
+                return lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot tell the current "
+                                   "directory");
+            if ((*abs = lm_str_join(cwd, "/", o->output)) == NULL)
+                return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+            eo->dir = *abs;
+        }
+    }
+    return 0;
 }
 
 /* Read the emitted text back with the target's own parser. */
@@ -595,6 +647,8 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
 {
     struct lm_policy *src = NULL, *back = NULL;
     struct convert_out bufs[16];
+    struct lm_emit_opts eo = { NULL, NULL };
+    char *absdir = NULL;
     const struct lm_codec *to = lm_codec_find(o->to);
     struct lm_convert_opts oo = *o;
     char *defdir = NULL;
@@ -619,7 +673,8 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
         goto out;
     rep->nrules_in = src->nrules;
     lm_lint(src, d);
-    if (convert_emit(to, src, bufs, nout, &rep->losses, d) != 0)
+    if (convert_emit_opts(to, &oo, &eo, &absdir, d) != 0 ||
+        convert_emit(to, src, &eo, bufs, nout, &rep->losses, d) != 0)
         goto out;
     convert_report_losses(&rep->losses, to, o->flags, d);
     if ((back = convert_readback(to, bufs, nout, oo.output, d)) == NULL)
@@ -669,6 +724,7 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
 out:
     for (i = 0; i < nout; i++)
         free(bufs[i].buf);
+    free(absdir);
     lm_policy_free(src);
     lm_policy_free(back);
     free(defdir);

@@ -35,6 +35,11 @@ struct lm_convert_opts {
                                several-file target a directory */
     unsigned    flags;      /* LM_CV_* */
     size_t      max_diffs;  /* counterexamples to report, 0 = 10 */
+    const char *server_dir; /* where a several-file output will live on the
+                               server, for the files that name the others
+                               (NULL: the absolute path of output) */
+    const char *table_type; /* indexed table type those files name (NULL:
+                               the codec's default); lm_codec.table_types */
 };
 
 /* A transaction on which two policies disagree. */

@@ -728,7 +728,11 @@ pindex_connect(const struct pindex_ctx *c, const struct pindex_ipatoms *ip,
 /* The access(5)-style lookup of an address at STAGE: the whole address,
  * "user@", the domain and its parents, the default.  A SKIP on the address
  * or the local part ends the lookup; one on the domain falls to the
- * default. */
+ * default.  With lm_order.user_last the domain and its parents come before
+ * "user@", and a SKIP on the domain ends the search for keys of this
+ * address there too (it falls to the default, "user@" is not looked up):
+ * the server stops at the first key it finds, whatever its value.  Only the
+ * order of the same three lookups changes, so lm_verify stays exact. */
 static const struct lm_rule *
 pol_access(const struct pindex_ctx *c, int has_at, const struct lm_rule *whole,
            const struct lm_rule *user, const struct lm_rule *dom, int has_dom, unsigned stage)
@@ -737,6 +741,13 @@ pol_access(const struct pindex_ctx *c, int has_at, const struct lm_rule *whole,
         return NULL;
     if (whole != NULL)
         return pol_skip(whole) ? NULL : whole;
+    if (c->p->order->user_last) {
+        if (has_dom && dom != NULL)
+            return pol_skip(dom) ? pol_special(c, LM_K_ANY, stage) : dom;
+        if (user != NULL)
+            return pol_skip(user) ? NULL : user;
+        return pol_special(c, LM_K_ANY, stage);
+    }
     if (user != NULL)
         return pol_skip(user) ? NULL : user;
     if (has_dom && dom != NULL && !pol_skip(dom))

@@ -183,6 +183,10 @@ struct lm_order {
                                            LM_P_NO_LOOPBACK */
     const char            *refused;     /* why a recipient is refused when
                                            nothing lets the client relay */
+    unsigned               user_last;   /* LM_SENDER_ACCESS and recipient
+                                           rules: "user@" is looked up after
+                                           the domain and its parents, not
+                                           before them (Postfix access(5)) */
 };
 
 /* The policy model's own order, most specific first everywhere: the order of
@@ -345,7 +349,8 @@ struct lm_verdict {
  *     ends the connect checks.  With loopback_relays, 127.0.0.1 and ::1
  *     relay although no rule says so (the server's own business).
  *   from: LM_SENDER_ACCESS: the sender "user@domain" (ADDR), "user@"
- *     (USER), then the domain and its parents, then the default.
+ *     (USER), then the domain and its parents, then the default; with
+ *     user_last the domain and its parents come before "user@".
  *     LM_SENDER_EXACT: the whole sender, then the domain after its last "@"
  *     (NAME, exact).  REJECT/ERROR refuse, DISCARD discards; RELAY lets the
  *     client relay as lm_order.sender_relay says.  OK never grants relaying.

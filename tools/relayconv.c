@@ -15,7 +15,7 @@
 
 enum { OPT_LOSSY = 256, OPT_WIDEN, OPT_JSON, OPT_VERIFY, OPT_DECIDE, OPT_LINT, OPT_LIST,
        OPT_CLIENT, OPT_HOST, OPT_IDENT, OPT_HELP, OPT_STRICT_LOOPBACK, OPT_SERVER,
-       OPT_AUTH, OPT_VERSION };
+       OPT_AUTH, OPT_SERVER_DIR, OPT_TABLE_TYPE, OPT_VERSION };
 
 static const struct option rc_longopts[] = {
     { "from", required_argument, NULL, 'f' },   { "to", required_argument, NULL, 't' },
@@ -30,6 +30,9 @@ static const struct option rc_longopts[] = {
     { "ident", required_argument, NULL, OPT_IDENT },
     { "server", required_argument, NULL, OPT_SERVER },
     { "authenticated", no_argument, NULL, OPT_AUTH },
+    { "server-dir", required_argument, NULL, OPT_SERVER_DIR },
+    { "postfix-dir", required_argument, NULL, OPT_SERVER_DIR },
+    { "table-type", required_argument, NULL, OPT_TABLE_TYPE },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 }
@@ -39,7 +42,8 @@ static void
 rc_help(void)
 {
     printf("usage: relayconv [--from FMT] --to FMT [-o OUT] [--lossy [--allow-widening]] "
-           "[--strict-loopback] [--json] FILE...\n"
+           "[--strict-loopback] [--json]\n"
+           "                 [--server-dir DIR] [--table-type TYPE] FILE...\n"
            "       relayconv --verify [-F FMT] [--strict-loopback] [--json] A B\n"
            "       relayconv --decide [-F FMT] --client IP [--host NAME] [--from ADDR] "
            "[--to ADDR]\n"
@@ -52,7 +56,7 @@ rc_help(void)
 int
 main(int argc, char **argv)
 {
-    struct lm_convert_opts o = { NULL, NULL, NULL, 0, 0 };
+    struct lm_convert_opts o;
     struct lm_convert_report rep;
     struct lm_query q;
     struct lm_diags d;
@@ -61,6 +65,7 @@ main(int argc, char **argv)
     int c, json = 0, mode = 0, rc;
 
     tool_init(argv[0]);
+    memset(&o, 0, sizeof o);
     memset(&q, 0, sizeof q);
     while ((c = getopt_long(argc, argv, "f:t:F:o:n", rc_longopts, NULL)) != -1) {
         switch (c) {
@@ -84,6 +89,12 @@ main(int argc, char **argv)
         case OPT_IDENT: q.info = optarg; break;
         case OPT_SERVER: server = optarg; break;
         case OPT_AUTH: q.auth = 1; break;
+        case OPT_SERVER_DIR:
+            if (optarg[0] != '/')
+                return tool_usage_error("--server-dir wants an absolute directory");
+            o.server_dir = optarg;
+            break;
+        case OPT_TABLE_TYPE: o.table_type = optarg; break;
         case OPT_HELP: rc_help(); return 0;
         case OPT_VERSION: tool_version(); return 0;
         default: return tool_usage_error("unknown option");

@@ -112,11 +112,16 @@ vt_rule(unsigned *seed, struct lm_rule *r, unsigned long line)
 /* Orders no format uses yet, so that every property is exercised. */
 static const struct lm_order vt_orders[] = {
     { "t1", LM_CONNECT_EXACT_FIRST, LM_NET_REFUSE_FIRST, LM_SENDER_NONE,
-      LM_SENDER_RELAY_NEVER, 0, 0, "refused" },
+      LM_SENDER_RELAY_NEVER, 0, 0, "refused", 0 },
     { "t2", LM_CONNECT_NAMES_FIRST, LM_NET_FIRST, LM_SENDER_ACCESS,
-      LM_SENDER_RELAY_ALWAYS, 1, 1, "refused" },
+      LM_SENDER_RELAY_ALWAYS, 1, 1, "refused", 0 },
     { "t3", LM_CONNECT_EXACT_FIRST, LM_NET_FIRST, LM_SENDER_EXACT,
-      LM_SENDER_RELAY_TAGGED, 1, 0, "refused" },
+      LM_SENDER_RELAY_TAGGED, 1, 0, "refused", 0 },
+    /* "user@" after the domain, for senders and recipients */
+    { "t4", LM_CONNECT_NAMES_FIRST, LM_NET_NARROWEST, LM_SENDER_ACCESS,
+      LM_SENDER_RELAY_ALWAYS, 1, 0, "refused", 1 },
+    { "t5", LM_CONNECT_EXACT_FIRST, LM_NET_FIRST, LM_SENDER_ACCESS,
+      LM_SENDER_RELAY_TAGGED, 1, 1, "refused", 1 },
 };
 
 static const struct lm_order *
@@ -127,7 +132,7 @@ vt_order(unsigned *seed)
 
     while (c[n] != NULL)
         n++;
-    k = vt_rand(seed, n + 3);
+    k = vt_rand(seed, n + (unsigned)(sizeof vt_orders / sizeof vt_orders[0]));
     return k < n ? c[k]->order : &vt_orders[k - n];
 }
 
