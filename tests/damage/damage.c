@@ -8,7 +8,7 @@
  *   trunc:N           keep the first N bytes (N < 0: drop the last -N bytes;
  *                     "half": keep half)
  *   flip:LO:HI:K      flip K bits chosen at random in bytes [LO, HI)
- *                     (HI <= 0 counts from the end)
+ *                     (LO < 0 and HI <= 0 count from the end)
  *   random:FROM       bytes from FROM to the end become random
  *   set32:OFF:VAL     store VAL as a little-endian 32-bit word at OFF
  *   append:N          add N random bytes
@@ -86,6 +86,8 @@ main(int argc, char **argv)
         } else if (strncmp(op, "flip:", 5) == 0 && b && k) {
             long lo = damage_num(a + 1, size), hi = damage_num(b + 1, size);
             long n = damage_num(k + 1, size), j;
+            if (lo < 0)
+                lo += size;
             if (hi <= 0)
                 hi += size;
             for (j = 0; j < n && hi > lo; j++) {
