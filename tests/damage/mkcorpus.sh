@@ -73,6 +73,10 @@ mk lmdb .lmdb uqa trunc:-4096
 mk gdbm .gdbm uqa random:1024
 mk gdbm .gdbm uqa append:100
 mk dbm .pag uqa random:1024
+# a btree whose random pages make libdb loop for ever when listing it (found
+# by search: this body, whatever the records before it)
+"$DAMAGE" 3 good-btree.db btree-loop.db random:16384
+echo "btree-loop btree btree-loop.db uqa" >> manifest
 # the wrong type: a good map of one type read as another
 wrong() {
     n=$((n + 1)); name=$2-$n
