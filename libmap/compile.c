@@ -62,6 +62,16 @@ struct compile_dup {
     unsigned long first;        /* where the key was first defined; 0 = unknown */
 };
 
+/* The index of duplicated keys for the second pass: one entry per distinct
+ * key, open addressing over a power of two; line = where the key is first
+ * met in the source, 0 until then. */
+struct compile_first {
+    const char   *key;          /* borrowed from a compile_dup; NULL = empty */
+    size_t        klen;
+    uint64_t      fp;
+    unsigned long line;
+};
+
 struct compile_cand {
     uint64_t      fp;
     char         *key;          /* first key met with this fingerprint */
@@ -80,6 +90,8 @@ struct lm_syntax_ctx {
     unsigned long records;
     struct compile_dup *dups;
     size_t ndups, capdups;
+    struct compile_first *first;    /* index of the duplicated keys */
+    size_t nfirst;                  /* its size, a power of two */
     /* Late duplicate check (types whose existence check is slow): one
      * fingerprint per record, sorted after the pass; fingerprints seen twice
      * are confirmed byte for byte by a second pass. */
@@ -234,6 +246,49 @@ compile_cand_find(struct lm_syntax_ctx *ctx, uint64_t fp)
     return lo < ctx->ncand && ctx->cand[lo].fp == fp ? &ctx->cand[lo] : NULL;
 }
 
+static struct compile_first *
+compile_first_find(struct lm_syntax_ctx *ctx, const void *key, size_t klen)
+{
+    uint64_t fp = compile_fp(key, klen);
+    size_t j, mask = ctx->nfirst - 1;
+
+    if (ctx->nfirst == 0)
+        return NULL;
+    for (j = (size_t)(fp >> 20) & mask;; j = (j + 1) & mask) {
+        struct compile_first *f = &ctx->first[j];
+        if (f->key == NULL)
+            return NULL;
+        if (f->fp == fp && f->klen == klen && memcmp(f->key, key, klen) == 0)
+            return f;
+    }
+}
+
+/* Index the duplicated keys whose first line is unknown. */
+static int
+compile_first_index(struct lm_syntax_ctx *ctx)
+{
+    size_t i, n = 16, j;
+
+    while (n < 2 * ctx->ndups)
+        n *= 2;
+    if ((ctx->first = calloc(n, sizeof *ctx->first)) == NULL)
+        return -1;
+    ctx->nfirst = n;
+    for (i = 0; i < ctx->ndups; i++) {
+        const struct compile_dup *g = &ctx->dups[i];
+        uint64_t fp;
+        if (g->first != 0 || compile_first_find(ctx, g->key, g->klen) != NULL)
+            continue;
+        fp = compile_fp((const unsigned char *)g->key, g->klen);
+        for (j = (size_t)(fp >> 20) & (n - 1); ctx->first[j].key != NULL; j = (j + 1) & (n - 1))
+            ;
+        ctx->first[j].key = g->key;
+        ctx->first[j].klen = g->klen;
+        ctx->first[j].fp = fp;
+    }
+    return 0;
+}
+
 static int
 compile_note_dup(struct lm_syntax_ctx *ctx, const lm_datum *k)
 {
@@ -264,7 +319,6 @@ lm_syntax_emit(struct lm_syntax_ctx *ctx, void *key, size_t klen,
                const void *val, size_t vlen)
 {
     lm_datum k = { key, klen }, v = { val, vlen };
-    size_t i;
     int rc;
 
     if (!(ctx->o->flags & LM_C_NOFOLD) && !(ctx->syn->flags & LM_SYN_EXACT_KEYS))
@@ -301,13 +355,11 @@ lm_syntax_emit(struct lm_syntax_ctx *ctx, void *key, size_t klen,
         return 0;
     }
     if (ctx->mode == COMPILE_RESCAN) {
-        /* Few keys are duplicated: a linear look is fine. */
-        for (i = 0; i < ctx->ndups; i++) {
-            struct compile_dup *g = &ctx->dups[i];
-            if (g->first == 0 && g->klen == k.len && memcmp(g->key, k.data, k.len) == 0
-                && ctx->line->pos.line < g->line)
-                g->first = ctx->line->pos.line;
-        }
+        /* The first line of each duplicated key: one probe of the index of
+         * duplicated keys per record, however many duplicates there are. */
+        struct compile_first *f = compile_first_find(ctx, k.data, k.len);
+        if (f != NULL && f->line == 0)
+            f->line = ctx->line->pos.line;
         return 0;
     }
     if (ctx->late) {
@@ -341,6 +393,7 @@ compile_ctx_fini(struct lm_syntax_ctx *ctx)
     for (i = 0; i < ctx->ndups; i++)
         free(ctx->dups[i].key);
     free(ctx->dups);
+    free(ctx->first);
     for (i = 0; i < ctx->ncand; i++)
         free(ctx->cand[i].key);
     free(ctx->cand);
@@ -405,13 +458,29 @@ compile_report_dups(struct lm_syntax_ctx *ctx, struct lm_source *src, int append
 
     for (i = 0; i < ctx->ndups && ctx->dups[i].first != 0; i++)
         ;
-    if (i < ctx->ndups)
+    if (i < ctx->ndups && compile_first_index(ctx) == 0) {
         (void)compile_rescan(ctx, src, COMPILE_RESCAN);
+        for (i = 0; i < ctx->ndups; i++) {
+            struct compile_dup *g = &ctx->dups[i];
+            const struct compile_first *f;
+            if (g->first == 0 && (f = compile_first_find(ctx, g->key, g->klen)) != NULL
+                && f->line < g->line)
+                g->first = f->line;
+        }
+    }
     for (i = 0; i < ctx->ndups; i++) {
         struct compile_dup *g = &ctx->dups[i];
         struct lm_pos pos = { lm_source_name(src), g->line, 0 };
         char q[LM_QUOTE_BUF];
         size_t kl = g->klen;
+
+        /* The error limit holds for duplicates as for any other error. */
+        if (lm_diags_full(ctx->d)) {
+            lm_diag_add(ctx->d, LM_NOTE, LM_E_NONE, NULL,
+                        "too many errors; %zu more duplicate keys not shown",
+                        ctx->ndups - i);
+            break;
+        }
 
         if ((ctx->o->flags & LM_C_NUL) && kl > 0)
             kl--;
