@@ -327,6 +327,24 @@ lm_syntax_emit(struct lm_syntax_ctx *ctx, void *key, size_t klen,
         && (compile_nul((void **)&ctx->kbuf, &ctx->kcap, key, klen, &k) != 0
             || compile_nul((void **)&ctx->vbuf, &ctx->vcap, val, vlen, &v) != 0))
         return lm_diag_add(ctx->d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+    /* A NUL inside a key: the readers of the map (sendmail, postfix) see a
+     * C string, so the key would never be found; -N adds the one NUL
+     * they expect. */
+    if (ctx->mode == COMPILE_BUILD && klen > 0 && memchr(key, '\0', klen) != NULL) {
+        char q[LM_QUOTE_BUF];
+        struct lm_pos pos = { NULL, 0, 0 };
+        const char *at = memchr(key, '\0', klen);
+        if (ctx->line != NULL) {
+            pos = ctx->line->pos;
+            if ((const char *)key >= ctx->line->text
+                && (const char *)key < ctx->line->text + ctx->line->len)
+                pos.col = (unsigned)(at - ctx->line->text) + 1;
+        }
+        lm_quote(q, key, klen, LM_QUOTE_MAX);
+        return lm_diag_add(ctx->d, LM_ERROR, LM_E_SYNTAX, ctx->line ? &pos : NULL,
+                           "NUL byte in key \"%s\" (keys are text; a map reader would "
+                           "never find it)", q);
+    }
     /* Refused here, where the line is known, rather than by the map. */
     if (ctx->max_key > 0 && k.len > ctx->max_key && ctx->mode == COMPILE_BUILD) {
         char q[LM_QUOTE_BUF];
@@ -573,6 +591,8 @@ lm_compile(const char *source, const struct lm_compile_opts *o,
         return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "-d and -r exclude each other");
     if ((src = lm_source_open(source, d)) == NULL)
         return -1;
+    if (o->max_line != 0)
+        lm_source_set_max_line(src, o->max_line == SIZE_MAX ? 0 : o->max_line);
     ctx.o = o;
     ctx.d = d;
     ctx.mode = COMPILE_BUILD;

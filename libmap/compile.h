@@ -33,6 +33,8 @@ struct lm_compile_opts {
     int         comment;     /* comment character, 0 = the syntax's default */
     int         delim;       /* key/value separator, 0 = white space */
     size_t      cache_size;  /* database cache, 0 = default */
+    size_t      max_line;    /* longest source line in bytes; 0 = LM_SOURCE_MAX_LINE,
+                                SIZE_MAX = no limit */
     /* Optional: when *stop becomes non-zero (a signal handler sets it), the
      * compile stops at the next line and cleans up as after an error:
      * nothing is published, the temporaries and the lock are removed. */

@@ -3,8 +3,10 @@
  * query, dump and migrate them.  Drop-in for makemap, postmap and tcprules in scripts.
  * Everything but option parsing and printing is in libmap (compile.h).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +18,7 @@
 #include "tools/tool.h"
 
 enum { OPT_UNSAFE = 256, OPT_JSON, OPT_CHECK, OPT_EXPAND, OPT_HELP, OPT_VERSION,
-       OPT_MIGRATE };
+       OPT_MIGRATE, OPT_MAX_LINE };
 
 static const struct option mapc_longopts[] = {
     { "type", required_argument, NULL, 't' },   { "syntax", required_argument, NULL, 's' },
@@ -32,6 +34,7 @@ static const struct option mapc_longopts[] = {
     { "expand", no_argument, NULL, OPT_EXPAND },{ "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { "migrate", required_argument, NULL, OPT_MIGRATE },
+    { "max-line", required_argument, NULL, OPT_MAX_LINE },
     { NULL, 0, NULL, 0 }
 };
 
@@ -74,7 +77,8 @@ mapc_reraise(void)
 static void
 mapc_help(void)
 {
-    printf("usage: mapc -t TYPE [-s SYNTAX] [-o OUTPUT] [-NfrdeavnT C -D C -c SIZE] SOURCE\n"
+    printf("usage: mapc -t TYPE [-s SYNTAX] [-o OUTPUT] [-NfrdeavnT C -D C -c SIZE]\n"
+           "            [--max-line BYTES] SOURCE\n"
            "       mapc [-t TYPE] [-s SYNTAX] -q KEY|- NAME\n"
            "       mapc [-t TYPE] [-s SYNTAX] -u NAME\n"
            "       mapc -t TYPE [-s SYNTAX] --check SOURCE\n"
@@ -284,6 +288,17 @@ main(int argc, char **argv)
             o.cache_size = strtoul(optarg, &end, 10);
             if (*end != '\0' || o.cache_size == 0)
                 return tool_usage_error("-c takes a size in bytes, not \"%s\"", optarg);
+            break;
+        case OPT_MAX_LINE:
+            /* 0 = no limit; the library's own default otherwise */
+            if (optarg[0] < '0' || optarg[0] > '9')
+                return tool_usage_error("--max-line takes a size in bytes, not \"%s\"", optarg);
+            errno = 0;
+            o.max_line = strtoul(optarg, &end, 10);
+            if (*end != '\0' || errno != 0)
+                return tool_usage_error("--max-line takes a size in bytes, not \"%s\"", optarg);
+            if (o.max_line == 0)
+                o.max_line = SIZE_MAX;
             break;
         case OPT_HELP: mapc_help(); return 0;
         case OPT_VERSION: printf("mapc (relaymap) 0.1\n"); return 0;
