@@ -647,13 +647,30 @@ map_cdb_check_tables(struct map_cdb *c, struct lm_diags *d)
 
     for (t = 0; t < 256; t++) {
         uint32_t pos = map_cdb_u32(c->mem + 8 * t), len = map_cdb_u32(c->mem + 8 * t + 4), i;
+        uint32_t e0 = len, o, last = 0;
         for (i = 0; i < len; i++) {
             lm_datum k, v;
             int rc = map_cdb_check_slot(c, t, c->mem + pos + 8 * (size_t)i, &k, &v);
             if (rc < 0)
                 return map_cdb_damaged(c, "a hash table entry does not point at a record "
                                        "of its key", d);
+            if (rc == 0 && e0 == len)
+                e0 = i;
             used += (unsigned long)rc;
+        }
+        /* Every entry must be reachable: no empty slot between the slot a
+         * lookup starts at and the entry.  Offsets count from an empty
+         * slot e0, so one pass suffices. */
+        for (o = 1; e0 < len && o < len; o++) {
+            const unsigned char *slot = c->mem + pos + 8 * (size_t)((e0 + o) % len);
+            uint32_t os;
+            if (map_cdb_u32(slot + 4) == 0) {
+                last = o;
+                continue;
+            }
+            os = ((map_cdb_u32(slot) >> 8) % len + len - e0) % len;
+            if (os <= last || os > o)
+                return map_cdb_damaged(c, "a hash table entry cannot be reached by a lookup", d);
         }
     }
     if (used != c->seen)
