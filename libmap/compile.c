@@ -591,8 +591,8 @@ lm_compile(const char *source, const struct lm_compile_opts *o,
         return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "-d and -r exclude each other");
     if ((src = lm_source_open(source, d)) == NULL)
         return -1;
-    if (o->max_line != 0)
-        lm_source_set_max_line(src, o->max_line == SIZE_MAX ? 0 : o->max_line);
+    lm_source_set_max_line(src, o->max_line == 0 ? LM_SOURCE_MAX_LINE
+                                : o->max_line == SIZE_MAX ? 0 : o->max_line);
     ctx.o = o;
     ctx.d = d;
     ctx.mode = COMPILE_BUILD;

@@ -50,7 +50,6 @@ source_new(const char *name, struct lm_diags *d)
     }
     s->fd = -1;
     s->at_start = 1;
-    s->max_line = LM_SOURCE_MAX_LINE;
     return s;
 }
 

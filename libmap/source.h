@@ -32,12 +32,12 @@ struct lm_source *lm_source_open(const char *path, struct lm_diags *d);
 struct lm_source *lm_source_mem(const char *name, const void *data, size_t len,
                                 struct lm_diags *d);
 
-/* Lines longer than this are an error (LM_E_SYNTAX): a file without line
- * ends (/dev/zero) must not grow memory without bound. */
+/* The line limit the map compiler applies unless told otherwise: a file
+ * without line ends (/dev/zero) must not grow memory without bound. */
 #define LM_SOURCE_MAX_LINE ((size_t)1 << 20)
 
-/* Set the longest line accepted, in bytes (LM_SOURCE_MAX_LINE unless set;
- * 0 = no limit). */
+/* Set the longest line accepted, in bytes (0 = no limit, the default); a
+ * longer line is an error (LM_E_SYNTAX) and reading stops there. */
 void lm_source_set_max_line(struct lm_source *s, size_t max);
 
 /* The next line: 0 a line, LM_NOTFOUND at end of input, -1 read error or a
