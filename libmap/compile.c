@@ -690,6 +690,107 @@ lm_lookup(struct lm_map *m, const char *key, size_t klen, unsigned flags,
     return rc;
 }
 
+/* Internal to libmap (map.c); its place is internal.h. */
+int lm_map_get_each(struct lm_map *m, const lm_datum *keys, size_t n,
+                    int (*each)(void *, size_t, int, const lm_datum *), void *arg,
+                    struct lm_diags *d);
+
+struct compile_batch {
+    char   *vals;               /* the values found, back to back */
+    size_t  vlen, vcap;
+    size_t *off, *len;          /* per key; len SIZE_MAX = not found */
+    const size_t *index;        /* second round: request j is key index[j] */
+    int     nul;                /* second round: drop the value's trailing NUL */
+};
+
+static int
+compile_batch_keep(void *arg, size_t j, int rc, const lm_datum *v)
+{
+    struct compile_batch *b = arg;
+    size_t i = b->index ? b->index[j] : j, n;
+
+    if (rc != 0)
+        return 0;
+    n = v->len;
+    if (b->nul && n > 0 && ((const char *)v->data)[n - 1] == '\0')
+        n--;
+    if (compile_reserve((void **)&b->vals, &b->vcap, b->vlen + n + 1) != 0)
+        return -1;
+    if (n)
+        memcpy(b->vals + b->vlen, v->data, n);
+    b->off[i] = b->vlen;
+    b->len[i] = n;
+    b->vlen += n;
+    return 0;
+}
+
+int
+lm_lookup_many(struct lm_map *m, const lm_datum *keys, size_t n, unsigned flags,
+               int (*each)(void *arg, size_t i, const lm_datum *val), void *arg,
+               struct lm_diags *d)
+{
+    struct compile_batch b;
+    lm_datum *k = NULL;
+    size_t *index = NULL, i, nmiss = 0, total = 0;
+    char *kb = NULL;
+    int rc = -1;
+
+    memset(&b, 0, sizeof b);
+    for (i = 0; i < n; i++)
+        total += keys[i].len + 1;
+    if ((kb = malloc(total ? total : 1)) == NULL || (k = malloc((n ? n : 1) * sizeof *k)) == NULL
+        || (index = malloc((n ? n : 1) * sizeof *index)) == NULL
+        || (b.off = malloc((n ? n : 1) * sizeof *b.off)) == NULL
+        || (b.len = malloc((n ? n : 1) * sizeof *b.len)) == NULL) {
+        lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+        goto out;
+    }
+    /* Keys folded as the compiler stored them, each followed by a NUL: the
+     * -N form is the same bytes one longer. */
+    for (i = 0, total = 0; i < n; i++) {
+        char *p = kb + total;
+        if (keys[i].len)
+            memcpy(p, keys[i].data, keys[i].len);
+        p[keys[i].len] = '\0';
+        if (!(flags & LM_C_NOFOLD))
+            lm_fold(p, keys[i].len);
+        k[i].data = p;
+        k[i].len = keys[i].len;
+        b.len[i] = SIZE_MAX;
+        total += keys[i].len + 1;
+    }
+    if (!(flags & LM_C_NUL) && lm_map_get_each(m, k, n, compile_batch_keep, &b, d) != 0)
+        goto out;
+    if (!(flags & LM_C_NONUL)) {
+        for (i = 0; i < n; i++)
+            if (b.len[i] == SIZE_MAX) {
+                index[nmiss] = i;
+                k[nmiss].data = k[i].data;
+                k[nmiss].len = keys[i].len + 1;
+                nmiss++;
+            }
+        b.index = index;
+        b.nul = 1;
+        if (nmiss > 0 && lm_map_get_each(m, k, nmiss, compile_batch_keep, &b, d) != 0)
+            goto out;
+    }
+    rc = 0;
+    for (i = 0; i < n && rc == 0; i++) {
+        lm_datum v;
+        v.data = b.len[i] == SIZE_MAX ? NULL : b.vals ? b.vals + b.off[i] : "";
+        v.len = b.len[i] == SIZE_MAX ? 0 : b.len[i];
+        rc = each(arg, i, v.data ? &v : NULL);
+    }
+out:
+    free(kb);
+    free(k);
+    free(index);
+    free(b.off);
+    free(b.len);
+    free(b.vals);
+    return rc;
+}
+
 int
 lm_dump(const char *name, const struct lm_compile_opts *o, FILE *out, struct lm_diags *d)
 {

@@ -308,17 +308,34 @@ map_child_add_error(struct map_child_out *o, const struct lm_diags *d)
     map_child_add(o, msg, strlen(msg));
 }
 
+/* Requests, read in blocks: a batch of lookups arrives at once. */
+struct map_child_in {
+    int fd;
+    unsigned char buf[16384];
+    size_t pos, len;
+};
+
+/* n bytes of the request; before waiting for more, the answers so far go
+ * out (they may be what the caller waits for). */
 static int
-map_child_read(int fd, void *p, size_t n)
+map_child_read(struct map_child_in *in, struct map_child_out *o, void *p, size_t n)
 {
     ssize_t r;
 
     while (n > 0) {
-        r = read(fd, p, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
+        if (in->pos == in->len) {
+            map_child_flush(o);
+            r = read(in->fd, in->buf, sizeof in->buf);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                return -1;
+            in->pos = 0;
+            in->len = (size_t)r;
+        }
+        r = (ssize_t)(in->len - in->pos < n ? in->len - in->pos : n);
+        memcpy(p, in->buf + in->pos, (size_t)r);
+        in->pos += (size_t)r;
         p = (char *)p + r;
         n -= (size_t)r;
     }
@@ -329,6 +346,7 @@ static void
 map_child_serve(struct lm_map *m, int fd)
 {
     struct map_child_out o = { fd, NULL, 0, 0 };
+    struct map_child_in *in = malloc(sizeof *in);
     struct lm_diags d;
     unsigned char op, hdr[4];
     char *key = NULL;
@@ -342,12 +360,16 @@ map_child_serve(struct lm_map *m, int fd)
         map_child_flush(&o);
         _exit(0);
     }
+    if (in == NULL)
+        _exit(71);
+    in->fd = fd;
+    in->pos = in->len = 0;
     map_child_add(&o, "O", 1);
     map_child_flush(&o);
-    while (map_child_read(fd, &op, 1) == 0) {
+    while (map_child_read(in, &o, &op, 1) == 0) {
         if (op == 'g') {
             uint32_t len;
-            if (map_child_read(fd, hdr, 4) != 0)
+            if (map_child_read(in, &o, hdr, 4) != 0)
                 break;
             len = map_child_get32(hdr);
             if (len + (size_t)1 > kcap) {
@@ -356,7 +378,7 @@ map_child_serve(struct lm_map *m, int fd)
                 if ((key = malloc(kcap)) == NULL)
                     _exit(71);
             }
-            if (map_child_read(fd, key, len) != 0)
+            if (map_child_read(in, &o, key, len) != 0)
                 break;
             k.data = key;
             k.len = len;
@@ -370,7 +392,8 @@ map_child_serve(struct lm_map *m, int fd)
             } else {
                 map_child_add_error(&o, &d);
             }
-            map_child_flush(&o);
+            if (o.len >= MAP_CHILD_FLUSH)
+                map_child_flush(&o);
         } else if (op == 'n') {
             while ((rc = m->be->next(m, &k, &v, &d)) == 0) {
                 map_child_add(&o, "R", 1);
@@ -668,6 +691,121 @@ map_child_next(struct lm_map *m, struct map_child *c, lm_datum *key, lm_datum *v
     return 0;
 }
 
+/* Requests for a batch: sent while reading whatever answers are already
+ * there, so that neither side blocks on a full socket. */
+static int
+map_child_send_draining(struct lm_map *m, struct map_child *c, const void *p, size_t n,
+                        struct lm_diags *d)
+{
+    while (n > 0) {
+        struct pollfd pfd = { c->fd, POLLOUT | POLLIN, 0 };
+        ssize_t r;
+        int pr = poll(&pfd, 1, c->timeout_ms);
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr == 0)
+            return map_child_fail(m, c, MAP_CHILD_STUCK, d);
+        if (pfd.revents & POLLIN) {
+            if (c->rcap - c->rlen < MAP_CHILD_FLUSH) {
+                unsigned char *nb = realloc(c->rbuf, c->rcap ? 2 * c->rcap : 2 * MAP_CHILD_FLUSH);
+                if (nb == NULL)
+                    return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+                c->rbuf = nb;
+                c->rcap = c->rcap ? 2 * c->rcap : 2 * MAP_CHILD_FLUSH;
+            }
+            r = read(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen);
+            if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN))
+                return map_child_fail(m, c, MAP_CHILD_GONE, d);
+            if (r > 0)
+                c->rlen += (size_t)r;
+            continue;
+        }
+        if (pfd.revents & (POLLERR | POLLHUP))
+            return map_child_fail(m, c, MAP_CHILD_GONE, d);
+        r = send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+            continue;
+        if (r <= 0)
+            return map_child_fail(m, c, MAP_CHILD_GONE, d);
+        p = (const char *)p + r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* lm_map_get_each for a map read through a child: every request first, then
+ * every answer, in order. */
+static int
+map_child_get_each(struct lm_map *m, struct map_child *c, const lm_datum *keys, size_t n,
+                   int (*each)(void *, size_t, int, const lm_datum *), void *arg,
+                   struct lm_diags *d)
+{
+    unsigned char *req = NULL;
+    size_t i, len = 0, cap = 0;
+    int rc = 0;
+
+    if (c->streaming)
+        return lm_diag_add(d, LM_ERROR, LM_E_INTERNAL, NULL,
+                           "%s: a lookup while the map is being listed", m->final[0]);
+    for (i = 0; i < n; i++) {
+        if (keys[i].len > UINT32_MAX - 16)
+            return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "key too long");
+        if (len + 5 + keys[i].len > cap) {
+            size_t ncap = 2 * (len + 5 + keys[i].len) + 4096;
+            unsigned char *nr = realloc(req, ncap);
+            if (nr == NULL) {
+                free(req);
+                return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+            }
+            req = nr;
+            cap = ncap;
+        }
+        req[len] = 'g';
+        map_child_put32(req + len + 1, (uint32_t)keys[i].len);
+        if (keys[i].len)
+            memcpy(req + len + 5, keys[i].data, keys[i].len);
+        len += 5 + keys[i].len;
+    }
+    if (len > 0 && map_child_send_draining(m, c, req, len, d) != 0) {
+        free(req);
+        return -1;
+    }
+    free(req);
+    for (i = 0; i < n && rc == 0; i++) {
+        const unsigned char *p = map_child_recv(m, c, 1, d);
+        lm_datum v;
+        uint32_t vl;
+        if (p == NULL)
+            return -1;
+        if (*p == 'M') {
+            rc = each(arg, i, LM_NOTFOUND, NULL);
+            continue;
+        }
+        if (*p == 'X')
+            return map_child_error(m, c, d);
+        if (*p != 'F' || (p = map_child_recv(m, c, 4, d)) == NULL)
+            return p == NULL ? -1 : map_child_fail(m, c, MAP_CHILD_STUCK, d);
+        vl = map_child_get32(p);
+        if ((p = map_child_recv(m, c, vl, d)) == NULL)
+            return -1;
+        v.data = vl ? (const void *)p : "";
+        v.len = vl;
+        rc = each(arg, i, 0, &v);
+    }
+    /* A callback that stopped early leaves answers unread: drop them. */
+    for (; i < n; i++) {
+        const unsigned char *p = map_child_recv(m, c, 1, d);
+        if (p == NULL)
+            return -1;
+        if (*p == 'X')
+            return map_child_error(m, c, d);
+        if (*p == 'F' && ((p = map_child_recv(m, c, 4, d)) == NULL
+                          || map_child_recv(m, c, map_child_get32(p), d) == NULL))
+            return -1;
+    }
+    return rc;
+}
+
 static void
 map_child_stop(struct map_child *c)
 {
@@ -831,6 +969,36 @@ lm_map_get(struct lm_map *m, const lm_datum *key, lm_datum *val, struct lm_diags
     if (rc == 0 && val->len == 0)
         val->data = "";         /* some libraries hand out NULL for an empty value */
     return rc;
+}
+
+/* Internal to libmap (compile.c's lm_lookup_many); its place is internal.h.
+ * Look up N keys and call each(arg, i, rc, val) for every one in order: rc
+ * 0 (val borrowed for the call) or LM_NOTFOUND (val NULL).  A map read
+ * through a child process gets every request at once and answers in one
+ * round trip, instead of one per key.  Returns 0, -1 after an error, or the
+ * first non-zero value of each (which stops the calls). */
+int lm_map_get_each(struct lm_map *m, const lm_datum *keys, size_t n,
+                    int (*each)(void *, size_t, int, const lm_datum *), void *arg,
+                    struct lm_diags *d);
+
+int
+lm_map_get_each(struct lm_map *m, const lm_datum *keys, size_t n,
+                int (*each)(void *, size_t, int, const lm_datum *), void *arg,
+                struct lm_diags *d)
+{
+    size_t i;
+    int rc;
+
+    if (map_child_of(m) != NULL)
+        return map_child_get_each(m, map_child_of(m), keys, n, each, arg, d);
+    for (i = 0; i < n; i++) {
+        lm_datum v;
+        if ((rc = lm_map_get(m, &keys[i], &v, d)) < 0)
+            return -1;
+        if ((rc = each(arg, i, rc, rc == 0 ? &v : NULL)) != 0)
+            return rc;
+    }
+    return 0;
 }
 
 int
