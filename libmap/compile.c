@@ -20,6 +20,11 @@
 #include "libmap/atomic.h"
 #include "libmap/internal.h"
 
+/* Internal to libmap (map.c); its place is internal.h. */
+int lm_map_get_each(struct lm_map *m, const lm_datum *keys, size_t n,
+                    int (*each)(void *, size_t, int, const lm_datum *), void *arg,
+                    struct lm_diags *d);
+
 extern const struct lm_syntax lm_syntax_access;
 extern const struct lm_syntax lm_syntax_tcprules;
 extern const struct lm_syntax lm_syntax_tcprules6;
@@ -690,11 +695,6 @@ lm_lookup(struct lm_map *m, const char *key, size_t klen, unsigned flags,
     return rc;
 }
 
-/* Internal to libmap (map.c); its place is internal.h. */
-int lm_map_get_each(struct lm_map *m, const lm_datum *keys, size_t n,
-                    int (*each)(void *, size_t, int, const lm_datum *), void *arg,
-                    struct lm_diags *d);
-
 struct compile_batch {
     char   *vals;               /* the values found, back to back */
     size_t  vlen, vcap;
@@ -817,30 +817,92 @@ lm_dump(const char *name, const struct lm_compile_opts *o, FILE *out, struct lm_
     return 0;
 }
 
-/* Compare two open maps record by record: 0 same, LM_NOTFOUND different. */
+/* Records of A waiting to be looked up in B, a batch at a time. */
+struct compile_cmp {
+    char     *buf;              /* keys and values, back to back */
+    size_t    len, cap;
+    size_t    n;
+    size_t    off[4096][2];     /* key offset, value offset; lengths follow */
+    size_t    klen[4096], vlen[4096];
+    const char *why;
+};
+
+static int
+compile_cmp_check(void *arg, size_t i, int rc, const lm_datum *w)
+{
+    struct compile_cmp *c = arg;
+
+    if (rc == LM_NOTFOUND) {
+        c->why = "a record of the source is missing from the map";
+        return LM_NOTFOUND;
+    }
+    if (w->len != c->vlen[i] || memcmp(w->data, c->buf + c->off[i][1], w->len) != 0) {
+        c->why = "a value differs";
+        return LM_NOTFOUND;
+    }
+    return 0;
+}
+
+static int
+compile_cmp_flush(struct compile_cmp *c, struct lm_map *b, struct lm_diags *d)
+{
+    lm_datum keys[4096];
+    size_t i;
+    int rc;
+
+    for (i = 0; i < c->n; i++) {
+        keys[i].data = c->buf + c->off[i][0];
+        keys[i].len = c->klen[i];
+    }
+    rc = lm_map_get_each(b, keys, c->n, compile_cmp_check, c, d);
+    c->n = c->len = 0;
+    return rc;
+}
+
+/* Compare two open maps record by record: 0 same, LM_NOTFOUND different.
+ * The lookups in B go in batches (one round trip each when B is read
+ * through a child process). */
 static int
 compile_same(struct lm_map *a, struct lm_map *b, const char **why, struct lm_diags *d)
 {
+    struct compile_cmp *c = calloc(1, sizeof *c);
     unsigned long na = 0, nb = 0;
-    lm_datum k, v, w;
+    lm_datum k, v;
     int rc;
 
-    while ((rc = lm_map_next(a, &k, &v, d)) == 0) {
+    if (c == NULL)
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+    for (;;) {
+        if ((rc = lm_map_next(a, &k, &v, d)) != 0) {
+            /* the end of A: the last batch; or an error */
+            if (rc == LM_NOTFOUND)
+                rc = c->n > 0 ? compile_cmp_flush(c, b, d) : 0;
+            break;
+        }
         na++;
-        rc = lm_map_get(b, &k, &w, d);
-        if (rc < 0)
-            return -1;
-        if (rc == LM_NOTFOUND) {
-            *why = "a record of the source is missing from the map";
-            return LM_NOTFOUND;
+        if (compile_reserve((void **)&c->buf, &c->cap, c->len + k.len + v.len + 1) != 0) {
+            rc = lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+            break;
         }
-        if (w.len != v.len || memcmp(w.data, v.data, v.len) != 0) {
-            *why = "a value differs";
-            return LM_NOTFOUND;
-        }
+        c->off[c->n][0] = c->len;
+        memcpy(c->buf + c->len, k.data, k.len);
+        c->len += k.len;
+        c->off[c->n][1] = c->len;
+        memcpy(c->buf + c->len, v.data, v.len);
+        c->len += v.len;
+        c->klen[c->n] = k.len;
+        c->vlen[c->n] = v.len;
+        if (++c->n == 4096 && (rc = compile_cmp_flush(c, b, d)) != 0)
+            break;
     }
-    if (rc < 0)
-        return -1;
+    if (rc != 0) {
+        *why = c->why;
+        free(c->buf);
+        free(c);
+        return rc < 0 ? -1 : LM_NOTFOUND;
+    }
+    free(c->buf);
+    free(c);
     while ((rc = lm_map_next(b, &k, &v, d)) == 0)
         nb++;
     if (rc < 0)
