@@ -29,7 +29,9 @@ while read -r name type file must; do
         q) mapc -t "$type" -q host7.example.org "$name" >/dev/null 2>"$T/err"; rc=$? ;;
         a) mapc -t "$type" -a -o "$name" add >/dev/null 2>"$T/err"; rc=$? ;;
         esac
-        results="$results$name $op $rc
+        # The looping btree may also end in a libdb error (74) before the
+        # timeout, depending on memory layout: its status is not golden.
+        [ "$name" = btree-loop ] || results="$results$name $op $rc
 "
         [ "$rc" -ge 128 ] && crash="$crash $name/$op:$rc"
         if [ "$rc" != 0 ] && { [ "$op" != q ] || [ "$rc" != 1 ]; }; then
