@@ -20,6 +20,11 @@
 #include "libmap/atomic.h"
 #include "libmap/internal.h"
 
+/* Internal to libmap (map.c); its place is internal.h. */
+int lm_map_get_each(struct lm_map *m, const lm_datum *keys, size_t n,
+                    int (*each)(void *, size_t, int, const lm_datum *), void *arg,
+                    struct lm_diags *d);
+
 extern const struct lm_syntax lm_syntax_access;
 extern const struct lm_syntax lm_syntax_tcprules;
 extern const struct lm_syntax lm_syntax_tcprules6;
@@ -62,6 +67,16 @@ struct compile_dup {
     unsigned long first;        /* where the key was first defined; 0 = unknown */
 };
 
+/* The index of duplicated keys for the second pass: one entry per distinct
+ * key, open addressing over a power of two; line = where the key is first
+ * met in the source, 0 until then. */
+struct compile_first {
+    const char   *key;          /* borrowed from a compile_dup; NULL = empty */
+    size_t        klen;
+    uint64_t      fp;
+    unsigned long line;
+};
+
 struct compile_cand {
     uint64_t      fp;
     char         *key;          /* first key met with this fingerprint */
@@ -80,6 +95,8 @@ struct lm_syntax_ctx {
     unsigned long records;
     struct compile_dup *dups;
     size_t ndups, capdups;
+    struct compile_first *first;    /* index of the duplicated keys */
+    size_t nfirst;                  /* its size, a power of two */
     /* Late duplicate check (types whose existence check is slow): one
      * fingerprint per record, sorted after the pass; fingerprints seen twice
      * are confirmed byte for byte by a second pass. */
@@ -234,6 +251,49 @@ compile_cand_find(struct lm_syntax_ctx *ctx, uint64_t fp)
     return lo < ctx->ncand && ctx->cand[lo].fp == fp ? &ctx->cand[lo] : NULL;
 }
 
+static struct compile_first *
+compile_first_find(struct lm_syntax_ctx *ctx, const void *key, size_t klen)
+{
+    uint64_t fp = compile_fp(key, klen);
+    size_t j, mask = ctx->nfirst - 1;
+
+    if (ctx->nfirst == 0)
+        return NULL;
+    for (j = (size_t)(fp >> 20) & mask;; j = (j + 1) & mask) {
+        struct compile_first *f = &ctx->first[j];
+        if (f->key == NULL)
+            return NULL;
+        if (f->fp == fp && f->klen == klen && memcmp(f->key, key, klen) == 0)
+            return f;
+    }
+}
+
+/* Index the duplicated keys whose first line is unknown. */
+static int
+compile_first_index(struct lm_syntax_ctx *ctx)
+{
+    size_t i, n = 16, j;
+
+    while (n < 2 * ctx->ndups)
+        n *= 2;
+    if ((ctx->first = calloc(n, sizeof *ctx->first)) == NULL)
+        return -1;
+    ctx->nfirst = n;
+    for (i = 0; i < ctx->ndups; i++) {
+        const struct compile_dup *g = &ctx->dups[i];
+        uint64_t fp;
+        if (g->first != 0 || compile_first_find(ctx, g->key, g->klen) != NULL)
+            continue;
+        fp = compile_fp((const unsigned char *)g->key, g->klen);
+        for (j = (size_t)(fp >> 20) & (n - 1); ctx->first[j].key != NULL; j = (j + 1) & (n - 1))
+            ;
+        ctx->first[j].key = g->key;
+        ctx->first[j].klen = g->klen;
+        ctx->first[j].fp = fp;
+    }
+    return 0;
+}
+
 static int
 compile_note_dup(struct lm_syntax_ctx *ctx, const lm_datum *k)
 {
@@ -264,7 +324,6 @@ lm_syntax_emit(struct lm_syntax_ctx *ctx, void *key, size_t klen,
                const void *val, size_t vlen)
 {
     lm_datum k = { key, klen }, v = { val, vlen };
-    size_t i;
     int rc;
 
     if (!(ctx->o->flags & LM_C_NOFOLD) && !(ctx->syn->flags & LM_SYN_EXACT_KEYS))
@@ -273,6 +332,24 @@ lm_syntax_emit(struct lm_syntax_ctx *ctx, void *key, size_t klen,
         && (compile_nul((void **)&ctx->kbuf, &ctx->kcap, key, klen, &k) != 0
             || compile_nul((void **)&ctx->vbuf, &ctx->vcap, val, vlen, &v) != 0))
         return lm_diag_add(ctx->d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+    /* A NUL inside a key: the readers of the map (sendmail, postfix) see a
+     * C string, so the key would never be found; -N adds the one NUL
+     * they expect. */
+    if (ctx->mode == COMPILE_BUILD && klen > 0 && memchr(key, '\0', klen) != NULL) {
+        char q[LM_QUOTE_BUF];
+        struct lm_pos pos = { NULL, 0, 0 };
+        const char *at = memchr(key, '\0', klen);
+        if (ctx->line != NULL) {
+            pos = ctx->line->pos;
+            if ((const char *)key >= ctx->line->text
+                && (const char *)key < ctx->line->text + ctx->line->len)
+                pos.col = (unsigned)(at - ctx->line->text) + 1;
+        }
+        lm_quote(q, key, klen, LM_QUOTE_MAX);
+        return lm_diag_add(ctx->d, LM_ERROR, LM_E_SYNTAX, ctx->line ? &pos : NULL,
+                           "NUL byte in key \"%s\" (keys are text; a map reader would "
+                           "never find it)", q);
+    }
     /* Refused here, where the line is known, rather than by the map. */
     if (ctx->max_key > 0 && k.len > ctx->max_key && ctx->mode == COMPILE_BUILD) {
         char q[LM_QUOTE_BUF];
@@ -301,13 +378,11 @@ lm_syntax_emit(struct lm_syntax_ctx *ctx, void *key, size_t klen,
         return 0;
     }
     if (ctx->mode == COMPILE_RESCAN) {
-        /* Few keys are duplicated: a linear look is fine. */
-        for (i = 0; i < ctx->ndups; i++) {
-            struct compile_dup *g = &ctx->dups[i];
-            if (g->first == 0 && g->klen == k.len && memcmp(g->key, k.data, k.len) == 0
-                && ctx->line->pos.line < g->line)
-                g->first = ctx->line->pos.line;
-        }
+        /* The first line of each duplicated key: one probe of the index of
+         * duplicated keys per record, however many duplicates there are. */
+        struct compile_first *f = compile_first_find(ctx, k.data, k.len);
+        if (f != NULL && f->line == 0)
+            f->line = ctx->line->pos.line;
         return 0;
     }
     if (ctx->late) {
@@ -341,6 +416,7 @@ compile_ctx_fini(struct lm_syntax_ctx *ctx)
     for (i = 0; i < ctx->ndups; i++)
         free(ctx->dups[i].key);
     free(ctx->dups);
+    free(ctx->first);
     for (i = 0; i < ctx->ncand; i++)
         free(ctx->cand[i].key);
     free(ctx->cand);
@@ -405,13 +481,29 @@ compile_report_dups(struct lm_syntax_ctx *ctx, struct lm_source *src, int append
 
     for (i = 0; i < ctx->ndups && ctx->dups[i].first != 0; i++)
         ;
-    if (i < ctx->ndups)
+    if (i < ctx->ndups && compile_first_index(ctx) == 0) {
         (void)compile_rescan(ctx, src, COMPILE_RESCAN);
+        for (i = 0; i < ctx->ndups; i++) {
+            struct compile_dup *g = &ctx->dups[i];
+            const struct compile_first *f;
+            if (g->first == 0 && (f = compile_first_find(ctx, g->key, g->klen)) != NULL
+                && f->line < g->line)
+                g->first = f->line;
+        }
+    }
     for (i = 0; i < ctx->ndups; i++) {
         struct compile_dup *g = &ctx->dups[i];
         struct lm_pos pos = { lm_source_name(src), g->line, 0 };
         char q[LM_QUOTE_BUF];
         size_t kl = g->klen;
+
+        /* The error limit holds for duplicates as for any other error. */
+        if (lm_diags_full(ctx->d)) {
+            lm_diag_add(ctx->d, LM_NOTE, LM_E_NONE, NULL,
+                        "too many errors; %zu more duplicate keys not shown",
+                        ctx->ndups - i);
+            break;
+        }
 
         if ((ctx->o->flags & LM_C_NUL) && kl > 0)
             kl--;
@@ -504,6 +596,8 @@ lm_compile(const char *source, const struct lm_compile_opts *o,
         return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "-d and -r exclude each other");
     if ((src = lm_source_open(source, d)) == NULL)
         return -1;
+    lm_source_set_max_line(src, o->max_line == 0 ? LM_SOURCE_MAX_LINE
+                                : o->max_line == SIZE_MAX ? 0 : o->max_line);
     ctx.o = o;
     ctx.d = d;
     ctx.mode = COMPILE_BUILD;
@@ -601,6 +695,102 @@ lm_lookup(struct lm_map *m, const char *key, size_t klen, unsigned flags,
     return rc;
 }
 
+struct compile_batch {
+    char   *vals;               /* the values found, back to back */
+    size_t  vlen, vcap;
+    size_t *off, *len;          /* per key; len SIZE_MAX = not found */
+    const size_t *index;        /* second round: request j is key index[j] */
+    int     nul;                /* second round: drop the value's trailing NUL */
+};
+
+static int
+compile_batch_keep(void *arg, size_t j, int rc, const lm_datum *v)
+{
+    struct compile_batch *b = arg;
+    size_t i = b->index ? b->index[j] : j, n;
+
+    if (rc != 0)
+        return 0;
+    n = v->len;
+    if (b->nul && n > 0 && ((const char *)v->data)[n - 1] == '\0')
+        n--;
+    if (compile_reserve((void **)&b->vals, &b->vcap, b->vlen + n + 1) != 0)
+        return -1;
+    if (n)
+        memcpy(b->vals + b->vlen, v->data, n);
+    b->off[i] = b->vlen;
+    b->len[i] = n;
+    b->vlen += n;
+    return 0;
+}
+
+int
+lm_lookup_many(struct lm_map *m, const lm_datum *keys, size_t n, unsigned flags,
+               int (*each)(void *arg, size_t i, const lm_datum *val), void *arg,
+               struct lm_diags *d)
+{
+    struct compile_batch b;
+    lm_datum *k = NULL;
+    size_t *index = NULL, i, nmiss = 0, total = 0;
+    char *kb = NULL;
+    int rc = -1;
+
+    memset(&b, 0, sizeof b);
+    for (i = 0; i < n; i++)
+        total += keys[i].len + 1;
+    if ((kb = malloc(total ? total : 1)) == NULL || (k = malloc((n ? n : 1) * sizeof *k)) == NULL
+        || (index = malloc((n ? n : 1) * sizeof *index)) == NULL
+        || (b.off = malloc((n ? n : 1) * sizeof *b.off)) == NULL
+        || (b.len = malloc((n ? n : 1) * sizeof *b.len)) == NULL) {
+        lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+        goto out;
+    }
+    /* Keys folded as the compiler stored them, each followed by a NUL: the
+     * -N form is the same bytes one longer. */
+    for (i = 0, total = 0; i < n; i++) {
+        char *p = kb + total;
+        if (keys[i].len)
+            memcpy(p, keys[i].data, keys[i].len);
+        p[keys[i].len] = '\0';
+        if (!(flags & LM_C_NOFOLD))
+            lm_fold(p, keys[i].len);
+        k[i].data = p;
+        k[i].len = keys[i].len;
+        b.len[i] = SIZE_MAX;
+        total += keys[i].len + 1;
+    }
+    if (!(flags & LM_C_NUL) && lm_map_get_each(m, k, n, compile_batch_keep, &b, d) != 0)
+        goto out;
+    if (!(flags & LM_C_NONUL)) {
+        for (i = 0; i < n; i++)
+            if (b.len[i] == SIZE_MAX) {
+                index[nmiss] = i;
+                k[nmiss].data = k[i].data;
+                k[nmiss].len = keys[i].len + 1;
+                nmiss++;
+            }
+        b.index = index;
+        b.nul = 1;
+        if (nmiss > 0 && lm_map_get_each(m, k, nmiss, compile_batch_keep, &b, d) != 0)
+            goto out;
+    }
+    rc = 0;
+    for (i = 0; i < n && rc == 0; i++) {
+        lm_datum v;
+        v.data = b.len[i] == SIZE_MAX ? NULL : b.vals ? b.vals + b.off[i] : "";
+        v.len = b.len[i] == SIZE_MAX ? 0 : b.len[i];
+        rc = each(arg, i, v.data ? &v : NULL);
+    }
+out:
+    free(kb);
+    free(k);
+    free(index);
+    free(b.off);
+    free(b.len);
+    free(b.vals);
+    return rc;
+}
+
 int
 lm_dump(const char *name, const struct lm_compile_opts *o, FILE *out, struct lm_diags *d)
 {
@@ -627,30 +817,92 @@ lm_dump(const char *name, const struct lm_compile_opts *o, FILE *out, struct lm_
     return 0;
 }
 
-/* Compare two open maps record by record: 0 same, LM_NOTFOUND different. */
+/* Records of A waiting to be looked up in B, a batch at a time. */
+struct compile_cmp {
+    char     *buf;              /* keys and values, back to back */
+    size_t    len, cap;
+    size_t    n;
+    size_t    off[4096][2];     /* key offset, value offset; lengths follow */
+    size_t    klen[4096], vlen[4096];
+    const char *why;
+};
+
+static int
+compile_cmp_check(void *arg, size_t i, int rc, const lm_datum *w)
+{
+    struct compile_cmp *c = arg;
+
+    if (rc == LM_NOTFOUND) {
+        c->why = "a record of the source is missing from the map";
+        return LM_NOTFOUND;
+    }
+    if (w->len != c->vlen[i] || memcmp(w->data, c->buf + c->off[i][1], w->len) != 0) {
+        c->why = "a value differs";
+        return LM_NOTFOUND;
+    }
+    return 0;
+}
+
+static int
+compile_cmp_flush(struct compile_cmp *c, struct lm_map *b, struct lm_diags *d)
+{
+    lm_datum keys[4096];
+    size_t i;
+    int rc;
+
+    for (i = 0; i < c->n; i++) {
+        keys[i].data = c->buf + c->off[i][0];
+        keys[i].len = c->klen[i];
+    }
+    rc = lm_map_get_each(b, keys, c->n, compile_cmp_check, c, d);
+    c->n = c->len = 0;
+    return rc;
+}
+
+/* Compare two open maps record by record: 0 same, LM_NOTFOUND different.
+ * The lookups in B go in batches (one round trip each when B is read
+ * through a child process). */
 static int
 compile_same(struct lm_map *a, struct lm_map *b, const char **why, struct lm_diags *d)
 {
+    struct compile_cmp *c = calloc(1, sizeof *c);
     unsigned long na = 0, nb = 0;
-    lm_datum k, v, w;
+    lm_datum k, v;
     int rc;
 
-    while ((rc = lm_map_next(a, &k, &v, d)) == 0) {
+    if (c == NULL)
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+    for (;;) {
+        if ((rc = lm_map_next(a, &k, &v, d)) != 0) {
+            /* the end of A: the last batch; or an error */
+            if (rc == LM_NOTFOUND)
+                rc = c->n > 0 ? compile_cmp_flush(c, b, d) : 0;
+            break;
+        }
         na++;
-        rc = lm_map_get(b, &k, &w, d);
-        if (rc < 0)
-            return -1;
-        if (rc == LM_NOTFOUND) {
-            *why = "a record of the source is missing from the map";
-            return LM_NOTFOUND;
+        if (compile_reserve((void **)&c->buf, &c->cap, c->len + k.len + v.len + 1) != 0) {
+            rc = lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+            break;
         }
-        if (w.len != v.len || memcmp(w.data, v.data, v.len) != 0) {
-            *why = "a value differs";
-            return LM_NOTFOUND;
-        }
+        c->off[c->n][0] = c->len;
+        memcpy(c->buf + c->len, k.data, k.len);
+        c->len += k.len;
+        c->off[c->n][1] = c->len;
+        memcpy(c->buf + c->len, v.data, v.len);
+        c->len += v.len;
+        c->klen[c->n] = k.len;
+        c->vlen[c->n] = v.len;
+        if (++c->n == 4096 && (rc = compile_cmp_flush(c, b, d)) != 0)
+            break;
     }
-    if (rc < 0)
-        return -1;
+    if (rc != 0) {
+        *why = c->why;
+        free(c->buf);
+        free(c);
+        return rc < 0 ? -1 : LM_NOTFOUND;
+    }
+    free(c->buf);
+    free(c);
     while ((rc = lm_map_next(b, &k, &v, d)) == 0)
         nb++;
     if (rc < 0)

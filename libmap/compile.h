@@ -33,6 +33,8 @@ struct lm_compile_opts {
     int         comment;     /* comment character, 0 = the syntax's default */
     int         delim;       /* key/value separator, 0 = white space */
     size_t      cache_size;  /* database cache, 0 = default */
+    size_t      max_line;    /* longest source line in bytes; 0 = LM_SOURCE_MAX_LINE,
+                                SIZE_MAX = no limit */
     /* Optional: when *stop becomes non-zero (a signal handler sets it), the
      * compile stops at the next line and cleans up as after an error:
      * nothing is published, the temporaries and the lock are removed. */
@@ -107,6 +109,15 @@ int lm_compile_check(const char *source, const struct lm_compile_opts *o,
  * from the value.  0 found (val borrowed), LM_NOTFOUND, -1 error. */
 int lm_lookup(struct lm_map *m, const char *key, size_t klen, unsigned flags,
               lm_datum *val, struct lm_diags *d);
+
+/* lm_lookup for N keys at once: each(arg, i, val) is called for every key in
+ * order, val NULL when it is not found (else borrowed for the call).  A map
+ * read through a child process (hash, btree, lmdb) answers the whole batch
+ * in one round trip instead of one per key.  Returns 0, -1 after an error,
+ * or the first non-zero value each returned (which stops the calls). */
+int lm_lookup_many(struct lm_map *m, const lm_datum *keys, size_t n, unsigned flags,
+                   int (*each)(void *arg, size_t i, const lm_datum *val), void *arg,
+                   struct lm_diags *d);
 
 /* Write every record of the map NAME as source text in the syntax's form. */
 int lm_dump(const char *name, const struct lm_compile_opts *o, FILE *out,

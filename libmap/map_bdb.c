@@ -7,6 +7,8 @@
  */
 #include <db.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -202,6 +204,54 @@ map_bdb_create(struct lm_map *m, const char *base, DBTYPE type, struct lm_diags 
     return 0;
 }
 
+static uint32_t
+map_bdb_u32(const unsigned char *p, int swap)
+{
+    uint32_t v;
+
+    memcpy(&v, p, 4);
+    if (swap)
+        v = (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
+    return v;
+}
+
+/* A file cut short reads as a map with fewer records: libdb takes a page
+ * past the end for an empty one.  The metadata page says how many pages
+ * there are (lsn 8, pgno 4, magic 4, version 4, pagesize 4, 4 bytes of
+ * flags, free 4, last_pgno 4; in the byte order of the machine that wrote
+ * it, which the magic number tells). */
+static int
+map_bdb_check_size(struct map_bdb *b, struct lm_diags *d)
+{
+    unsigned char meta[36];
+    uint32_t magic, pagesize, last;
+    struct stat st;
+    int fd, swap;
+    ssize_t n;
+
+    if ((fd = open(b->path, O_RDONLY | O_CLOEXEC)) < 0)
+        return 0;                       /* libdb reports it */
+    n = pread(fd, meta, sizeof meta, 0);
+    if (n != (ssize_t)sizeof meta || fstat(fd, &st) != 0) {
+        close(fd);
+        return 0;
+    }
+    close(fd);
+    magic = map_bdb_u32(meta + 12, 0);
+    swap = magic != 0x061561 && magic != 0x053162;
+    magic = map_bdb_u32(meta + 12, swap);
+    if (magic != 0x061561 && magic != 0x053162)
+        return 0;
+    pagesize = map_bdb_u32(meta + 20, swap);
+    last = map_bdb_u32(meta + 32, swap);
+    if (pagesize < 512 || (uint64_t)st.st_size < ((uint64_t)last + 1) * pagesize)
+        return lm_diag_add(d, LM_ERROR, LM_E_FORMAT, NULL,
+                           "%s is damaged: %jd bytes, shorter than its %ju pages of %u bytes "
+                           "(a truncated file?)", b->path, (intmax_t)st.st_size,
+                           (uintmax_t)last + 1, (unsigned)pagesize);
+    return 0;
+}
+
 static int
 map_bdb_open(struct lm_map *m, const char *base, DBTYPE type, struct lm_diags *d)
 {
@@ -229,6 +279,10 @@ map_bdb_open(struct lm_map *m, const char *base, DBTYPE type, struct lm_diags *d
         lm_diag_add(d, LM_ERROR, LM_E_FORMAT, NULL, "%s is a %s map, not %s", b->path,
                     actual == DB_HASH ? "hash" : actual == DB_BTREE ? "btree" : "Berkeley DB",
                     type == DB_HASH ? "hash" : "btree");
+        map_bdb_release(b);
+        return -1;
+    }
+    if (map_bdb_check_size(b, d) != 0) {
         map_bdb_release(b);
         return -1;
     }

@@ -1,24 +1,40 @@
 /*
- * map_cdb.c - cdb maps through tinycdb.
+ * map_cdb.c - cdb maps (the djb constant database that tinycdb, tcprules,
+ * postmap cdb: and qmail read; /work/shared/reference/cdb-format.md).
  *
- * Records are written in put order, so identical input gives identical
- * bytes, and the file is the one djb's tools write for the same records.
- * "Does this key exist" is answered by a hash set of our own over copies of
- * the keys, instead of reading the half-written file back.
+ * Writing: records go to the file in put order, so identical input gives
+ * identical bytes, and the tables are the ones djb's tools and tinycdb
+ * write for the same records (same slots, same order).  The tables are
+ * filled here rather than by tinycdb, whose linear probing over occupied
+ * runs is quadratic when many records share a key (mapc -d).  "Does this
+ * key exist" is answered by a hash set over copies of the keys, instead of
+ * reading the half-written file back.
+ *
+ * Reading: the file is mapped and every position and length is checked
+ * before use.  A cut, a flipped bit in a position or a length, or random
+ * bytes are an error naming the file (LM_E_FORMAT), never a crash and
+ * never a map that silently has fewer records: opening checks the header,
+ * a lookup checks every slot it visits, and a listing walks the whole file
+ * and checks the tables against the records.
  */
-#include <cdb.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "libmap/internal.h"
 
+#define MAP_CDB_HEADER 2048u
+#define MAP_CDB_BUF    (1u << 16)
+
 struct map_cdb_slot {
     uint32_t    hash;
     uint32_t    len;
+    uint32_t    rec;        /* index of its (last) record */
     const char *key;        /* in the arena; NULL = empty slot */
 };
 
@@ -28,15 +44,29 @@ struct map_cdb_chunk {
     char data[];
 };
 
+struct map_cdb_rec {
+    uint32_t hash;
+    uint32_t pos;           /* UINT32_MAX: replaced, dropped at the end */
+};
+
 struct map_cdb {
     struct lm_map base;
     int fd;
     char *path;
-    struct cdb cdb;             /* reading */
-    struct cdb_make make;       /* building */
-    unsigned seq;               /* iteration cursor */
-    int seq_started;
-    struct map_cdb_slot *slots; /* building: key set */
+    /* reading */
+    const unsigned char *mem;
+    size_t size;
+    uint32_t dend;          /* end of the records, start of the tables */
+    uint32_t seq;           /* iteration cursor */
+    unsigned long seen;     /* records listed so far */
+    const unsigned char *val;
+    /* building */
+    unsigned char *buf;     /* records not yet written */
+    size_t buflen;
+    uint64_t pos;           /* file offset of the next record */
+    struct map_cdb_rec *recs;
+    size_t nrecs, caprecs, ndead;
+    struct map_cdb_slot *slots; /* key set */
     size_t nslots, nkeys;
     struct map_cdb_chunk *arena;
 };
@@ -53,6 +83,21 @@ map_cdb_hash(const unsigned char *p, size_t len)
     return h;
 }
 
+static uint32_t
+map_cdb_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void
+map_cdb_put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
 static char *
 map_cdb_path(const char *base, struct lm_diags *d)
 {
@@ -62,6 +107,8 @@ map_cdb_path(const char *base, struct lm_diags *d)
         lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
     return p;
 }
+
+/* --- building ------------------------------------------------------------ */
 
 static int
 map_cdb_create(struct lm_map *m, const char *base, struct lm_diags *d)
@@ -78,36 +125,61 @@ map_cdb_create(struct lm_map *m, const char *base, struct lm_diags *d)
         c->path = NULL;
         return -1;
     }
-    if (cdb_make_start(&c->make, c->fd) != 0) {
-        lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot start %s", c->path);
+    if ((c->buf = malloc(MAP_CDB_BUF)) == NULL) {
+        lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
         close(c->fd);
+        c->fd = -1;
         free(c->path);
         c->path = NULL;
         return -1;
+    }
+    /* The header is written last, when the tables are placed. */
+    memset(c->buf, 0, MAP_CDB_HEADER);
+    c->buflen = MAP_CDB_HEADER;
+    c->pos = MAP_CDB_HEADER;
+    return 0;
+}
+
+static int
+map_cdb_write_all(struct map_cdb *c, const void *p, size_t n, struct lm_diags *d)
+{
+    ssize_t w;
+
+    while (n > 0) {
+        w = write(c->fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot write %s", c->path);
+        if (w == 0)
+            return lm_diag_sys(d, LM_E_IO, EIO, NULL, "cannot write %s", c->path);
+        p = (const char *)p + w;
+        n -= (size_t)w;
     }
     return 0;
 }
 
 static int
-map_cdb_open(struct lm_map *m, const char *base, struct lm_diags *d)
+map_cdb_flush(struct map_cdb *c, struct lm_diags *d)
 {
-    struct map_cdb *c = (struct map_cdb *)m;
+    int rc = map_cdb_write_all(c, c->buf, c->buflen, d);
 
-    c->fd = -1;
-    if ((c->path = map_cdb_path(base, d)) == NULL)
-        return -1;
-    if ((c->fd = open(c->path, O_RDONLY | O_CLOEXEC)) < 0) {
-        lm_diag_sys(d, errno == ENOENT ? LM_E_NOINPUT : LM_E_IO, errno, NULL,
-                    "cannot open %s", c->path);
-        free(c->path);
-        return -1;
+    c->buflen = 0;
+    return rc;
+}
+
+static int
+map_cdb_out(struct map_cdb *c, const void *p, size_t n, struct lm_diags *d)
+{
+    if (c->buflen + n > MAP_CDB_BUF) {
+        if (map_cdb_flush(c, d) != 0)
+            return -1;
+        if (n > MAP_CDB_BUF)
+            return map_cdb_write_all(c, p, n, d);
     }
-    if (cdb_init(&c->cdb, c->fd) != 0) {
-        lm_diag_add(d, LM_ERROR, LM_E_FORMAT, NULL, "%s is not a cdb file", c->path);
-        close(c->fd);
-        free(c->path);
-        return -1;
-    }
+    if (n)
+        memcpy(c->buf + c->buflen, p, n);
+    c->buflen += n;
     return 0;
 }
 
@@ -188,21 +260,28 @@ map_cdb_put(struct lm_map *m, const lm_datum *k, const lm_datum *v,
             enum lm_put_mode mode, struct lm_diags *d)
 {
     struct map_cdb *c = (struct map_cdb *)m;
-    struct map_cdb_slot *s;
-    uint32_t h;
-    enum cdb_put_mode how = CDB_PUT_ADD;
+    struct map_cdb_slot *s = NULL;
+    unsigned char hdr[8];
+    uint32_t h = map_cdb_hash(k->data, k->len);
 
-    if (k->len > 0xffffffffu || v->len > 0xffffffffu)
-        return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, NULL, "record too large for cdb");
+    if (k->len > 0xffffffffu - 8 || v->len > 0xffffffffu - 8
+        || c->pos + 8 + k->len + v->len > 0xffffffffu)
+        return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, NULL,
+                           "%s: a cdb file holds at most 4 GiB", c->path);
+    if (c->nrecs >= 0x1fffffffu)
+        return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, NULL,
+                           "%s: too many records for one cdb file", c->path);
     if (mode != LM_PUT_APPEND) {
         if (2 * (c->nkeys + 1) > c->nslots && map_cdb_grow(c) != 0)
             return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
-        h = map_cdb_hash(k->data, k->len);
         s = map_cdb_lookup(c, k, h);
         if (s->key != NULL) {
             if (mode == LM_PUT_INSERT)
                 return LM_EXISTS;
-            how = CDB_PUT_REPLACE;
+            /* Replace: the old record is dropped from the file when it is
+             * finished, and the new one comes last (as tinycdb does). */
+            c->recs[s->rec].pos = UINT32_MAX;
+            c->ndead++;
         } else {
             if ((s->key = map_cdb_keep(c, k->data, k->len)) == NULL)
                 return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
@@ -211,31 +290,393 @@ map_cdb_put(struct lm_map *m, const lm_datum *k, const lm_datum *v,
             c->nkeys++;
         }
     }
-    if ((how == CDB_PUT_ADD
-         ? cdb_make_add(&c->make, k->data, (unsigned)k->len, v->data, (unsigned)v->len)
-         : cdb_make_put(&c->make, k->data, (unsigned)k->len, v->data, (unsigned)v->len,
-                        CDB_PUT_REPLACE)) < 0)
+    if (c->nrecs == c->caprecs) {
+        size_t n = c->caprecs ? 2 * c->caprecs : 1024;
+        struct map_cdb_rec *nr = realloc(c->recs, n * sizeof *nr);
+        if (nr == NULL)
+            return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+        c->recs = nr;
+        c->caprecs = n;
+    }
+    if (s != NULL)
+        s->rec = (uint32_t)c->nrecs;
+    c->recs[c->nrecs].hash = h;
+    c->recs[c->nrecs].pos = (uint32_t)c->pos;
+    c->nrecs++;
+    map_cdb_put32(hdr, (uint32_t)k->len);
+    map_cdb_put32(hdr + 4, (uint32_t)v->len);
+    if (map_cdb_out(c, hdr, 8, d) != 0 || map_cdb_out(c, k->data, k->len, d) != 0
+        || map_cdb_out(c, v->data, v->len, d) != 0)
+        return -1;
+    c->pos += 8 + k->len + v->len;
+    return 0;
+}
+
+static int
+map_cdb_pread(struct map_cdb *c, void *p, size_t n, uint64_t off, struct lm_diags *d)
+{
+    ssize_t r;
+
+    while (n > 0) {
+        r = pread(c->fd, p, n, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return lm_diag_sys(d, LM_E_IO, r < 0 ? errno : EIO, NULL, "cannot read %s", c->path);
+        p = (char *)p + r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
+/* Replaced records leave the file: the live ones move down, in order. */
+static int
+map_cdb_compact(struct map_cdb *c, struct lm_diags *d)
+{
+    uint64_t to = MAP_CDB_HEADER;
+    unsigned char *tmp = NULL;
+    size_t i, j = 0, cap = 0;
+
+    if (map_cdb_flush(c, d) != 0)
+        return -1;
+    for (i = 0; i < c->nrecs; i++) {
+        uint64_t from = c->recs[i].pos, end;
+        size_t len;
+        if (from == UINT32_MAX)
+            continue;
+        /* The record runs to the next record's start, or to the end. */
+        end = c->pos;
+        {
+            unsigned char hdr[8];
+            if (map_cdb_pread(c, hdr, 8, from, d) != 0)
+                goto fail;
+            end = from + 8 + (uint64_t)map_cdb_u32(hdr) + map_cdb_u32(hdr + 4);
+        }
+        len = (size_t)(end - from);
+        if (from != to) {
+            if (len > cap) {
+                unsigned char *nt = realloc(tmp, len);
+                if (nt == NULL) {
+                    lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+                    goto fail;
+                }
+                tmp = nt;
+                cap = len;
+            }
+            if (map_cdb_pread(c, tmp, len, from, d) != 0)
+                goto fail;
+            if (lseek(c->fd, (off_t)to, SEEK_SET) < 0) {
+                lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot write %s", c->path);
+                goto fail;
+            }
+            if (map_cdb_write_all(c, tmp, len, d) != 0)
+                goto fail;
+        }
+        c->recs[j].hash = c->recs[i].hash;
+        c->recs[j].pos = (uint32_t)to;
+        j++;
+        to += len;
+    }
+    free(tmp);
+    c->nrecs = j;
+    c->pos = to;
+    if (ftruncate(c->fd, (off_t)to) != 0 || lseek(c->fd, (off_t)to, SEEK_SET) < 0)
         return lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot write %s", c->path);
     return 0;
+fail:
+    free(tmp);
+    return -1;
+}
+
+/* Union-find over a table's slots: the first free slot at or after s
+ * (wrapping).  Gives exactly the slot linear probing finds, without walking
+ * occupied runs again and again. */
+static uint32_t
+map_cdb_free_slot(uint32_t *next, uint32_t s)
+{
+    uint32_t r = s, t;
+
+    while (next[r] != r)
+        r = next[r];
+    while (next[s] != r) {
+        t = next[s];
+        next[s] = r;
+        s = t;
+    }
+    return r;
+}
+
+/* Tables after the records, header at the start. */
+static int
+map_cdb_tables(struct map_cdb *c, struct lm_diags *d)
+{
+    uint32_t count[256], start[256];
+    uint32_t *order = NULL, *next = NULL;
+    unsigned char *tab = NULL, header[MAP_CDB_HEADER];
+    uint32_t maxlen = 0, sum = 0;
+    uint64_t pos;
+    size_t i;
+    int rc = -1;
+
+    memset(count, 0, sizeof count);
+    for (i = 0; i < c->nrecs; i++)
+        count[c->recs[i].hash & 255]++;
+    for (i = 0; i < 256; i++) {
+        start[i] = sum;
+        sum += count[i];
+        if (count[i] > maxlen)
+            maxlen = count[i];
+    }
+    if (c->pos + 16 * (uint64_t)c->nrecs > 0xffffffffu)
+        return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, NULL,
+                           "%s: a cdb file holds at most 4 GiB", c->path);
+    if ((order = malloc((c->nrecs ? c->nrecs : 1) * sizeof *order)) == NULL
+        || (next = malloc((2 * (size_t)maxlen + 1) * sizeof *next)) == NULL
+        || (tab = malloc((2 * (size_t)maxlen + 1) * 8)) == NULL) {
+        lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+        goto out;
+    }
+    {
+        uint32_t fill[256];
+        memcpy(fill, start, sizeof fill);
+        for (i = 0; i < c->nrecs; i++)      /* stable: put order within a bucket */
+            order[fill[c->recs[i].hash & 255]++] = (uint32_t)i;
+    }
+    pos = c->pos;
+    for (i = 0; i < 256; i++) {
+        uint32_t len = 2 * count[i], j;
+        map_cdb_put32(header + 8 * i, (uint32_t)pos);
+        map_cdb_put32(header + 8 * i + 4, len);
+        if (len == 0)
+            continue;
+        memset(tab, 0, (size_t)len * 8);
+        for (j = 0; j < len; j++)
+            next[j] = j;
+        for (j = 0; j < count[i]; j++) {
+            const struct map_cdb_rec *r = &c->recs[order[start[i] + j]];
+            uint32_t s = map_cdb_free_slot(next, (r->hash >> 8) % len);
+            map_cdb_put32(tab + 8 * (size_t)s, r->hash);
+            map_cdb_put32(tab + 8 * (size_t)s + 4, r->pos);
+            next[s] = s + 1 == len ? 0 : s + 1;
+        }
+        if (map_cdb_out(c, tab, (size_t)len * 8, d) != 0)
+            goto out;
+        pos += (uint64_t)len * 8;
+    }
+    if (map_cdb_flush(c, d) != 0)
+        goto out;
+    if (pwrite(c->fd, header, sizeof header, 0) != (ssize_t)sizeof header) {
+        lm_diag_sys(d, LM_E_IO, errno ? errno : EIO, NULL, "cannot write %s", c->path);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(order);
+    free(next);
+    free(tab);
+    return rc;
+}
+
+/* --- reading ------------------------------------------------------------- */
+
+static int
+map_cdb_damaged(const struct map_cdb *c, const char *why, struct lm_diags *d)
+{
+    return lm_diag_add(d, LM_ERROR, LM_E_FORMAT, NULL, "%s is damaged: %s", c->path, why);
+}
+
+/* The header: every table inside the file, after the header, and the file
+ * not shorter than the tables (a cut file).  Sets dend, the lowest table. */
+static int
+map_cdb_check_header(struct map_cdb *c, struct lm_diags *d)
+{
+    uint64_t lo = c->size, hi = MAP_CDB_HEADER;
+    size_t i;
+
+    if (c->size < MAP_CDB_HEADER)
+        return lm_diag_add(d, LM_ERROR, LM_E_FORMAT, NULL,
+                           "%s is damaged: %zu bytes, shorter than the %u-byte cdb header "
+                           "(short file)", c->path, c->size, MAP_CDB_HEADER);
+    if (c->size > 0xffffffffu)
+        return map_cdb_damaged(c, "larger than 4 GiB", d);
+    for (i = 0; i < 256; i++) {
+        uint64_t pos = map_cdb_u32(c->mem + 8 * i), len = map_cdb_u32(c->mem + 8 * i + 4);
+        if (pos < MAP_CDB_HEADER || pos + 8 * len > c->size)
+            return lm_diag_add(d, LM_ERROR, LM_E_FORMAT, NULL,
+                               "%s is damaged: hash table %zu (at %ju, %ju slots) is outside "
+                               "the file of %zu bytes (short file?)", c->path, i,
+                               (uintmax_t)pos, (uintmax_t)len, c->size);
+        if (pos < lo)
+            lo = pos;
+        if (pos + 8 * len > hi)
+            hi = pos + 8 * len;
+    }
+    if (hi != c->size)
+        return lm_diag_add(d, LM_ERROR, LM_E_FORMAT, NULL,
+                           "%s is damaged: the hash tables end at %ju, the file at %zu",
+                           c->path, (uintmax_t)hi, c->size);
+    c->dend = (uint32_t)lo;
+    return 0;
+}
+
+/* The record at pos: 0 and its key and value, or -1 when it does not fit
+ * in the records. */
+static int
+map_cdb_record(const struct map_cdb *c, uint32_t pos, lm_datum *k, lm_datum *v)
+{
+    uint64_t kl, vl;
+
+    if (pos < MAP_CDB_HEADER || (uint64_t)pos + 8 > c->dend)
+        return -1;
+    kl = map_cdb_u32(c->mem + pos);
+    vl = map_cdb_u32(c->mem + pos + 4);
+    if ((uint64_t)pos + 8 + kl + vl > c->dend)
+        return -1;
+    k->data = c->mem + pos + 8;
+    k->len = (size_t)kl;
+    v->data = c->mem + pos + 8 + kl;
+    v->len = (size_t)vl;
+    return 0;
+}
+
+/* A slot of table t: empty, or a record in bucket t whose key has the
+ * slot's hash.  Returns 0 empty, 1 used, -1 damaged. */
+static int
+map_cdb_check_slot(const struct map_cdb *c, size_t t, const unsigned char *slot,
+                   lm_datum *k, lm_datum *v)
+{
+    uint32_t h = map_cdb_u32(slot), pos = map_cdb_u32(slot + 4);
+
+    if (pos == 0)
+        return h == 0 ? 0 : -1;
+    if ((h & 255) != t || map_cdb_record(c, pos, k, v) != 0
+        || map_cdb_hash(k->data, k->len) != h)
+        return -1;
+    return 1;
+}
+
+static int
+map_cdb_open(struct lm_map *m, const char *base, struct lm_diags *d)
+{
+    struct map_cdb *c = (struct map_cdb *)m;
+    struct stat st;
+    void *p;
+
+    c->fd = -1;
+    if ((c->path = map_cdb_path(base, d)) == NULL)
+        return -1;
+    if ((c->fd = open(c->path, O_RDONLY | O_CLOEXEC)) < 0) {
+        lm_diag_sys(d, errno == ENOENT ? LM_E_NOINPUT : LM_E_IO, errno, NULL,
+                    "cannot open %s", c->path);
+        goto fail;
+    }
+    if (fstat(c->fd, &st) != 0) {
+        lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot open %s", c->path);
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        lm_diag_add(d, LM_ERROR, LM_E_FORMAT, NULL, "%s is not a regular file", c->path);
+        goto fail;
+    }
+    c->size = (size_t)st.st_size;
+    if (c->size >= MAP_CDB_HEADER) {
+        if ((p = mmap(NULL, c->size, PROT_READ, MAP_SHARED, c->fd, 0)) == MAP_FAILED) {
+            lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot read %s", c->path);
+            goto fail;
+        }
+        c->mem = p;
+    }
+    if (map_cdb_check_header(c, d) != 0)
+        goto fail;
+    c->seq = MAP_CDB_HEADER;
+    return 0;
+fail:
+    if (c->mem != NULL)
+        munmap((void *)(uintptr_t)c->mem, c->size);
+    c->mem = NULL;
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    free(c->path);
+    c->path = NULL;
+    return -1;
 }
 
 static int
 map_cdb_get(struct lm_map *m, const lm_datum *k, lm_datum *v, struct lm_diags *d)
 {
     struct map_cdb *c = (struct map_cdb *)m;
-    int rc;
+    uint32_t h, len, pos, i, n;
+    size_t t;
 
     if (m->state != LM_ST_READ)
         return lm_diag_add(d, LM_ERROR, LM_E_UNSUPPORTED, NULL,
                            "cdb cannot be read while it is being built");
-    rc = cdb_find(&c->cdb, k->data, (unsigned)k->len);
-    if (rc < 0)
-        return lm_diag_sys(d, LM_E_FORMAT, errno, NULL, "cannot read %s", c->path);
-    if (rc == 0)
+    h = map_cdb_hash(k->data, k->len);
+    t = h & 255;
+    pos = map_cdb_u32(c->mem + 8 * t);
+    len = map_cdb_u32(c->mem + 8 * t + 4);
+    if (len == 0)
         return LM_NOTFOUND;
-    v->len = cdb_datalen(&c->cdb);
-    if ((v->data = cdb_getdata(&c->cdb)) == NULL && v->len > 0)
-        return lm_diag_add(d, LM_ERROR, LM_E_FORMAT, NULL, "%s is damaged", c->path);
+    /* Every slot on the way is checked, not only the one that matches: a
+     * damaged table must not read as "not found". */
+    for (i = (h >> 8) % len, n = 0; n < len; n++, i = i + 1 == len ? 0 : i + 1) {
+        lm_datum rk, rv;
+        int rc = map_cdb_check_slot(c, t, c->mem + pos + 8 * (size_t)i, &rk, &rv);
+        if (rc < 0)
+            return map_cdb_damaged(c, "a hash table entry does not point at a record of "
+                                   "its key", d);
+        if (rc == 0)
+            return LM_NOTFOUND;
+        if (map_cdb_u32(c->mem + pos + 8 * (size_t)i) == h && rk.len == k->len
+            && memcmp(rk.data, k->data, k->len) == 0) {
+            *v = rv;
+            return 0;
+        }
+    }
+    return LM_NOTFOUND;
+}
+
+/* After the last record: the tables must hold exactly the records. */
+static int
+map_cdb_check_tables(struct map_cdb *c, struct lm_diags *d)
+{
+    unsigned long used = 0;
+    size_t t;
+
+    for (t = 0; t < 256; t++) {
+        uint32_t pos = map_cdb_u32(c->mem + 8 * t), len = map_cdb_u32(c->mem + 8 * t + 4), i;
+        uint32_t e0 = len, o, last = 0;
+        for (i = 0; i < len; i++) {
+            lm_datum k, v;
+            int rc = map_cdb_check_slot(c, t, c->mem + pos + 8 * (size_t)i, &k, &v);
+            if (rc < 0)
+                return map_cdb_damaged(c, "a hash table entry does not point at a record "
+                                       "of its key", d);
+            if (rc == 0 && e0 == len)
+                e0 = i;
+            used += (unsigned long)rc;
+        }
+        /* Every entry must be reachable: no empty slot between the slot a
+         * lookup starts at and the entry.  Offsets count from an empty
+         * slot e0, so one pass suffices. */
+        for (o = 1; e0 < len && o < len; o++) {
+            const unsigned char *slot = c->mem + pos + 8 * (size_t)((e0 + o) % len);
+            uint32_t os;
+            if (map_cdb_u32(slot + 4) == 0) {
+                last = o;
+                continue;
+            }
+            os = ((map_cdb_u32(slot) >> 8) % len + len - e0) % len;
+            if (os <= last || os > o)
+                return map_cdb_damaged(c, "a hash table entry cannot be reached by a lookup", d);
+        }
+    }
+    if (used != c->seen)
+        return lm_diag_add(d, LM_ERROR, LM_E_FORMAT, NULL,
+                           "%s is damaged: %lu records, but the hash tables find %lu",
+                           c->path, c->seen, used);
     return 0;
 }
 
@@ -243,25 +684,26 @@ static int
 map_cdb_next(struct lm_map *m, lm_datum *k, lm_datum *v, struct lm_diags *d)
 {
     struct map_cdb *c = (struct map_cdb *)m;
-    int rc;
 
-    if (!c->seq_started) {
-        cdb_seqinit(&c->seq, &c->cdb);
-        c->seq_started = 1;
-    }
-    rc = cdb_seqnext(&c->seq, &c->cdb);
-    if (rc < 0)
-        return lm_diag_add(d, LM_ERROR, LM_E_FORMAT, NULL, "%s is damaged", c->path);
-    if (rc == 0)
+    if (c->seq == c->dend) {
+        c->seq = UINT32_MAX;
+        if (map_cdb_check_tables(c, d) != 0)
+            return -1;
         return LM_NOTFOUND;
-    k->len = cdb_keylen(&c->cdb);
-    v->len = cdb_datalen(&c->cdb);
-    k->data = cdb_getkey(&c->cdb);
-    v->data = cdb_getdata(&c->cdb);
-    if ((k->data == NULL && k->len) || (v->data == NULL && v->len))
-        return lm_diag_add(d, LM_ERROR, LM_E_FORMAT, NULL, "%s is damaged", c->path);
+    }
+    if (c->seq == UINT32_MAX)
+        return LM_NOTFOUND;
+    if (map_cdb_record(c, c->seq, k, v) != 0)
+        return lm_diag_add(d, LM_ERROR, LM_E_FORMAT, NULL,
+                           "%s is damaged: the record at %lu runs past the end of the "
+                           "records (%lu)", c->path, (unsigned long)c->seq,
+                           (unsigned long)c->dend);
+    c->seq += (uint32_t)(8 + k->len + v->len);
+    c->seen++;
     return 0;
 }
+
+/* --- the end ------------------------------------------------------------- */
 
 static void
 map_cdb_release(struct map_cdb *c)
@@ -275,6 +717,13 @@ map_cdb_release(struct map_cdb *c)
     c->arena = NULL;
     free(c->slots);
     c->slots = NULL;
+    free(c->recs);
+    c->recs = NULL;
+    free(c->buf);
+    c->buf = NULL;
+    if (c->mem != NULL)
+        munmap((void *)(uintptr_t)c->mem, c->size);
+    c->mem = NULL;
     free(c->path);
     c->path = NULL;
 }
@@ -285,10 +734,13 @@ map_cdb_finish(struct lm_map *m, struct lm_diags *d)
     struct map_cdb *c = (struct map_cdb *)m;
     int rc = 0;
 
-    if (cdb_make_finish(&c->make) != 0)
-        rc = lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot write %s", c->path);
+    if (c->ndead > 0 && map_cdb_compact(c, d) != 0)
+        rc = -1;
+    if (rc == 0 && map_cdb_tables(c, d) != 0)
+        rc = -1;
     if (close(c->fd) != 0 && rc == 0)
         rc = lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot write %s", c->path);
+    c->fd = -1;
     map_cdb_release(c);
     return rc;
 }
@@ -298,14 +750,9 @@ map_cdb_close(struct lm_map *m)
 {
     struct map_cdb *c = (struct map_cdb *)m;
 
-    /* tinycdb frees its record lists only in cdb_make_finish; the file it
-     * completes is in the temporary directory, which is removed next. */
-    if (m->state == LM_ST_BUILDING)
-        (void)cdb_make_finish(&c->make);
-    else
-        cdb_free(&c->cdb);
     if (c->fd >= 0)
         close(c->fd);
+    c->fd = -1;
     map_cdb_release(c);
 }
 

@@ -197,6 +197,22 @@ map_lmdb_open(struct lm_map *m, const char *base, struct lm_diags *d)
         map_lmdb_err(l, LM_E_FORMAT, rc, "cannot read", d);
         goto fail;
     }
+    /* A file cut short: the pages past its end would read as zeros (or
+     * SIGBUS).  The meta page says how many pages there are. */
+    {
+        MDB_envinfo info;
+        MDB_stat est;
+        struct stat st;
+        if (mdb_env_info(l->env, &info) == 0 && mdb_env_stat(l->env, &est) == 0
+            && fstat(l->lockfd, &st) == 0
+            && (uintmax_t)st.st_size < ((uintmax_t)info.me_last_pgno + 1) * est.ms_psize) {
+            lm_diag_add(d, LM_ERROR, LM_E_FORMAT, NULL,
+                        "%s is damaged: %jd bytes, shorter than its %ju pages of %u bytes "
+                        "(a truncated file?)", l->path, (intmax_t)st.st_size,
+                        (uintmax_t)info.me_last_pgno + 1, est.ms_psize);
+            goto fail;
+        }
+    }
     return 0;
 fail:
     if (l->txn != NULL)

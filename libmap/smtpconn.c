@@ -123,8 +123,25 @@ lm_smtp_parse_hostport(const char *spec, char **host, char **port, struct lm_dia
         /* No colon, or several: a host name or a bare IPv6 address. */
         *host = strdup(spec);
     }
-    if (p != NULL)
+    if (p != NULL) {
+        /* A number is a port (1-65535); anything else a service name. */
+        size_t digits = strspn(p, "0123456789");
+        if (digits > 0 && p[digits] == '\0'
+            && (digits > 5 || strtoul(p, NULL, 10) == 0 || strtoul(p, NULL, 10) > 65535)) {
+            free(*host);
+            *host = NULL;
+            return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "bad port %s: want 1 to 65535 "
+                               "or a service name", lm_quote(qb, p, strlen(p), LM_QUOTE_MAX));
+        }
+        if (p[strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")]
+            != '\0') {
+            free(*host);
+            *host = NULL;
+            return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "bad port %s: want 1 to 65535 "
+                               "or a service name", lm_quote(qb, p, strlen(p), LM_QUOTE_MAX));
+        }
         *port = strdup(p);
+    }
     if (*host == NULL || (p != NULL && *port == NULL)) {
         free(*host);
         free(*port);

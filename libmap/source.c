@@ -30,6 +30,7 @@ struct lm_source {
     char   *memcopy;        /* mutable copy of the current memory line */
     size_t  memcap;
     size_t  start, end;     /* unread bytes are buf[start..end) */
+    size_t  max_line;       /* 0 = no limit */
     size_t  memoff;
     int     eof;
     int     bom;
@@ -184,6 +185,26 @@ source_next_mem(struct lm_source *s, struct lm_line *ln, struct lm_diags *d)
     return source_hand_out(s, ln, s->memcopy, len, nl == NULL);
 }
 
+/* A line over the limit ends the reading: skipping it could take for ever
+ * (a file without line ends). */
+static int
+source_too_long(struct lm_source *s, struct lm_diags *d)
+{
+    struct lm_pos pos = { s->name, s->lineno + 1, 0 };
+
+    s->eof = 1;
+    s->start = s->end;
+    return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, &pos,
+                       "line longer than %zu bytes, the limit for a line; reading stops here",
+                       s->max_line);
+}
+
+void
+lm_source_set_max_line(struct lm_source *s, size_t max)
+{
+    s->max_line = max;
+}
+
 int
 lm_source_next(struct lm_source *s, struct lm_line *ln, struct lm_diags *d)
 {
@@ -200,6 +221,8 @@ lm_source_next(struct lm_source *s, struct lm_line *ln, struct lm_diags *d)
         if (nl != NULL)
             break;
         scanned = s->end - s->start;
+        if (s->max_line > 0 && scanned > s->max_line)
+            return source_too_long(s, d);
         if ((rc = source_fill(s, d)) < 0)
             return -1;
         if (rc == 0)
@@ -208,6 +231,8 @@ lm_source_next(struct lm_source *s, struct lm_line *ln, struct lm_diags *d)
     if (nl == NULL && s->start == s->end)
         return LM_NOTFOUND;     /* also an empty input, where buf may be NULL */
     p = s->buf + s->start;
+    if (s->max_line > 0 && (nl != NULL ? (size_t)(nl - p) : s->end - s->start) > s->max_line)
+        return source_too_long(s, d);
     if (nl != NULL) {
         len = (size_t)(nl - p);
         s->start += len + 1;

@@ -32,7 +32,16 @@ struct lm_source *lm_source_open(const char *path, struct lm_diags *d);
 struct lm_source *lm_source_mem(const char *name, const void *data, size_t len,
                                 struct lm_diags *d);
 
-/* The next line: 0 a line, LM_NOTFOUND at end of input, -1 read error. */
+/* The line limit the map compiler applies unless told otherwise: a file
+ * without line ends (/dev/zero) must not grow memory without bound. */
+#define LM_SOURCE_MAX_LINE ((size_t)1 << 20)
+
+/* Set the longest line accepted, in bytes (0 = no limit, the default); a
+ * longer line is an error (LM_E_SYNTAX) and reading stops there. */
+void lm_source_set_max_line(struct lm_source *s, size_t max);
+
+/* The next line: 0 a line, LM_NOTFOUND at end of input, -1 read error or a
+ * line over the limit (reading stops there). */
 int lm_source_next(struct lm_source *s, struct lm_line *ln, struct lm_diags *d);
 
 /* Start again from the first line (regular files and memory only): 0, or -1

@@ -3,20 +3,23 @@
  * query, dump and migrate them.  Drop-in for makemap, postmap and tcprules in scripts.
  * Everything but option parsing and printing is in libmap (compile.h).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "libmap/compile.h"
 #include "libmap/json.h"
 #include "tools/tool.h"
 
 enum { OPT_UNSAFE = 256, OPT_JSON, OPT_CHECK, OPT_EXPAND, OPT_HELP, OPT_VERSION,
-       OPT_MIGRATE };
+       OPT_MIGRATE, OPT_MAX_LINE };
 
 static const struct option mapc_longopts[] = {
     { "type", required_argument, NULL, 't' },   { "syntax", required_argument, NULL, 's' },
@@ -32,6 +35,7 @@ static const struct option mapc_longopts[] = {
     { "expand", no_argument, NULL, OPT_EXPAND },{ "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { "migrate", required_argument, NULL, OPT_MIGRATE },
+    { "max-line", required_argument, NULL, OPT_MAX_LINE },
     { NULL, 0, NULL, 0 }
 };
 
@@ -74,7 +78,8 @@ mapc_reraise(void)
 static void
 mapc_help(void)
 {
-    printf("usage: mapc -t TYPE [-s SYNTAX] [-o OUTPUT] [-NfrdeavnT C -D C -c SIZE] SOURCE\n"
+    printf("usage: mapc -t TYPE [-s SYNTAX] [-o OUTPUT] [-NfrdeavnT C -D C -c SIZE]\n"
+           "            [--max-line BYTES] SOURCE\n"
            "       mapc [-t TYPE] [-s SYNTAX] -q KEY|- NAME\n"
            "       mapc [-t TYPE] [-s SYNTAX] -u NAME\n"
            "       mapc -t TYPE [-s SYNTAX] --check SOURCE\n"
@@ -132,6 +137,68 @@ mapc_guess(const char *name, const struct lm_compile_opts *o)
     return "hash";
 }
 
+#define MAPC_BATCH 4096
+
+struct mapc_batch {
+    char   *text;               /* the keys, back to back */
+    size_t  len, cap;
+    size_t *off;                /* MAPC_BATCH + 1 offsets */
+    size_t  n;
+    int     found;
+};
+
+static int
+mapc_batch_add(struct mapc_batch *b, const char *key, size_t n)
+{
+    if (b->off == NULL && (b->off = malloc((MAPC_BATCH + 1) * sizeof *b->off)) == NULL)
+        return -1;
+    if (b->len + n > b->cap) {
+        size_t cap = 2 * (b->len + n) + 4096;
+        char *nt = realloc(b->text, cap);
+        if (nt == NULL)
+            return -1;
+        b->text = nt;
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->text + b->len, key, n);
+    b->off[b->n++] = b->len;
+    b->len += n;
+    b->off[b->n] = b->len;
+    return 0;
+}
+
+static int
+mapc_batch_print(void *arg, size_t i, const lm_datum *v)
+{
+    struct mapc_batch *b = arg;
+
+    if (v == NULL)
+        return 0;
+    b->found = 1;
+    fwrite(b->text + b->off[i], 1, b->off[i + 1] - b->off[i], stdout);
+    putchar('\t');
+    fwrite(v->data, 1, v->len, stdout);
+    putchar('\n');
+    return 0;
+}
+
+static int
+mapc_batch_run(struct mapc_batch *b, struct lm_map *m, unsigned flags, struct lm_diags *d)
+{
+    lm_datum keys[MAPC_BATCH];
+    size_t i;
+    int rc;
+
+    for (i = 0; i < b->n; i++) {
+        keys[i].data = b->text + b->off[i];
+        keys[i].len = b->off[i + 1] - b->off[i];
+    }
+    rc = lm_lookup_many(m, keys, b->n, flags, mapc_batch_print, b, d);
+    b->n = b->len = 0;
+    return rc;
+}
+
 static int
 mapc_query(const char *key, const char *name, struct lm_compile_opts *o, int json,
            struct lm_diags *d)
@@ -155,17 +222,58 @@ mapc_query(const char *key, const char *name, struct lm_compile_opts *o, int jso
         }
         found = rc == 0;
     } else {
-        while (rc >= 0 && (n = getline(&line, &cap, stdin)) > 0) {
-            if (line[n - 1] == '\n')
-                line[--n] = '\0';
-            if ((rc = lm_lookup(m, line, (size_t)n, o->flags, &v, d)) == 0) {
-                found = 1;
-                fwrite(line, 1, (size_t)n, stdout);
-                putchar('\t');
-                fwrite(v.data, 1, v.len, stdout);
-                putchar('\n');
+        /* Keys in batches of the lines already there: a map read through
+         * a child process answers a batch in one round trip, and a key
+         * typed (or written by a script waiting for the answer) is still
+         * answered at once. */
+        struct mapc_batch b;
+        size_t have = 0, used;
+        int eof = 0;
+        memset(&b, 0, sizeof b);
+        while (rc >= 0 && !eof) {
+            if (cap - have < 65536) {
+                char *nl = realloc(line, cap = 2 * cap + 65536);
+                if (nl == NULL) {
+                    rc = -1;
+                    break;
+                }
+                line = nl;
             }
+            n = read(0, line + have, cap - have);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                rc = -1;
+                break;
+            }
+            if (n == 0)
+                eof = 1;
+            have += (size_t)n;
+            for (used = 0; rc >= 0;) {
+                char *nlp = memchr(line + used, '\n', have - used);
+                size_t len = nlp ? (size_t)(nlp - (line + used)) : have - used;
+                if (nlp == NULL && (!eof || len == 0))
+                    break;
+                if (mapc_batch_add(&b, line + used, len) != 0) {
+                    rc = -1;
+                    break;
+                }
+                used += len + (nlp != NULL);
+                if (b.n == MAPC_BATCH) {
+                    rc = mapc_batch_run(&b, m, o->flags, d);
+                    found |= b.found;
+                }
+            }
+            memmove(line, line + used, have - used);
+            have -= used;
+            if (rc >= 0 && b.n > 0) {
+                rc = mapc_batch_run(&b, m, o->flags, d);
+                found |= b.found;
+            }
+            fflush(stdout);
         }
+        free(b.text);
+        free(b.off);
         free(line);
     }
     lm_map_close(m);
@@ -284,6 +392,17 @@ main(int argc, char **argv)
             o.cache_size = strtoul(optarg, &end, 10);
             if (*end != '\0' || o.cache_size == 0)
                 return tool_usage_error("-c takes a size in bytes, not \"%s\"", optarg);
+            break;
+        case OPT_MAX_LINE:
+            /* 0 = no limit; the library's own default otherwise */
+            if (optarg[0] < '0' || optarg[0] > '9')
+                return tool_usage_error("--max-line takes a size in bytes, not \"%s\"", optarg);
+            errno = 0;
+            o.max_line = strtoul(optarg, &end, 10);
+            if (*end != '\0' || errno != 0)
+                return tool_usage_error("--max-line takes a size in bytes, not \"%s\"", optarg);
+            if (o.max_line == 0)
+                o.max_line = SIZE_MAX;
             break;
         case OPT_HELP: mapc_help(); return 0;
         case OPT_VERSION: printf("mapc (relaymap) 0.1\n"); return 0;

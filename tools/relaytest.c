@@ -6,7 +6,9 @@
  * temp-failed, 64 usage, 69 could not connect, 75 timeout, 76 protocol
  * error, 71 out of memory (relaytest(8)).
  */
+#include <arpa/inet.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +130,15 @@ relaytest_getopt(int argc, char **argv, struct relaytest_opts *o, struct lm_diag
     }
     if (o->list)
         return optind == argc ? 0 : tool_usage_error("--list takes no server");
+    if (rt->params.server_ip != NULL) {
+        /* It is written into probes (the IP literal as sender): an address
+         * or nothing. */
+        unsigned char buf[sizeof(struct in6_addr)];
+        if (inet_pton(AF_INET, rt->params.server_ip, buf) != 1
+            && inet_pton(AF_INET6, rt->params.server_ip, buf) != 1)
+            return tool_usage_error("--server-ip %s: want an IPv4 or IPv6 address",
+                                    rt->params.server_ip);
+    }
     if (rt->target.kind == LM_SMTP_TCP) {
         if (optind + 1 != argc)
             return tool_usage_error(optind == argc ? "no server given" : "one server only");
