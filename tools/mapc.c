@@ -405,7 +405,7 @@ main(int argc, char **argv)
                 o.max_line = SIZE_MAX;
             break;
         case OPT_HELP: mapc_help(); return 0;
-        case OPT_VERSION: printf("mapc (relaymap) 0.1\n"); return 0;
+        case OPT_VERSION: tool_version(); return 0;
         case ':': return tool_usage_error("option -%c needs an argument", optopt);
         default:
             if (optopt != 0)

@@ -84,7 +84,8 @@ relaytest_getopt(int argc, char **argv, struct relaytest_opts *o, struct lm_diag
         { "local-user", 1, NULL, 'L' }, { "outside-domain", 1, NULL, 'X' },
         { "outside-user", 1, NULL, 'x' }, { "helo", 1, NULL, 'H' },
         { "only", 1, NULL, 'o' }, { "timeout", 1, NULL, 't' }, { "json", 0, NULL, 'j' },
-        { "list", 0, NULL, 'l' }, { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 }
+        { "list", 0, NULL, 'l' }, { "help", 0, NULL, 'h' }, { "version", 0, NULL, 'V' },
+        { NULL, 0, NULL, 0 }
     };
     static char hostname[256];
     struct lm_rt_opts *rt = &o->rt;
@@ -125,6 +126,7 @@ relaytest_getopt(int argc, char **argv, struct relaytest_opts *o, struct lm_diag
                 rt->timeout_ms = 1;
             break;
         case 'h': fputs(relaytest_usage, stdout); exit(0);
+        case 'V': tool_version(); exit(0);
         default: return tool_usage_error("unknown option");
         }
     }
