@@ -898,7 +898,7 @@ qmail_netcmp(const void *a, const void *b)
 {
     const struct lm_rule *ra = &qmail_sort_policy->rules[*(const size_t *)a];
     const struct lm_rule *rb = &qmail_sort_policy->rules[*(const size_t *)b];
-    return lm_rule_net_order(ra, rb);
+    return lm_policy_net_cmp(qmail_sort_policy, ra, rb);
 }
 
 static int

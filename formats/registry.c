@@ -12,6 +12,8 @@ static const struct lm_codec *const registry_table[] = {
     &lm_codec_policy,
     &lm_codec_sendmail,
     &lm_codec_qmail,
+    &lm_codec_exchange,
+    &lm_codec_antirelay,
     NULL
 };
 

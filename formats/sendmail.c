@@ -899,7 +899,7 @@ sendmail_netcmp(const void *a, const void *b)
 {
     const struct lm_rule *ra = &sendmail_sort_ctx->p->rules[*(const size_t *)a];
     const struct lm_rule *rb = &sendmail_sort_ctx->p->rules[*(const size_t *)b];
-    return lm_rule_net_order(ra, rb);
+    return lm_policy_net_cmp(sendmail_sort_ctx->p, ra, rb);
 }
 
 /*

@@ -115,6 +115,24 @@ struct lm_codec {
      * are checked by the caller on the streams). */
     int (*emit)(const struct lm_policy *in, FILE *const *out,
                 struct lm_losses *lost, struct lm_diags *d);
+
+    /* Optional (NULL when the format has no settings): emit with settings
+     * OPTS, a NULL-terminated list of "name=value" strings from the caller
+     * (relayconv --reg-version 4 is "reg-version=4").  An unknown name or
+     * a bad value is an LM_E_USAGE error.  emit() is this with none. */
+    int (*emit_opts)(const struct lm_policy *in, const char *const *opts,
+                     FILE *const *out, struct lm_losses *lost, struct lm_diags *d);
+
+    /* Optional (NULL when the files have fixed names): a format whose main
+     * file (outputs[0]) names its other files.  Given the main file's TEXT
+     * (len bytes, read from PATH), set names[k] for 1 <= k < the number of
+     * outputs to a malloc'd file name relative to the main file's directory
+     * where the main file names one (else leave it NULL: outputs[k]), and
+     * lines[k] to the line that names it.  Reading a directory follows
+     * these names; a named file that does not exist is an error at that
+     * line.  Returns 0, or -1 with diagnostics. */
+    int (*parts)(const char *path, const char *text, size_t len, char **names,
+                 unsigned long *lines, struct lm_diags *d);
 };
 
 /* Every codec built in, NULL-terminated (formats/registry.c). */
@@ -130,5 +148,7 @@ size_t lm_codec_noutputs(const struct lm_codec *c);
 extern const struct lm_codec lm_codec_policy;     /* neutral policy file */
 extern const struct lm_codec lm_codec_sendmail;   /* Sendmail access */
 extern const struct lm_codec lm_codec_qmail;      /* tcp.smtp + rcpthosts */
+extern const struct lm_codec lm_codec_exchange;   /* Exchange 5.5 Relay*List .reg */
+extern const struct lm_codec lm_codec_antirelay;  /* EMWAC antirelay (ARDEF-1) */
 
 #endif

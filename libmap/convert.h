@@ -35,6 +35,9 @@ struct lm_convert_opts {
                                several-file target a directory */
     unsigned    flags;      /* LM_CV_* */
     size_t      max_diffs;  /* counterexamples to report, 0 = 10 */
+    const char *const *codec_opts; /* NULL, or NULL-terminated "name=value"
+                               settings for the target's emitter
+                               (lm_codec.emit_opts) */
 };
 
 /* A transaction on which two policies disagree. */

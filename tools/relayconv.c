@@ -15,7 +15,7 @@
 
 enum { OPT_LOSSY = 256, OPT_WIDEN, OPT_JSON, OPT_VERIFY, OPT_DECIDE, OPT_LINT, OPT_LIST,
        OPT_CLIENT, OPT_HOST, OPT_IDENT, OPT_HELP, OPT_STRICT_LOOPBACK, OPT_SERVER,
-       OPT_AUTH };
+       OPT_AUTH, OPT_REG_VERSION };
 
 static const struct option rc_longopts[] = {
     { "from", required_argument, NULL, 'f' },   { "to", required_argument, NULL, 't' },
@@ -30,6 +30,7 @@ static const struct option rc_longopts[] = {
     { "ident", required_argument, NULL, OPT_IDENT },
     { "server", required_argument, NULL, OPT_SERVER },
     { "authenticated", no_argument, NULL, OPT_AUTH },
+    { "reg-version", required_argument, NULL, OPT_REG_VERSION },
     { "help", no_argument, NULL, OPT_HELP },
     { NULL, 0, NULL, 0 }
 };
@@ -38,7 +39,8 @@ static void
 rc_help(void)
 {
     printf("usage: relayconv [--from FMT] --to FMT [-o OUT] [--lossy [--allow-widening]] "
-           "[--strict-loopback] [--json] FILE...\n"
+           "[--strict-loopback] [--json]\n"
+           "                 [--reg-version 4|5] FILE...\n"
            "       relayconv --verify [-F FMT] [--strict-loopback] [--json] A B\n"
            "       relayconv --decide [-F FMT] --client IP [--host NAME] [--from ADDR] "
            "[--to ADDR]\n"
@@ -51,11 +53,13 @@ rc_help(void)
 int
 main(int argc, char **argv)
 {
-    struct lm_convert_opts o = { NULL, NULL, NULL, 0, 0 };
+    struct lm_convert_opts o = { NULL, NULL, NULL, 0, 0, NULL };
     struct lm_convert_report rep;
     struct lm_query q;
     struct lm_diags d;
     const char *fmt = NULL, *client = NULL, *server = NULL;
+    const char *copts[2] = { NULL, NULL };     /* the target's settings */
+    char regver[32];
     size_t nw = 0;
     int c, json = 0, mode = 0, rc;
 
@@ -83,6 +87,12 @@ main(int argc, char **argv)
         case OPT_IDENT: q.info = optarg; break;
         case OPT_SERVER: server = optarg; break;
         case OPT_AUTH: q.auth = 1; break;
+        case OPT_REG_VERSION:
+            /* the exchange emitter's setting; it checks the value */
+            snprintf(regver, sizeof regver, "reg-version=%.16s", optarg);
+            copts[0] = regver;
+            o.codec_opts = copts;
+            break;
         case OPT_HELP: rc_help(); return 0;
         default: return tool_usage_error("unknown option");
         }
