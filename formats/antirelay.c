@@ -546,6 +546,9 @@ ar_rule_losses(struct ar_emit *e)
                 if (ar_refusing(r->action))
                     ar_loss(e, LM_LOSS_DROPPED, 1, r, NULL, "ARDEF-1 cannot refuse every "
                             "client; rule dropped");
+                else if (r->action == LM_A_RELAY && e->anyrelay)
+                    ar_loss(e, LM_LOSS_NARROWED, 0, r, NULL, "ARDEF-1 networks are IPv4 "
+                            "only: written as 0.0.0.0/0, it lets no IPv6 client relay");
                 break;
             case LM_K_NAME: case LM_K_TREE: case LM_K_BELOW: case LM_K_ANYHOST:
                 if (r->action != LM_A_SKIP)

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "libmap/codec.h"
+#include "libmap/internal.h"
 #include "libmap/ipset.h"
 #include "libmap/policy.h"
 #include "libmap/source.h"
@@ -1221,6 +1222,35 @@ ex_put_list(struct ex_buf *b, const char *name, const struct ex_item *it, size_t
     free(data.s);
 }
 
+/* A recipient rule that accepts mail for a domain, as an accepted domain. */
+static int
+ex_to_domain(const struct lm_rule *r)
+{
+    return (r->stage & LM_S_TO) && r->action == LM_A_RELAY && r->info == NULL &&
+           (r->kind == LM_K_NAME || r->kind == LM_K_TREE || r->kind == LM_K_BELOW);
+}
+
+/* "; relaymap accept KIND NAME", once each. */
+static void
+ex_put_domain(struct ex_buf *b, struct lm_seen *seen, enum lm_kind k, const char *name,
+              int *fail)
+{
+    const char *kw = k == LM_K_NAME ? "name" : k == LM_K_TREE ? "domain" : "subdomains";
+    unsigned long first = 0;
+    char *line = malloc(strlen(name) + 64);
+
+    if (line == NULL) {
+        *fail = 1;
+        return;
+    }
+    sprintf(line, EX_NOTE " accept %s %s\r\n", kw, name);
+    if (lm_seen_add(seen, line, 1, &first) != 0)
+        *fail = 1;
+    else if (first == 0)
+        ex_puts(b, line);
+    free(line);
+}
+
 static int
 exchange_emit_opts(const struct lm_policy *in, const char *const *opts, FILE *const *out,
                    struct lm_losses *lost, struct lm_diags *d)
@@ -1355,19 +1385,25 @@ exchange_emit_opts(const struct lm_policy *in, const char *const *opts, FILE *co
         goto fail;
 
     ex_puts(&b, v5 ? EX_HDR5 "\r\n\r\n" : EX_HDR4 "\r\n\r\n");
-    if (in->ndomains > 0 || in->nlocals > 0) {
-        static const char *const kw[] = { "name", "domain", "subdomains" };
+    for (i = 0; i < in->nrules && in->order->rcpt_rules; i++)
+        if (ex_to_domain(&in->rules[i]))
+            break;
+    if (in->ndomains > 0 || in->nlocals > 0 || i < in->nrules) {
         char nb[2 * LM_IPADDR_BUF];
+        struct lm_seen seen;
+        int sfail = 0;
+        memset(&seen, 0, sizeof seen);
         ex_puts(&b, EX_NOTE ": Exchange takes its local domains from its own configuration;\r\n"
                     EX_NOTE ": relayconv keeps the policy's here (regedit ignores them)\r\n");
-        for (i = 0; i < in->ndomains; i++) {
-            const struct lm_domain *dm = &in->domains[i];
-            ex_puts(&b, EX_NOTE " accept ");
-            ex_puts(&b, kw[dm->kind == LM_K_NAME ? 0 : dm->kind == LM_K_TREE ? 1 : 2]);
-            ex_puts(&b, " ");
-            ex_puts(&b, dm->name);
-            ex_puts(&b, "\r\n");
-        }
+        for (i = 0; i < in->ndomains; i++)
+            ex_put_domain(&b, &seen, in->domains[i].kind, in->domains[i].name, &sfail);
+        /* a recipient domain RELAY accepts mail as an accepted domain does */
+        for (i = 0; i < in->nrules && in->order->rcpt_rules; i++)
+            if (ex_to_domain(&in->rules[i]))
+                ex_put_domain(&b, &seen, in->rules[i].kind, in->rules[i].pattern, &sfail);
+        lm_seen_fini(&seen);
+        if (sfail)
+            goto fail;
         for (i = 0; i < in->nlocals; i++) {
             ex_puts(&b, EX_NOTE " local ");
             ex_puts(&b, lm_rule_net_str(&in->locals[i].net, nb));
