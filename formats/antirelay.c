@@ -206,13 +206,13 @@ ar_ini_line(struct ar_parse *x, char *t, size_t n, const struct lm_pos *pos, int
             *sec = 2;
         } else {
             *sec = 3;
-            lm_fold(k, kl);
+            lm_quote(q, k, kl, LM_QUOTE_MAX);
+            lm_fold(k, kl);     /* section names are case-insensitive */
             if (lm_seen_add(&x->sections, k, pos->line, &first) != 0)
                 return lm_diag_add(x->d, LM_ERROR, LM_E_NOMEM, pos, "out of memory");
             if (first == 0)
                 ar_diag(x, LM_WARNING, LM_E_SYNTAX, pos, "section [%s] is not part of "
-                        "ARDEF-1: ignored, and not kept by a conversion",
-                        lm_quote(q, k, kl, LM_QUOTE_MAX));
+                        "ARDEF-1: ignored, and not kept by a conversion", q);
         }
         return 0;
     }

@@ -256,7 +256,7 @@ ex_decode(struct ex_parse *x, const unsigned char *b, size_t n, char **out, size
         *out = t;
         return 0;
     }
-    if (n >= 2 && b[0] != 0 && b[1] == 0)
+    if (n >= 2 && (b[0] == 0) != (b[1] == 0))
         return ex_err(x, 1, "UTF-16 text without a byte order mark: regedit reads a "
                       "version 5 file only when it starts with the bytes FF FE");
     if ((t = malloc(n + 1)) == NULL)
@@ -1264,7 +1264,7 @@ exchange_emit_opts(const struct lm_policy *in, const char *const *opts, FILE *co
     const struct lm_rule *any, *auth;
     size_t niv = 0, i;
     uint32_t flags = 0;
-    int v5 = 1;
+    int v5 = 1, todom;
     char line[64];
 
     for (i = 0; opts != NULL && opts[i] != NULL; i++) {
@@ -1385,10 +1385,10 @@ exchange_emit_opts(const struct lm_policy *in, const char *const *opts, FILE *co
         goto fail;
 
     ex_puts(&b, v5 ? EX_HDR5 "\r\n\r\n" : EX_HDR4 "\r\n\r\n");
+    todom = 0;
     for (i = 0; i < in->nrules && in->order->rcpt_rules; i++)
-        if (ex_to_domain(&in->rules[i]))
-            break;
-    if (in->ndomains > 0 || in->nlocals > 0 || i < in->nrules) {
+        todom |= ex_to_domain(&in->rules[i]);
+    if (in->ndomains > 0 || in->nlocals > 0 || todom) {
         char nb[2 * LM_IPADDR_BUF];
         struct lm_seen seen;
         int sfail = 0;
