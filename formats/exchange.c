@@ -1147,33 +1147,64 @@ ex_item_cmp(const void *a, const void *b)
     return lm_ipaddr_cmp(&x->net.addr, &y->net.addr);
 }
 
+/* A candidate rule for an item's rank, sorted by its range. */
+struct ex_key {
+    struct lm_iprange range;
+    size_t            rule;
+};
+
+static int
+ex_key_cmp(const void *a, const void *b)
+{
+    const struct ex_key *x = a, *y = b;
+    int c = lm_ipaddr_cmp(&x->range.lo, &y->range.lo);
+
+    if (c == 0)
+        c = lm_ipaddr_cmp(&x->range.hi, &y->range.hi);
+    return c != 0 ? c : (x->rule > y->rule) - (x->rule < y->rule);
+}
+
 static void
 ex_order_items(const struct lm_policy *p, struct ex_cover *c, enum lm_kind kind, int relay,
                struct ex_item **out)
 {
-    size_t i, k;
+    struct ex_key *k = malloc((p->nrules + 1) * sizeof *k);
+    size_t i, nk = 0;
 
     *out = malloc((c->n + 1) * sizeof **out);
-    if (*out == NULL) {
+    if (*out == NULL || k == NULL) {
+        free(k);
         c->fail = 1;
         return;
     }
-    for (i = 0; i < c->n; i++) {
-        struct lm_iprange rg;
-        (*out)[i].net = c->v[i];
-        (*out)[i].rank = (size_t)-1;
-        lm_ipnet_range(&c->v[i], &rg);
-        for (k = 0; k < p->nrules; k++) {
-            const struct lm_rule *r = &p->rules[k];
-            if (r->kind == kind && (r->stage & LM_S_CONNECT) && r->info == NULL &&
-                (r->action == LM_A_RELAY) == relay &&
-                lm_ipaddr_cmp(&r->net.range.lo, &rg.lo) == 0 &&
-                lm_ipaddr_cmp(&r->net.range.hi, &rg.hi) == 0) {
-                (*out)[i].rank = k;
-                break;
-            }
+    for (i = 0; i < p->nrules; i++) {
+        const struct lm_rule *r = &p->rules[i];
+        if (r->kind == kind && (r->stage & LM_S_CONNECT) && r->info == NULL &&
+            (r->action == LM_A_RELAY) == relay) {
+            k[nk].range = r->net.range;
+            k[nk++].rule = i;
         }
     }
+    qsort(k, nk, sizeof *k, ex_key_cmp);
+    for (i = 0; i < c->n; i++) {
+        struct ex_key want;
+        size_t lo = 0, hi = nk;
+        (*out)[i].net = c->v[i];
+        (*out)[i].rank = (size_t)-1;
+        lm_ipnet_range(&c->v[i], &want.range);
+        want.rule = 0;
+        while (lo < hi) {   /* the first rule with this range: the earliest */
+            size_t m = lo + (hi - lo) / 2;
+            if (ex_key_cmp(&k[m], &want) < 0)
+                lo = m + 1;
+            else
+                hi = m;
+        }
+        if (lo < nk && lm_ipaddr_cmp(&k[lo].range.lo, &want.range.lo) == 0 &&
+            lm_ipaddr_cmp(&k[lo].range.hi, &want.range.hi) == 0)
+            (*out)[i].rank = k[lo].rule;
+    }
+    free(k);
     qsort(*out, c->n, sizeof **out, ex_item_cmp);
 }
 
