@@ -57,7 +57,10 @@ UNIT_SRCS = $(sort $(wildcard tests/unit/check_*.c))
 UNIT_OBJS = $(UNIT_SRCS:%.c=$(O)/%.o)
 SUITES    = $(filter-out main,$(patsubst tests/unit/check_%.c,%,$(UNIT_SRCS)))
 HEADERS   = $(wildcard libmap/*.h)
-PUBLIC_HEADERS = $(filter-out libmap/internal.h,$(HEADERS))
+# Headers private to the library (never installed): the backend vtable and
+# the decide() internals.
+PRIVATE_HEADERS = libmap/internal.h libmap/pindex.h libmap/util.h
+PUBLIC_HEADERS = $(filter-out $(PRIVATE_HEADERS),$(HEADERS))
 
 SOVERSION = 0
 LIBA  = $(O)/libmap.a

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "libmap/codec.h"
+#include "libmap/emit.h"
 #include "libmap/internal.h"
 #include "libmap/ipset.h"
 #include "libmap/policy.h"
@@ -480,24 +481,37 @@ ar_refusing(enum lm_action a)
     return a == LM_A_REJECT || a == LM_A_ERROR || a == LM_A_DENY || a == LM_A_DISCARD;
 }
 
-/* Would dropping rule r let some client relay, or mail in, that the source
- * refuses?  A refusal that goes does; an OK can uncover a relaying rule. */
+/* The connect networks of P over all of FAMILY, as P's server ranks them
+ * (lm_emit_nets): intervals whose val is 1 + the index of the rule that
+ * decides there (a SKIP rule included), 0 where none holds the address. */
 static int
-ar_drop_widens(const struct ar_emit *e, const struct lm_rule *r)
+ar_paint(const struct lm_policy *p, int family, struct lm_cover_iv **out, size_t *n,
+         struct lm_diags *d)
 {
-    size_t i;
+    struct lm_iprange *rg = NULL;
+    size_t *idx = NULL, *val = NULL, m = 0, i;
+    int rc = -1;
 
-    if (ar_refusing(r->action))
-        return 1;
-    if (r->action != LM_A_OK)
-        return 0;
-    if (lm_policy_loopback_relays(e->p))
-        return 1;
-    for (i = 0; i < e->p->nrules; i++)
-        if (e->p->rules[i].action == LM_A_RELAY && (e->p->rules[i].stage & LM_S_CONNECT) &&
-            e->p->rules[i].kind != LM_K_NEVER)
-            return 1;
-    return 0;
+    *out = NULL;
+    *n = 0;
+    if (lm_emit_nets(p, family, &idx, &m, d) != 0)
+        return -1;
+    rg = malloc((m + 1) * sizeof *rg);
+    val = malloc((m + 1) * sizeof *val);
+    if (rg == NULL || val == NULL) {
+        lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < m; i++) {
+        rg[i] = p->rules[idx[i]].net.range;
+        val[i] = idx[i] + 1;
+    }
+    rc = lm_ipset_paint(family, rg, val, m, 0, out, n, d);
+out:
+    free(idx);
+    free(rg);
+    free(val);
+    return rc;
 }
 
 static void
@@ -511,7 +525,7 @@ ar_rule_losses(struct ar_emit *e)
         if (r->kind == LM_K_NEVER)
             continue;
         if (r->info != NULL) {
-            ar_loss(e, LM_LOSS_DROPPED, ar_drop_widens(e, r), r, NULL,
+            ar_loss(e, LM_LOSS_DROPPED, lm_emit_drop_widens(e->p, r, LM_S_CONNECT), r, NULL,
                     "ARDEF-1 has no ident (RFC 1413) rules; rule dropped");
             continue;
         }
@@ -525,7 +539,7 @@ ar_rule_losses(struct ar_emit *e)
             switch (r->kind) {
             case LM_K_NET:
                 if (r->net.range.lo.family != LM_IPV4)
-                    ar_loss(e, LM_LOSS_DROPPED, ar_drop_widens(e, r), r, NULL,
+                    ar_loss(e, LM_LOSS_DROPPED, lm_emit_drop_widens(e->p, r, LM_S_CONNECT), r, NULL,
                             "ARDEF-1 networks are IPv4 only; rule dropped");
                 else if (ar_refusing(r->action))
                     ar_loss(e, LM_LOSS_CHANGED, 1, r, NULL, "ARDEF-1 has no deny list: "
@@ -552,7 +566,7 @@ ar_rule_losses(struct ar_emit *e)
                 break;
             case LM_K_NAME: case LM_K_TREE: case LM_K_BELOW: case LM_K_ANYHOST:
                 if (r->action != LM_A_SKIP)
-                    ar_loss(e, LM_LOSS_DROPPED, ar_drop_widens(e, r), r, NULL,
+                    ar_loss(e, LM_LOSS_DROPPED, lm_emit_drop_widens(e->p, r, LM_S_CONNECT), r, NULL,
                             "ARDEF-1 has no host-name rules; rule dropped");
                 break;
             default:
@@ -680,7 +694,7 @@ antirelay_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *l
     ar_rule_losses(&e);
     /* The addresses that relay: the networks' own, in the source's order,
      * and with an ANY that relays every address no network rule holds. */
-    if (e.fail || lm_policy_paint_nets(in, LM_IPV4, &iv, &niv, d) != 0)
+    if (e.fail || ar_paint(in, LM_IPV4, &iv, &niv, d) != 0)
         goto out;
     for (i = 0; i < niv; i++) {
         struct lm_iprange rg = { iv[i].lo, iv[i].hi };

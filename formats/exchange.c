@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "libmap/codec.h"
+#include "libmap/emit.h"
 #include "libmap/internal.h"
 #include "libmap/ipset.h"
 #include "libmap/policy.h"
@@ -1012,25 +1013,37 @@ ex_refusing(enum lm_action a)
     return a == LM_A_REJECT || a == LM_A_ERROR || a == LM_A_DENY || a == LM_A_DISCARD;
 }
 
-/* Would dropping rule r let some client relay, or some mail in, that the
- * source refuses?  A refusal that goes does; an OK that goes can uncover a
- * relaying rule. */
+/* The connect networks of P over all of FAMILY, as P's server ranks them
+ * (lm_emit_nets): intervals whose val is 1 + the index of the rule that
+ * decides there (a SKIP rule included), 0 where none holds the address. */
 static int
-ex_drop_widens(const struct ex_emit *e, const struct lm_rule *r)
+ex_paint(const struct lm_policy *p, int family, struct lm_cover_iv **out, size_t *n,
+         struct lm_diags *d)
 {
-    size_t i;
+    struct lm_iprange *rg = NULL;
+    size_t *idx = NULL, *val = NULL, m = 0, i;
+    int rc = -1;
 
-    if (ex_refusing(r->action))
-        return 1;
-    if (r->action != LM_A_OK)
-        return 0;
-    if (lm_policy_loopback_relays(e->p))
-        return 1;
-    for (i = 0; i < e->p->nrules; i++)
-        if (e->p->rules[i].action == LM_A_RELAY && (e->p->rules[i].stage & LM_S_CONNECT) &&
-            e->p->rules[i].kind != LM_K_NEVER)
-            return 1;
-    return 0;
+    *out = NULL;
+    *n = 0;
+    if (lm_emit_nets(p, family, &idx, &m, d) != 0)
+        return -1;
+    rg = malloc((m + 1) * sizeof *rg);
+    val = malloc((m + 1) * sizeof *val);
+    if (rg == NULL || val == NULL) {
+        lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < m; i++) {
+        rg[i] = p->rules[idx[i]].net.range;
+        val[i] = idx[i] + 1;
+    }
+    rc = lm_ipset_paint(family, rg, val, m, 0, out, n, d);
+out:
+    free(idx);
+    free(rg);
+    free(val);
+    return rc;
 }
 
 /* What the lists cannot say, rule by rule. */
@@ -1045,7 +1058,7 @@ ex_rule_losses(struct ex_emit *e)
         if (r->kind == LM_K_NEVER)
             continue;
         if (r->info != NULL) {
-            ex_loss(e, LM_LOSS_DROPPED, ex_drop_widens(e, r), r,
+            ex_loss(e, LM_LOSS_DROPPED, lm_emit_drop_widens(e->p, r, LM_S_CONNECT), r,
                     "Exchange's relay lists have no ident (RFC 1413) rules; rule dropped");
             continue;
         }
@@ -1060,7 +1073,7 @@ ex_rule_losses(struct ex_emit *e)
             case LM_K_NET:
             case LM_K_SERVER:
                 if (r->net.range.lo.family != LM_IPV4) {
-                    ex_loss(e, LM_LOSS_DROPPED, ex_drop_widens(e, r), r,
+                    ex_loss(e, LM_LOSS_DROPPED, lm_emit_drop_widens(e->p, r, LM_S_CONNECT), r,
                             "Exchange's relay lists hold IPv4 only; rule dropped");
                     break;
                 }
@@ -1089,7 +1102,7 @@ ex_rule_losses(struct ex_emit *e)
                 break;
             case LM_K_NAME: case LM_K_TREE: case LM_K_BELOW: case LM_K_ANYHOST:
                 if (r->action != LM_A_SKIP)
-                    ex_loss(e, LM_LOSS_DROPPED, ex_drop_widens(e, r), r,
+                    ex_loss(e, LM_LOSS_DROPPED, lm_emit_drop_widens(e->p, r, LM_S_CONNECT), r,
                             "Exchange's relay lists have no host-name rules; rule dropped");
                 break;
             default:
@@ -1329,7 +1342,7 @@ exchange_emit_opts(const struct lm_policy *in, const char *const *opts, FILE *co
 
     /* What each client address gets from the connect networks, in the
      * source's own order: relay (R), no relaying (D), nothing (N). */
-    if (e.fail || lm_policy_paint_nets(in, LM_IPV4, &iv, &niv, d) != 0)
+    if (e.fail || ex_paint(in, LM_IPV4, &iv, &niv, d) != 0)
         goto fail;
     for (i = 0; i < niv; i++) {
         struct lm_iprange rg = { iv[i].lo, iv[i].hi };

@@ -20,7 +20,8 @@
 #include <string.h>
 
 #include "libmap/codec.h"
-#include "libmap/internal.h"
+#include "libmap/emit.h"
+#include "libmap/util.h"
 #include "libmap/ipset.h"
 #include "libmap/policy.h"
 
@@ -743,38 +744,10 @@ qmail_rank(enum lm_action a)
     return qmail_refusing(a) ? 1 : a == LM_A_RELAY ? 3 : 2;
 }
 
-/* Would leaving out the STAGES part of rule r let in something the source
- * refuses?  A refusal that goes lets its clients or mail through; an OK,
- * DISCARD or SKIP that goes can only uncover a RELAY of the same stage (or,
- * for recipients, an accepted domain). */
-static int
-qmail_drop_widens_at(const struct lm_policy *p, const struct lm_rule *r, unsigned stages)
-{
-    size_t i;
-
-    if (r->action == LM_A_RELAY)
-        return 0;
-    if (r->action == LM_A_REJECT || r->action == LM_A_ERROR || r->action == LM_A_DENY)
-        return 1;
-    for (i = 0; i < p->nrules; i++) {
-        const struct lm_rule *x = &p->rules[i];
-        unsigned common = x->stage & stages;
-        if (x->action != LM_A_RELAY || common == 0 || x->kind == LM_K_NEVER)
-            continue;
-        if ((common & LM_S_CONNECT) == 0 && x->kind == LM_K_NET)
-            continue;       /* networks are looked up only for clients */
-        if ((common & ~(unsigned)LM_S_CONNECT) == LM_S_FROM && !(common & LM_S_CONNECT) &&
-            !lm_sender_relay_grants(p, x))
-            continue;       /* a sender RELAY that grants nothing */
-        return 1;
-    }
-    return (stages & LM_S_TO) && p->ndomains > 0;
-}
-
 static int
 qmail_drop_widens(const struct lm_policy *p, const struct lm_rule *r)
 {
-    return qmail_drop_widens_at(p, r, r->stage);
+    return lm_emit_drop_widens(p, r, r->stage);
 }
 
 static int
@@ -891,16 +864,6 @@ qmail_text(const char *v)
  * lm_ipset_cover_nested writes prefixes and last-octet runs nested that
  * way. */
 
-static const struct lm_policy *qmail_sort_policy;   /* qsort has no context */
-
-static int
-qmail_netcmp(const void *a, const void *b)
-{
-    const struct lm_rule *ra = &qmail_sort_policy->rules[*(const size_t *)a];
-    const struct lm_rule *rb = &qmail_sort_policy->rules[*(const size_t *)b];
-    return lm_policy_net_cmp(qmail_sort_policy, ra, rb);
-}
-
 static int
 qmail_is_net(const struct lm_rule *r)
 {
@@ -919,22 +882,17 @@ qmail_paint(struct qmail_emit *e, int loop, size_t *n)
     struct lm_cover_iv *iv = NULL;
     struct lm_iprange *rg = NULL;
     struct lm_ipaddr lb;
-    size_t *idx = NULL, *val = NULL, nr = 0, i, k, first = 0;
+    size_t *idx = NULL, *val = NULL, nr = 0, k, first = 0;
 
     *n = 0;
     lm_ipaddr_v4(&lb, 127, 0, 0, 1);
-    for (i = 0; i < p->nrules; i++)
-        nr += qmail_is_net(&p->rules[i]);
-    idx = malloc((nr + 1) * sizeof *idx);
+    /* the networks in the order the source's server prefers them */
+    if (lm_emit_nets(p, LM_IPV4, &idx, &nr, e->d) != 0)
+        goto out;
     rg = malloc((nr + 2) * sizeof *rg);
     val = malloc((nr + 2) * sizeof *val);
-    if (idx == NULL || rg == NULL || val == NULL)
+    if (rg == NULL || val == NULL)
         goto out;
-    for (i = k = 0; i < p->nrules; i++)
-        if (qmail_is_net(&p->rules[i]))
-            idx[k++] = i;
-    qmail_sort_policy = p;
-    qsort(idx, nr, sizeof *idx, qmail_netcmp);
     /* slot 0 is kept for the loopback rule; values are numbered in priority
      * order (ties in the cover go to the first) */
     for (k = 0; k < nr && !e->fail; k++) {
@@ -1457,11 +1415,11 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
         if ((other & LM_S_FROM) && r->action == LM_A_RELAY && !lm_sender_relay_grants(in, r))
             other &= ~LM_S_FROM;    /* no effect in the source either */
         if ((other & (LM_S_FROM | LM_S_TO)) && (r->action == LM_A_OK || r->action == LM_A_SKIP) &&
-            !qmail_drop_widens_at(in, r, other))
+            !lm_emit_drop_widens(in, r, other))
             other = 0;              /* an OK that changes nothing */
         if (other == 0)
             continue;
-        qmail_loss(&e, LM_LOSS_DROPPED, qmail_drop_widens_at(in, r, other), r, NULL,
+        qmail_loss(&e, LM_LOSS_DROPPED, lm_emit_drop_widens(in, r, other), r, NULL,
                    other == LM_S_TO ? "qmail has no recipient rules other than rcpthosts; "
                                       "the recipient part is dropped"
                    : other == LM_S_FROM ? "qmail's only sender rules are badmailfrom "

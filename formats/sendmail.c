@@ -18,7 +18,8 @@
 #include <strings.h>
 
 #include "libmap/codec.h"
-#include "libmap/internal.h"
+#include "libmap/emit.h"
+#include "libmap/util.h"
 #include "libmap/ipset.h"
 #include "libmap/policy.h"
 
@@ -683,32 +684,10 @@ sendmail_rank(enum lm_action a)
     return sendmail_refusing(a) ? 1 : a == LM_A_RELAY ? 3 : 2;
 }
 
-/* Would leaving rule r out let in something the source refuses?  A refusal
- * that goes lets its clients or mail through; an OK, DISCARD or SKIP that
- * goes can only uncover a RELAY of the same stage (or, for recipients, an
- * accepted domain). */
 static int
 sendmail_drop_widens(const struct lm_policy *p, const struct lm_rule *r)
 {
-    size_t i;
-
-    if (r->action == LM_A_RELAY)
-        return 0;
-    if (sendmail_refusing(r->action))
-        return 1;
-    for (i = 0; i < p->nrules; i++) {
-        const struct lm_rule *x = &p->rules[i];
-        unsigned common = x->stage & r->stage;
-        if (x->action != LM_A_RELAY || common == 0 || x->kind == LM_K_NEVER)
-            continue;
-        if ((common & LM_S_CONNECT) == 0 && x->kind == LM_K_NET)
-            continue;       /* networks are looked up only for clients */
-        if ((common & ~(unsigned)LM_S_CONNECT) == LM_S_FROM && !(common & LM_S_CONNECT) &&
-            !lm_sender_relay_grants(p, x))
-            continue;       /* a sender RELAY that grants nothing */
-        return 1;
-    }
-    return (r->stage & LM_S_TO) && p->ndomains > 0;
+    return lm_emit_drop_widens(p, r, r->stage);
 }
 
 static int
@@ -892,16 +871,6 @@ sendmail_put(struct sendmail_emit *e, const char *key, const char *rhs,
  * their own.  Blocks that are not uniform are walked further down
  * (lm_ipset_cover_nested); this file paints the intervals. */
 
-static const struct sendmail_emit *sendmail_sort_ctx;   /* qsort has no context */
-
-static int
-sendmail_netcmp(const void *a, const void *b)
-{
-    const struct lm_rule *ra = &sendmail_sort_ctx->p->rules[*(const size_t *)a];
-    const struct lm_rule *rb = &sendmail_sort_ctx->p->rules[*(const size_t *)b];
-    return lm_policy_net_cmp(sendmail_sort_ctx->p, ra, rb);
-}
-
 /*
  * Cut one family's space into intervals with the value the connect network
  * rules give them (narrowest rule wins, tagged before untagged, then the
@@ -914,30 +883,18 @@ sendmail_paint(struct sendmail_emit *e, int family, size_t base, size_t *n)
     const struct lm_policy *p = e->p;
     struct lm_cover_iv *iv = NULL;
     struct lm_iprange *rg = NULL;
-    size_t *idx = NULL, *val = NULL, nr = 0, i, k;
+    size_t *idx = NULL, *val = NULL, nr = 0, k;
 
     *n = 0;
-    for (i = 0; i < p->nrules; i++) {
-        const struct lm_rule *r = &p->rules[i];
-        if (r->kind == LM_K_NET && (r->stage & LM_S_CONNECT) && r->info == NULL &&
-            r->net.range.lo.family == family)
-            nr++;
-    }
+    /* the networks in the order the source's server prefers them */
+    if (lm_emit_nets(p, family, &idx, &nr, e->d) != 0)
+        goto out;
     if (nr == 0 && base == 0)
         return NULL;
-    idx = malloc((nr + 1) * sizeof *idx);
     rg = malloc((nr + 1) * sizeof *rg);
     val = malloc((nr + 1) * sizeof *val);
-    if (idx == NULL || rg == NULL || val == NULL)
+    if (rg == NULL || val == NULL)
         goto out;
-    for (i = k = 0; i < p->nrules; i++) {
-        const struct lm_rule *r = &p->rules[i];
-        if (r->kind == LM_K_NET && (r->stage & LM_S_CONNECT) && r->info == NULL &&
-            r->net.range.lo.family == family)
-            idx[k++] = i;
-    }
-    sendmail_sort_ctx = e;
-    qsort(idx, nr, sizeof *idx, sendmail_netcmp);
     /* values numbered in priority order: ties in the cover go to the first */
     for (k = 0; k < nr; k++) {
         const struct lm_rule *r = &p->rules[idx[k]];

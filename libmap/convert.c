@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 
 #include "libmap/atomic.h"
-#include "libmap/internal.h"
+#include "libmap/util.h"
 #include "libmap/json.h"
 #include "libmap/ipset.h"
 #include "libmap/source.h"
@@ -611,11 +611,38 @@ convert_report_losses(const struct lm_losses *l, const struct lm_codec *to, unsi
     for (i = 0; i < l->n; i++) {
         const struct lm_loss *x = &l->v[i];
         struct lm_pos pos = { x->file, x->line, 0 };
-        int fatal = !(flags & LM_CV_LOSSY) || (x->widens && !(flags & LM_CV_ALLOW_WIDENING));
+        /* under --lossy the exact comparison, not this per-rule note,
+         * decides whether the output widens */
+        int fatal = !(flags & LM_CV_LOSSY);
         lm_diag_add(d, fatal ? LM_ERROR : LM_WARNING, LM_E_LOSSY, x->file ? &pos : NULL,
                     "%s: %s%s", to->name, x->why ? x->why : lm_loss_kind_name(x->kind),
                     x->widens ? " (this widens what the policy accepts)" : "");
     }
+}
+
+/* The directory a several-file output goes to without -o: the format's
+ * name beside the first source ("examples/qmail" for examples/policy.txt).
+ * Malloc'd, or NULL with a diagnostic (standard input has no place). */
+static char *
+convert_default_dir(const char *source, const struct lm_codec *to, struct lm_diags *d)
+{
+    const char *slash = strrchr(source, '/');
+    size_t dl = slash != NULL ? (size_t)(slash - source) + 1 : 0;
+    char *s;
+
+    if (strcmp(source, "-") == 0) {
+        lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "%s output is %zu files and standard "
+                    "input has no directory to put them beside; write it with -o DIR",
+                    to->name, lm_codec_noutputs(to));
+        return NULL;
+    }
+    if ((s = malloc(dl + strlen(to->name) + 1)) == NULL) {
+        lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    memcpy(s, source, dl);
+    strcpy(s + dl, to->name);
+    return s;
 }
 
 int
@@ -625,6 +652,8 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
     struct lm_policy *src = NULL, *back = NULL;
     struct convert_out bufs[16];
     const struct lm_codec *to = lm_codec_find(o->to);
+    struct lm_convert_opts oo = *o;
+    char *defdir = NULL;
     size_t nout = 0, i;
     int rc = -1, vr;
 
@@ -633,11 +662,19 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
         return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "unknown output format \"%s\" "
                            "(relayconv --list shows them)", o->to);
     rep->to = to;
+    nout = lm_codec_noutputs(to);
+    if (o->output == NULL && nout > 1) {
+        /* A format of several files goes where an administrator looks for
+         * it: a directory named after the format beside the source, as
+         * mapc writes access.db beside access. */
+        if ((defdir = convert_default_dir(files[0], to, d)) == NULL)
+            return -1;
+        oo.output = defdir;
+    }
     if (lm_policy_load(files, n, o->from, &src, &rep->from, d) != 0)
-        return -1;
+        goto out;
     rep->nrules_in = src->nrules;
     lm_lint(src, d);
-    nout = lm_codec_noutputs(to);
     if (o->codec_opts != NULL && o->codec_opts[0] != NULL && to->emit_opts == NULL) {
         lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "the %s format has no setting \"%s\"",
                     to->name, o->codec_opts[0]);
@@ -646,7 +683,7 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
     if (convert_emit(to, src, o->codec_opts, bufs, nout, &rep->losses, d) != 0)
         goto out;
     convert_report_losses(&rep->losses, to, o->flags, d);
-    if ((back = convert_readback(to, bufs, nout, o->output, d)) == NULL)
+    if ((back = convert_readback(to, bufs, nout, oo.output, d)) == NULL)
         goto out;
     rep->nrules_out = back->nrules;
     rep->strict_loopback = (o->flags & LM_CV_STRICT_LOOPBACK) != 0;
@@ -683,15 +720,19 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
                     rep->nwider, rep->nprobes);
         goto out;
     }
-    if (convert_publish(to, bufs, nout, o, out, d) != 0)
+    if (convert_publish(to, bufs, nout, &oo, out, d) != 0)
         goto out;
     rep->written = 1;
+    if (defdir != NULL)
+        lm_diag_add(d, LM_NOTE, LM_E_NONE, NULL, "wrote the %s files to %s/ (-o DIR writes "
+                    "them elsewhere)", to->name, defdir);
     rc = 0;
 out:
     for (i = 0; i < nout; i++)
         free(bufs[i].buf);
     lm_policy_free(src);
     lm_policy_free(back);
+    free(defdir);
     return rc;
 }
 

@@ -11,7 +11,7 @@
  * the part of the query each reads (pindex.h): verify.c compares policies
  * on classes of input through the same functions.
  */
-#include "libmap/internal.h"
+#include "libmap/util.h"
 #include "libmap/pindex.h"
 
 #include <stdint.h>

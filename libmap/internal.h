@@ -1,11 +1,13 @@
 /*
- * internal.h - private to libmap/ and formats/: the backend vtable and the
- * generic map handle.  Tools never include this.
+ * internal.h - private to the map layer (map.c, compile.c, atomic.c and
+ * the map_*.c backends): the backend vtable and the generic map handle.
+ * Codecs and tools never include this; shared helpers are in util.h.
  */
 #ifndef LIBMAP_INTERNAL_H
 #define LIBMAP_INTERNAL_H
 
 #include "libmap/map.h"
+#include "libmap/util.h"
 
 enum lm_map_state { LM_ST_READ, LM_ST_BUILDING, LM_ST_COMMITTED, LM_ST_ABORTED };
 
@@ -51,28 +53,5 @@ extern const struct lm_backend lm_backend_cdb;
 extern const struct lm_backend lm_backend_lmdb;
 
 const struct lm_backend *lm_backend_find(const char *name);
-
-/* a + b + c in a new malloc'd string; NULL if out of memory. */
-char *lm_str_join(const char *a, const char *b, const char *c);
-
-/* A set of keys met so far, each with the line it was first met on. */
-struct lm_seen {
-    char         **key;
-    unsigned long *line;
-    size_t         n, cap;      /* cap is a power of two (open addressing) */
-};
-
-/* 0 and *first = 0 when KEY is new (now recorded with LINE); 0 and *first =
- * the earlier line when seen; -1 out of memory.  KEY is copied. */
-int lm_seen_add(struct lm_seen *s, const char *key, unsigned long line, unsigned long *first);
-void lm_seen_fini(struct lm_seen *s);   /* empties the set; safe on a zeroed one */
-
-/* "file:line" of the rule or accepted domain that decided V, malloc'd;
- * NULL when none (or out of memory). */
-struct lm_verdict;
-char *verdict_at(const struct lm_verdict *v);
-
-/* ASCII lower-case in place. */
-void lm_fold(void *data, size_t len);
 
 #endif

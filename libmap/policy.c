@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "libmap/internal.h"
+#include "libmap/util.h"
 #include "libmap/pindex.h"
 
 struct lm_pchunk {
@@ -568,93 +568,6 @@ lm_rule_str(const struct lm_rule *r)
         return NULL;
     }
     return b.s;
-}
-
-int
-lm_rule_net_order(const struct lm_rule *ra, const struct lm_rule *rb)
-{
-    unsigned char wa[16], wb[16];
-    int i, ba = 0, bb = 0, c;
-
-    /* the width hi - lo of each network, compared as 128-bit numbers */
-    for (i = 15; i >= 0; i--) {
-        int x = ra->net.range.hi.b[i] - ra->net.range.lo.b[i] - ba;
-        int y = rb->net.range.hi.b[i] - rb->net.range.lo.b[i] - bb;
-        ba = x < 0;
-        bb = y < 0;
-        wa[i] = (unsigned char)(x + (ba ? 256 : 0));
-        wb[i] = (unsigned char)(y + (bb ? 256 : 0));
-    }
-    if ((c = memcmp(wa, wb, 16)) != 0)
-        return c;
-    if ((ra->stage != LM_S_CONNECT) != (rb->stage != LM_S_CONNECT))
-        return ra->stage != LM_S_CONNECT ? 1 : -1;
-    return ra < rb ? -1 : ra > rb;
-}
-
-int
-lm_policy_net_cmp(const struct lm_policy *p, const struct lm_rule *a, const struct lm_rule *b)
-{
-    /* the same ranking as the index lm_decide builds (decide.c) */
-    if (p->order->nets == LM_NET_FIRST)
-        return a < b ? -1 : a > b;
-    if (p->order->nets == LM_NET_REFUSE_FIRST &&
-        (a->action == LM_A_RELAY) != (b->action == LM_A_RELAY))
-        return a->action == LM_A_RELAY ? 1 : -1;
-    return lm_rule_net_order(a, b);
-}
-
-/* qsort has no context: each entry carries its policy. */
-struct pol_netent {
-    const struct lm_policy *p;
-    size_t                  i;
-};
-
-static int
-pol_netent_cmp(const void *x, const void *y)
-{
-    const struct pol_netent *a = x, *b = y;
-
-    return lm_policy_net_cmp(a->p, &a->p->rules[a->i], &b->p->rules[b->i]);
-}
-
-int
-lm_policy_paint_nets(const struct lm_policy *p, int family, struct lm_cover_iv **out,
-                     size_t *n, struct lm_diags *d)
-{
-    struct pol_netent *e;
-    struct lm_iprange *rg;
-    size_t *val, i, k = 0;
-    int rc = -1;
-
-    *out = NULL;
-    *n = 0;
-    e = malloc((p->nrules + 1) * sizeof *e);
-    rg = malloc((p->nrules + 1) * sizeof *rg);
-    val = malloc((p->nrules + 1) * sizeof *val);
-    if (e == NULL || rg == NULL || val == NULL) {
-        lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
-        goto out;
-    }
-    for (i = 0; i < p->nrules; i++) {
-        const struct lm_rule *r = &p->rules[i];
-        if (r->kind == LM_K_NET && (r->stage & LM_S_CONNECT) && r->info == NULL &&
-            r->net.range.lo.family == family) {
-            e[k].p = p;
-            e[k++].i = i;
-        }
-    }
-    qsort(e, k, sizeof *e, pol_netent_cmp);
-    for (i = 0; i < k; i++) {
-        rg[i] = p->rules[e[i].i].net.range;
-        val[i] = e[i].i + 1;
-    }
-    rc = lm_ipset_paint(family, rg, val, k, 0, out, n, d);
-out:
-    free(e);
-    free(rg);
-    free(val);
-    return rc;
 }
 
 const struct lm_rule *

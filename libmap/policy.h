@@ -402,26 +402,6 @@ int lm_sender_relay_grants(const struct lm_policy *p, const struct lm_rule *r);
  * (lm_order.loopback_relays, unless LM_P_NO_LOOPBACK)? */
 int lm_policy_loopback_relays(const struct lm_policy *p);
 
-/* Order of network rules for writing nested keys: the narrower network
- * first, then a rule tagged for the connect stage before an untagged one,
- * then the earlier rule (both must be rules of one policy's array). */
-int lm_rule_net_order(const struct lm_rule *a, const struct lm_rule *b);
-
-/* Order of two connect network rules of P as P's server ranks them
- * (lm_order.nets, as lm_decide does): <0 when a wins over b.  Emitters that
- * paint the address space use it, so a source resolved refuse-first or in
- * file order is written as its server reads it. */
-int lm_policy_net_cmp(const struct lm_policy *p, const struct lm_rule *a,
-                      const struct lm_rule *b);
-
-/* The connect network rules of P (no ident part) painted over all of
- * FAMILY: *out gets intervals in address order whose val is 1 + the index
- * of the rule that wins there in P's order (a SKIP rule included), or 0
- * where no rule holds the address.  0, or -1 with LM_E_NOMEM. */
-struct lm_cover_iv;
-int lm_policy_paint_nets(const struct lm_policy *p, int family, struct lm_cover_iv **out,
-                         size_t *n, struct lm_diags *d);
-
 /* The rule of KIND that applies at STAGE: one tagged for exactly that stage
  * before one that covers several, then the earlier; SKIP rules are passed
  * over.  NULL if none. */

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "libmap/internal.h"
+#include "libmap/util.h"
 
 #define SOURCE_BLOCK (1u << 20)
 

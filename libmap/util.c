@@ -1,12 +1,12 @@
 /*
  * util.c - small helpers shared inside libmap and the codecs (declared in
- * internal.h): string joining, a set of seen keys with the line each was
+ * util.h): string joining, a set of seen keys with the line each was
  * first met on.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "libmap/internal.h"
+#include "libmap/util.h"
 
 char *
 lm_str_join(const char *a, const char *b, const char *c)

@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "libmap/internal.h"
+#include "libmap/util.h"
 #include "libmap/pindex.h"
 
 #define VF_NCODE 11     /* enum pindex_code values */
@@ -371,46 +371,63 @@ vf_ranges(const struct lm_policy *p, struct lm_iprange **v, size_t *n, size_t *c
     }
 }
 
-/* The pieces of both families cut by the ranges of both sides, two
- * addresses each (first and last), into *out. */
+static int
+vf_addr_cmp(const void *a, const void *b)
+{
+    return lm_ipaddr_cmp(a, b);
+}
+
+/* The pieces both families are cut into by the ranges of both sides (and,
+ * for clients, the loopback addresses): the first address of each, sorted,
+ * into *out (malloc'd).  Within a piece every range holds all addresses or
+ * none, so one address stands for all. */
 static int
 vf_pieces(struct vf_ctx *c, enum vf_which which, struct lm_ipaddr **out, size_t *nout,
           struct lm_diags *d)
 {
     struct lm_iprange *rv = NULL;
-    size_t nr = 0, cap = 0;
-    int err = 0, rc;
+    struct lm_ipaddr *st = NULL;
+    size_t nr = 0, cap = 0, ns = 0, i, j;
+    int err = 0;
 
     vf_ranges(c->a.p, &rv, &nr, &cap, which, &err);
     vf_ranges(c->b.p, &rv, &nr, &cap, which, &err);
-    if (!err && which == VF_CLIENTS) {
-        /* the loopback clients, which a server may treat by itself */
-        static const char *const loops[2] = { "127.0.0.1", "::1" };
-        size_t i;
-        for (i = 0; i < 2 && !err; i++) {
-            struct lm_iprange r;
-            if (lm_ipaddr_parse(loops[i], strlen(loops[i]), LM_IPF_V4 | LM_IPF_V6, &r.lo,
-                                NULL, NULL) != 0)
-                continue;
-            r.hi = r.lo;
-            if (nr == cap) {
-                struct lm_iprange *nv = realloc(rv, (cap = cap ? 2 * cap : 64) * sizeof *nv);
-                if (nv == NULL) {
-                    err = 1;
-                    break;
-                }
-                rv = nv;
-            }
-            rv[nr++] = r;
-        }
-    }
+    if (!err && (st = malloc((2 * nr + 8) * sizeof *st)) == NULL)
+        err = 1;
     if (err) {
         free(rv);
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
     }
-    rc = lm_ip_probes(rv, nr, LM_IPSET_V4 | LM_IPSET_V6, out, nout, d);
+    /* every piece starts at a family's first address, at some lo, or just
+     * after some hi */
+    lm_ipaddr_v4(&st[ns++], 0, 0, 0, 0);
+    lm_ipaddr_parse("::", 2, LM_IPF_V6, &st[ns++], NULL, NULL);
+    if (which == VF_CLIENTS) {
+        /* the loopback clients, which a server may treat by itself */
+        struct lm_ipaddr lb;
+        lm_ipaddr_v4(&lb, 127, 0, 0, 1);
+        st[ns++] = lb;
+        lm_ipaddr_succ(&lb);
+        st[ns++] = lb;
+        lm_ipaddr_parse("::1", 3, LM_IPF_V6, &lb, NULL, NULL);
+        st[ns++] = lb;
+        lm_ipaddr_succ(&lb);
+        st[ns++] = lb;
+    }
+    for (i = 0; i < nr; i++) {
+        struct lm_ipaddr end = rv[i].hi;
+        st[ns++] = rv[i].lo;
+        if (lm_ipaddr_succ(&end) == 0)
+            st[ns++] = end;
+    }
     free(rv);
-    return rc;
+    qsort(st, ns, sizeof *st, vf_addr_cmp);
+    for (i = j = 0; i < ns; i++)
+        if (j == 0 || lm_ipaddr_cmp(&st[j - 1], &st[i]) != 0)
+            st[j++] = st[i];
+    *out = st;
+    *nout = j;
+    return 0;
 }
 
 /* --- signatures ------------------------------------------------------------------------ */
@@ -514,7 +531,8 @@ vf_connect(struct vf_ctx *c, size_t *nclasses)
     }
     *nclasses += 2 * (c->nsrvs + 1);
     err = gsrv.err;
-    for (k = 0; k < c->infos.n + 2 && !err; k++) {
+    /* with no ident rule, "another ident" is looked up exactly like "none" */
+    for (k = 0; k < (c->infos.n > 0 ? c->infos.n + 2 : 1) && !err; k++) {
         const char *info = vf_info(c, k);
         struct vf_groups gip = { 0 }, ghost = { 0 };
         for (i = 0; i < c->nips; i++) {

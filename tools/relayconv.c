@@ -149,7 +149,8 @@ main(int argc, char **argv)
     } else {
         if (o.to == NULL)
             return tool_usage_error("--to FMT is required (relayconv --list shows formats)");
-        if (json && o.output == NULL)
+        if (json && o.output == NULL && (lm_codec_find(o.to) == NULL ||
+                                         lm_codec_noutputs(lm_codec_find(o.to)) == 1))
             return tool_usage_error("--json writes the report on standard output; give "
                                     "-o OUT for the converted policy");
         lm_convert_report_init(&rep);

@@ -28,7 +28,7 @@ run sh -c "printf 'a\nspammail.com\n' | valgrind -q --leak-check=full --error-ex
 ok_if "no leak in batch queries" test "$rc" = 0
 
 # the other tools
-cp "$TOP/examples/policy.txt" policy.txt
+cp "$TOP/tests/data/relayconv/seed-policy.txt" policy.txt
 for to in sendmail policy; do
     run vg "$BIN/relayconv" --to $to policy.txt
     ok_if "no leak or memory error: relayconv --to $to" test "$rc" = 0

@@ -3,7 +3,7 @@
 # decide, lint, JSON, and every refusal that needs no other codec.
 . "$TOP/tests/cli/lib.sh"
 DATA="$TOP/tests/data/relayconv"
-cp "$TOP/examples/policy.txt" policy.txt
+cp "$TOP/tests/data/relayconv/seed-policy.txt" policy.txt
 cp "$DATA/bad.txt" "$DATA/lint.txt" "$DATA/narrow.txt" "$DATA/notpolicy.txt" .
 
 golden "policy-to-policy" 0 relayconv --to policy policy.txt

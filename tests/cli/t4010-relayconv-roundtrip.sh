@@ -5,7 +5,21 @@
 # converted to each format and proven equivalent.
 . "$TOP/tests/cli/lib.sh"
 DATA="$TOP/tests/data/relayconv"
-cp "$TOP/examples/policy.txt" policy.txt
+# The bundled example converts to every target with no flag, exactly as the
+# card writes the commands; the qmail files land beside the source.  (The
+# tests below use the seed policy as it was, with the refusals it shows.)
+mkdir bundled && cp "$TOP/examples/policy.txt" bundled/policy.txt
+golden "bundled-to-qmail" 0 relayconv --to qmail bundled/policy.txt
+ok_if "bundled qmail files written" sh -c 'test -s bundled/qmail/tcp.smtp && test -s bundled/qmail/rcpthosts && test -s bundled/qmail/badmailfrom'
+golden "bundled-to-sendmail" 0 relayconv --to sendmail bundled/policy.txt
+golden "bundled-to-policy" 0 relayconv --to policy bundled/policy.txt
+ok_if "verify bundled = its qmail form" relayconv --verify bundled/policy.txt bundled/qmail
+# the seed's own Sendmail map: spammail.com and every name below it, which
+# badmailfrom cannot hold, so the qmail conversion is refused with reasons
+cp "$TOP/examples/access" seed-access
+golden "seed-access-to-qmail-refused" 65 relayconv --from sendmail --to qmail -o refusedq seed-access
+ok_if "nothing written when the seed map is refused" test ! -e refusedq
+cp "$TOP/tests/data/relayconv/seed-policy.txt" policy.txt
 cp "$TOP/examples/access" access
 cp "$DATA/ambiguous.txt" .
 grep -v -e '^from' -e '^connect net ::1 ' policy.txt > relay.txt     # what tcp.smtp can hold
@@ -54,7 +68,11 @@ ok_if "nothing written under --lossy when widening" test ! -e refused
 golden "qmail-lossy-widening" 0 relayconv --to qmail --lossy --allow-widening -o lossy policy.txt
 ok_if "--allow-widening writes both files" test -s lossy/tcp.smtp -a -s lossy/rcpthosts
 golden "qmail-json" 65 relayconv --to qmail --json -o refused policy.txt
-golden "qmail-stdout-needs-dir" 64 relayconv --to qmail relay.txt
+# without -o, the qmail files go to a directory named after the format beside
+# the source; standard input has no such place
+golden "qmail-default-dir" 0 relayconv --to qmail relay.txt
+ok_if "qmail files beside the source" sh -c 'test -s qmail/tcp.smtp && test -s qmail/rcpthosts'
+golden "qmail-stdin-needs-dir" 64 sh -c 'relayconv --to qmail - < relay.txt'
 # tcp.smtp has no IPv6: a loss; under --lossy a narrowing difference, written
 printf '%s\n' 'connect net 172.16.5.0/24 relay' 'connect net 2001:db8::/32 relay' > v6.txt
 golden "qmail-ipv6-refused" 65 relayconv --to qmail -o v6 v6.txt

@@ -5,7 +5,7 @@
 . "$TOP/tests/cli/lib.sh"
 DATA="$TOP/tests/data/sendmail"
 cp "$TOP/examples/access" access
-cp "$TOP/examples/policy.txt" policy.txt
+cp "$TOP/tests/data/relayconv/seed-policy.txt" policy.txt
 grep -v '^connect net ::1 ' policy.txt > policy4.txt
 cp "$DATA/lint.access" "$DATA/bad.access" "$DATA/lossy.txt" "$DATA/nested.txt" .
 cp "$DATA/seed-v6.txt" .

@@ -7,7 +7,8 @@
 DATA="$TOP/tests/data/qmail"
 cp "$TOP/examples/tcp.smtp" tcp.smtp
 cp "$TOP/examples/rcpthosts" rcpthosts
-cp "$TOP/examples/policy.txt" "$TOP/examples/access" .
+cp "$TOP/tests/data/relayconv/seed-policy.txt" policy.txt
+cp "$TOP/examples/access" .
 cp "$DATA/bad.smtp" "$DATA/nested.txt" .
 # the sample of reference/samples/tcprules
 mkdir ref && cp "$DATA/reference.smtp" ref/tcp.smtp
@@ -20,7 +21,7 @@ golden "nested-to-qmail" 0 relayconv --to qmail -o qout nested.txt
 golden "nested-tcp.smtp" 0 cat qout/tcp.smtp
 golden "nested-rcpthosts" 0 cat qout/rcpthosts
 golden "nested-back" 0 relayconv --to policy qout/tcp.smtp qout/rcpthosts
-golden "stdout-needs-dir" 64 relayconv --to qmail nested.txt
+golden "stdin-needs-dir" 64 sh -c 'relayconv --to qmail - < nested.txt'
 golden "bad-lines" 65 relayconv --to policy -o never.txt bad.smtp
 ok_if "nothing written after bad lines" test ! -e never.txt
 golden "policy-refused" 65 relayconv --to qmail -o q policy.txt

@@ -9,7 +9,7 @@ ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"; export A
 fmt=qmail files="tcp.smtp rcpthosts badmailfrom"
 conv() { relayconv --to $fmt -o q --lossy --allow-widening "$@" >/dev/null 2>&1; }
 
-cp "$TOP/examples/policy.txt" new.txt
+cp "$TOP/tests/data/relayconv/seed-policy.txt" new.txt
 grep -v 'spammail' new.txt > old.txt
 echo "connect net 10.77.0.0/16 relay" >> new.txt
 echo "connect net 203.0.113.0/24 relay" >> new.txt

@@ -12,7 +12,9 @@ golden "ar-relay-to-antirelay" 0 relayconv --to antirelay -o arout relay.txt
 golden "ar-relay-files" 0 sh -c 'cat arout/antirelay.ini arout/ARgoodIP.dat arout/ARdomain.dat'
 ok_if "CRLF line ends" sh -c 'test "$(grep -c "$(printf "\r")\$" arout/antirelay.ini)" = "$(wc -l < arout/antirelay.ini)"'
 ok_if "verify relay part = its antirelay form" relayconv --verify relay.txt arout
-golden "ar-stdout-needs-dir" 64 relayconv --to antirelay relay.txt
+# without -o: a directory named after the format beside the source
+golden "ar-default-dir" 0 relayconv --to antirelay relay.txt
+ok_if "... holds the three files" test -s antirelay/antirelay.ini -a -s antirelay/ARgoodIP.dat -a -s antirelay/ARdomain.dat
 golden "ar-dir-to-policy" 0 relayconv --to policy dir
 golden "ar-files-any-order" 0 relayconv --to policy dir/ARdomain.dat dir/antirelay.ini dir/ARgoodIP.dat
 golden "ar-custom-names" 0 relayconv --to policy custom

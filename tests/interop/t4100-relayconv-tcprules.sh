@@ -44,7 +44,7 @@ compare() {
 }
 
 # 1. The example's clients (its sender rules and ::1 have no place in tcp.smtp).
-grep -v -e '^from' -e '::' "$TOP/examples/policy.txt" > example.txt
+grep -v -e '^from' -e '::' "$TOP/tests/data/relayconv/seed-policy.txt" > example.txt
 printf '%s\n' 172.16.5.0 172.16.5.9 172.16.5.255 172.16.4.255 172.16.6.0 \
     127.0.0.1 127.0.0.2 10.0.0.1 0.0.0.0 255.255.255.255 > example.ips
 compare example example.txt example.ips

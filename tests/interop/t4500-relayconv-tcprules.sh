@@ -71,7 +71,7 @@ while [ $i -lt 12 ]; do
 done
 
 # the seed's policy, written with its sender rules dropped
-cp "$TOP/examples/policy.txt" seed.txt
+cp "$TOP/tests/data/relayconv/seed-policy.txt" seed.txt
 rm -rf q && mkdir q
 relayconv --to qmail --lossy --allow-widening -o q seed.txt 2>/dev/null
 printf '172.16.5.0\n172.16.5.255\n172.16.4.255\n172.16.6.0\n127.0.0.1\n127.0.0.2\n8.8.8.8\n' > probes

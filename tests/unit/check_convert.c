@@ -356,11 +356,24 @@ START_TEST(convert_files)
     lm_convert_report_fini(&rep);
     lm_diags_fini(&d);
 
-    /* several files to one stream: refused */
+    /* several files without an output: a directory named after the format
+     * beside the source */
     lm_diags_init(&d);
     lm_convert_report_init(&rep);
     o.output = NULL;
-    ck_assert_int_eq(lm_convert(in, 1, &o, stdout, &rep, &d), -1);
+    ck_assert_int_eq(lm_convert(in, 1, &o, stdout, &rep, &d), 0);
+    snprintf(path, sizeof path, "%s/qmail/tcp.smtp", cv_dir);
+    ck_assert_int_eq(stat(path, &st), 0);
+    lm_convert_report_fini(&rep);
+    lm_diags_fini(&d);
+
+    /* ... which standard input does not have */
+    lm_diags_init(&d);
+    lm_convert_report_init(&rep);
+    {
+        const char *const stdin_in[] = { "-" };
+        ck_assert_int_eq(lm_convert(stdin_in, 1, &o, stdout, &rep, &d), -1);
+    }
     ck_assert_int_eq(lm_diags_first_code(&d), LM_E_USAGE);
     lm_convert_report_fini(&rep);
     lm_diags_fini(&d);
