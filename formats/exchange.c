@@ -18,7 +18,7 @@
 
 #include "libmap/codec.h"
 #include "libmap/emit.h"
-#include "libmap/internal.h"
+#include "libmap/util.h"
 #include "libmap/ipset.h"
 #include "libmap/policy.h"
 #include "libmap/source.h"
