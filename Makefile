@@ -62,6 +62,8 @@ HEADERS   = $(wildcard libmap/*.h)
 PRIVATE_HEADERS = libmap/internal.h libmap/pindex.h libmap/util.h
 PUBLIC_HEADERS = $(filter-out $(PRIVATE_HEADERS),$(HEADERS))
 
+# The release; tools print it with --version, libmap.pc carries it.
+VERSION   = 0.2.0
 SOVERSION = 0
 LIBA  = $(O)/libmap.a
 LIBSO = $(O)/libmap.so.$(SOVERSION)
@@ -81,6 +83,9 @@ $(O)/%.o: %.c
 $(O)/pic/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+
+$(O)/tools/tool.o: ALL_CFLAGS += -DRELAYMAP_VERSION='"$(VERSION)"'
+$(O)/tools/tool.o: Makefile
 
 # Berkeley DB's db.h uses BSD types (u_int) that strict POSIX mode hides.
 $(O)/libmap/map_bdb.o $(O)/pic/libmap/map_bdb.o: ALL_CFLAGS += -D_DEFAULT_SOURCE
@@ -201,7 +206,7 @@ install: all
 	install -m 755 $(LIBSO) $(DESTDIR)$(LIBDIR)
 	ln -sf libmap.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libmap.so
 	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCDIR)/libmap
-	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@LIBS@|$(BACKEND_LIBS)|' \
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@VERSION@|$(VERSION)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@LIBS@|$(BACKEND_LIBS)|' \
 	    libmap/libmap.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libmap.pc
 	for m in man/*.[358]; do install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}; done
 

@@ -140,7 +140,7 @@ policy_net(const struct ptok *t, struct lm_rule_net *net, const struct lm_pos *l
     memset(net, 0, sizeof *net);
     pos.col = (unsigned)t->col;
     if (lm_iprange_parse(s, len, LM_IPF_V4 | LM_IPF_V6 | LM_IPF_CIDR | LM_IPF_MASK |
-                         LM_IPF_TCPRULES | LM_IPF_RANGE, &net->range, d, &pos) != 0)
+                         LM_IPF_DOTTED | LM_IPF_RANGE, &net->range, d, &pos) != 0)
         return -1;
     if (strchr(s, '/') != NULL) {
         net->form = LM_NF_CIDR;

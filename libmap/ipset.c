@@ -630,7 +630,7 @@ ipset_parse_partial(const struct ipset_ctx *c, struct lm_iprange *out)
 {
     struct ipset_dotted o;
     unsigned lo[4] = { 0, 0, 0, 0 }, hi[4] = { 255, 255, 255, 255 };
-    int k, tcp = (c->flags & LM_IPF_TCPRULES) != 0;
+    int k, tcp = (c->flags & LM_IPF_DOTTED) != 0;
 
     if (ipset_dotted(c, 0, c->len, tcp, &o) != 0)
         return -1;
@@ -639,7 +639,7 @@ ipset_parse_partial(const struct ipset_ctx *c, struct lm_iprange *out)
     if (o.dot && !tcp) {
         if (c->flags & LM_IPF_OCTETS)
             return ipset_fail(c, c->len - 1,
-                              "trailing dot (a Sendmail prefix is written \"%.*s\")",
+                              "trailing dot (a whole-octet prefix is written \"%.*s\")",
                               (int)(c->len - 1), c->t);
         return ipset_fail(c, c->len - 1, "trailing dot");
     }
@@ -647,7 +647,7 @@ ipset_parse_partial(const struct ipset_ctx *c, struct lm_iprange *out)
         if (!(c->flags & LM_IPF_OCTETS)) {
             if (tcp)
                 return ipset_fail(c, c->len,
-                                  "incomplete address (a tcp.smtp prefix ends with a dot: "
+                                  "incomplete address (a dotted prefix ends with a dot: "
                                   "\"%.*s.\")", (int)c->len, c->t);
             return ipset_fail(c, c->len, "only %d octet%s, four needed", o.n,
                               o.n == 1 ? "" : "s");
@@ -722,7 +722,7 @@ lm_iprange_parse(const char *text, size_t len, unsigned flags,
             if (rc <= 0)
                 return rc;
         }
-        if (memchr(text, ':', len) != NULL || !(c.flags & LM_IPF_TCPRULES))
+        if (memchr(text, ':', len) != NULL || !(c.flags & LM_IPF_DOTTED))
             return ipset_fail(&c, (size_t)(dash - text), "'-' is not allowed here");
         if (!(c.flags & LM_IPF_V4))
             return ipset_fail(&c, 0, "IPv4 is not accepted here");
@@ -1529,7 +1529,7 @@ lm_ipset_cover_octets(struct lm_ipset *s, struct lm_ipnet **out, size_t *n,
 }
 
 void
-lm_tcpkey_range(const struct lm_tcpkey *k, struct lm_iprange *out)
+lm_dotkey_range(const struct lm_dotkey *k, struct lm_iprange *out)
 {
     unsigned lo[4] = { 0, 0, 0, 0 }, hi[4] = { 255, 255, 255, 255 }, i;
 
@@ -1541,7 +1541,7 @@ lm_tcpkey_range(const struct lm_tcpkey *k, struct lm_iprange *out)
 }
 
 char *
-lm_tcpkey_format(const struct lm_tcpkey *k, char *buf)
+lm_dotkey_format(const struct lm_dotkey *k, char *buf)
 {
     char *o = buf;
     unsigned i;
@@ -1557,8 +1557,8 @@ lm_tcpkey_format(const struct lm_tcpkey *k, char *buf)
 }
 
 int
-lm_ipset_cover_tcprules(struct lm_ipset *s, unsigned flags,
-                        struct lm_tcpkey **out, size_t *n, struct lm_diags *d)
+lm_ipset_cover_dotted(struct lm_ipset *s, unsigned flags,
+                        struct lm_dotkey **out, size_t *n, struct lm_diags *d)
 {
     struct ipset_vec v = { NULL, 0, 0, sizeof **out };
     size_t i;
@@ -1573,7 +1573,7 @@ lm_ipset_cover_tcprules(struct lm_ipset *s, unsigned flags,
             if (d == NULL)
                 return -1;
             return lm_diag_add(d, LM_ERROR, LM_E_UNSUPPORTED, NULL,
-                               "tcp.smtp cannot express IPv6 addresses such as %s",
+                               "a dotted cover cannot hold IPv6 addresses such as %s",
                                lm_iprange_format(&s->v[i], q));
         }
         ipset_to_num(&s->v[i].lo, &ln);
@@ -1584,7 +1584,7 @@ lm_ipset_cover_tcprules(struct lm_ipset *s, unsigned flags,
         while (lo <= hi) {
             unsigned k, depth;
             uint64_t block, parent_end, end, count;
-            struct lm_tcpkey *key;
+            struct lm_dotkey *key;
             /* The coarsest level whose block starts at lo and fits. */
             for (k = 24;; k -= 8) {
                 block = (uint64_t)1 << k;
@@ -1596,7 +1596,7 @@ lm_ipset_cover_tcprules(struct lm_ipset *s, unsigned flags,
             parent_end = lo | (((uint64_t)1 << (k + 8)) - 1);
             end = hi < parent_end ? hi : parent_end;
             count = (end - lo + 1) >> k;
-            if ((flags & LM_TCP_LAST_OCTET) && depth < 4)
+            if ((flags & LM_DOT_LAST_OCTET) && depth < 4)
                 count = 1;
             key = ipset_vec_push(&v, d);
             if (key == NULL) {

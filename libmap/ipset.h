@@ -55,7 +55,7 @@ struct lm_ipset {
 #define LM_IPF_MASK      0x0008u /* a.b.c.d;m.m.m.m and a.b.c.d/m.m.m.m     */
 #define LM_IPF_OCTETS    0x0010u /* Sendmail "10.1" = 10.1.0.0/16 (1-3 octets) */
 #define LM_IPF_GROUPS    0x0020u /* Sendmail IPv6 "2001:db8" = 2001:db8::/32 */
-#define LM_IPF_TCPRULES  0x0040u /* "10.1." prefix, "1.2.3.4-7", "10.2-3." */
+#define LM_IPF_DOTTED  0x0040u /* "10.1." prefix, "1.2.3.4-7", "10.2-3." */
 #define LM_IPF_RANGE     0x0080u /* "A-B", two full addresses of one family */
 #define LM_IPF_HOSTBITS  0x0100u /* host bits under the mask: clear them and
                                     warn, instead of an error               */
@@ -201,23 +201,23 @@ int lm_ipset_cover_octets(struct lm_ipset *s, struct lm_ipnet **out, size_t *n,
  * oct[depth-1] .. hi of the last written octet; depth < 4 ends in '.'.
  * "10.1." = {10,1} depth 2; "1.2.3.0-127" = {1,2,3,0} depth 4 hi 127;
  * "10.16-31." = {10,16} depth 2 hi 31. */
-struct lm_tcpkey {
+struct lm_dotkey {
     unsigned char oct[4];
     unsigned char depth;        /* 1..4 */
     unsigned char hi;           /* == oct[depth-1] when there is no run */
 };
 
 /* IPv4 only (an IPv6 address is an LM_E_UNSUPPORTED error: tcprules has
- * none).  With LM_TCP_LAST_OCTET runs appear only in the fourth octet
+ * none).  With LM_DOT_LAST_OCTET runs appear only in the fourth octet
  * ("a.b.c.x-y"), as in most hand-written files; without it, runs of whole
  * prefixes are allowed too ("10.16-31." for 10.16.0.0/12). */
-#define LM_TCP_LAST_OCTET 1u
-int lm_ipset_cover_tcprules(struct lm_ipset *s, unsigned flags,
-                            struct lm_tcpkey **out, size_t *n, struct lm_diags *d);
+#define LM_DOT_LAST_OCTET 1u
+int lm_ipset_cover_dotted(struct lm_ipset *s, unsigned flags,
+                            struct lm_dotkey **out, size_t *n, struct lm_diags *d);
 
 /* "10.1.", "1.2.3.0-127", "10.16-31.".  Returns buf. */
-char *lm_tcpkey_format(const struct lm_tcpkey *k, char *buf);
-void  lm_tcpkey_range(const struct lm_tcpkey *k, struct lm_iprange *out);
+char *lm_dotkey_format(const struct lm_dotkey *k, char *buf);
+void  lm_dotkey_range(const struct lm_dotkey *k, struct lm_iprange *out);
 
 /* --- nested covers: many values, keys looked up longest first -----------------
  * The space of one family is painted: disjoint intervals in address order,

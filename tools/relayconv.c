@@ -15,7 +15,7 @@
 
 enum { OPT_LOSSY = 256, OPT_WIDEN, OPT_JSON, OPT_VERIFY, OPT_DECIDE, OPT_LINT, OPT_LIST,
        OPT_CLIENT, OPT_HOST, OPT_IDENT, OPT_HELP, OPT_STRICT_LOOPBACK, OPT_SERVER,
-       OPT_AUTH, OPT_REG_VERSION };
+       OPT_AUTH, OPT_REG_VERSION, OPT_VERSION };
 
 static const struct option rc_longopts[] = {
     { "from", required_argument, NULL, 'f' },   { "to", required_argument, NULL, 't' },
@@ -32,6 +32,7 @@ static const struct option rc_longopts[] = {
     { "authenticated", no_argument, NULL, OPT_AUTH },
     { "reg-version", required_argument, NULL, OPT_REG_VERSION },
     { "help", no_argument, NULL, OPT_HELP },
+    { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 }
 };
 
@@ -94,6 +95,7 @@ main(int argc, char **argv)
             o.codec_opts = copts;
             break;
         case OPT_HELP: rc_help(); return 0;
+        case OPT_VERSION: tool_version(); return 0;
         default: return tool_usage_error("unknown option");
         }
     }

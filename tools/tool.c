@@ -18,6 +18,12 @@ tool_init(const char *argv0)
         tool_name = (s = strrchr(argv0, '/')) != NULL ? s + 1 : argv0;
 }
 
+void
+tool_version(void)
+{
+    printf("%s (relaymap) %s\n", tool_name, RELAYMAP_VERSION);
+}
+
 const char *
 tool_progname(void)
 {

@@ -10,6 +10,9 @@
 #include "libmap/diag.h"
 
 void tool_init(const char *argv0);
+
+/* Print "NAME (relaymap) VERSION" on standard output for --version. */
+void tool_version(void);
 const char *tool_progname(void);
 
 /* lm_diags notify callback: prints "file:line[:col]: [warning: ]message", or

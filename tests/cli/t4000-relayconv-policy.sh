@@ -6,6 +6,8 @@ DATA="$TOP/tests/data/relayconv"
 cp "$TOP/tests/data/relayconv/seed-policy.txt" policy.txt
 cp "$DATA/bad.txt" "$DATA/lint.txt" "$DATA/narrow.txt" "$DATA/notpolicy.txt" .
 
+ok_if "--version prints the release on standard output" sh -c \
+    'relayconv --version | grep -qxE "relayconv \(relaymap\) [0-9]+\.[0-9]+\.[0-9]+"'
 golden "policy-to-policy" 0 relayconv --to policy policy.txt
 golden "policy-to-file" 0 relayconv --from policy --to policy -o out.txt policy.txt
 ok_if "-o writes the file" test -s out.txt

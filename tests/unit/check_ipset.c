@@ -95,15 +95,15 @@ static const struct {
     { "10",                     LM_IPF_OCTETS,                "10.0.0.0-10.255.255.255" },
     { "10.1",                   LM_IPF_OCTETS,                "10.1.0.0-10.1.255.255" },
     { "172.16.5",               LM_IPF_OCTETS,                "172.16.5.0-172.16.5.255" },
-    { "172.16.5.",              LM_IPF_TCPRULES,              "172.16.5.0-172.16.5.255" },
-    { "1.",                     LM_IPF_TCPRULES,              "1.0.0.0-1.255.255.255" },
-    { "1.2.3.4-7",              LM_IPF_TCPRULES,              "1.2.3.4-1.2.3.7" },
-    { "1.2.3.0-255",            LM_IPF_TCPRULES,              "1.2.3.0-1.2.3.255" },
-    { "10.2-3.",                LM_IPF_TCPRULES,              "10.2.0.0-10.3.255.255" },
-    { "0-255.",                 LM_IPF_TCPRULES,              "0.0.0.0-255.255.255.255" },
-    { "1.2.3.9-9",              LM_IPF_TCPRULES,              "1.2.3.9" },
+    { "172.16.5.",              LM_IPF_DOTTED,              "172.16.5.0-172.16.5.255" },
+    { "1.",                     LM_IPF_DOTTED,              "1.0.0.0-1.255.255.255" },
+    { "1.2.3.4-7",              LM_IPF_DOTTED,              "1.2.3.4-1.2.3.7" },
+    { "1.2.3.0-255",            LM_IPF_DOTTED,              "1.2.3.0-1.2.3.255" },
+    { "10.2-3.",                LM_IPF_DOTTED,              "10.2.0.0-10.3.255.255" },
+    { "0-255.",                 LM_IPF_DOTTED,              "0.0.0.0-255.255.255.255" },
+    { "1.2.3.9-9",              LM_IPF_DOTTED,              "1.2.3.9" },
     { "10.0.0.1-10.0.1.7",      LM_IPF_RANGE,                 "10.0.0.1-10.0.1.7" },
-    { "1.2.3.4-7",              LM_IPF_RANGE | LM_IPF_TCPRULES, "1.2.3.4-1.2.3.7" },
+    { "1.2.3.4-7",              LM_IPF_RANGE | LM_IPF_DOTTED, "1.2.3.4-1.2.3.7" },
     { "::",                     LM_IPF_V6,                    "::" },
     { "::1",                    LM_IPF_V6,                    "::1" },
     { "1::",                    LM_IPF_V6,                    "1::" },
@@ -167,15 +167,15 @@ static const struct {
     { "10.0.0.0;255.0.0.0", LM_IPF_V4 | LM_IPF_CIDR, 18, "invalid IP address \"10.0.0.0;255.0.0.0\": a ';' mask is not accepted here" },
     { "10.0.0/8",       LM_IPF_ANY, 16, "invalid IP address \"10.0.0/8\": only 3 octets, four needed" },
     { "10.1",           LM_IPF_V4,  14, "invalid IP address \"10.1\": only 2 octets, four needed" },
-    { "172.16.5",       LM_IPF_TCPRULES, 18, "invalid IP address \"172.16.5\": incomplete address (a tcp.smtp prefix ends with a dot: \"172.16.5.\")" },
-    { "172.16.5.",      LM_IPF_OCTETS, 18, "invalid IP address \"172.16.5.\": trailing dot (a Sendmail prefix is written \"172.16.5\")" },
+    { "172.16.5",       LM_IPF_DOTTED, 18, "invalid IP address \"172.16.5\": incomplete address (a dotted prefix ends with a dot: \"172.16.5.\")" },
+    { "172.16.5.",      LM_IPF_OCTETS, 18, "invalid IP address \"172.16.5.\": trailing dot (a whole-octet prefix is written \"172.16.5\")" },
     { "172.16.5.",      LM_IPF_V4, 18, "invalid IP address \"172.16.5.\": trailing dot" },
-    { "1.2.3.7-4",      LM_IPF_TCPRULES, 17, "invalid IP address \"1.2.3.7-4\": empty range 7-4" },
-    { "1.2.3.4-300",    LM_IPF_TCPRULES, 18, "invalid IP address \"1.2.3.4-300\": octet 300 is over 255" },
-    { "10.2-3.4.5",     LM_IPF_TCPRULES, 14, "invalid IP address \"10.2-3.4.5\": a range must be in the last octet written" },
-    { "1.2-3.4-5",      LM_IPF_TCPRULES, 17, "invalid IP address \"1.2-3.4-5\": more than one range" },
+    { "1.2.3.7-4",      LM_IPF_DOTTED, 17, "invalid IP address \"1.2.3.7-4\": empty range 7-4" },
+    { "1.2.3.4-300",    LM_IPF_DOTTED, 18, "invalid IP address \"1.2.3.4-300\": octet 300 is over 255" },
+    { "10.2-3.4.5",     LM_IPF_DOTTED, 14, "invalid IP address \"10.2-3.4.5\": a range must be in the last octet written" },
+    { "1.2-3.4-5",      LM_IPF_DOTTED, 17, "invalid IP address \"1.2-3.4-5\": more than one range" },
     { "1.2.3.4-7",      LM_IPF_V4 | LM_IPF_CIDR, 17, "invalid IP address \"1.2.3.4-7\": '-' is not allowed here" },
-    { "1.2.3-4",        LM_IPF_TCPRULES | LM_IPF_OCTETS, 15, "invalid IP address \"1.2.3-4\": a range needs a complete address or a prefix ending in a dot" },
+    { "1.2.3-4",        LM_IPF_DOTTED | LM_IPF_OCTETS, 15, "invalid IP address \"1.2.3-4\": a range needs a complete address or a prefix ending in a dot" },
     { "1.2.3.0-7/29",   LM_IPF_ANY, 17, "invalid IP address \"1.2.3.0-7/29\": a range cannot have a mask" },
     { "1.2.3.9-1.2.3.4", LM_IPF_RANGE, 18, "invalid IP address \"1.2.3.9-1.2.3.4\": range ends before it starts" },
     { "1.2.3.4-::1",    LM_IPF_ANY, 17, "invalid IP address \"1.2.3.4-::1\": '-' is not allowed here" },
@@ -249,11 +249,11 @@ START_TEST(parse_hostbits_and_nets)
     ck_assert_int_eq(lm_ipnet_parse("192.168.1.0/25", 14, LM_IPF_CIDR, &n, &d, NULL), 0);
     ck_assert_uint_eq(n.prefix, 25);
     ck_assert_str_eq(lm_ipnet_format(&n, LM_FMT_CIDR, buf), "192.168.1.0/25");
-    ck_assert_int_eq(lm_ipnet_parse("1.2.3.0-255", 11, LM_IPF_TCPRULES, &n, &d, NULL), 0);
+    ck_assert_int_eq(lm_ipnet_parse("1.2.3.0-255", 11, LM_IPF_DOTTED, &n, &d, NULL), 0);
     ck_assert_str_eq(lm_ipnet_format(&n, LM_FMT_CIDR, buf), "1.2.3.0/24");
-    ck_assert_int_eq(lm_ipnet_parse("1.2.3.4-7", 9, LM_IPF_TCPRULES, &n, &d, NULL), 0);
+    ck_assert_int_eq(lm_ipnet_parse("1.2.3.4-7", 9, LM_IPF_DOTTED, &n, &d, NULL), 0);
     ck_assert_str_eq(lm_ipnet_format(&n, LM_FMT_CIDR, buf), "1.2.3.4/30");
-    ck_assert_int_eq(lm_ipnet_parse("1.2.3.4-8", 9, LM_IPF_TCPRULES, &n, &d, NULL), -1);
+    ck_assert_int_eq(lm_ipnet_parse("1.2.3.4-8", 9, LM_IPF_DOTTED, &n, &d, NULL), -1);
     ck_assert_str_eq(d.v[0].msg, "invalid IP address \"1.2.3.4-8\": a range, not one network");
     ck_assert_int_eq(lm_ipaddr_parse("10.1.", 5, LM_IPF_ANY, &a, NULL, NULL), -1);
     ck_assert_int_eq(lm_ipaddr_parse("10.0.0.0/8", 10, LM_IPF_ANY, &a, NULL, NULL), -1);
@@ -738,23 +738,23 @@ check_nets(const struct world *w, struct model *m, struct lm_ipset *s, struct lm
 static void
 check_tcp(const struct world *w, struct model *m, struct lm_ipset *s, unsigned flags)
 {
-    struct lm_tcpkey *v;
+    struct lm_dotkey *v;
     struct lm_ipset back;
     size_t n, i;
     char buf[LM_IPADDR_BUF];
 
-    MUST((lm_ipset_cover_tcprules(s, flags, &v, &n, NULL)) == (0));
+    MUST((lm_ipset_cover_dotted(s, flags, &v, &n, NULL)) == (0));
     lm_ipset_init(&back);
     for (i = 0; i < n; i++) {
         struct lm_iprange r, again;
-        const char *txt = lm_tcpkey_format(&v[i], buf);
-        lm_tcpkey_range(&v[i], &r);
+        const char *txt = lm_dotkey_format(&v[i], buf);
+        lm_dotkey_range(&v[i], &r);
         MUST((v[i].depth) >= (1));
         MUST((v[i].depth) <= (4));
         MUST((v[i].hi) >= (v[i].oct[v[i].depth - 1]));
-        if (flags & LM_TCP_LAST_OCTET)
+        if (flags & LM_DOT_LAST_OCTET)
             MUST(v[i].depth == 4 || v[i].hi == v[i].oct[v[i].depth - 1]);
-        MUST((lm_iprange_parse(txt, strlen(txt), LM_IPF_V4 | LM_IPF_TCPRULES, &again,
+        MUST((lm_iprange_parse(txt, strlen(txt), LM_IPF_V4 | LM_IPF_DOTTED, &again,
                                           NULL, NULL)) == (0));
         MUST((lm_ipaddr_cmp(&again.lo, &r.lo)) == (0));
         MUST((lm_ipaddr_cmp(&again.hi, &r.hi)) == (0));
@@ -762,7 +762,7 @@ check_tcp(const struct world *w, struct model *m, struct lm_ipset *s, unsigned f
     }
     model_check(w, m->bit, &back, "tcp cover");
     MUST(lm_ipset_equal(&back, s));
-    MUST((n) == (dp_set(w, m->bit, (flags & LM_TCP_LAST_OCTET) ? COVER_TCP_LAST : COVER_TCP)));
+    MUST((n) == (dp_set(w, m->bit, (flags & LM_DOT_LAST_OCTET) ? COVER_TCP_LAST : COVER_TCP)));
     lm_ipset_fini(&back);
     free(v);
 }
@@ -792,12 +792,12 @@ START_TEST(covers_exact_and_minimal)
             free(v);
             if (!(lm_ipset_families(&s) & LM_IPSET_V6)) {
                 check_tcp(&w[wi], &m, &s, 0);
-                check_tcp(&w[wi], &m, &s, LM_TCP_LAST_OCTET);
+                check_tcp(&w[wi], &m, &s, LM_DOT_LAST_OCTET);
             } else {
                 struct lm_diags d;
-                struct lm_tcpkey *k = NULL;
+                struct lm_dotkey *k = NULL;
                 lm_diags_init(&d);
-                MUST((lm_ipset_cover_tcprules(&s, 0, &k, &n, &d)) == (-1));
+                MUST((lm_ipset_cover_dotted(&s, 0, &k, &n, &d)) == (-1));
                 MUST((d.v[0].code) == (LM_E_UNSUPPORTED));
                 lm_diags_fini(&d);
             }
@@ -826,11 +826,11 @@ cover_count(const char *const *ranges, int kind, char *first, char *last)
         lm_ipnet_format(&v[n - 1], kind == COVER_CIDR ? LM_FMT_CIDR : LM_FMT_OCTETS, last);
         free(v);
     } else {
-        struct lm_tcpkey *v;
-        ck_assert_int_eq(lm_ipset_cover_tcprules(&s, kind == COVER_TCP_LAST ? LM_TCP_LAST_OCTET
+        struct lm_dotkey *v;
+        ck_assert_int_eq(lm_ipset_cover_dotted(&s, kind == COVER_TCP_LAST ? LM_DOT_LAST_OCTET
                                                  : 0, &v, &n, NULL), 0);
-        lm_tcpkey_format(&v[0], first);
-        lm_tcpkey_format(&v[n - 1], last);
+        lm_dotkey_format(&v[0], first);
+        lm_dotkey_format(&v[n - 1], last);
         free(v);
     }
     lm_ipset_fini(&s);
