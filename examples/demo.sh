@@ -7,7 +7,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 bin="$top/${O:-build}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/relaymap-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-cp "$top"/examples/* "$work"/
+cp -r "$top"/examples/* "$work"/
 cd "$work"
 say() { printf '\n$ %s\n' "$*"; "$@"; }
 

@@ -14,6 +14,8 @@ static const struct lm_codec *const registry_table[] = {
     &lm_codec_qmail,
     &lm_codec_postfix,
     &lm_codec_exim,
+    &lm_codec_exchange,
+    &lm_codec_antirelay,
     NULL
 };
 

@@ -136,6 +136,23 @@ struct lm_codec {
     /* The table types emit_with accepts, NULL-terminated, the default
      * first; NULL when it takes none. */
     const char *const *table_types;
+    /* Optional (NULL when the format has no settings): emit with settings
+     * OPTS, a NULL-terminated list of "name=value" strings from the caller
+     * (relayconv --reg-version 4 is "reg-version=4").  An unknown name or
+     * a bad value is an LM_E_USAGE error.  emit() is this with none. */
+    int (*emit_opts)(const struct lm_policy *in, const char *const *opts,
+                     FILE *const *out, struct lm_losses *lost, struct lm_diags *d);
+
+    /* Optional (NULL when the files have fixed names): a format whose main
+     * file (outputs[0]) names its other files.  Given the main file's TEXT
+     * (len bytes, read from PATH), set names[k] for 1 <= k < the number of
+     * outputs to a malloc'd file name relative to the main file's directory
+     * where the main file names one (else leave it NULL: outputs[k]), and
+     * lines[k] to the line that names it.  Reading a directory follows
+     * these names; a named file that does not exist is an error at that
+     * line.  Returns 0, or -1 with diagnostics. */
+    int (*parts)(const char *path, const char *text, size_t len, char **names,
+                 unsigned long *lines, struct lm_diags *d);
 };
 
 /* Every codec built in, NULL-terminated (formats/registry.c). */
@@ -153,5 +170,7 @@ extern const struct lm_codec lm_codec_sendmail;   /* Sendmail access */
 extern const struct lm_codec lm_codec_qmail;      /* tcp.smtp + rcpthosts */
 extern const struct lm_codec lm_codec_postfix;    /* main.cf fragment + tables */
 extern const struct lm_codec lm_codec_exim;       /* list files + RCPT ACL */
+extern const struct lm_codec lm_codec_exchange;   /* Exchange 5.5 Relay*List .reg */
+extern const struct lm_codec lm_codec_antirelay;  /* EMWAC antirelay (ARDEF-1) */
 
 #endif

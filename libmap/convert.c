@@ -320,6 +320,42 @@ convert_parse_file(const char *path, const char *from, struct lm_policy *p,
     return rc;
 }
 
+/* The names of a format's other files as its main file (PATH) gives them
+ * (lm_codec.parts): *names and *lines have one slot per output. */
+static int
+convert_parts(const struct lm_codec *c, const char *path, char ***names,
+              unsigned long **lines, struct lm_diags *d)
+{
+    size_t n = lm_codec_noutputs(c), k;
+    char *text = NULL;
+    size_t len;
+    int rc;
+
+    *names = calloc(n + 1, sizeof **names);
+    *lines = calloc(n + 1, sizeof **lines);
+    if (*names == NULL || *lines == NULL) {
+        free(*names);
+        free(*lines);
+        *names = NULL;
+        *lines = NULL;
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+    }
+    if (convert_slurp(path, &text, &len, d) != 0)
+        rc = -1;
+    else
+        rc = c->parts(path, text, len, *names, *lines, d);
+    free(text);
+    if (rc != 0) {
+        for (k = 0; k < n; k++)
+            free((*names)[k]);
+        free(*names);
+        free(*lines);
+        *names = NULL;
+        *lines = NULL;
+    }
+    return rc;
+}
+
 /* A directory holding a several-file format: parse each part present. */
 static int
 convert_parse_dir(const char *dir, const char *from, struct lm_policy *p,
@@ -327,6 +363,8 @@ convert_parse_dir(const char *dir, const char *from, struct lm_policy *p,
 {
     const struct lm_codec *const *cs = lm_codecs();
     size_t i, k, found = 0;
+    char **names = NULL;
+    unsigned long *lines = NULL;
     int rc = 0;
 
     for (i = 0; cs[i] != NULL; i++) {
@@ -341,14 +379,31 @@ convert_parse_dir(const char *dir, const char *from, struct lm_policy *p,
         if (stat(path, &st) != 0)
             continue;
         *codec = c;
+        if (c->parts != NULL && convert_parts(c, path, &names, &lines, d) != 0)
+            return -1;
         for (k = 0; c->outputs[k] != NULL; k++) {
-            snprintf(path, sizeof path, "%s/%s", dir, c->outputs[k]);
-            if (stat(path, &st) != 0)
+            const char *name = names != NULL && names[k] != NULL ? names[k] : c->outputs[k];
+            snprintf(path, sizeof path, "%s/%s", dir, name);
+            if (stat(path, &st) != 0) {
+                /* a file the main file names must be there */
+                if (lines != NULL && lines[k] != 0) {
+                    char mainf[4096];
+                    struct lm_pos pos = { mainf, lines[k], 0 };
+                    snprintf(mainf, sizeof mainf, "%s/%s", dir, c->outputs[0]);
+                    rc = lm_diag_add(d, LM_ERROR, LM_E_FORMAT, &pos, "names %s, which "
+                                     "does not exist", path);
+                }
                 continue;
+            }
             found++;
             if (convert_parse_file(path, c->name, p, codec, d) != 0)
                 rc = -1;
         }
+        if (names != NULL)
+            for (k = 0; c->outputs[k] != NULL; k++)
+                free(names[k]);
+        free(names);
+        free(lines);
         break;
     }
     if (found == 0)
@@ -420,6 +475,7 @@ struct convert_out {
 
 static int
 convert_emit(const struct lm_codec *to, const struct lm_policy *p, const struct lm_emit_opts *eo,
+             const char *const *opts,
              struct convert_out *o, size_t nout, struct lm_losses *lost, struct lm_diags *d)
 {
     FILE *fs[16];
@@ -438,7 +494,9 @@ convert_emit(const struct lm_codec *to, const struct lm_policy *p, const struct 
             return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
         }
     }
-    if ((to->emit_with != NULL ? to->emit_with(p, eo, fs, lost, d) : to->emit(p, fs, lost, d)) != 0)
+    if ((to->emit_with != NULL ? to->emit_with(p, eo, fs, lost, d)
+         : to->emit_opts != NULL ? to->emit_opts(p, opts, fs, lost, d)
+                                 : to->emit(p, fs, lost, d)) != 0)
         rc = -1;
     for (i = 0; i < nout; i++)
         if (ferror(fs[i]) | fclose(fs[i]))
@@ -673,8 +731,13 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
         goto out;
     rep->nrules_in = src->nrules;
     lm_lint(src, d);
+    if (o->codec_opts != NULL && o->codec_opts[0] != NULL && to->emit_opts == NULL) {
+        lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "the %s format has no setting \"%s\"",
+                    to->name, o->codec_opts[0]);
+        goto out;
+    }
     if (convert_emit_opts(to, &oo, &eo, &absdir, d) != 0 ||
-        convert_emit(to, src, &eo, bufs, nout, &rep->losses, d) != 0)
+        convert_emit(to, src, &eo, o->codec_opts, bufs, nout, &rep->losses, d) != 0)
         goto out;
     convert_report_losses(&rep->losses, to, o->flags, d);
     if ((back = convert_readback(to, bufs, nout, oo.output, d)) == NULL)

@@ -40,6 +40,9 @@ struct lm_convert_opts {
                                (NULL: the absolute path of output) */
     const char *table_type; /* indexed table type those files name (NULL:
                                the codec's default); lm_codec.table_types */
+    const char *const *codec_opts; /* NULL, or NULL-terminated "name=value"
+                               settings for the target's emitter
+                               (lm_codec.emit_opts) */
 };
 
 /* A transaction on which two policies disagree. */

@@ -15,7 +15,7 @@
 
 enum { OPT_LOSSY = 256, OPT_WIDEN, OPT_JSON, OPT_VERIFY, OPT_DECIDE, OPT_LINT, OPT_LIST,
        OPT_CLIENT, OPT_HOST, OPT_IDENT, OPT_HELP, OPT_STRICT_LOOPBACK, OPT_SERVER,
-       OPT_AUTH, OPT_SERVER_DIR, OPT_TABLE_TYPE, OPT_VERSION };
+       OPT_AUTH, OPT_SERVER_DIR, OPT_TABLE_TYPE, OPT_REG_VERSION, OPT_VERSION };
 
 static const struct option rc_longopts[] = {
     { "from", required_argument, NULL, 'f' },   { "to", required_argument, NULL, 't' },
@@ -33,6 +33,7 @@ static const struct option rc_longopts[] = {
     { "server-dir", required_argument, NULL, OPT_SERVER_DIR },
     { "postfix-dir", required_argument, NULL, OPT_SERVER_DIR },
     { "table-type", required_argument, NULL, OPT_TABLE_TYPE },
+    { "reg-version", required_argument, NULL, OPT_REG_VERSION },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 }
@@ -43,7 +44,8 @@ rc_help(void)
 {
     printf("usage: relayconv [--from FMT] --to FMT [-o OUT] [--lossy [--allow-widening]] "
            "[--strict-loopback] [--json]\n"
-           "                 [--server-dir DIR] [--table-type TYPE] FILE...\n"
+           "                 [--server-dir DIR] [--table-type TYPE] [--reg-version 4|5] "
+           "FILE...\n"
            "       relayconv --verify [-F FMT] [--strict-loopback] [--json] A B\n"
            "       relayconv --decide [-F FMT] --client IP [--host NAME] [--from ADDR] "
            "[--to ADDR]\n"
@@ -61,6 +63,8 @@ main(int argc, char **argv)
     struct lm_query q;
     struct lm_diags d;
     const char *fmt = NULL, *client = NULL, *server = NULL;
+    const char *copts[2] = { NULL, NULL };     /* the target's settings */
+    char regver[32];
     size_t nw = 0;
     int c, json = 0, mode = 0, rc;
 
@@ -95,6 +99,12 @@ main(int argc, char **argv)
             o.server_dir = optarg;
             break;
         case OPT_TABLE_TYPE: o.table_type = optarg; break;
+        case OPT_REG_VERSION:
+            /* the exchange emitter's setting; it checks the value */
+            snprintf(regver, sizeof regver, "reg-version=%.16s", optarg);
+            copts[0] = regver;
+            o.codec_opts = copts;
+            break;
         case OPT_HELP: rc_help(); return 0;
         case OPT_VERSION: tool_version(); return 0;
         default: return tool_usage_error("unknown option");

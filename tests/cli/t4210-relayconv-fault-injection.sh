@@ -1,23 +1,31 @@
 #!/bin/sh
-# relayconv --to qmail -o DIR writes three files as one set: under fault
-# injection at every file-changing call (EIO), and after a kill -9 at every
-# such call followed by the next run, DIR holds all old or all new files.
+# relayconv --to qmail -o DIR (and --to antirelay -o DIR) writes three files
+# as one set: under fault injection at every file-changing call (EIO), and
+# after a kill -9 at every such call followed by the next run, DIR holds all
+# old or all new files.
 . "$TOP/tests/cli/lib.sh"
 SHIM="$BIN/tests/fault/faultshim.so"
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"; export ASAN_OPTIONS
-conv() { relayconv --to qmail -o q --lossy --allow-widening "$@" >/dev/null 2>&1; }
+fmt=qmail files="tcp.smtp rcpthosts badmailfrom"
+conv() { relayconv --to $fmt -o q --lossy --allow-widening "$@" >/dev/null 2>&1; }
 
 cp "$TOP/tests/data/relayconv/seed-policy.txt" new.txt
 grep -v 'spammail' new.txt > old.txt
 echo "connect net 10.77.0.0/16 relay" >> new.txt
+echo "connect net 203.0.113.0/24 relay" >> new.txt
+echo "accept domain example.org" >> new.txt
+
+run_set() {
+rm -rf q want.old want.new
 mkdir -p q
 conv new.txt && cp -r q want.new
 rm -rf q && mkdir q
 conv old.txt && cp -r q want.old
-ok_if "old and new policies differ in every file" sh -c \
-    '! cmp -s want.old/tcp.smtp want.new/tcp.smtp && ! cmp -s want.old/badmailfrom want.new/badmailfrom'
+for f in $files; do
+    ok_if "$fmt: old and new policies differ in $f" sh -c "! cmp -s want.old/$f want.new/$f"
+done
 
-same_set() { for f in tcp.smtp rcpthosts badmailfrom; do cmp -s "$1/$f" "q/$f" || return 1; done; }
+same_set() { for f in $files; do cmp -s "$1/$f" "q/$f" || return 1; done; }
 state() {  # prints old, new or mixed (temporaries left by a failed cleanup aside)
     if same_set want.old; then echo old; elif same_set want.new; then echo new; else echo mixed; fi
 }
@@ -26,7 +34,7 @@ n=1
 while [ $n -le 100 ]; do
     rm -rf q; cp -r want.old q; rm -f fault.log
     FAULT_DIR="$T/q" FAULT_N=$n FAULT_ERRNO=EIO FAULT_LOG="$T/fault.log" LD_PRELOAD="$SHIM" \
-        relayconv --to qmail -o q --lossy --allow-widening new.txt >/dev/null 2>run.err
+        relayconv --to $fmt -o q --lossy --allow-widening new.txt >/dev/null 2>run.err
     rc=$?
     [ -s fault.log ] || break
     points=$((points + 1))
@@ -41,15 +49,19 @@ while [ $n -le 100 ]; do
     # recovered state.
     rm -rf q; cp -r want.old q
     FAULT_DIR="$T/q" FAULT_N=$n FAULT_MODE=kill LD_PRELOAD="$SHIM" \
-        relayconv --to qmail -o q --lossy --allow-widening new.txt >/dev/null 2>&1
+        relayconv --to $fmt -o q --lossy --allow-widening new.txt >/dev/null 2>&1
     [ $? -eq 137 ] && kills=$((kills + 1))
     FAULT_DIR="$T/q" FAULT_N=1 FAULT_CALLS=link LD_PRELOAD="$SHIM" \
-        relayconv --to qmail -o q --lossy --allow-widening old.txt >/dev/null 2>&1
+        relayconv --to $fmt -o q --lossy --allow-widening old.txt >/dev/null 2>&1
     s=$(state)
     [ "$s" != mixed ] || { bad=$((bad + 1)); echo "#   kill at N=$n: mixed after recovery"; ls -la q | sed 's/^/#   /'; }
     n=$((n + 1))
 done
-echo "# relayconv --to qmail: $points fault points, $kills kills"
-ok_if "relayconv --to qmail: every fault and crash leaves all old or all new files" \
+echo "# relayconv --to $fmt: $points fault points, $kills kills"
+ok_if "relayconv --to $fmt: every fault and crash leaves all old or all new files" \
     test $bad = 0 -a $points -gt 10 -a $kills -gt 10
+}
+run_set
+fmt=antirelay files="antirelay.ini ARgoodIP.dat ARdomain.dat"
+run_set
 finish

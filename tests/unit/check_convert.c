@@ -305,7 +305,7 @@ START_TEST(convert_files)
                                          "connect net 172.16.5.0/24 relay\n"
                                          "from domain spam.example reject\n");
     const char *const in[] = { src };
-    struct lm_convert_opts o = { NULL, "policy", NULL, 0, 0, NULL, NULL };
+    struct lm_convert_opts o = { NULL, "policy", NULL, 0, 0, NULL, NULL, NULL };
     struct lm_convert_report rep;
     struct lm_diags d;
     char out[128], dir[128], path[160];
