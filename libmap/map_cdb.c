@@ -620,17 +620,28 @@ map_cdb_get(struct lm_map *m, const lm_datum *k, lm_datum *v, struct lm_diags *d
     if (len == 0)
         return LM_NOTFOUND;
     /* Every slot on the way is checked, not only the one that matches: a
-     * damaged table must not read as "not found". */
+     * damaged table must not read as "not found".  A slot of another hash
+     * is checked without reading its record (its bucket and position); one
+     * of this hash fully, key hash included. */
     for (i = (h >> 8) % len, n = 0; n < len; n++, i = i + 1 == len ? 0 : i + 1) {
+        const unsigned char *slot = c->mem + pos + 8 * (size_t)i;
+        uint32_t sh = map_cdb_u32(slot), sp = map_cdb_u32(slot + 4);
         lm_datum rk, rv;
-        int rc = map_cdb_check_slot(c, t, c->mem + pos + 8 * (size_t)i, &rk, &rv);
-        if (rc < 0)
+        int rc;
+        if (sh != h) {
+            if (sp == 0 && sh == 0)
+                return LM_NOTFOUND;
+            if ((sh & 255) != t || sp < MAP_CDB_HEADER || (uint64_t)sp + 8 > c->dend)
+                return map_cdb_damaged(c, "a hash table entry does not point at a record "
+                                       "of its key", d);
+            continue;
+        }
+        if ((rc = map_cdb_check_slot(c, t, slot, &rk, &rv)) < 0)
             return map_cdb_damaged(c, "a hash table entry does not point at a record of "
                                    "its key", d);
         if (rc == 0)
             return LM_NOTFOUND;
-        if (map_cdb_u32(c->mem + pos + 8 * (size_t)i) == h && rk.len == k->len
-            && memcmp(rk.data, k->data, k->len) == 0) {
+        if (rk.len == k->len && memcmp(rk.data, k->data, k->len) == 0) {
             *v = rv;
             return 0;
         }
