@@ -79,17 +79,6 @@ ar_trim(char *s, size_t *n)
     return s;
 }
 
-static const char *
-ar_base(const char *name)
-{
-    const char *b;
-
-    if (name == NULL)
-        return "";
-    b = strrchr(name, '/');
-    return b ? b + 1 : name;
-}
-
 /* --- reading --------------------------------------------------------------------- */
 
 struct ar_parse {
@@ -275,7 +264,7 @@ ar_ini_line(struct ar_parse *x, char *t, size_t n, const struct lm_pos *pos, int
 static int
 ar_which(const char *name, char **lines, size_t nl)
 {
-    const char *b = ar_base(name);
+    const char *b = lm_path_base(name);
     size_t i;
 
     for (i = 0; i < AR_NPARTS; i++)
@@ -432,7 +421,7 @@ antirelay_parts(const char *path, const char *text, size_t len, char **names,
 static int
 antirelay_detect(const char *name, const char *text, size_t len)
 {
-    const char *b = ar_base(name);
+    const char *b = lm_path_base(name);
     size_t i = 0, k;
 
     for (k = 0; k < AR_NPARTS; k++)
@@ -479,39 +468,6 @@ static int
 ar_refusing(enum lm_action a)
 {
     return a == LM_A_REJECT || a == LM_A_ERROR || a == LM_A_DENY || a == LM_A_DISCARD;
-}
-
-/* The connect networks of P over all of FAMILY, as P's server ranks them
- * (lm_emit_nets): intervals whose val is 1 + the index of the rule that
- * decides there (a SKIP rule included), 0 where none holds the address. */
-static int
-ar_paint(const struct lm_policy *p, int family, struct lm_cover_iv **out, size_t *n,
-         struct lm_diags *d)
-{
-    struct lm_iprange *rg = NULL;
-    size_t *idx = NULL, *val = NULL, m = 0, i;
-    int rc = -1;
-
-    *out = NULL;
-    *n = 0;
-    if (lm_emit_nets(p, family, &idx, &m, d) != 0)
-        return -1;
-    rg = malloc((m + 1) * sizeof *rg);
-    val = malloc((m + 1) * sizeof *val);
-    if (rg == NULL || val == NULL) {
-        lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
-        goto out;
-    }
-    for (i = 0; i < m; i++) {
-        rg[i] = p->rules[idx[i]].net.range;
-        val[i] = idx[i] + 1;
-    }
-    rc = lm_ipset_paint(family, rg, val, m, 0, out, n, d);
-out:
-    free(idx);
-    free(rg);
-    free(val);
-    return rc;
 }
 
 static void
@@ -694,7 +650,7 @@ antirelay_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *l
     ar_rule_losses(&e);
     /* The addresses that relay: the networks' own, in the source's order,
      * and with an ANY that relays every address no network rule holds. */
-    if (e.fail || ar_paint(in, LM_IPV4, &iv, &niv, d) != 0)
+    if (e.fail || lm_emit_paint(in, LM_IPV4, &iv, &niv, d) != 0)
         goto out;
     for (i = 0; i < niv; i++) {
         struct lm_iprange rg = { iv[i].lo, iv[i].hi };

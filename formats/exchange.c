@@ -1013,39 +1013,6 @@ ex_refusing(enum lm_action a)
     return a == LM_A_REJECT || a == LM_A_ERROR || a == LM_A_DENY || a == LM_A_DISCARD;
 }
 
-/* The connect networks of P over all of FAMILY, as P's server ranks them
- * (lm_emit_nets): intervals whose val is 1 + the index of the rule that
- * decides there (a SKIP rule included), 0 where none holds the address. */
-static int
-ex_paint(const struct lm_policy *p, int family, struct lm_cover_iv **out, size_t *n,
-         struct lm_diags *d)
-{
-    struct lm_iprange *rg = NULL;
-    size_t *idx = NULL, *val = NULL, m = 0, i;
-    int rc = -1;
-
-    *out = NULL;
-    *n = 0;
-    if (lm_emit_nets(p, family, &idx, &m, d) != 0)
-        return -1;
-    rg = malloc((m + 1) * sizeof *rg);
-    val = malloc((m + 1) * sizeof *val);
-    if (rg == NULL || val == NULL) {
-        lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
-        goto out;
-    }
-    for (i = 0; i < m; i++) {
-        rg[i] = p->rules[idx[i]].net.range;
-        val[i] = idx[i] + 1;
-    }
-    rc = lm_ipset_paint(family, rg, val, m, 0, out, n, d);
-out:
-    free(idx);
-    free(rg);
-    free(val);
-    return rc;
-}
-
 /* What the lists cannot say, rule by rule. */
 static void
 ex_rule_losses(struct ex_emit *e)
@@ -1342,7 +1309,7 @@ exchange_emit_opts(const struct lm_policy *in, const char *const *opts, FILE *co
 
     /* What each client address gets from the connect networks, in the
      * source's own order: relay (R), no relaying (D), nothing (N). */
-    if (e.fail || ex_paint(in, LM_IPV4, &iv, &niv, d) != 0)
+    if (e.fail || lm_emit_paint(in, LM_IPV4, &iv, &niv, d) != 0)
         goto fail;
     for (i = 0; i < niv; i++) {
         struct lm_iprange rg = { iv[i].lo, iv[i].hi };

@@ -93,29 +93,6 @@ static const struct {
 };
 #define EXIM_NLISTS (sizeof exim_lists / sizeof exim_lists[0])
 
-static const char *
-exim_base(const char *name)
-{
-    const char *b;
-
-    if (name == NULL)
-        return "";
-    b = strrchr(name, '/');
-    return b != NULL ? b + 1 : name;
-}
-
-static int
-exim_part(const char *name)
-{
-    const char *b = exim_base(name);
-    int i;
-
-    for (i = 0; i < EX_NFILES; i++)
-        if (strcmp(b, exim_outputs[i]) == 0)
-            return i;
-    return -1;
-}
-
 static int
 exim_blank(int c)
 {
@@ -322,7 +299,7 @@ exim_conf_line(int part, char *s, const struct lm_pos *lp, size_t *k, struct lm_
                 return exim_err(d, lp, "\"", norm, "\": the list must end as relayconv "
                                 "writes it");
             norm[nl - sl] = '\0';
-            if (strcmp(exim_base(norm + pl), exim_outputs[exim_lists[i].file]) != 0 ||
+            if (strcmp(lm_path_base(norm + pl), exim_outputs[exim_lists[i].file]) != 0 ||
                 norm[pl] != '/')
                 return exim_err(d, lp, "\"", norm, "\": relayconv reads the list from the "
                                 "file of that name beside this one, by absolute path");
@@ -338,7 +315,7 @@ exim_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
 {
     struct lm_line ln;
     size_t errs0 = d->nerrors, k = 0;
-    int part = exim_part(lm_source_name(in)), rc;
+    int part = lm_codec_part(&lm_codec_exim, lm_source_name(in)), rc;
     long last = -1;
 
     out->order = &exim_order;
@@ -785,7 +762,7 @@ exim_detect(const char *name, const char *text, size_t len)
 {
     static const char *const marks[] = { "acl_relaymap_rcpt", "net-iplsearch;", NULL };
     size_t i, k;
-    int part = exim_part(name);
+    int part = lm_codec_part(&lm_codec_exim, name);
 
     for (k = 0; marks[k] != NULL; k++) {
         size_t ml = strlen(marks[k]);

@@ -68,29 +68,6 @@ static const char *const postfix_table_types[] = { "lmdb", "cdb", "hash", NULL }
  * only. */
 #define POSTFIX_NORELAY "relaymap_norelay"
 
-static const char *
-postfix_base(const char *name)
-{
-    const char *b;
-
-    if (name == NULL)
-        return "";
-    b = strrchr(name, '/');
-    return b != NULL ? b + 1 : name;
-}
-
-static int
-postfix_part(const char *name)
-{
-    const char *b = postfix_base(name);
-    int i;
-
-    for (i = 0; i < PF_NFILES; i++)
-        if (strcmp(b, postfix_outputs[i]) == 0)
-            return i;
-    return -1;
-}
-
 static int
 postfix_blank(int c)
 {
@@ -415,7 +392,7 @@ postfix_table_ref(const char *ref, int part, const struct lm_pos *lp, struct lm_
             return postfix_err2(d, lp, 0, "\"", ref,
                                 "\": relayconv reads lmdb:, cdb: and hash: access tables");
     }
-    if (strcmp(postfix_base(colon + 1), postfix_outputs[part]) != 0) {
+    if (strcmp(lm_path_base(colon + 1), postfix_outputs[part]) != 0) {
         lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, lp, "\"%s\": relayconv reads this table from "
                     "the file %s beside the fragment", ref, postfix_outputs[part]);
         return -1;
@@ -475,7 +452,7 @@ postfix_setting(struct lm_policy *p, char *name, char *val, int *seen_parent,
         n = postfix_items(copy, it, 16);
         for (i = 0; i < n && i < 16; i++) {
             if (it[i][0] == '/') {
-                if (strcmp(postfix_base(it[i]), postfix_outputs[PF_DOMAINS]) != 0)
+                if (strcmp(lm_path_base(it[i]), postfix_outputs[PF_DOMAINS]) != 0)
                     return postfix_err2(d, lp, 0, "relay_domains names \"", it[i],
                                         "\": relayconv reads the file relay_domains beside the "
                                         "fragment");
@@ -599,7 +576,7 @@ postfix_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
 {
     struct lm_line ln;
     size_t errs0 = d->nerrors;
-    int part = postfix_part(lm_source_name(in)), rc;
+    int part = lm_codec_part(&lm_codec_postfix, lm_source_name(in)), rc;
 
     out->order = &postfix_order;
     if (part < 0)
@@ -1058,7 +1035,7 @@ postfix_detect(const char *name, const char *text, size_t len)
         "smtpd_relay_restrictions", "check_client_access", "parent_domain_matches_subdomains",
         NULL };
     size_t i, k;
-    int part = postfix_part(name);
+    int part = lm_codec_part(&lm_codec_postfix, name);
 
     for (k = 0; marks[k] != NULL; k++) {
         size_t ml = strlen(marks[k]);

@@ -554,17 +554,6 @@ qmail_bmf_line(struct qmail_parse *qp, struct lm_line *ln)
 
 /* --- parse and detect ------------------------------------------------------------- */
 
-static const char *
-qmail_base(const char *name)
-{
-    const char *b;
-
-    if (name == NULL)
-        return "";
-    b = strrchr(name, '/');
-    return b ? b + 1 : name;
-}
-
 static int
 qmail_is_rcpthosts_name(const char *b)
 {
@@ -584,7 +573,7 @@ qmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
 {
     struct qmail_parse qp;
     struct lm_line ln;
-    const char *b = qmail_base(lm_source_name(in));
+    const char *b = lm_path_base(lm_source_name(in));
     size_t errs0 = d->nerrors, i;
     int rc, rules = -1;     /* 1 tcp.smtp, 0 rcpthosts, 2 badmailfrom */
     size_t nbmf = 0, nother = 0;
@@ -667,7 +656,7 @@ qmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
 static int
 qmail_detect(const char *name, const char *text, size_t len)
 {
-    const char *b = qmail_base(name);
+    const char *b = lm_path_base(name);
     size_t i = 0, rules = 0, bad = 0, names = 0, bmf = 0;
 
     while (i < len) {

@@ -45,3 +45,26 @@ lm_codec_noutputs(const struct lm_codec *c)
         n++;
     return n;
 }
+
+const char *
+lm_path_base(const char *path)
+{
+    const char *b;
+
+    if (path == NULL)
+        return "";
+    b = strrchr(path, '/');
+    return b != NULL ? b + 1 : path;
+}
+
+int
+lm_codec_part(const struct lm_codec *c, const char *path)
+{
+    const char *b = lm_path_base(path);
+    int i;
+
+    for (i = 0; c->outputs[i] != NULL; i++)
+        if (strcmp(b, c->outputs[i]) == 0)
+            return i;
+    return -1;
+}

@@ -164,6 +164,13 @@ const struct lm_codec *lm_codec_find(const char *name);
 /* How many streams the codec writes (length of outputs). */
 size_t lm_codec_noutputs(const struct lm_codec *c);
 
+/* The last component of PATH ("" for NULL). */
+const char *lm_path_base(const char *path);
+
+/* Which of the codec's files PATH names by its base name: the index in
+ * outputs[], or -1. */
+int lm_codec_part(const struct lm_codec *c, const char *path);
+
 /* The codecs.  Each formats/NAME.c defines exactly one of these. */
 extern const struct lm_codec lm_codec_policy;     /* neutral policy file */
 extern const struct lm_codec lm_codec_sendmail;   /* Sendmail access */

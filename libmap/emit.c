@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "libmap/ipset.h"
 #include "libmap/pindex.h"
 
 /* A rule's sort key, computed once: qsort needs no context then. */
@@ -91,4 +92,34 @@ lm_emit_drop_widens(const struct lm_policy *p, const struct lm_rule *r, unsigned
         return 1;
     }
     return (stages & LM_S_TO) && p->ndomains > 0;
+}
+
+int
+lm_emit_paint(const struct lm_policy *p, int family, struct lm_cover_iv **out, size_t *n,
+              struct lm_diags *d)
+{
+    struct lm_iprange *rg = NULL;
+    size_t *idx = NULL, *val = NULL, m = 0, i;
+    int rc = -1;
+
+    *out = NULL;
+    *n = 0;
+    if (lm_emit_nets(p, family, &idx, &m, d) != 0)
+        return -1;
+    rg = malloc((m + 1) * sizeof *rg);
+    val = malloc((m + 1) * sizeof *val);
+    if (rg == NULL || val == NULL) {
+        lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < m; i++) {
+        rg[i] = p->rules[idx[i]].net.range;
+        val[i] = idx[i] + 1;
+    }
+    rc = lm_ipset_paint(family, rg, val, m, 0, out, n, d);
+out:
+    free(idx);
+    free(rg);
+    free(val);
+    return rc;
 }

@@ -25,6 +25,17 @@ int lm_emit_nets(const struct lm_policy *p, int family, size_t **idx, size_t *n,
                  struct lm_diags *d);
 
 /*
+ * P's connect networks over all of FAMILY, as P's server ranks them
+ * (lm_emit_nets): sorted, disjoint intervals whose val is 1 + the index of
+ * the rule that decides there (a SKIP rule included), 0 where no network
+ * holds the address.  *out is malloc'd (the caller frees it).  0, or -1
+ * with LM_E_NOMEM.
+ */
+struct lm_cover_iv;
+int lm_emit_paint(const struct lm_policy *p, int family, struct lm_cover_iv **out, size_t *n,
+                  struct lm_diags *d);
+
+/*
  * Would leaving out the STAGES part of rule r let in something P refuses?
  * A refusal that goes lets its clients or mail through; an OK, DISCARD or
  * SKIP that goes can only uncover a RELAY of the same stage (or, for
