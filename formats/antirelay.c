@@ -464,12 +464,6 @@ ar_loss(struct ar_emit *e, enum lm_loss_kind k, int widens, const struct lm_rule
         e->fail = 1;
 }
 
-static int
-ar_refusing(enum lm_action a)
-{
-    return a == LM_A_REJECT || a == LM_A_ERROR || a == LM_A_DENY || a == LM_A_DISCARD;
-}
-
 static void
 ar_rule_losses(struct ar_emit *e)
 {
@@ -497,7 +491,7 @@ ar_rule_losses(struct ar_emit *e)
                 if (r->net.range.lo.family != LM_IPV4)
                     ar_loss(e, LM_LOSS_DROPPED, lm_emit_drop_widens(e->p, r, LM_S_CONNECT), r, NULL,
                             "ARDEF-1 networks are IPv4 only; rule dropped");
-                else if (ar_refusing(r->action))
+                else if (lm_action_stops(r->action))
                     ar_loss(e, LM_LOSS_CHANGED, 1, r, NULL, "ARDEF-1 has no deny list: "
                             "the client is left out of the relaying networks, but its mail "
                             "for our domains is accepted");
@@ -513,7 +507,7 @@ ar_rule_losses(struct ar_emit *e)
                                                "a client reached; rule dropped");
                 break;
             case LM_K_ANY:
-                if (ar_refusing(r->action))
+                if (lm_action_stops(r->action))
                     ar_loss(e, LM_LOSS_DROPPED, 1, r, NULL, "ARDEF-1 cannot refuse every "
                             "client; rule dropped");
                 else if (r->action == LM_A_RELAY && e->anyrelay)
@@ -533,14 +527,14 @@ ar_rule_losses(struct ar_emit *e)
             r->kind == LM_K_ANYHOST)
             continue;
         if ((r->stage & LM_S_FROM) && p->order->sender != LM_SENDER_NONE &&
-            (ar_refusing(r->action) || lm_sender_relay_grants(p, r)))
-            ar_loss(e, LM_LOSS_DROPPED, ar_refusing(r->action), r, NULL,
+            (lm_action_stops(r->action) || lm_sender_relay_grants(p, r)))
+            ar_loss(e, LM_LOSS_DROPPED, lm_action_stops(r->action), r, NULL,
                     "ARDEF-1 has no sender rules; the sender part is dropped");
         if ((r->stage & LM_S_TO) && p->order->rcpt_rules &&
-            (ar_refusing(r->action) ||
+            (lm_action_stops(r->action) ||
              (r->action == LM_A_RELAY && r->kind != LM_K_NAME && r->kind != LM_K_TREE &&
               r->kind != LM_K_BELOW)))
-            ar_loss(e, LM_LOSS_DROPPED, ar_refusing(r->action), r, NULL,
+            ar_loss(e, LM_LOSS_DROPPED, lm_action_stops(r->action), r, NULL,
                     "ARDEF-1 has no recipient rules other than ARdomain.dat domains; the "
                     "recipient part is dropped");
     }

@@ -1007,12 +1007,6 @@ ex_loss(struct ex_emit *e, enum lm_loss_kind k, int widens, const struct lm_rule
         e->fail = 1;
 }
 
-static int
-ex_refusing(enum lm_action a)
-{
-    return a == LM_A_REJECT || a == LM_A_ERROR || a == LM_A_DENY || a == LM_A_DISCARD;
-}
-
 /* What the lists cannot say, rule by rule. */
 static void
 ex_rule_losses(struct ex_emit *e)
@@ -1046,10 +1040,10 @@ ex_rule_losses(struct ex_emit *e)
                 }
                 if (r->kind == LM_K_SERVER && r->action != LM_A_RELAY &&
                     r->action != LM_A_SKIP &&
-                    (ex_refusing(r->action) || e->authrelay || e->anyrelay))
+                    (lm_action_stops(r->action) || e->authrelay || e->anyrelay))
                     ex_loss(e, LM_LOSS_DROPPED, 1, r, "RelayLocalIPList can only let "
                             "clients relay; this exception for a server address is dropped");
-                else if (r->kind == LM_K_NET && ex_refusing(r->action))
+                else if (r->kind == LM_K_NET && lm_action_stops(r->action))
                     ex_loss(e, LM_LOSS_CHANGED, 1, r, r->action == LM_A_DISCARD
                             ? "Exchange cannot discard a client's mail; the client is put in "
                               "RelayDenyList, which refuses its relaying only"
@@ -1058,12 +1052,12 @@ ex_rule_losses(struct ex_emit *e)
                               "nor with this reply");
                 break;
             case LM_K_AUTH:
-                if (ex_refusing(r->action) || (r->action == LM_A_OK && e->anyrelay))
+                if (lm_action_stops(r->action) || (r->action == LM_A_OK && e->anyrelay))
                     ex_loss(e, LM_LOSS_DROPPED, 1, r, "Exchange can only let authenticated "
                             "clients relay (RelayFlags bit 4); rule dropped");
                 break;
             case LM_K_ANY:
-                if (ex_refusing(r->action))
+                if (lm_action_stops(r->action))
                     ex_loss(e, LM_LOSS_DROPPED, 1, r, "Exchange cannot refuse every client; "
                             "rule dropped");
                 break;
@@ -1080,14 +1074,14 @@ ex_rule_losses(struct ex_emit *e)
             r->kind == LM_K_ANYHOST)
             continue;   /* looked up for clients only */
         if ((r->stage & LM_S_FROM) && p->order->sender != LM_SENDER_NONE &&
-            (ex_refusing(r->action) || lm_sender_relay_grants(p, r)))
-            ex_loss(e, LM_LOSS_DROPPED, ex_refusing(r->action), r,
+            (lm_action_stops(r->action) || lm_sender_relay_grants(p, r)))
+            ex_loss(e, LM_LOSS_DROPPED, lm_action_stops(r->action), r,
                     "Exchange's relay lists have no sender rules; the sender part is dropped");
         if ((r->stage & LM_S_TO) && p->order->rcpt_rules &&
-            (ex_refusing(r->action) ||
+            (lm_action_stops(r->action) ||
              (r->action == LM_A_RELAY && r->kind != LM_K_NAME && r->kind != LM_K_TREE &&
               r->kind != LM_K_BELOW)))
-            ex_loss(e, LM_LOSS_DROPPED, ex_refusing(r->action), r,
+            ex_loss(e, LM_LOSS_DROPPED, lm_action_stops(r->action), r,
                     "Exchange's relay lists have no recipient rules (only accepted domains, "
                     "kept as comments); the recipient part is dropped");
     }

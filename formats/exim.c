@@ -375,12 +375,6 @@ struct exim_emit {
 };
 
 static int
-exim_refusing(enum lm_action a)
-{
-    return a == LM_A_REJECT || a == LM_A_ERROR || a == LM_A_DENY;
-}
-
-static int
 exim_lose(struct exim_emit *e, enum lm_loss_kind k, const struct lm_rule *r, const char *why)
 {
     return lm_loss_add(e->lost, k, r != NULL && lm_emit_drop_widens(e->p, r, r->stage), r,
@@ -392,7 +386,7 @@ exim_lose(struct exim_emit *e, enum lm_loss_kind k, const struct lm_rule *r, con
 static int
 exim_reply_lost(struct exim_emit *e, const struct lm_rule *r)
 {
-    if (!exim_refusing(r->action) || (r->text == NULL && r->dsn == NULL &&
+    if (!lm_action_refuses(r->action) || (r->text == NULL && r->dsn == NULL &&
                                       (r->code == 0 || r->code == 550)))
         return 0;
     return lm_loss_add(e->lost, LM_LOSS_CHANGED, 0, r, NULL, e->d, "exim cannot carry a "
@@ -411,7 +405,7 @@ exim_outcome(const struct lm_rule *r, const struct lm_rule *any)
         return EXIM_PASS;
     if (r->action == LM_A_RELAY)
         return EXIM_RELAY;
-    if (exim_refusing(r->action))
+    if (lm_action_refuses(r->action))
         return EXIM_REFUSE;
     return EXIM_PASS;
 }
@@ -690,7 +684,7 @@ exim_addresses(struct exim_emit *e, unsigned stage, FILE *refused, FILE *accepte
     qsort(items, ni, sizeof *items, exim_byrank);
     for (i = 0; i < ni; i++) {
         const struct lm_rule *r = items[i].r;
-        exim_item_write(refused, &items[i], exim_refusing(r->action));
+        exim_item_write(refused, &items[i], lm_action_refuses(r->action));
         if (accepted != NULL)
             exim_item_write(accepted, &items[i], r->action == LM_A_RELAY);
     }

@@ -722,15 +722,9 @@ struct qmail_emit {
 };
 
 static int
-qmail_refusing(enum lm_action a)
-{
-    return a == LM_A_REJECT || a == LM_A_ERROR || a == LM_A_DENY || a == LM_A_DISCARD;
-}
-
-static int
 qmail_rank(enum lm_action a)
 {
-    return qmail_refusing(a) ? 1 : a == LM_A_RELAY ? 3 : 2;
+    return lm_action_stops(a) ? 1 : a == LM_A_RELAY ? 3 : 2;
 }
 
 static int
@@ -774,7 +768,7 @@ qmail_rhs(const struct lm_policy *p, const struct lm_rule *r, unsigned *alt, int
         return NULL;
     }
     o = s;
-    if (qmail_refusing(r->action)) {
+    if (lm_action_stops(r->action)) {
         o += sprintf(o, "deny");
         if (r->action == LM_A_ERROR && (r->text != NULL || r->code != 0))
             *alt |= 1;
@@ -793,7 +787,7 @@ qmail_rhs(const struct lm_policy *p, const struct lm_rule *r, unsigned *alt, int
     for (i = 0; i < r->nenv; i++) {
         const struct lm_kv *kv = &r->env[i];
         const char *dl;
-        if (strcmp(kv->name, "RELAYCLIENT") == 0 && !relay && !qmail_refusing(r->action)) {
+        if (strcmp(kv->name, "RELAYCLIENT") == 0 && !relay && !lm_action_stops(r->action)) {
             *alt |= 8;
             continue;
         }

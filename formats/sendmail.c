@@ -671,17 +671,11 @@ struct sendmail_emit {
     int                     fail;
 };
 
-static int
-sendmail_refusing(enum lm_action a)
-{
-    return a == LM_A_REJECT || a == LM_A_ERROR || a == LM_A_DENY;
-}
-
 /* How much an action lets through: refuse 1, accept 2, relay 3. */
 static int
 sendmail_rank(enum lm_action a)
 {
-    return sendmail_refusing(a) ? 1 : a == LM_A_RELAY ? 3 : 2;
+    return lm_action_refuses(a) ? 1 : a == LM_A_RELAY ? 3 : 2;
 }
 
 static int
@@ -1182,7 +1176,7 @@ sendmail_emit_rule(struct sendmail_emit *e, const struct lm_rule *r, char *used)
     } else if (r->kind == LM_K_BELOW) {
         dot = ".";
         if (p->order != &sendmail_order &&
-            sendmail_loss(e, LM_LOSS_NARROWED, sendmail_refusing(r->action), r, NULL,
+            sendmail_loss(e, LM_LOSS_NARROWED, lm_action_refuses(r->action), r, NULL,
                           SENDMAIL_DOTKEY) != 0)
             return;
     } else if (r->kind == LM_K_USER) {

@@ -577,12 +577,6 @@ pol_loopback(const struct lm_ipaddr *ip)
 }
 
 static int
-pol_refusing(enum lm_action a)
-{
-    return a == LM_A_REJECT || a == LM_A_ERROR || a == LM_A_DENY;
-}
-
-static int
 pol_skip(const struct lm_rule *r)
 {
     return r != NULL && r->action == LM_A_SKIP;
@@ -713,7 +707,7 @@ pindex_connect(const struct pindex_ctx *c, const struct pindex_ipatoms *ip,
 
     o->rule = r;
     o->domain = NULL;
-    if (r != NULL && pol_refusing(r->action))
+    if (r != NULL && lm_action_refuses(r->action))
         o->code = r->action == LM_A_DENY ? PX_DENY : PX_REFUSE;
     else if (r != NULL && r->action == LM_A_DISCARD)
         o->code = PX_DISCARD;
@@ -764,7 +758,7 @@ pol_rule_outcome(const struct lm_rule *r, int relays, enum pindex_code relay_cod
     o->domain = NULL;
     if (r == NULL)
         o->code = PX_PASS;
-    else if (pol_refusing(r->action))
+    else if (lm_action_refuses(r->action))
         o->code = PX_REFUSE;
     else if (r->action == LM_A_DISCARD)
         o->code = PX_DISCARD;

@@ -601,3 +601,15 @@ lm_policy_loopback_relays(const struct lm_policy *p)
 {
     return p->order->loopback_relays && !(p->flags & LM_P_NO_LOOPBACK);
 }
+
+int
+lm_action_refuses(enum lm_action a)
+{
+    return a == LM_A_REJECT || a == LM_A_ERROR || a == LM_A_DENY;
+}
+
+int
+lm_action_stops(enum lm_action a)
+{
+    return lm_action_refuses(a) || a == LM_A_DISCARD;
+}

@@ -281,6 +281,11 @@ void lm_rule_fini(struct lm_rule *r);
  * relay"), malloc'd; NULL when out of memory. */
 char *lm_rule_str(const struct lm_rule *r);
 
+/* Does action A refuse (REJECT, ERROR, DENY)?  Does it stop the mail
+ * (refuses, or DISCARD)? */
+int lm_action_refuses(enum lm_action a);
+int lm_action_stops(enum lm_action a);
+
 /* Names for messages and the neutral file: "relay", "connect", "to"... */
 const char *lm_action_name(enum lm_action a);
 const char *lm_stage_name(unsigned stage);       /* "connect", "from", "to", "any" */
