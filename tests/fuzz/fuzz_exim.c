@@ -1,113 +1,15 @@
 /*
- * fuzz_exim.c - libFuzzer target for the Exim codec.
- *
- * The input is the eight files of an Exim policy separated by NUL bytes, in
- * the codec's order: exim.lists.conf, exim.acl.conf, relay_hosts,
- * refused_hosts, relay_to_domains, refused_senders, refused_recipients,
- * accepted_recipients (missing ones are empty).
- * Parsing must not crash; input that parses without errors is written back,
- * which must parse again without errors and, when the writer reported no
- * loss, decide exactly like the original: lm_verify compares the two on
- * every class of input, not on samples.  A broken invariant aborts.
+ * fuzz_exim.c - libFuzzer target for the Exim codec: the eight files of an
+ * Exim policy (exim.lists.conf, exim.acl.conf, relay_hosts, refused_hosts,
+ * relay_to_domains, refused_senders, refused_recipients,
+ * accepted_recipients) separated by NUL bytes; see fuzz_files.h.
  */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "libmap/codec.h"
-#include "libmap/convert.h"
-#include "libmap/policy.h"
-#include "libmap/source.h"
-
-#define FUZZ_PF_N 8
+#include "tests/fuzz/fuzz_files.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static struct lm_policy *
-fuzz_exim_read(const char *const *part, const size_t *plen, size_t *nerrors)
-{
-    struct lm_diags d;
-    struct lm_policy *p;
-    size_t i;
-
-    lm_diags_init(&d);
-    if ((p = lm_policy_new(&d)) == NULL)
-        abort();
-    for (i = 0; i < FUZZ_PF_N; i++) {
-        struct lm_source *s = lm_source_mem(lm_codec_exim.outputs[i], part[i], plen[i], &d);
-        if (s == NULL)
-            abort();
-        lm_codec_exim.parse(s, p, &d);
-        lm_source_close(s);
-    }
-    if (d.nerrors == 0 && lm_policy_index(p, &d) != 0)
-        abort();
-    *nerrors = d.nerrors;
-    lm_diags_fini(&d);
-    return p;
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const char *part[FUZZ_PF_N];
-    size_t plen[FUZZ_PF_N], nerr, i;
-    struct lm_policy *p, *q;
-    struct lm_losses lost;
-    struct lm_diags d;
-    char *b[FUZZ_PF_N];
-    size_t l[FUZZ_PF_N];
-    FILE *outs[FUZZ_PF_N];
-
-    for (i = 0; i < FUZZ_PF_N; i++) {
-        part[i] = "";
-        plen[i] = 0;
-    }
-    part[0] = (const char *)data;
-    plen[0] = size;
-    for (i = 0; i + 1 < FUZZ_PF_N; i++) {
-        const char *nul = memchr(part[i], '\0', plen[i]);
-        if (nul == NULL)
-            break;
-        part[i + 1] = nul + 1;
-        plen[i + 1] = plen[i] - (size_t)(nul - part[i]) - 1;
-        plen[i] = (size_t)(nul - part[i]);
-    }
-    p = fuzz_exim_read(part, plen, &nerr);
-    if (nerr > 0) {
-        lm_policy_free(p);
-        return 0;
-    }
-    lm_diags_init(&d);
-    lm_losses_init(&lost);
-    for (i = 0; i < FUZZ_PF_N; i++) {
-        b[i] = NULL;
-        if ((outs[i] = open_memstream(&b[i], &l[i])) == NULL)
-            abort();
-    }
-    if (lm_codec_exim.emit(p, outs, &lost, &d) != 0)
-        abort();
-    for (i = 0; i < FUZZ_PF_N; i++)
-        fclose(outs[i]);
-    q = fuzz_exim_read((const char *const *)b, l, &nerr);
-    if (nerr > 0)
-        abort();
-    if (lost.n == 0) {
-        struct lm_convert_report rep;
-        struct lm_diags vd;
-        lm_diags_init(&vd);
-        lm_convert_report_init(&rep);
-        if (lm_verify(p, q, "parsed", "written", 1, 0, &rep, &vd) != 0)
-            abort();
-        lm_convert_report_fini(&rep);
-        lm_diags_fini(&vd);
-    }
-    lm_policy_free(q);
-    lm_policy_free(p);
-    lm_losses_fini(&lost);
-    lm_diags_fini(&d);
-    for (i = 0; i < FUZZ_PF_N; i++)
-        free(b[i]);
-    return 0;
+    return fuzz_files(&lm_codec_exim, data, size);
 }
