@@ -568,21 +568,6 @@ exim_byrank(const void *a, const void *b)
     return 0;
 }
 
-/* Rank of a keyed rule at STAGE as lm_decide ranks them (see postfix.c);
- * -1 when it does not apply there. */
-static int
-exim_keyrank(const struct lm_rule *r, unsigned stage, int level0)
-{
-    if (!(r->stage & stage) || r->info != NULL)
-        return -1;
-    if (r->kind == LM_K_NAME || r->kind == LM_K_TREE || r->kind == LM_K_BELOW) {
-        if (level0 ? r->kind == LM_K_BELOW : r->kind == LM_K_NAME)
-            return -1;
-        return ((!level0 && r->kind == LM_K_TREE) ? 2 : 0) + (r->stage != stage);
-    }
-    return r->stage != stage;
-}
-
 static void
 exim_item_write(FILE *f, const struct exim_item *it, int positive)
 {
@@ -657,11 +642,11 @@ exim_addresses(struct exim_emit *e, unsigned stage, FILE *refused, FILE *accepte
         for (j = i; j < n && ix[j].kind == ix[i].kind &&
                     strcmp(ix[j].pattern, ix[i].pattern) == 0; j++) {
             const struct lm_rule *r = ix[j].r;
-            if ((k = exim_keyrank(r, stage, 1)) >= 0 && (best0 == NULL || k < r0)) {
+            if ((k = lm_rule_key_rank(r, stage, 1)) >= 0 && (best0 == NULL || k < r0)) {
                 best0 = r;
                 r0 = k;
             }
-            if (ix[i].kind != LM_K_ADDR && (k = exim_keyrank(r, stage, 0)) >= 0 &&
+            if (ix[i].kind != LM_K_ADDR && (k = lm_rule_key_rank(r, stage, 0)) >= 0 &&
                 (best1 == NULL || k < r1)) {
                 best1 = r;
                 r1 = k;

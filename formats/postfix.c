@@ -684,22 +684,6 @@ postfix_text_ok(const struct lm_rule *r)
     return 1;
 }
 
-/* Rank of a keyed rule found at STAGE, as lm_decide ranks them: at a parent
- * level ".x" BELOW before TREE; a rule tagged for exactly the stage before
- * one that covers several.  -1 when it does not apply there. */
-static int
-postfix_rank(const struct lm_rule *r, unsigned stage, int level0)
-{
-    if (!(r->stage & stage) || r->info != NULL)
-        return -1;
-    if (r->kind == LM_K_NAME || r->kind == LM_K_TREE || r->kind == LM_K_BELOW) {
-        if (level0 ? r->kind == LM_K_BELOW : r->kind == LM_K_NAME)
-            return -1;
-        return ((!level0 && r->kind == LM_K_TREE) ? 2 : 0) + (r->stage != stage);
-    }
-    return r->stage != stage;
-}
-
 /* A keyed rule with what sorting needs, since qsort passes no context. */
 struct postfix_ent {
     const struct lm_rule *r;
@@ -762,11 +746,11 @@ postfix_access(struct postfix_emit *e, FILE *f, unsigned stage, int part)
             if (strcmp(r->pattern, first->pattern) != 0 || (r->kind == LM_K_ADDR) != addr ||
                 (r->kind == LM_K_USER) != user)
                 break;
-            if ((k = postfix_rank(r, stage, 1)) >= 0 && (best0 == NULL || k < r0)) {
+            if ((k = lm_rule_key_rank(r, stage, 1)) >= 0 && (best0 == NULL || k < r0)) {
                 best0 = r;
                 r0 = k;
             }
-            if (!addr && !user && (k = postfix_rank(r, stage, 0)) >= 0 &&
+            if (!addr && !user && (k = lm_rule_key_rank(r, stage, 0)) >= 0 &&
                 (best1 == NULL || k < r1)) {
                 best1 = r;
                 r1 = k;

@@ -370,18 +370,8 @@ pol_key(const struct pindex_ctx *c, char cls, const char *key, size_t len,
             memcmp(h->key, key, len) != 0)
             continue;
         r = &c->p->rules[h->idx];
-        if (!(r->stage & stage) || r->info != NULL)
+        if ((rank = lm_rule_key_rank(r, stage, level0)) < 0)
             continue;
-        if (cls == 'd') {
-            if (level0 && r->kind == LM_K_BELOW)
-                continue;
-            if (!level0 && r->kind == LM_K_NAME)
-                continue;
-            rank = (!level0 && r->kind == LM_K_TREE) ? 2 : 0;
-        } else {
-            rank = 0;
-        }
-        rank += r->stage != stage;
         if (best == NULL || rank < bestrank) {
             best = r;
             bestrank = rank;

@@ -281,6 +281,13 @@ void lm_rule_fini(struct lm_rule *r);
  * relay"), malloc'd; NULL when out of memory. */
 char *lm_rule_str(const struct lm_rule *r);
 
+/* The rank of a keyed rule found under a key at STAGE, as every lookup
+ * ranks candidates: at a parent level (level0 0) ".x" (BELOW) before a
+ * domain (TREE), a NAME only at the name itself, then a rule tagged for
+ * exactly STAGE before one that covers several.  Lower wins; -1 when the
+ * rule does not apply there (other stage, an ident rule). */
+int lm_rule_key_rank(const struct lm_rule *r, unsigned stage, int level0);
+
 /* Does action A refuse (REJECT, ERROR, DENY)?  Does it stop the mail
  * (refuses, or DISCARD)? */
 int lm_action_refuses(enum lm_action a);
