@@ -359,7 +359,7 @@ main(int argc, char **argv)
     struct timespec t0, t1;
     char *end;
 
-    tool_init(argv[0]);
+    tool_init(argv[0], "-t TYPE [-s SYNTAX] [options] SOURCE, or -q KEY|-u|--migrate|-l");
     memset(&o, 0, sizeof o);
     while ((c = getopt_long(argc, argv, ":t:s:o:NfrdeD:c:ulvT:aq:n", mapc_longopts, NULL)) != -1) {
         switch (c) {
@@ -406,11 +406,7 @@ main(int argc, char **argv)
             break;
         case OPT_HELP: mapc_help(); return 0;
         case OPT_VERSION: tool_version(); return 0;
-        case ':': return tool_usage_error("option -%c needs an argument", optopt);
-        default:
-            if (optopt != 0)
-                return tool_usage_error("unknown option -%c", optopt);
-            return tool_usage_error("unknown option %s", argv[optind - 1]);
+        default: return tool_getopt_error(c, argv);
         }
     }
     if (list)

@@ -68,10 +68,10 @@ main(int argc, char **argv)
     size_t nw = 0;
     int c, json = 0, mode = 0, rc;
 
-    tool_init(argv[0]);
+    tool_init(argv[0], "[--from FMT] --to FMT [options] FILE..., or --verify|--decide|--lint|--list");
     memset(&o, 0, sizeof o);
     memset(&q, 0, sizeof q);
-    while ((c = getopt_long(argc, argv, "f:t:F:o:n", rc_longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:t:F:o:n", rc_longopts, NULL)) != -1) {
         switch (c) {
         case 'f': o.from = optarg; break;
         case 't': o.to = optarg; break;
@@ -107,7 +107,7 @@ main(int argc, char **argv)
             break;
         case OPT_HELP: rc_help(); return 0;
         case OPT_VERSION: tool_version(); return 0;
-        default: return tool_usage_error("unknown option");
+        default: return tool_getopt_error(c, argv);
         }
     }
     argv += optind;

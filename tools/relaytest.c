@@ -98,7 +98,7 @@ relaytest_getopt(int argc, char **argv, struct relaytest_opts *o, struct lm_diag
     rt->params.local_user = "postmaster";
     rt->params.outside_domain = "example.com";
     rt->params.outside_user = "relaytest";
-    while ((c = getopt_long(argc, argv, "s:t:jlh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":s:t:jlh", longs, NULL)) != -1) {
         switch (c) {
         case 's': rt->target.source = optarg; break;
         case 'P': rt->target.kind = LM_SMTP_PIPE; rt->target.command = optarg; break;
@@ -127,7 +127,7 @@ relaytest_getopt(int argc, char **argv, struct relaytest_opts *o, struct lm_diag
             break;
         case 'h': fputs(relaytest_usage, stdout); exit(0);
         case 'V': tool_version(); exit(0);
-        default: return tool_usage_error("unknown option");
+        default: return tool_getopt_error(c, argv);
         }
     }
     if (o->list)
@@ -201,7 +201,7 @@ main(int argc, char **argv)
     struct lm_diags d;
     int rc, code, i;
 
-    tool_init(argv[0]);
+    tool_init(argv[0], "[options] HOST[:PORT], or --pipe CMD|--unix PATH --server-ip ADDR, or --list");
     tool_diags_init(&d);
     if ((rc = relaytest_getopt(argc, argv, &o, &d)) != 0) {
         lm_diags_fini(&d);

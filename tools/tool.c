@@ -3,19 +3,23 @@
  */
 #include "tools/tool.h"
 
+#include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sysexits.h>
 
 static const char *tool_name = "relaymap";
+static const char *tool_synopsis = "";
 
 void
-tool_init(const char *argv0)
+tool_init(const char *argv0, const char *synopsis)
 {
     const char *s;
 
     if (argv0 != NULL && *argv0 != '\0')
         tool_name = (s = strrchr(argv0, '/')) != NULL ? s + 1 : argv0;
+    tool_synopsis = synopsis;
 }
 
 void
@@ -89,6 +93,36 @@ tool_usage_error(const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry '%s --help' for more information.\n", tool_name);
+    fprintf(stderr, "\nusage: %s %s\nTry '%s --help' for more information.\n",
+            tool_name, tool_synopsis, tool_name);
     return EX_USAGE;
+}
+
+/* Is c inside the bundle of short options word (getopt stops on a bad one
+ * without moving optind past its word)? */
+static int
+tool_in_bundle(const char *word, int c)
+{
+    return word != NULL && word[0] == '-' && word[1] != '-' && strchr(word + 1, c) != NULL;
+}
+
+int
+tool_getopt_error(int c, char *const *argv)
+{
+    const char *arg = argv[optind - 1];
+
+    /* A missing argument ends its word, so that word names the option; an
+     * unknown short option may sit inside a bundle; an unknown long one has
+     * optopt 0, a known one given "=VALUE" has its value in optopt. */
+    if (c == ':') {
+        if (strncmp(arg, "--", 2) == 0)
+            return tool_usage_error("option %s needs an argument", arg);
+        return tool_usage_error("option -%c needs an argument", optopt);
+    }
+    if (optopt > UCHAR_MAX || (optopt != 0 && strncmp(arg, "--", 2) == 0
+                               && strchr(arg, '=') != NULL && !tool_in_bundle(argv[optind], optopt)))
+        return tool_usage_error("option %.*s takes no argument", (int)strcspn(arg, "="), arg);
+    if (optopt != 0)
+        return tool_usage_error("unknown option -%c", optopt);
+    return tool_usage_error("unknown option %.*s", (int)strcspn(arg, "="), arg);
 }

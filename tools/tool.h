@@ -9,7 +9,9 @@
 
 #include "libmap/diag.h"
 
-void tool_init(const char *argv0);
+/* Remember the program name (argv0's last component) and the one-line
+ * synopsis that usage errors print. */
+void tool_init(const char *argv0, const char *synopsis);
 
 /* Print "NAME (relaymap) VERSION" on standard output for --version. */
 void tool_version(void);
@@ -26,7 +28,12 @@ void tool_diags_init(struct lm_diags *d);
  * recorded, otherwise the code of the first error's class. */
 int tool_exit_code(int rc, const struct lm_diags *d);
 
-/* Print a usage error ("prog: msg" + "try 'prog --help'") and return 64. */
+/* Print a usage error ("prog: msg", the synopsis, "try 'prog --help'") on
+ * stderr and return 64 (EX_USAGE). */
 int tool_usage_error(const char *fmt, ...) LM_PRINTF(1, 2);
+
+/* The usage error for getopt_long's ':' (missing argument) or '?' (unknown
+ * option); the option string must start with ':' so getopt stays quiet. */
+int tool_getopt_error(int c, char *const *argv);
 
 #endif
