@@ -6,6 +6,9 @@ BINDIR  ?= $(PREFIX)/bin
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 MANDIR  ?= $(PREFIX)/share/man
+# Distribution packages link the tools against the shared library
+# (TOOLS_LIBMAP=shared); the default static link needs no LD_LIBRARY_PATH.
+TOOLS_LIBMAP ?= static
 # Object directory; the sanitizer build uses its own.
 O       ?= build
 CC      ?= cc
@@ -71,8 +74,8 @@ LIBSO = $(O)/libmap.so.$(SOVERSION)
 # Keep the tools' objects: they are intermediates of a pattern rule.
 .SECONDARY:
 
-.PHONY: all check unit cli interop e2e sanitize fuzz fuzz-quick bench bench-quick demo \
-        deps deps-test headers install uninstall clean
+.PHONY: all check unit cli interop e2e package sanitize fuzz fuzz-quick bench bench-quick demo \
+        deps deps-test headers install uninstall clean deb
 
 all: $(LIBA) $(LIBSO) $(TOOL_BINS)
 
@@ -99,8 +102,13 @@ $(LIBSO): $(PIC_OBJS) libmap/libmap.map
 	$(CC) -shared -Wl,-soname,libmap.so.$(SOVERSION) -Wl,--version-script=libmap/libmap.map \
 	    $(CFLAGS) $(LDFLAGS) -o $@ $(PIC_OBJS) $(BACKEND_LIBS)
 
+ifeq ($(TOOLS_LIBMAP),shared)
+$(O)/%: $(O)/tools/%.o $(O)/tools/tool.o $(LIBSO)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/tools/tool.o $(LIBSO)
+else
 $(O)/%: $(O)/tools/%.o $(O)/tools/tool.o $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/tools/tool.o $(LIBA) $(BACKEND_LIBS)
+endif
 
 # --- tests ----------------------------------------------------------------
 
@@ -123,7 +131,7 @@ $(O)/check_libmap: $(UNIT_OBJS) $(LIBA)
 check:
 	@sh mk/deps.sh test
 	@$(MAKE) --no-print-directory all headers $(O)/check_libmap
-	@$(MAKE) --no-print-directory unit cli interop e2e
+	@$(MAKE) --no-print-directory unit cli interop e2e package
 
 unit: $(O)/check_libmap
 	$(O)/check_libmap
@@ -143,6 +151,10 @@ interop: all
 
 e2e: all
 	@O=$(O) sh tests/run.sh tests/e2e
+
+# make deb in a scratch directory, lintian, and the packaged tools at work.
+package: all
+	@O=$(O) sh tests/run.sh tests/package
 
 # The instrumented build runs several times slower: Check's time limits
 # (there to catch a quadratic step) are scaled to match.
@@ -221,5 +233,14 @@ uninstall:
 
 clean:
 	rm -rf build build-san build-fuzz
+
+# --- Debian packages -----------------------------------------------------------
+
+# dpkg-buildpackage writes into the parent of the tree it builds, so the
+# tree (tracked and new files, not build output) is copied under $(DEB_DIR)
+# first; the .debs, .changes and .buildinfo end up in $(DEB_DIR).
+DEB_DIR ?= build/deb
+deb:
+	@sh mk/deb.sh "$(DEB_DIR)" $(VERSION)
 
 -include $(LIB_OBJS:.o=.d) $(PIC_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(TOOLS:%=$(O)/tools/%.d) $(O)/tools/tool.d
