@@ -6,6 +6,7 @@ BINDIR  ?= $(PREFIX)/bin
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 MANDIR  ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 # Distribution packages link the tools against the shared library
 # (TOOLS_LIBMAP=shared); the default static link needs no LD_LIBRARY_PATH.
 TOOLS_LIBMAP ?= static
@@ -223,6 +224,9 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@VERSION@|$(VERSION)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@LIBS@|$(BACKEND_LIBS)|' \
 	    libmap/libmap.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libmap.pc
 	for m in man/*.[358]; do install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}; done
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	install -m 644 completion/relaymap.bash $(DESTDIR)$(COMPLETIONDIR)/mapc
+	for t in relayconv relaytest; do ln -sf mapc $(DESTDIR)$(COMPLETIONDIR)/$$t; done
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(LIBDIR)/libmap.a \
@@ -230,6 +234,8 @@ uninstall:
 	    $(DESTDIR)$(LIBDIR)/pkgconfig/libmap.pc
 	rm -rf $(DESTDIR)$(INCDIR)/libmap
 	for m in man/*.[358]; do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/}; done
+	rm -f $(DESTDIR)$(COMPLETIONDIR)/mapc $(DESTDIR)$(COMPLETIONDIR)/relayconv \
+	    $(DESTDIR)$(COMPLETIONDIR)/relaytest
 
 clean:
 	rm -rf build build-san build-fuzz

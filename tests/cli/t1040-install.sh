@@ -7,7 +7,9 @@
 root="$T/root"
 ok_if "make install DESTDIR=... PREFIX=/usr" make -s -C "$TOP" O="$O" install DESTDIR="$root" PREFIX=/usr
 for f in bin/mapc lib/libmap.a lib/libmap.so lib/libmap.so.0 include/libmap/map.h \
-         include/libmap/compile.h lib/pkgconfig/libmap.pc share/man/man8/mapc.8; do
+         include/libmap/compile.h lib/pkgconfig/libmap.pc share/man/man8/mapc.8 \
+         share/bash-completion/completions/mapc share/bash-completion/completions/relayconv \
+         share/bash-completion/completions/relaytest; do
     ok_if "installed $f" test -e "$root/usr/$f"
 done
 ok_if "internal.h is not installed" test ! -e "$root/usr/include/libmap/internal.h"
@@ -38,5 +40,6 @@ for m in "$TOP"/man/*.[358]; do
         "MANWIDTH=80 man -l '$m' 2>&1 >/dev/null | grep . && exit 1; MANWIDTH=80 man -l '$m' | grep -q NAME"
 done
 ok_if "make uninstall removes it again" sh -c \
-    "make -s -C '$TOP' O='$O' uninstall DESTDIR='$root' PREFIX=/usr && test ! -e '$root/usr/bin/mapc' && test ! -e '$root/usr/lib/libmap.a'"
+    "make -s -C '$TOP' O='$O' uninstall DESTDIR='$root' PREFIX=/usr && test ! -e '$root/usr/bin/mapc' && test ! -e '$root/usr/lib/libmap.a' \
+     && test ! -e '$root/usr/share/bash-completion/completions/relayconv'"
 finish

@@ -33,7 +33,9 @@ for f in usr/bin/mapc usr/bin/relayconv usr/bin/relaytest \
          "usr/lib/$multiarch/libmap.so.0" "usr/lib/$multiarch/libmap.a" \
          "usr/lib/$multiarch/libmap.so" "usr/lib/$multiarch/pkgconfig/libmap.pc" \
          usr/include/libmap/map.h usr/share/man/man3/libmap.3.gz \
-         usr/share/doc/relaymap/copyright; do
+         usr/share/doc/relaymap/copyright usr/share/bash-completion/completions/mapc \
+         usr/share/bash-completion/completions/relayconv \
+         usr/share/bash-completion/completions/relaytest; do
     ok_if "packaged /$f" test -e "$root/$f"
 done
 ok_if "libmap.so is a symbolic link to libmap.so.0" test "$(readlink "$lib/libmap.so")" = libmap.so.0
