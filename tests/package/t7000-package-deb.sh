@@ -54,6 +54,8 @@ ok_if "the packaged mapc links libmap.so.0" sh -c \
 ok_if "mapc and libmap.so.0 are built with relro and bind-now" sh -c \
     "for f in '$root/usr/bin/mapc' '$lib/libmap.so.0'; do \
          readelf -lW \$f | grep -q GNU_RELRO && readelf -dW \$f | grep -q BIND_NOW || exit 1; done"
+ok_if "the packaged mapc carries no sanitizer from the calling build" sh -c \
+    "! nm -D '$root/usr/bin/mapc' | grep -q -e __asan -e __ubsan"
 ok_if "mapc is a PIE" sh -c "readelf -hW '$root/usr/bin/mapc' | grep -q 'DYN '"
 ok_if "libmap.so.0 uses the stack protector and fortified functions" sh -c \
     "nm -D '$lib/libmap.so.0' | grep -q __stack_chk_fail && nm -D '$lib/libmap.so.0' | grep -q '__.*_chk'"
