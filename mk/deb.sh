@@ -30,10 +30,11 @@ else
     tar -C "$top" --exclude=./build --exclude='./build-*' -cf - . | tar -C "$src" -xf -
 fi
 
-# The package is built with the Debian build flags alone: nothing from a
-# calling make (make sanitize passes CFLAGS=-fsanitize=... down) or from
-# the test runner's O= may reach debian/rules.
-unset MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL O
+# The package is built with the Debian build flags alone (dpkg-buildflags;
+# DEB_CFLAGS_APPEND and the like still work): nothing from a calling make
+# (make sanitize passes CFLAGS=-fsanitize=... down, and make exports it) or
+# from the test runner's O= may reach debian/rules.
+unset MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL O CC CFLAGS CPPFLAGS LDFLAGS WERROR
 (cd "$src" && dpkg-buildpackage -us -uc -b) >"$out/build.log" 2>&1 || {
     tail -40 "$out/build.log" >&2
     echo "deb: dpkg-buildpackage failed; the whole log is $out/build.log" >&2

@@ -15,7 +15,12 @@ done
 if [ $missing = 1 ]; then finish; exit 1; fi
 
 out="$T/deb" root="$T/root" lib="$T/root/usr/lib/$multiarch"
-ok_if "make deb builds the packages" make -s -C "$TOP" deb DEB_DIR="$out" DEB_LINTIAN=0
+# The CFLAGS of a calling make (make sanitize passes its own down) must not
+# reach the package build: it uses the Debian build flags.
+ok_if "make deb builds the packages" make -s -C "$TOP" deb DEB_DIR="$out" DEB_LINTIAN=0 \
+    CFLAGS="-O2 -g -DRELAYMAP_NOT_FOR_THE_PACKAGE"
+ok_if "the package build used the Debian build flags, not the caller's" sh -c \
+    "grep -q -- '-fstack-protector-strong' '$out/build.log' && ! grep -q RELAYMAP_NOT_FOR_THE_PACKAGE '$out/build.log'"
 for p in relaymap libmap0 libmap-dev; do
     ok_if "built ${p}_${want}_$arch.deb" test -f "$out/${p}_${want}_$arch.deb"
 done
