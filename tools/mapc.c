@@ -80,7 +80,7 @@ static void
 mapc_help(void)
 {
     printf("usage: mapc -t TYPE [-s SYNTAX] [-o OUTPUT] [-NfrdeavnT C -D C -c SIZE]\n"
-           "            [--max-line BYTES] [--if-changed] [--json] SOURCE\n"
+           "            [--max-line BYTES] [--if-changed] SOURCE\n"
            "       mapc [-t TYPE] [-s SYNTAX] -q KEY|- NAME\n"
            "       mapc [-t TYPE] [-s SYNTAX] -u NAME\n"
            "       mapc -t TYPE [-s SYNTAX] --check SOURCE\n"
