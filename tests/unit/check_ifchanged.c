@@ -3,7 +3,9 @@
  * LM_ATOMIC_IF_CHANGED (bytes, file by file, a set publishing only the
  * files that differ) and lm_compile with LM_C_IF_CHANGED (records, for
  * every map type; a missing, damaged or other-typed map is replaced; the
- * order of a key's copies counts with -d).
+ * order of a key's copies counts with -d) and lm_convert with
+ * LM_CV_IF_CHANGED (the report's changed, only the differing files of a
+ * several-file format replaced, no output path refused).
  */
 #include <check.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 
 #include "libmap/atomic.h"
 #include "libmap/compile.h"
+#include "libmap/convert.h"
 
 static char dir[64];
 
@@ -251,6 +254,85 @@ START_TEST(compile_append)
 }
 END_TEST
 
+static int
+convert(const char *to, const char *out, const char *text, struct lm_convert_report *rep,
+        struct lm_diags *d)
+{
+    const char *in[1];
+    struct lm_convert_opts o;
+
+    in[0] = at("policy.txt");
+    put_file(in[0], text);
+    memset(&o, 0, sizeof o);
+    o.to = to;
+    o.output = out;
+    o.flags = LM_CV_IF_CHANGED;
+    lm_convert_report_init(rep);
+    return lm_convert(in, 1, &o, stdout, rep, d);
+}
+
+START_TEST(convert_qmail_set)
+{
+    static const char policy[] = "accept domain example.com\n"
+                                 "connect net 172.16.5.0/24 relay\n"
+                                 "from address spam@hacker.com reject\n";
+    struct lm_convert_report rep;
+    struct lm_diags d;
+    ino_t smtp, rcpt, bad;
+    char qdir[128];
+
+    snprintf(qdir, sizeof qdir, "%s/qmail", dir);
+    lm_diags_init(&d);
+    ck_assert_int_eq(convert("qmail", qdir, policy, &rep, &d), 0);
+    ck_assert(rep.written && rep.changed);
+    lm_convert_report_fini(&rep);
+    smtp = inode(at("qmail/tcp.smtp"));
+    rcpt = inode(at("qmail/rcpthosts"));
+    bad = inode(at("qmail/badmailfrom"));
+    ck_assert_int_eq(convert("qmail", qdir, policy, &rep, &d), LM_UNCHANGED);
+    ck_assert(rep.written && !rep.changed);
+    lm_convert_report_fini(&rep);
+    ck_assert(inode(at("qmail/tcp.smtp")) == smtp && inode(at("qmail/rcpthosts")) == rcpt
+              && inode(at("qmail/badmailfrom")) == bad);
+    /* a sender rule: badmailfrom alone */
+    ck_assert_int_eq(convert("qmail", qdir, "accept domain example.com\n"
+                             "connect net 172.16.5.0/24 relay\n"
+                             "from address spam@cracker.example reject\n", &rep, &d), 0);
+    ck_assert(rep.changed);
+    lm_convert_report_fini(&rep);
+    ck_assert(inode(at("qmail/tcp.smtp")) == smtp && inode(at("qmail/rcpthosts")) == rcpt);
+    ck_assert(inode(at("qmail/badmailfrom")) != bad);
+    ck_assert_uint_eq(d.nerrors, 0);
+    /* a single file needs a path to compare with */
+    ck_assert_int_eq(convert("sendmail", NULL, policy, &rep, &d), -1);
+    ck_assert_int_eq(lm_diags_first_code(&d), LM_E_USAGE);
+    lm_convert_report_fini(&rep);
+    lm_diags_fini(&d);
+}
+END_TEST
+
+/* A conversion refused (a sender rule Exchange cannot hold) touches nothing. */
+START_TEST(convert_refused_touches_nothing)
+{
+    struct lm_convert_report rep;
+    struct lm_diags d;
+    char reg[128];
+    ino_t ino;
+
+    snprintf(reg, sizeof reg, "%s/relay.reg", dir);
+    lm_diags_init(&d);
+    ck_assert_int_eq(convert("exchange", reg, "connect net 10.0.0.0/8 relay\n", &rep, &d), 0);
+    lm_convert_report_fini(&rep);
+    ino = inode(reg);
+    ck_assert_int_eq(convert("exchange", reg, "connect net 10.0.0.0/8 relay\n"
+                             "from address a@b.example reject\n", &rep, &d), -1);
+    ck_assert(!rep.written && !rep.changed);
+    lm_convert_report_fini(&rep);
+    ck_assert(inode(reg) == ino);
+    lm_diags_fini(&d);
+}
+END_TEST
+
 Suite *ifchanged_suite(void);
 
 Suite *
@@ -265,6 +347,8 @@ ifchanged_suite(void)
     tcase_add_test(tc, compile_other_type_replaced);
     tcase_add_loop_test(tc, compile_duplicates_in_order, 0, 3);
     tcase_add_test(tc, compile_append);
+    tcase_add_test(tc, convert_qmail_set);
+    tcase_add_test(tc, convert_refused_touches_nothing);
     suite_add_tcase(s, tc);
     return s;
 }
