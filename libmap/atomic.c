@@ -474,11 +474,79 @@ atomic_undo_set(struct lm_atomic *a, struct lm_diags *d)
                 "the next run on them completes or undoes the change", a->dir);
 }
 
+/* Whether the file at final holds exactly the bytes of tmp.  Anything that
+ * keeps us from knowing (no such file, not a regular file, a read error)
+ * counts as different: the new file is then published as without the
+ * comparison. */
+static int
+atomic_same_bytes(const char *tmp, const char *final)
+{
+    char a[16384], b[16384];
+    struct stat sa, sb;
+    int fa = open(tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), fb = -1, same = 0;
+
+    if (fa < 0 || (fb = open(final, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0
+        || fstat(fa, &sa) != 0 || fstat(fb, &sb) != 0 || !S_ISREG(sb.st_mode)
+        || sa.st_size != sb.st_size)
+        goto out;
+    for (;;) {
+        ssize_t na = read(fa, a, sizeof a), nb, got = 0;
+        if (na < 0)
+            goto out;
+        /* read the same amount from the old file (a short read is allowed) */
+        while (got < na && (nb = read(fb, b + got, (size_t)(na - got))) > 0)
+            got += nb;
+        if (got != na || memcmp(a, b, (size_t)na) != 0)
+            goto out;
+        if (na == 0) {
+            same = read(fb, b, 1) == 0;
+            goto out;
+        }
+    }
+out:
+    if (fa >= 0)
+        close(fa);
+    if (fb >= 0)
+        close(fb);
+    return same;
+}
+
+/* LM_ATOMIC_IF_CHANGED: forget the files that would not change, so that the
+ * rest of the commit (backup, marker, renames, rollback) sees only the
+ * others. */
+static void
+atomic_drop_unchanged(struct lm_atomic *a)
+{
+    size_t i, k = 0;
+
+    for (i = 0; i < a->n; i++) {
+        if (atomic_same_bytes(a->tmps[i], a->finals[i])) {
+            unlink(a->tmps[i]);
+            free(a->tmps[i]);
+            free(a->finals[i]);
+            continue;
+        }
+        a->tmps[k] = a->tmps[i];
+        a->finals[k] = a->finals[i];
+        k++;
+    }
+    for (i = k; i < a->n; i++)
+        a->tmps[i] = a->finals[i] = NULL;
+    a->n = k;
+}
+
 int
 lm_atomic_commit(struct lm_atomic *a, struct lm_diags *d)
 {
-    int set = (a->flags & LM_ATOMIC_SET) && a->n > 1;
+    int set;
     size_t i;
+
+    if (a->flags & LM_ATOMIC_IF_CHANGED) {
+        atomic_drop_unchanged(a);
+        if (a->n == 0)
+            return LM_UNCHANGED;
+    }
+    set = (a->flags & LM_ATOMIC_SET) && a->n > 1;
 
     for (i = 0; i < a->n; i++)
         if (atomic_settle(a->tmps[i], a->finals[i], d) != 0)

@@ -14,6 +14,7 @@
 #define LM_ATOMIC_NOWAIT  0x01  /* LM_E_BUSY instead of waiting for the lock */
 #define LM_ATOMIC_UNSAFE  0x02  /* a symbolic link at a target may be replaced */
 #define LM_ATOMIC_SET     0x04  /* publish the files as a set: all new or all old */
+#define LM_ATOMIC_IF_CHANGED 0x08 /* replace only the files whose bytes differ */
 
 struct lm_atomic;
 
@@ -37,6 +38,13 @@ int lm_atomic_write(struct lm_atomic *a, size_t i, const void *buf, size_t len,
 /* fsync every temporary file, give it the old file's owner and mode, rename
  * it over its target, fsync the directory.  On failure before the first
  * rename nothing is published.
+ *
+ * With LM_ATOMIC_IF_CHANGED, a temporary file whose bytes equal its
+ * target's is dropped first: that target is not touched at all (inode,
+ * owner, mode and times stay), and only the others are published (as a
+ * set, with LM_ATOMIC_SET).  A target that is missing, unreadable or not a
+ * regular file counts as different.  Returns LM_UNCHANGED when no file
+ * differed (nothing was replaced), 0 when some were.
  *
  * With LM_ATOMIC_SET and several files, the set is published all or
  * nothing.  Inside the temporary directory, after the new files are synced:

@@ -581,7 +581,7 @@ lm_compile(const char *source, const struct lm_compile_opts *o,
     const char *type, *name;
     size_t errors0 = d->nerrors;
     unsigned long nlines = 0;
-    int rc = -1;
+    int rc = -1, published;
 
     memset(&ctx, 0, sizeof ctx);
     if (stats != NULL)
@@ -646,7 +646,11 @@ lm_compile(const char *source, const struct lm_compile_opts *o,
                     lm_map_files(ctx.map)[0]);
         goto out;
     }
-    if (lm_map_commit(ctx.map, d) != 0)
+    if (o->flags & LM_C_IF_CHANGED)
+        published = lm_map_commit_if_changed(ctx.map, (o->flags & LM_C_DUPS) != 0, d);
+    else
+        published = lm_map_commit(ctx.map, d);
+    if (published < 0)
         goto out;
     if (ctx.records == 0 && !(o->flags & LM_C_APPEND))
         lm_diag_add(d, LM_WARNING, LM_E_NONE, NULL, "%s is empty: %s has no records",
@@ -656,7 +660,7 @@ lm_compile(const char *source, const struct lm_compile_opts *o,
         if ((stats->output = malloc(strlen(f) + 1)) != NULL)
             strcpy(stats->output, f);
     }
-    rc = 0;
+    rc = published;
 out:
     lm_map_close(ctx.map);
     lm_source_close(src);
@@ -817,103 +821,6 @@ lm_dump(const char *name, const struct lm_compile_opts *o, FILE *out, struct lm_
     return 0;
 }
 
-/* Records of A waiting to be looked up in B, a batch at a time. */
-struct compile_cmp {
-    char     *buf;              /* keys and values, back to back */
-    size_t    len, cap;
-    size_t    n;
-    size_t    off[4096][2];     /* key offset, value offset; lengths follow */
-    size_t    klen[4096], vlen[4096];
-    const char *why;
-};
-
-static int
-compile_cmp_check(void *arg, size_t i, int rc, const lm_datum *w)
-{
-    struct compile_cmp *c = arg;
-
-    if (rc == LM_NOTFOUND) {
-        c->why = "a record of the source is missing from the map";
-        return LM_NOTFOUND;
-    }
-    if (w->len != c->vlen[i] || memcmp(w->data, c->buf + c->off[i][1], w->len) != 0) {
-        c->why = "a value differs";
-        return LM_NOTFOUND;
-    }
-    return 0;
-}
-
-static int
-compile_cmp_flush(struct compile_cmp *c, struct lm_map *b, struct lm_diags *d)
-{
-    lm_datum keys[4096];
-    size_t i;
-    int rc;
-
-    for (i = 0; i < c->n; i++) {
-        keys[i].data = c->buf + c->off[i][0];
-        keys[i].len = c->klen[i];
-    }
-    rc = lm_map_get_each(b, keys, c->n, compile_cmp_check, c, d);
-    c->n = c->len = 0;
-    return rc;
-}
-
-/* Compare two open maps record by record: 0 same, LM_NOTFOUND different.
- * The lookups in B go in batches (one round trip each when B is read
- * through a child process). */
-static int
-compile_same(struct lm_map *a, struct lm_map *b, const char **why, struct lm_diags *d)
-{
-    struct compile_cmp *c = calloc(1, sizeof *c);
-    unsigned long na = 0, nb = 0;
-    lm_datum k, v;
-    int rc;
-
-    if (c == NULL)
-        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
-    for (;;) {
-        if ((rc = lm_map_next(a, &k, &v, d)) != 0) {
-            /* the end of A: the last batch; or an error */
-            if (rc == LM_NOTFOUND)
-                rc = c->n > 0 ? compile_cmp_flush(c, b, d) : 0;
-            break;
-        }
-        na++;
-        if (compile_reserve((void **)&c->buf, &c->cap, c->len + k.len + v.len + 1) != 0) {
-            rc = lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
-            break;
-        }
-        c->off[c->n][0] = c->len;
-        memcpy(c->buf + c->len, k.data, k.len);
-        c->len += k.len;
-        c->off[c->n][1] = c->len;
-        memcpy(c->buf + c->len, v.data, v.len);
-        c->len += v.len;
-        c->klen[c->n] = k.len;
-        c->vlen[c->n] = v.len;
-        if (++c->n == 4096 && (rc = compile_cmp_flush(c, b, d)) != 0)
-            break;
-    }
-    if (rc != 0) {
-        *why = c->why;
-        free(c->buf);
-        free(c);
-        return rc < 0 ? -1 : LM_NOTFOUND;
-    }
-    free(c->buf);
-    free(c);
-    while ((rc = lm_map_next(b, &k, &v, d)) == 0)
-        nb++;
-    if (rc < 0)
-        return -1;
-    if (na != nb) {
-        *why = "the map holds records the source does not have";
-        return LM_NOTFOUND;
-    }
-    return 0;
-}
-
 int
 lm_compile_check(const char *source, const struct lm_compile_opts *o, struct lm_diags *d)
 {
@@ -942,7 +849,7 @@ lm_compile_check(const char *source, const struct lm_compile_opts *o, struct lm_
     }
     snprintf(tname, n, "%s/%s", dir, slash ? slash + 1 : base);
     tmp.output = tname;
-    tmp.flags &= ~(unsigned)LM_C_APPEND;
+    tmp.flags &= ~(unsigned)(LM_C_APPEND | LM_C_IF_CHANGED);
     tmp.flags |= COMPILE_CHECKING;
     if (lm_compile(source, &tmp, NULL, d) != 0)
         goto out;
@@ -967,7 +874,7 @@ lm_compile_check(const char *source, const struct lm_compile_opts *o, struct lm_
     }
     if ((fresh = lm_map_open(type, tname, d)) == NULL)
         goto out;
-    rc = compile_same(fresh, old, &why, d);
+    rc = lm_map_same(fresh, old, (o->flags & LM_C_DUPS) != 0, &why, d);
     if (rc == LM_NOTFOUND)
         lm_diag_add(d, LM_NOTE, LM_E_NONE, NULL, "%s is stale: %s",
                     lm_map_files(old)[0], why);

@@ -24,6 +24,8 @@
 #define LM_C_UNSAFE    0x0080  /* may replace a symbolic link at the output */
 #define LM_C_NONUL     0x0100  /* for lookups: only try keys without a NUL */
 #define LM_C_EXPAND    0x0200  /* syntax-specific opt-in expansion (tcprules CIDR) */
+#define LM_C_IF_CHANGED 0x0400 /* publish only when the records differ from the
+                                  map in place (lm_compile returns LM_UNCHANGED) */
 
 struct lm_compile_opts {
     const char *type;        /* map type; NULL = the syntax's default */
@@ -94,7 +96,12 @@ const struct lm_syntax *const *lm_syntaxes(void);
 const struct lm_syntax *lm_syntax_find(const char *name);
 
 /* Compile SOURCE ("-" = standard input) into a map.  Nothing is published
- * when any error was recorded.  stats may be NULL; free stats->output. */
+ * when any error was recorded.  stats may be NULL; free stats->output.
+ * Returns 0 published, -1 error, or with LM_C_IF_CHANGED LM_UNCHANGED when
+ * the map in place already holds the same records (key and value bytes,
+ * whatever the database's layout; with LM_C_DUPS also the order of a key's
+ * copies): its files are then not touched.  A missing, damaged or
+ * unreadable map in place, or one of another type, is replaced. */
 int lm_compile(const char *source, const struct lm_compile_opts *o,
                struct lm_compile_stats *stats, struct lm_diags *d);
 

@@ -144,10 +144,10 @@ lm_convert_report_json(FILE *f, const struct lm_convert_report *r)
     lm_json_cstr(f, r->from ? r->from->name : NULL);
     fputs(",\"to\":", f);
     lm_json_cstr(f, r->to ? r->to->name : NULL);
-    fprintf(f, ",\"written\":%s,\"rules_in\":%zu,\"rules_out\":%zu,\"classes\":%zu,"
-            "\"combinations\":%zu,\"loopback_only\":%zu,"
-            "\"losses\":[", r->written ? "true" : "false", r->nrules_in, r->nrules_out,
-            r->nclasses, r->nprobes, r->nloopback);
+    fprintf(f, ",\"written\":%s,\"changed\":%s,\"rules_in\":%zu,\"rules_out\":%zu,"
+            "\"classes\":%zu,\"combinations\":%zu,\"loopback_only\":%zu,"
+            "\"losses\":[", r->written ? "true" : "false", r->changed ? "true" : "false",
+            r->nrules_in, r->nrules_out, r->nclasses, r->nprobes, r->nloopback);
     for (i = 0; i < r->losses.n; i++) {
         const struct lm_loss *x = &r->losses.v[i];
         fputs(i ? ",{\"file\":" : "{\"file\":", f);
@@ -636,7 +636,8 @@ convert_publish(const struct lm_codec *to, const struct convert_out *o, size_t n
     }
     /* The files of a format are one policy: published all new or all old. */
     a = lm_atomic_begin((const char *const *)finals, LM_ATOMIC_SET
-                        | ((opt->flags & LM_CV_NOWAIT) ? LM_ATOMIC_NOWAIT : 0), d);
+                        | ((opt->flags & LM_CV_NOWAIT) ? LM_ATOMIC_NOWAIT : 0)
+                        | ((opt->flags & LM_CV_IF_CHANGED) ? LM_ATOMIC_IF_CHANGED : 0), d);
     if (a == NULL)
         goto out;
     for (i = 0; i < nout; i++)
@@ -647,7 +648,7 @@ convert_publish(const struct lm_codec *to, const struct convert_out *o, size_t n
     rc = lm_atomic_commit(a, d);
     lm_atomic_end(a);
 out:
-    if (rc != 0 && d->nerrors == 0)
+    if (rc < 0 && d->nerrors == 0)
         lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
     for (i = 0; i < nout; i++)
         free(finals[i]);
@@ -711,7 +712,7 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
     struct lm_convert_opts oo = *o;
     char *defdir = NULL;
     size_t nout = 0, i;
-    int rc = -1, vr;
+    int rc = -1, vr, published;
 
     memset(bufs, 0, sizeof bufs);
     if (to == NULL || !(to->caps & LM_CODEC_EMIT))
@@ -719,6 +720,9 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
                            "(relayconv --list shows them)", o->to);
     rep->to = to;
     nout = lm_codec_noutputs(to);
+    if ((o->flags & LM_CV_IF_CHANGED) && o->output == NULL && nout == 1)
+        return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "--if-changed compares with the "
+                           "files in place; name the output with -o OUT");
     if (o->output == NULL && nout > 1) {
         /* A format of several files goes where an administrator looks for
          * it: a directory named after the format beside the source, as
@@ -777,13 +781,14 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
                     rep->nwider, rep->nprobes);
         goto out;
     }
-    if (convert_publish(to, bufs, nout, &oo, out, d) != 0)
+    if ((published = convert_publish(to, bufs, nout, &oo, out, d)) < 0)
         goto out;
     rep->written = 1;
-    if (defdir != NULL)
+    rep->changed = published == 0;
+    if (defdir != NULL && rep->changed)
         lm_diag_add(d, LM_NOTE, LM_E_NONE, NULL, "wrote the %s files to %s/ (-o DIR writes "
                     "them elsewhere)", to->name, defdir);
-    rc = 0;
+    rc = published;
 out:
     for (i = 0; i < nout; i++)
         free(bufs[i].buf);

@@ -27,6 +27,8 @@
 #define LM_CV_LINT           0x08  /* also run lm_lint on the source */
 #define LM_CV_STRICT_LOOPBACK 0x10 /* a server's own loopback rule counts as a
                                       difference (lm_verify) */
+#define LM_CV_IF_CHANGED     0x20  /* replace only the output files whose bytes
+                                      differ (needs an output path) */
 
 struct lm_convert_opts {
     const char *from;       /* codec name, or NULL to detect from the content */
@@ -67,7 +69,9 @@ struct lm_convert_report {
                                    own loopback rule (not differences) */
     int              strict_loopback; /* in: count those as differences */
     size_t           nrules_in, nrules_out;
-    int              written;   /* the output was published */
+    int              written;   /* the output was published (or, with
+                                   LM_CV_IF_CHANGED, was already in place) */
+    int              changed;   /* some output was written or replaced */
 };
 
 void lm_convert_report_init(struct lm_convert_report *r);
@@ -106,7 +110,11 @@ int lm_verify(const struct lm_policy *a, const struct lm_policy *b,
               int as_warnings, struct lm_convert_report *rep, struct lm_diags *d);
 
 /* The whole conversion.  out receives the converted text when o->output is
- * NULL.  Returns 0 published, -1 refused or failed (nothing written). */
+ * NULL.  Returns 0 published, -1 refused or failed (nothing written).  With
+ * LM_CV_IF_CHANGED only the output files whose bytes differ from the files
+ * in place are replaced (a several-file set then publishes those alone,
+ * still all or nothing); LM_UNCHANGED when none did and nothing was
+ * touched. */
 int lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
                FILE *out, struct lm_convert_report *rep, struct lm_diags *d);
 

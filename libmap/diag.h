@@ -21,6 +21,8 @@
 #define LM_OK       0
 #define LM_NOTFOUND 1
 #define LM_EXISTS   2
+#define LM_UNCHANGED 3  /* the output already held what would be written;
+                           nothing was replaced (the *_IF_CHANGED flags) */
 
 enum lm_sev { LM_NOTE, LM_WARNING, LM_ERROR };
 

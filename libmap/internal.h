@@ -9,7 +9,9 @@
 #include "libmap/map.h"
 #include "libmap/util.h"
 
-enum lm_map_state { LM_ST_READ, LM_ST_BUILDING, LM_ST_COMMITTED, LM_ST_ABORTED };
+/* FINISHED: built and closed in the temporary directory, not yet published. */
+enum lm_map_state { LM_ST_READ, LM_ST_BUILDING, LM_ST_FINISHED, LM_ST_COMMITTED,
+                    LM_ST_ABORTED };
 
 struct lm_backend {
     struct lm_type_info info;
@@ -53,5 +55,25 @@ extern const struct lm_backend lm_backend_cdb;
 extern const struct lm_backend lm_backend_lmdb;
 
 const struct lm_backend *lm_backend_find(const char *name);
+
+/* Finish building m in its temporary directory without publishing it
+ * (lm_map_commit publishes it later).  0, or -1 (m is then aborted). */
+int lm_map_finish(struct lm_map *m, struct lm_diags *d);
+
+/* Whether maps A and B, open for reading, hold the same records (key and
+ * value bytes; with dups the copies of a key in the same order): 0 same,
+ * LM_NOTFOUND different (*why says how, from A's side: "a record of the
+ * source is missing from the map"), -1 error.  Without dups A's keys must
+ * be distinct: each record of A is looked up in B, in batches, and memory
+ * stays small; with dups both maps are read and sorted in memory. */
+int lm_map_same(struct lm_map *a, struct lm_map *b, int dups, const char **why,
+                struct lm_diags *d);
+
+/* Publish the map being built unless the map in place holds the same
+ * records (lm_map_same): then the new files are dropped with m and the old
+ * ones are not touched.  A missing, damaged or unreadable old map, or one
+ * of another type, is replaced (with a note saying why, unless missing).
+ * Returns 0 published, LM_UNCHANGED, or -1 as lm_map_commit. */
+int lm_map_commit_if_changed(struct lm_map *m, int dups, struct lm_diags *d);
 
 #endif

@@ -1022,12 +1022,25 @@ lm_map_next(struct lm_map *m, lm_datum *key, lm_datum *val, struct lm_diags *d)
 }
 
 int
+lm_map_finish(struct lm_map *m, struct lm_diags *d)
+{
+    assert(m != NULL && m->state == LM_ST_BUILDING);
+    if (m->be->finish(m, d) != 0) {
+        m->state = LM_ST_ABORTED;
+        return -1;
+    }
+    m->state = LM_ST_FINISHED;
+    return 0;
+}
+
+int
 lm_map_commit(struct lm_map *m, struct lm_diags *d)
 {
-    int rc;
+    int rc = 0;
 
-    assert(m != NULL && m->state == LM_ST_BUILDING);
-    rc = m->be->finish(m, d);
+    assert(m != NULL && (m->state == LM_ST_BUILDING || m->state == LM_ST_FINISHED));
+    if (m->state == LM_ST_BUILDING)
+        rc = lm_map_finish(m, d);
     if (rc == 0)
         rc = lm_atomic_commit(m->out, d);
     m->state = rc == 0 ? LM_ST_COMMITTED : LM_ST_ABORTED;

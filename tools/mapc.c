@@ -19,7 +19,7 @@
 #include "tools/tool.h"
 
 enum { OPT_UNSAFE = 256, OPT_JSON, OPT_CHECK, OPT_EXPAND, OPT_HELP, OPT_VERSION,
-       OPT_MIGRATE, OPT_MAX_LINE };
+       OPT_MIGRATE, OPT_MAX_LINE, OPT_IF_CHANGED };
 
 static const struct option mapc_longopts[] = {
     { "type", required_argument, NULL, 't' },   { "syntax", required_argument, NULL, 's' },
@@ -36,6 +36,7 @@ static const struct option mapc_longopts[] = {
     { "version", no_argument, NULL, OPT_VERSION },
     { "migrate", required_argument, NULL, OPT_MIGRATE },
     { "max-line", required_argument, NULL, OPT_MAX_LINE },
+    { "if-changed", no_argument, NULL, OPT_IF_CHANGED },
     { NULL, 0, NULL, 0 }
 };
 
@@ -79,7 +80,7 @@ static void
 mapc_help(void)
 {
     printf("usage: mapc -t TYPE [-s SYNTAX] [-o OUTPUT] [-NfrdeavnT C -D C -c SIZE]\n"
-           "            [--max-line BYTES] SOURCE\n"
+           "            [--max-line BYTES] [--if-changed] SOURCE\n"
            "       mapc [-t TYPE] [-s SYNTAX] -q KEY|- NAME\n"
            "       mapc [-t TYPE] [-s SYNTAX] -u NAME\n"
            "       mapc -t TYPE [-s SYNTAX] --check SOURCE\n"
@@ -288,14 +289,17 @@ static void
 mapc_json(const char *source, const struct lm_compile_opts *o,
           const struct lm_compile_stats *st, const struct lm_diags *d, double elapsed, int rc)
 {
+    /* rc: 0 written, LM_UNCHANGED (--if-changed: the map in place is the
+     * same), -1 failed */
     printf("{\"source\":");
     lm_json_string(stdout, source, strlen(source));
     printf(",\"type\":");
     lm_json_string(stdout, o->type ? o->type : "", o->type ? strlen(o->type) : 0);
-    printf(",\"ok\":%s,\"lines\":%lu,\"records\":%lu,\"duplicates\":%lu,"
+    printf(",\"ok\":%s,\"changed\":%s,\"lines\":%lu,\"records\":%lu,\"duplicates\":%lu,"
            "\"warnings\":%zu,\"errors\":%zu,\"outputs\":[",
-           rc == 0 ? "true" : "false", st->lines, st->records, st->duplicates,
-           d->nwarnings, d->nerrors);
+           rc >= 0 && d->nerrors == 0 ? "true" : "false",
+           rc == 0 && d->nerrors == 0 ? "true" : "false", st->lines, st->records,
+           st->duplicates, d->nwarnings, d->nerrors);
     if (st->output != NULL)
         lm_json_string(stdout, st->output, strlen(st->output));
     printf("],\"elapsed\":%.6f}\n", elapsed);
@@ -382,6 +386,7 @@ main(int argc, char **argv)
         case OPT_JSON: json = 1; break;
         case OPT_CHECK: check = 1; break;
         case OPT_MIGRATE: migrate = optarg; break;
+        case OPT_IF_CHANGED: o.flags |= LM_C_IF_CHANGED; break;
         case 'D':
         case 'T':
             if (strlen(optarg) != 1)
@@ -419,6 +424,9 @@ main(int argc, char **argv)
         return tool_usage_error("-q, -u and --check exclude each other");
     if (migrate != NULL && dump + (query != NULL) + check > 0)
         return tool_usage_error("--migrate excludes -q, -u and --check");
+    if ((o.flags & LM_C_IF_CHANGED) && (migrate != NULL || dump || query != NULL || check))
+        return tool_usage_error("--if-changed is for compiling a map; -q, -u, --check and "
+                                "--migrate write nothing to compare");
     if (migrate != NULL && (o.type || o.syntax || (o.flags & ~(unsigned)(LM_C_NOWAIT | LM_C_UNSAFE))))
         return tool_usage_error("--migrate copies records as they are: give the new type as the "
                                 "operand, and only -o, -n, -v, --unsafe or --json");
@@ -451,7 +459,10 @@ main(int argc, char **argv)
         if (verbose && rc == 0)
             fprintf(stderr, "%s: %s: %lu records from %lu lines\n", tool_progname(),
                     st.output, st.records, st.lines);
-        rc = tool_exit_code(rc, &d);
+        else if (verbose && rc == LM_UNCHANGED)
+            fprintf(stderr, "%s: %s: unchanged, %lu records from %lu lines\n",
+                    tool_progname(), st.output, st.records, st.lines);
+        rc = (o.flags & LM_C_IF_CHANGED) ? tool_exit_changed(rc, &d) : tool_exit_code(rc, &d);
         free(st.output);
     }
     lm_diags_fini(&d);

@@ -15,7 +15,8 @@
 
 enum { OPT_LOSSY = 256, OPT_WIDEN, OPT_JSON, OPT_VERIFY, OPT_DECIDE, OPT_LINT, OPT_LIST,
        OPT_CLIENT, OPT_HOST, OPT_IDENT, OPT_HELP, OPT_STRICT_LOOPBACK, OPT_SERVER,
-       OPT_AUTH, OPT_SERVER_DIR, OPT_TABLE_TYPE, OPT_REG_VERSION, OPT_VERSION };
+       OPT_AUTH, OPT_SERVER_DIR, OPT_TABLE_TYPE, OPT_REG_VERSION, OPT_VERSION,
+       OPT_IF_CHANGED };
 
 static const struct option rc_longopts[] = {
     { "from", required_argument, NULL, 'f' },   { "to", required_argument, NULL, 't' },
@@ -34,6 +35,7 @@ static const struct option rc_longopts[] = {
     { "postfix-dir", required_argument, NULL, OPT_SERVER_DIR },
     { "table-type", required_argument, NULL, OPT_TABLE_TYPE },
     { "reg-version", required_argument, NULL, OPT_REG_VERSION },
+    { "if-changed", no_argument, NULL, OPT_IF_CHANGED },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 }
@@ -44,8 +46,8 @@ rc_help(void)
 {
     printf("usage: relayconv [--from FMT] --to FMT [-o OUT] [--lossy [--allow-widening]] "
            "[--strict-loopback] [--json]\n"
-           "                 [--server-dir DIR] [--table-type TYPE] [--reg-version 4|5] "
-           "FILE...\n"
+           "                 [--if-changed]"
+           " [--server-dir DIR] [--table-type TYPE] [--reg-version 4|5] FILE...\n"
            "       relayconv --verify [-F FMT] [--strict-loopback] [--json] A B\n"
            "       relayconv --decide [-F FMT] --client IP [--host NAME] [--from ADDR] "
            "[--to ADDR]\n"
@@ -80,6 +82,7 @@ main(int argc, char **argv)
         case 'n': o.flags |= LM_CV_NOWAIT; break;
         case OPT_LOSSY: o.flags |= LM_CV_LOSSY; break;
         case OPT_WIDEN: o.flags |= LM_CV_ALLOW_WIDENING; break;
+        case OPT_IF_CHANGED: o.flags |= LM_CV_IF_CHANGED; break;
         case OPT_STRICT_LOOPBACK: o.flags |= LM_CV_STRICT_LOOPBACK; break;
         case OPT_JSON: json = 1; break;
         case OPT_VERIFY: case OPT_DECIDE: case OPT_LINT: case OPT_LIST:
@@ -121,6 +124,9 @@ main(int argc, char **argv)
     }
     if (argc < 1)
         return tool_usage_error("no input file");
+    if ((o.flags & LM_CV_IF_CHANGED) && mode != 0)
+        return tool_usage_error("--if-changed is for conversions; --verify, --decide and "
+                                "--lint write nothing");
     if (mode == OPT_DECIDE) {
         q.sender = o.from;
         q.rcpt = o.to;
@@ -171,7 +177,7 @@ main(int argc, char **argv)
         if (json)
             lm_convert_report_json(stdout, &rep);
         lm_convert_report_fini(&rep);
-        rc = tool_exit_code(rc, &d);
+        rc = (o.flags & LM_CV_IF_CHANGED) ? tool_exit_changed(rc, &d) : tool_exit_code(rc, &d);
     }
     lm_diags_fini(&d);
     return rc;

@@ -85,6 +85,14 @@ tool_exit_code(int rc, const struct lm_diags *d)
 }
 
 int
+tool_exit_changed(int rc, const struct lm_diags *d)
+{
+    int code = tool_exit_code(rc, d);
+
+    return code == 0 && rc == 0 ? TOOL_EXIT_CHANGED : code;
+}
+
+int
 tool_usage_error(const char *fmt, ...)
 {
     va_list ap;

@@ -28,6 +28,15 @@ void tool_diags_init(struct lm_diags *d);
  * recorded, otherwise the code of the first error's class. */
 int tool_exit_code(int rc, const struct lm_diags *d);
 
+/* --if-changed: the exit status when an output was written or replaced
+ * (0 says nothing changed).  Not a sysexits code and not 1, which -q,
+ * --check and --lint use; documented in mapc(8) and relayconv(8). */
+#define TOOL_EXIT_CHANGED 2
+
+/* tool_exit_code for a run with --if-changed: TOOL_EXIT_CHANGED when rc is 0
+ * (published), 0 when it is LM_UNCHANGED, the error's code otherwise. */
+int tool_exit_changed(int rc, const struct lm_diags *d);
+
 /* Print a usage error ("prog: msg", the synopsis, "try 'prog --help'") on
  * stderr and return 64 (EX_USAGE). */
 int tool_usage_error(const char *fmt, ...) LM_PRINTF(1, 2);
