@@ -39,6 +39,8 @@ ifeq ($(WITH_LMDB),1)
 BACKEND_DEFS += -DLM_HAVE_LMDB
 BACKEND_LIBS += -llmdb
 endif
+# The cdb writer hands its blocks to a second thread (libmap/map_cdb.c).
+BACKEND_LIBS += -pthread
 
 LM_CPPFLAGS = -I. -D_POSIX_C_SOURCE=200809L $(BACKEND_DEFS)
 LM_CFLAGS   = -std=c11 $(WARN) $(WERROR) -MMD -MP
