@@ -192,7 +192,7 @@ bench:
 bench-quick:
 	@sh mk/deps.sh test
 	@$(MAKE) --no-print-directory all
-	@O=$(O) BENCH_SIZES=100000 sh bench/run.sh
+	@O=$(O) BENCH_SIZES=100000 BENCH_RELAYCONV_RUNS=$${BENCH_RELAYCONV_RUNS:-1} sh bench/run.sh
 
 deps:
 	@sh mk/deps.sh build

@@ -36,10 +36,10 @@
 #include "libmap/internal.h"
 
 #define MAP_CDB_HEADER 2048u
-#define MAP_CDB_BUF    (1u << 20)
+#define MAP_CDB_BUF    (1u << 18)
 #define MAP_CDB_RING   4            /* blocks between the two threads */
 #define MAP_CDB_SYNC   (8u << 20)   /* early writeback every so many bytes */
-#define MAP_CDB_THREAD 65536        /* expected records worth a second thread */
+#define MAP_CDB_THREAD 262144       /* expected records worth a second thread */
 
 struct map_cdb_slot {
     uint32_t    hash;
