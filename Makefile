@@ -43,6 +43,8 @@ ifeq ($(WITH_LMDB),1)
 BACKEND_DEFS += -DLM_HAVE_LMDB
 BACKEND_LIBS += -llmdb
 endif
+# The cdb writer hands its blocks to a second thread (libmap/map_cdb.c).
+BACKEND_LIBS += -pthread
 
 LM_CPPFLAGS = -I. -D_POSIX_C_SOURCE=200809L $(BACKEND_DEFS)
 LM_CFLAGS   = -std=c11 $(WARN) $(WERROR) -MMD -MP
@@ -203,7 +205,7 @@ bench:
 bench-quick:
 	@sh mk/deps.sh test
 	@$(MAKE) --no-print-directory all
-	@O=$(O) BENCH_SIZES=100000 sh bench/run.sh
+	@O=$(O) BENCH_SIZES=100000 BENCH_RELAYCONV_RUNS=$${BENCH_RELAYCONV_RUNS:-1} sh bench/run.sh
 
 deps:
 	@sh mk/deps.sh build

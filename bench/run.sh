@@ -1,21 +1,27 @@
 #!/bin/sh
-# bench/run.sh - mapc against the tools it replaces, on the same inputs, in
-# one run (issue "Speed").  Invoked by `make bench` (and by `make bench-quick`
-# with BENCH_SIZES=100000); O names the build directory holding mapc.
+# bench/run.sh - mapc and relayconv against the tools they replace, on the
+# same inputs, in one run (issue "Speed").  Invoked by `make bench` (and by
+# `make bench-quick` with BENCH_SIZES=100000); O names the build directory
+# holding mapc.
 #
 # For each size it generates a seeded access map (bench/gen.c), runs every
 # variant of a row in turn, BENCH_RUNS times, alternating the order (A B, then
-# B A, ...), and prints per row the median wall time, user+sys, peak
-# RSS and output size of ours and of the anchor, and the ratio ours/anchor
-# against the goal.  Then it checks that every output holds the same records
-# as the anchor's (cmp for cdb, sorted dumps for the rest, identical query
-# answers), so no speed is bought with a wrong map.
+# B A, ...), and prints per row the median wall time, user+sys, peak RSS and
+# output size of ours and of the anchor, the ratio ours/anchor against the
+# goal, and how ours grew from the size ten times smaller.  The relayconv rows
+# are ratios to `mapc -t hash` of the same access map.  Then it checks that
+# every output holds the same records as the anchor's (cmp for cdb, sorted
+# dumps for the rest, identical query answers, relayconv --verify), so no
+# speed is bought with a wrong map.  The same figures go to $W/bench.json.
 #
 # Environment: BENCH_SIZES ("10000 100000 1000000"), BENCH_RUNS (5, or 3 for
 # sizes of 1M and more), BENCH_QUERIES (100000 keys), BENCH_SEED, BENCH_DIR
-# (scratch, default $O/bench; about 1 GB at 1M lines).  Exit status: 0 when
-# every output matched its anchor, 1 otherwise (goals missed are reported, not
-# fatal: the closing note says by how much).
+# (scratch, default $O/bench; about 1.5 GB at 1M lines), BENCH_RELAYCONV_MAX
+# (largest size with relayconv rows, 1000000), BENCH_RELAYCONV_RUNS (3, or 1
+# at 1M and more), BENCH_RELAYCONV_TIMEOUT (seconds a relayconv run may take,
+# 900), BENCH_COPIES (copies of one key in the cdb -d row, 2000000; 0 skips
+# it).  Exit status: 0 when every output matched its anchor, 1 otherwise
+# (goals missed are reported, not fatal: the closing note says by how much).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 O=${O:-build}
@@ -54,8 +60,9 @@ have_relayconv=0
 
 RES=$W/results.txt
 : >"$RES"
-: >"$W/relayconv.txt"
 RELAYCONV_MAX=${BENCH_RELAYCONV_MAX:-1000000}
+RELAYCONV_TIMEOUT=${BENCH_RELAYCONV_TIMEOUT:-900}
+COPIES=${BENCH_COPIES:-2000000}
 : >"$W/sizes.txt"
 fail=0
 
@@ -69,24 +76,14 @@ measure_one() {
     echo "$m_n $m_v $m_r" >>"$RES"
 }
 
-# relayconv at scale: convert the generated policy to FORMAT and verify the
-# result, once per size (these runs are long); a refusal is a result here.
-relayconv_rows() {
-    for f in sendmail qmail; do
-        src=$d/policy
-        # tcp.smtp has no IPv6 keys: the qmail copy leaves out the ::1 rule
-        [ "$f" = qmail ] && { grep -v '::' "$d/policy" >"$d/policy.v4"; src=$d/policy.v4; }
-        rm -rf "$d/rc-$f"
-        c=$("$MEASURE" -- "$BIN/relayconv" --from policy --to "$f" -o "$d/rc-$f" "$src" 2>"$d/rc-$f.err")
-        if [ -e "$d/rc-$f" ]; then
-            v=$("$MEASURE" -- "$BIN/relayconv" --verify "$src" "$d/rc-$f" 2>"$d/rcv-$f.err")
-        else
-            v="0 0 0 0 -"
-        fi
-        echo "$n $f $c $v" >>"$W/relayconv.txt"
-        why=$(grep -v 'warning:' "$d/rc-$f.err" | head -1)
-        [ -n "$why" ] && echo "bench: relayconv --to $f ($n lines): $why"
-    done
+# relayconv_one SIZE VARIANT ARG...: a timed relayconv run; its messages go
+# to $d/VARIANT.err (a 1M-line map gives a warning per risky rule), a run
+# past BENCH_RELAYCONV_TIMEOUT is stopped (status 124).
+relayconv_one() {
+    r_n=$1 r_v=$2; shift 2
+    measure_one "$r_n" "$r_v" -- timeout "$RELAYCONV_TIMEOUT" "$BIN/relayconv" "$@" 2>"$d/$r_v.err"
+    tail -n 1 "$RES" | awk '$7 != 0 { exit 1 }' ||
+        echo "bench: relayconv $* ($r_n lines): $(grep -v 'warning:' "$d/$r_v.err" | tail -n 1)" >&2
 }
 
 # The variants, by name: how to run each on the current size's files in $d.
@@ -117,6 +114,20 @@ run_variant() {
     lmdb.postmap)   rm -f "$d/pml.lmdb"; measure_one "$n" "$1" -- $POSTMAP lmdb:"$d/pml" ;;
     qlmdb.ours)     measure_one "$n" "$1" -i "$d/keys" -o "$d/ql.ours" -- "$MAPC" -t lmdb -q - "$d/oursl" ;;
     qlmdb.postmap)  measure_one "$n" "$1" -i "$d/keys" -o "$d/ql.postmap" -- $POSTMAP -q - lmdb:"$d/oursl" ;;
+    rc.hash)        rm -f "$d/rch.db"; measure_one "$n" "$1" -- "$MAPC" -t hash -o "$d/rch" "$d/access" ;;
+    # relayconv on the same access map (its losses in qmail need both flags)
+    # and on the neutral policy of as many lines
+    rc.qmail)       rm -rf "$d/rcq"; relayconv_one "$n" "$1" --from sendmail --to qmail \
+                        --lossy --allow-widening -o "$d/rcq" "$d/access" ;;
+    rc.policy)      rm -f "$d/rcp.policy"; relayconv_one "$n" "$1" --from sendmail --to policy \
+                        -o "$d/rcp.policy" "$d/access" ;;
+    rc.verify-policy) relayconv_one "$n" "$1" --verify "$d/access" "$d/rcp.policy" ;;
+    rc.sendmail)    rm -f "$d/rcs.access"; relayconv_one "$n" "$1" --from policy --to sendmail \
+                        -o "$d/rcs.access" "$d/policy" ;;
+    rc.verify-sendmail) relayconv_one "$n" "$1" --verify "$d/policy" "$d/rcs.access" ;;
+    # one key many times against as many distinct keys, both with -d
+    copies.ours)    rm -f "$W/copies.cdb"; measure_one "$n" "$1" -- "$MAPC" -t cdb -d -o "$W/copies" "$W/copies" ;;
+    copies.distinct) rm -f "$W/distinct.cdb"; measure_one "$n" "$1" -- "$MAPC" -t cdb -d -o "$W/distinct" "$W/distinct" ;;
     esac
 }
 
@@ -150,12 +161,19 @@ dump_same() { # FILE1 FILE2: both non-empty and equal after sorting
     sort "$1" >"$1.s" && sort "$2" >"$2.s" && [ -s "$1.s" ] && cmp -s "$1.s" "$2.s"
 }
 
-echo "bench: $(uname -sm), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
-     "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
-echo "bench: mapc $(cd "$top" && git rev-parse --short HEAD 2>/dev/null), sizes: $SIZES, seed $SEED," \
-     "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+MACHINE="$(uname -sm), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
+COMMIT=$(cd "$top" && git rev-parse --short HEAD 2>/dev/null)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "bench: $MACHINE"
+echo "bench: mapc $COMMIT, sizes: $SIZES, seed $SEED, load average at start: $LOAD_START"
 [ "$have_tcprules" = 1 ] || echo "bench: mapc -s tcprules: not available yet (row skipped)"
 [ "$have_relayconv" = 1 ] || echo "bench: relayconv: not available yet (rows skipped)"
+command -v timeout >/dev/null 2>&1 || { echo "bench: timeout(1) is missing (coreutils)" >&2; exit 1; }
+
+# alternate LIST...: the variants in order on even runs ($r), reversed on odd
+alternate() {
+    if [ $((r % 2)) = 1 ]; then echo "$*" | awk '{ for (i = NF; i > 0; i--) printf "%s ", $i }'; else echo "$*"; fi
+}
 
 for n in $SIZES; do
     d=$W/n$n
@@ -173,9 +191,7 @@ for n in $SIZES; do
         # A B, then B A: whoever runs first in a group (cold caches, a
         # neighbour's load) does not always pay for it
         for g in $GROUPS $QGROUPS; do
-            vs=$(echo "$g" | tr , ' ')
-            [ $((r % 2)) = 1 ] && vs=$(echo "$vs" | awk '{ for (i = NF; i > 0; i--) printf "%s ", $i }')
-            for v in $vs; do run_variant "$v"; done
+            for v in $(alternate $(echo "$g" | tr , ' ')); do run_variant "$v"; done
         done
         r=$((r + 1))
     done
@@ -210,89 +226,145 @@ for n in $SIZES; do
         check "tcprules: ours = tcprules, byte for byte" cmp "$d/ourst.cdb" "$d/tr.cdb"
     fi
     rm -f "$d"/u.* "$d"/*.s
+
+    # relayconv, fewer runs (they are long); mapc -t hash of the same map
+    # runs in the same turns, first or last, for the ratio
     if [ "$have_relayconv" = 1 ] && [ "$n" -le "$RELAYCONV_MAX" ]; then
         "$GEN" policy "$n" "$SEED" >"$d/policy"
-        relayconv_rows
+        rruns=${BENCH_RELAYCONV_RUNS:-3}
+        [ -z "${BENCH_RELAYCONV_RUNS:-}" ] && [ "$n" -ge 1000000 ] && rruns=1
+        echo "bench: size $n: relayconv, $rruns runs each (at most ${RELAYCONV_TIMEOUT} s a run)"
+        r=0
+        while [ $r -lt $rruns ]; do
+            for v in $(alternate rc.hash rc.qmail rc.policy rc.sendmail); do
+                run_variant "$v"
+                # the verifications read what the conversions wrote
+                case $v in rc.policy|rc.sendmail) run_variant rc.verify-${v#rc.} ;; esac
+            done
+            r=$((r + 1))
+        done
+        check "relayconv: --verify finds access map and policy result alike" \
+            awk -v n="$n" '$1 == n && $2 == "rc.verify-policy" { seen = 1; if ($7 != 0) bad = 1 } END { exit !seen || bad }' "$RES"
+        check "relayconv: --verify finds policy and sendmail result alike" \
+            awk -v n="$n" '$1 == n && $2 == "rc.verify-sendmail" { seen = 1; if ($7 != 0) bad = 1 } END { exit !seen || bad }' "$RES"
+        check "relayconv: the qmail files are written" test -s "$d/rcq/tcp.smtp"
+        for f in "$d"/rc.*.err; do
+            [ -s "$f" ] && echo "  $(basename "$f"): $(grep -c . "$f") lines of messages"
+        done
     fi
 done
 
+# One key many times (mapc -d keeps every copy): the cdb tables must stay
+# linear however long a key's run of slots.  tinycdb's own writer probes the
+# occupied slots again for every copy (quadratic), so the anchor is mapc on
+# as many distinct keys.
+if [ "$COPIES" -gt 0 ]; then
+    echo "bench: $COPIES copies of one key against $COPIES distinct keys (cdb -d), 3 runs each"
+    awk -v n="$COPIES" 'BEGIN { for (i = 0; i < n; i++) print "same.example.org REJECT" }' >"$W/copies"
+    awk -v n="$COPIES" 'BEGIN { for (i = 0; i < n; i++) printf "h%d.example.org REJECT\n", i }' >"$W/distinct"
+    r=0 n=$COPIES
+    while [ $r -lt 3 ]; do
+        for v in $(alternate copies.ours copies.distinct); do run_variant "$v"; done
+        r=$((r + 1))
+    done
+    echo "$COPIES copies.ours $(wc -c <"$W/copies.cdb")" >>"$W/sizes.txt"
+    echo "$COPIES copies.distinct $(wc -c <"$W/distinct.cdb")" >>"$W/sizes.txt"
+    check "cdb -d: all $COPIES copies are in the file" \
+        test "$("$MAPC" -t cdb -u "$W/copies" 2>/dev/null | grep -c '^same.example.org')" = "$COPIES"
+    rm -f "$W/copies" "$W/distinct" "$W/copies.cdb" "$W/distinct.cdb"
+fi
+
 # --- report -------------------------------------------------------------------
-# Medians per size and variant, then one line per goal.
-awk -v sizes_file="$W/sizes.txt" '
+# One line per row and size (medians of the runs) in $W/rows.txt, tab-separated;
+# the table and bench.json are both printed from it.
+ROWS="cdb	cdb.ours	cdb.tinycdb	tinycdb cdb -c -m	0.9
+cdb	cdb.ours	cdb.postmap	postmap cdb:	-
+hash	hash.ours	hash.makemap-c	makemap -c 256M hash	0.8
+hash	hash.ours	hash.makemap	makemap hash (defaults)	0.25
+hash	hash.ours	hash.postmap	postmap hash:	0.4
+btree	btree.ours	btree.makemap-c	makemap -c 256M btree	0.75
+btree	btree.ours	btree.postmap	postmap btree:	-
+dbm	dbm.ours	dbm.ndbm	ndbm(3) loop, GDBM defaults	0.35
+tcprules	tcp.ours	tcp.tcprules	tcprules	0.9
+lmdb	lmdb.ours	lmdb.postmap	postmap lmdb:	0.5
+query hash	qhash.ours	qhash.postmap	postmap -q - hash: (100k keys)	0.5
+query cdb	qcdb.ours	qcdb.postmap	postmap -q - cdb: (100k keys)	1.0
+query lmdb	qlmdb.ours	qlmdb.postmap	postmap -q - lmdb: (100k keys)	-
+rc access>qmail	rc.qmail	rc.hash	mapc -t hash, same map	3
+rc access>policy	rc.policy	rc.hash	mapc -t hash, same map	3
+rc verify access	rc.verify-policy	rc.hash	mapc -t hash, same map	3
+rc policy>sendmail	rc.sendmail	rc.hash	mapc -t hash, access map	3
+rc verify policy	rc.verify-sendmail	rc.hash	mapc -t hash, access map	3
+cdb -d copies	copies.ours	copies.distinct	mapc, as many distinct keys	2"
+printf '%s\n' "$ROWS" >"$W/rowdefs.txt"
+awk -F'\t' -v sizes_file="$W/sizes.txt" -v res="$RES" -v rss_goal=300 '
 function median(list,   n, a, i, j, t) {
     n = split(list, a, " ")
     for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
-BEGIN { while ((getline l < sizes_file) > 0) { split(l, f, " "); size[f[1] " " f[2]] = f[3] } }
-{ k = $1 " " $2; wall[k] = wall[k] " " $3; cpu[k] = cpu[k] " " ($4 + $5); rss[k] = rss[k] " " $6
-  if (!($1 in seen)) { seen[$1] = 1; order[++ns] = $1 } }
-function row(n, what, ours, anchor, label, goal,   ko, ka, wo, wa, ratio, verdict, cr, gl) {
-    ko = n " " ours; ka = n " " anchor
-    if (!(ko in wall) || !(ka in wall)) { printf "%-11s %-34s not available yet\n", what, label; return }
-    wo = median(wall[ko]); wa = median(wall[ka]); ratio = wa > 0 ? wo / wa : 0
-    verdict = goal == "" ? "" : (ratio <= goal + 1e-9 ? "met" : sprintf("MISSED by %.0f%%", (ratio / goal - 1) * 100))
-    cr = median(cpu[ka]); cr = cr > 0 ? median(cpu[ko]) / cr : 0
-    gl = goal == "" ? "-" : "<=" goal
-    printf("%-11s %-34s %8.3f %8.3f %6.2f  %-6s %-16s %6.2f %7.1f %7.1f %8.1f %8.1f\n", what, label, wo, wa, ratio,
-        gl, verdict, cr, median(rss[ko]) / 1024, median(rss[ka]) / 1024, size[ko] / 1048576, size[ka] / 1048576)
+BEGIN {
+    while ((getline l < sizes_file) > 0) { split(l, f, " "); bytes[f[1] " " f[2]] = f[3] }
+    while ((getline l < res) > 0) {
+        split(l, f, " "); k = f[1] " " f[2]
+        wall[k] = wall[k] " " f[3]; cpu[k] = cpu[k] " " (f[4] + f[5]); rss[k] = rss[k] " " f[6]; runs[k]++
+        if (f[7] != 0 && (!(k in bad) || f[7] == 124)) bad[k] = f[7]
+        if (!(f[1] in seen)) { seen[f[1]] = 1; order[++ns] = f[1] }
+    }
 }
+{ nd++; what[nd] = $1; ours[nd] = $2; anchor[nd] = $3; label[nd] = $4; goal[nd] = $5 }
 END {
-    for (s = 1; s <= ns; s++) {
-        n = order[s]
-        printf "\nsize %s lines: median of the runs; ratio = ours/anchor wall time (goals are set at 1M lines)\n", n
-        printf "%-11s %-34s %8s %8s %6s  %-6s %-16s %6s %7s %7s %8s %8s\n", "row", "anchor", "ours s", "anchor s",
-            "ratio", "goal", "verdict", "cpu", "rssMiB", "rssMiB", "sizeMiB", "sizeMiB"
-        printf "%-11s %-34s %8s %8s %6s  %-6s %-16s %6s %7s %7s %8s %8s\n", "", "", "", "", "", "", "", "ratio", "ours", "anchor", "ours", "anchor"
-        row(n, "cdb", "cdb.ours", "cdb.tinycdb", "tinycdb cdb -c -m", "1.0")
-        row(n, "cdb", "cdb.ours", "cdb.postmap", "postmap cdb:", "")
-        row(n, "hash", "hash.ours", "hash.makemap-c", "makemap -c 268435456 hash", "1.0")
-        row(n, "hash", "hash.ours", "hash.makemap", "makemap hash (defaults)", "0.25")
-        row(n, "hash", "hash.ours", "hash.postmap", "postmap hash:", "0.4")
-        row(n, "btree", "btree.ours", "btree.makemap-c", "makemap -c 268435456 btree", "0.8")
-        row(n, "btree", "btree.ours", "btree.postmap", "postmap btree:", "")
-        row(n, "dbm", "dbm.ours", "dbm.ndbm", "ndbm(3) loop, GDBM defaults", "0.35")
-        row(n, "tcprules", "tcp.ours", "tcp.tcprules", "tcprules", "1.0")
-        row(n, "query hash", "qhash.ours", "qhash.postmap", "postmap -q - hash: (100k keys)", "0.6")
-        row(n, "query cdb", "qcdb.ours", "qcdb.postmap", "postmap -q - cdb: (100k keys)", "1.0")
-        row(n, "lmdb", "lmdb.ours", "lmdb.postmap", "postmap lmdb:", "0.5")
-        row(n, "query lmdb", "qlmdb.ours", "qlmdb.postmap", "postmap -q - lmdb: (100k keys)", "")
+    for (s = 1; s <= ns; s++) for (i = 1; i <= nd; i++) {
+        n = order[s]; ko = n " " ours[i]; ka = n " " anchor[i]
+        if (!(ko in wall) || !(ka in wall)) continue
+        wo = median(wall[ko]); wa = median(wall[ka]); ratio = wa > 0 ? wo / wa : 0
+        co = median(cpu[ko]); ca = median(cpu[ka]); ro = median(rss[ko]) / 1024; ra = median(rss[ka]) / 1024
+        if (ko in bad) verdict = bad[ko] == 124 ? "TIMED OUT" : "FAILED, exit " bad[ko]
+        else if (goal[i] == "-") verdict = ""
+        else if (ratio <= goal[i] + 1e-9) verdict = "met"
+        else verdict = sprintf("MISSED by %.0f%%", (ratio / goal[i] - 1) * 100)
+        if (ours[i] ~ /^rc\./ && ro > rss_goal) verdict = verdict (verdict == "" ? "" : ", ") "RSS over " rss_goal " MiB"
+        # growth of ours from the size ten times smaller, when it ran
+        k10 = (n / 10) " " ours[i]; growth = (k10 in wall) && median(wall[k10]) > 0 ? sprintf("%.1f", wo / median(wall[k10])) : "-"
+        k10 = (n / 10) " " anchor[i]; agrowth = (k10 in wall) && median(wall[k10]) > 0 ? sprintf("%.1f", wa / median(wall[k10])) : "-"
+        printf "%s\t%s\t%s\t%s\t%.3f\t%.3f\t%.2f\t%s\t%.3f\t%.3f\t%.1f\t%.1f\t%d\t%d\t%d\t%s\t%s\t%s\n",
+            n, what[i], label[i], goal[i], wo, wa, ratio, verdict, co, ca, ro, ra,
+            bytes[ko] + 0, bytes[ka] + 0, runs[ko], growth, agrowth, (ko in bad) ? bad[ko] : 0
     }
-    printf "\npeak RSS of ours by size (MiB; hash, btree and dbm should stay flat):\n%-8s", "size"
-    split("cdb.ours cdb.tinycdb hash.ours btree.ours dbm.ours lmdb.ours", vs, " ")
-    for (i = 1; i <= 6; i++) printf " %12s", vs[i]
-    printf "\n"
-    for (s = 1; s <= ns; s++) {
-        printf "%-8s", order[s]
-        for (i = 1; i <= 6; i++) { k = order[s] " " vs[i]; printf " %12.1f", (k in rss) ? median(rss[k]) / 1024 : 0 }
-        printf "\n"
-    }
-}' "$RES" >"$W/report.txt"
+}' "$W/rowdefs.txt" >"$W/rows.txt"
+
+# The table: one block per size.
+awk -F'\t' '
+$1 != last {
+    last = $1
+    printf "\nsize %s lines (medians; ratio = ours/anchor wall time, lower is better; goals are set at 1M lines)\n", $1
+    printf "%-18s %-30s %7s %8s %6s %6s %-20s %5s %14s %6s\n", "row", "anchor", "ours s", "anchor s", "ratio", "goal",
+        "verdict", "cpu", "RSS MiB", "x10"
+    printf "%-18s %-30s %7s %8s %6s %6s %-20s %5s %14s %6s\n", "", "", "", "", "", "", "", "ratio", "ours/anchor", "growth"
+}
+{ printf "%-18s %-30s %7.3f %8.3f %6.2f %6s %-20s %5.2f %14s %6s\n", $2, $3, $5, $6, $7, $4 == "-" ? "-" : "<=" $4,
+      $8, ($10 > 0 ? $9 / $10 : 0), sprintf("%.1f/%.1f", $11, $12), $16 }' "$W/rows.txt" >"$W/report.txt"
+awk -F'\t' '
+$2 ~ /^(hash|btree|dbm)$/ && !(($1 " " $2) in done) { done[$1 " " $2] = 1; r[$1] = r[$1] sprintf(" %8.1f", $11); if (!($1 in s)) { s[$1] = 1; o[++n] = $1 } }
+END {
+    if (n < 2) exit
+    printf "\npeak RSS of ours by size (MiB; should stay flat):\n%-8s %8s %8s %8s\n", "size", "hash", "btree", "dbm"
+    for (i = 1; i <= n; i++) printf "%-8s%s\n", o[i], r[o[i]]
+}' "$W/rows.txt" >>"$W/report.txt"
 cat "$W/report.txt"
-if [ "$have_relayconv" = 1 ]; then
-    echo
-    echo "relayconv: convert the generated policy and --verify the result (one run; status 0 = done)"
-    awk '{ printf "%-8s %-9s convert %8.2f s %7.1f MiB exit %-3s  verify %8.2f s %7.1f MiB exit %s\n",
-               $1, $2, $3, $6 / 1024, $7, $8, $11 / 1024, $12
-           if (($2 in last) && $7 == 0 && lastrc[$2] == 0 && last[$2] > 0)
-               printf "%-8s %-9s time x%.1f for x%.0f rules (linear: x%.0f)\n", "", "", ($3 + $8) / last[$2], $1 / lastn[$2], $1 / lastn[$2]
-           last[$2] = $3 + $8; lastn[$2] = $1; lastrc[$2] = $7 }' "$W/relayconv.txt"
-else
-    echo "relayconv    not available yet"
-fi
-# Many copies of one key (issue 13): no anchor, because tinycdb's own writer
-# probes the occupied slots again for every copy (it did not finish in 11
-# minutes); mapc fills the tables in one pass.
-awk 'BEGIN { for (i = 0; i < 2000000; i++) print "same.example.org REJECT" }' >"$W/many"
-rm -f "$W/many.cdb"
-m_r=$("$MEASURE" -- "$MAPC" -t cdb -d -o "$W/many" "$W/many") || m_r="0 0 0 0 127"
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 echo
-echo "$m_r" | awk '{ printf "cdb -d, 2,000,000 copies of one key: %.2f s wall, %.2f s cpu, %.1f MiB, exit %s (no anchor: tinycdb is quadratic here)\n", $1, $2 + $3, $4 / 1024, $5 }'
-set -- $m_r
-[ "$5" = 0 ] || fail=1
-rm -f "$W/many" "$W/many.cdb"
-echo
-echo "bench: load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews wall times; cpu = user+sys)"
+echo "bench: load average at the end: $LOAD_END (other work on the machine skews wall times; cpu = user+sys)"
+
+# The same figures as JSON, for plotting and for CI to compare.
+awk -F'\t' -v machine="$MACHINE" -v commit="$COMMIT" -v seed="$SEED" -v l0="$LOAD_START" -v l1="$LOAD_END" -v ok="$fail" '
+function str(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return "\"" s "\"" }
+function num(s) { return s == "-" || s == "" ? "null" : s + 0 }
+BEGIN { printf "{\n  \"machine\": %s,\n  \"commit\": %s,\n  \"seed\": %s,\n  \"load_start\": %s,\n  \"load_end\": %s,\n  \"outputs_match\": %s,\n  \"rows\": [",
+            str(machine), str(commit), seed, str(l0), str(l1), ok == 0 ? "true" : "false" }
+{ printf "%s\n    {\"size\": %d, \"row\": %s, \"anchor\": %s, \"goal\": %s, \"ours_s\": %s, \"anchor_s\": %s, \"ratio\": %s, \"verdict\": %s, \"ours_cpu_s\": %s, \"anchor_cpu_s\": %s, \"ours_rss_mib\": %s, \"anchor_rss_mib\": %s, \"ours_bytes\": %d, \"anchor_bytes\": %d, \"runs\": %d, \"ours_growth_x10\": %s, \"anchor_growth_x10\": %s, \"status\": %d}",
+      (NR > 1 ? "," : ""), $1, str($2), str($3), num($4), $5, $6, $7, str($8), $9, $10, $11, $12, $13, $14, $15, num($16), num($17), $18 }
+END { printf "\n  ]\n}\n" }' "$W/rows.txt" >"$W/bench.json"
 if [ "$fail" = 0 ]; then echo "bench: every output holds the same records as its anchor's"; else echo "bench: some check FAILED (see above)"; fi
-echo "bench: raw runs in $RES"
+echo "bench: raw runs in $RES, the figures as JSON in $W/bench.json"
 exit "$fail"

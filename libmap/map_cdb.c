@@ -10,6 +10,11 @@
  * key exist" is answered by a hash set over copies of the keys, instead of
  * reading the half-written file back.
  *
+ * Large maps are written by a second thread: the first parses and fills
+ * blocks, the second writes them in order and starts their writeback early
+ * (fdatasync every few MiB), so that parsing, copying into the page cache and
+ * the final fsync overlap.  The bytes are the same whatever the timing.
+ *
  * Reading: the file is mapped and every position and length is checked
  * before use.  A cut, a flipped bit in a position or a length, or random
  * bytes are an error naming the file (LM_E_FORMAT), never a crash and
@@ -19,6 +24,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +36,10 @@
 #include "libmap/internal.h"
 
 #define MAP_CDB_HEADER 2048u
-#define MAP_CDB_BUF    (1u << 16)
+#define MAP_CDB_BUF    (1u << 18)
+#define MAP_CDB_RING   4            /* blocks between the two threads */
+#define MAP_CDB_SYNC   (8u << 20)   /* early writeback every so many bytes */
+#define MAP_CDB_THREAD 262144       /* expected records worth a second thread */
 
 struct map_cdb_slot {
     uint32_t    hash;
@@ -49,6 +59,21 @@ struct map_cdb_rec {
     uint32_t pos;           /* UINT32_MAX: replaced, dropped at the end */
 };
 
+/* The writing thread and the blocks it shares with the parsing one: the
+ * queued blocks are ring[head], ring[head + 1], ...; the parser fills the
+ * one after the last queued. */
+struct map_cdb_writer {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int fd;
+    unsigned char *ring[MAP_CDB_RING];
+    size_t len[MAP_CDB_RING];
+    size_t head, queued;
+    int err;                /* first error of a write or a sync; 0 = none */
+    int stop;
+};
+
 struct map_cdb {
     struct lm_map base;
     int fd;
@@ -62,6 +87,7 @@ struct map_cdb {
     const unsigned char *val;
     /* building */
     unsigned char *buf;     /* records not yet written */
+    struct map_cdb_writer *w;   /* NULL: writes are done here */
     size_t buflen;
     uint64_t pos;           /* file offset of the next record */
     struct map_cdb_rec *recs;
@@ -110,6 +136,121 @@ map_cdb_path(const char *base, struct lm_diags *d)
 
 /* --- building ------------------------------------------------------------ */
 
+static void *
+map_cdb_writer_main(void *arg)
+{
+    struct map_cdb_writer *w = arg;
+    uint64_t unsynced = 0;
+
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        const unsigned char *p;
+        size_t n;
+        int err;
+
+        while (w->queued == 0 && !w->stop)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->queued == 0)
+            break;
+        p = w->ring[w->head];
+        n = w->len[w->head];
+        err = w->err;
+        pthread_mutex_unlock(&w->mu);
+        while (n > 0 && err == 0) {
+            ssize_t r = write(w->fd, p, n);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0) {
+                err = r < 0 ? errno : EIO;
+                break;
+            }
+            p += r;
+            n -= (size_t)r;
+            unsynced += (uint64_t)r;
+        }
+        /* A sync failure is a write failure: the later fsync, on another
+         * descriptor, would not see it again. */
+        if (err == 0 && unsynced >= MAP_CDB_SYNC) {
+            if (fdatasync(w->fd) != 0 && errno != EINVAL)
+                err = errno;
+            unsynced = 0;
+        }
+        pthread_mutex_lock(&w->mu);
+        if (w->err == 0)
+            w->err = err;
+        w->head = (w->head + 1) % MAP_CDB_RING;
+        w->queued--;
+        pthread_cond_broadcast(&w->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* Start the writing thread; on any failure the map is written without it. */
+static void
+map_cdb_writer_start(struct map_cdb *c)
+{
+    struct map_cdb_writer *w = calloc(1, sizeof *w);
+    sigset_t all, old;
+    size_t i;
+    int rc;
+
+    if (w == NULL)
+        return;
+    for (i = 0; i < MAP_CDB_RING; i++)
+        if ((w->ring[i] = malloc(MAP_CDB_BUF)) == NULL)
+            goto fail;
+    if (pthread_mutex_init(&w->mu, NULL) != 0)
+        goto fail;
+    if (pthread_cond_init(&w->cv, NULL) != 0) {
+        pthread_mutex_destroy(&w->mu);
+        goto fail;
+    }
+    w->fd = c->fd;
+    /* Signals stay with the caller's thread. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(&w->thread, NULL, map_cdb_writer_main, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        pthread_cond_destroy(&w->cv);
+        pthread_mutex_destroy(&w->mu);
+        goto fail;
+    }
+    c->w = w;
+    return;
+fail:
+    for (i = 0; i < MAP_CDB_RING; i++)
+        free(w->ring[i]);
+    free(w);
+}
+
+/* Stop the thread after the queued blocks (or at once, discarding them,
+ * when the map is abandoned). */
+static void
+map_cdb_writer_stop(struct map_cdb *c, int discard)
+{
+    struct map_cdb_writer *w = c->w;
+    size_t i;
+
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = 1;
+    if (discard && w->err == 0)
+        w->err = ECANCELED;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    for (i = 0; i < MAP_CDB_RING; i++)
+        free(w->ring[i]);
+    free(w);
+    c->w = NULL;
+    c->buf = NULL;          /* it was one of the ring's */
+}
+
 static int
 map_cdb_create(struct lm_map *m, const char *base, struct lm_diags *d)
 {
@@ -125,7 +266,11 @@ map_cdb_create(struct lm_map *m, const char *base, struct lm_diags *d)
         c->path = NULL;
         return -1;
     }
-    if ((c->buf = malloc(MAP_CDB_BUF)) == NULL) {
+    if (c->base.opts.nelem >= MAP_CDB_THREAD)
+        map_cdb_writer_start(c);
+    if (c->w != NULL)
+        c->buf = c->w->ring[0];
+    else if ((c->buf = malloc(MAP_CDB_BUF)) == NULL) {
         lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
         close(c->fd);
         c->fd = -1;
@@ -159,23 +304,64 @@ map_cdb_write_all(struct map_cdb *c, const void *p, size_t n, struct lm_diags *d
     return 0;
 }
 
+/* Write the block, or queue it for the writing thread and take a free one. */
 static int
 map_cdb_flush(struct map_cdb *c, struct lm_diags *d)
 {
-    int rc = map_cdb_write_all(c, c->buf, c->buflen, d);
+    struct map_cdb_writer *w = c->w;
+    int err;
 
+    if (w == NULL) {
+        int rc = map_cdb_write_all(c, c->buf, c->buflen, d);
+        c->buflen = 0;
+        return rc;
+    }
+    pthread_mutex_lock(&w->mu);
+    if (c->buflen > 0) {
+        w->len[(w->head + w->queued) % MAP_CDB_RING] = c->buflen;
+        w->queued++;
+        pthread_cond_broadcast(&w->cv);
+    }
+    while (w->queued == MAP_CDB_RING && w->err == 0)
+        pthread_cond_wait(&w->cv, &w->mu);
+    err = w->err;
+    c->buf = w->ring[(w->head + w->queued) % MAP_CDB_RING];
+    pthread_mutex_unlock(&w->mu);
     c->buflen = 0;
-    return rc;
+    if (err != 0)
+        return lm_diag_sys(d, LM_E_IO, err, NULL, "cannot write %s", c->path);
+    return 0;
+}
+
+/* Everything written: the descriptor is then ours alone. */
+static int
+map_cdb_drain(struct map_cdb *c, struct lm_diags *d)
+{
+    struct map_cdb_writer *w = c->w;
+    int err;
+
+    if (map_cdb_flush(c, d) != 0)
+        return -1;
+    if (w == NULL)
+        return 0;
+    pthread_mutex_lock(&w->mu);
+    while (w->queued > 0 && w->err == 0)
+        pthread_cond_wait(&w->cv, &w->mu);
+    err = w->err;
+    pthread_mutex_unlock(&w->mu);
+    if (err != 0)
+        return lm_diag_sys(d, LM_E_IO, err, NULL, "cannot write %s", c->path);
+    return 0;
 }
 
 static int
 map_cdb_out(struct map_cdb *c, const void *p, size_t n, struct lm_diags *d)
 {
     if (c->buflen + n > MAP_CDB_BUF) {
+        if (n > MAP_CDB_BUF)
+            return map_cdb_drain(c, d) != 0 ? -1 : map_cdb_write_all(c, p, n, d);
         if (map_cdb_flush(c, d) != 0)
             return -1;
-        if (n > MAP_CDB_BUF)
-            return map_cdb_write_all(c, p, n, d);
     }
     if (n)
         memcpy(c->buf + c->buflen, p, n);
@@ -291,7 +477,10 @@ map_cdb_put(struct lm_map *m, const lm_datum *k, const lm_datum *v,
         }
     }
     if (c->nrecs == c->caprecs) {
-        size_t n = c->caprecs ? 2 * c->caprecs : 1024;
+        /* First sized from the expected count: no copying as it grows. */
+        size_t n = c->caprecs ? 2 * c->caprecs
+                 : c->base.opts.nelem > 1024 && c->base.opts.nelem < ((size_t)1 << 29)
+                 ? (size_t)c->base.opts.nelem : 1024;
         struct map_cdb_rec *nr = realloc(c->recs, n * sizeof *nr);
         if (nr == NULL)
             return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
@@ -338,7 +527,7 @@ map_cdb_compact(struct map_cdb *c, struct lm_diags *d)
     unsigned char *tmp = NULL;
     size_t i, j = 0, cap = 0;
 
-    if (map_cdb_flush(c, d) != 0)
+    if (map_cdb_drain(c, d) != 0)
         return -1;
     for (i = 0; i < c->nrecs; i++) {
         uint64_t from = c->recs[i].pos, end;
@@ -412,7 +601,8 @@ static int
 map_cdb_tables(struct map_cdb *c, struct lm_diags *d)
 {
     uint32_t count[256], start[256];
-    uint32_t *order = NULL, *next = NULL;
+    struct map_cdb_rec *byb = NULL;  /* the records grouped by bucket */
+    uint32_t *next = NULL;
     unsigned char *tab = NULL, header[MAP_CDB_HEADER];
     uint32_t maxlen = 0, sum = 0;
     uint64_t pos;
@@ -431,7 +621,7 @@ map_cdb_tables(struct map_cdb *c, struct lm_diags *d)
     if (c->pos + 16 * (uint64_t)c->nrecs > 0xffffffffu)
         return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, NULL,
                            "%s: a cdb file holds at most 4 GiB", c->path);
-    if ((order = malloc((c->nrecs ? c->nrecs : 1) * sizeof *order)) == NULL
+    if ((byb = malloc((c->nrecs ? c->nrecs : 1) * sizeof *byb)) == NULL
         || (next = malloc((2 * (size_t)maxlen + 1) * sizeof *next)) == NULL
         || (tab = malloc((2 * (size_t)maxlen + 1) * 8)) == NULL) {
         lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
@@ -441,8 +631,13 @@ map_cdb_tables(struct map_cdb *c, struct lm_diags *d)
         uint32_t fill[256];
         memcpy(fill, start, sizeof fill);
         for (i = 0; i < c->nrecs; i++)      /* stable: put order within a bucket */
-            order[fill[c->recs[i].hash & 255]++] = (uint32_t)i;
+            byb[fill[c->recs[i].hash & 255]++] = c->recs[i];
     }
+    /* Copies, read in order below instead of jumping through the records. */
+    free(c->recs);
+    c->recs = byb;
+    c->caprecs = c->nrecs;
+    byb = NULL;
     pos = c->pos;
     for (i = 0; i < 256; i++) {
         uint32_t len = 2 * count[i], j;
@@ -454,7 +649,7 @@ map_cdb_tables(struct map_cdb *c, struct lm_diags *d)
         for (j = 0; j < len; j++)
             next[j] = j;
         for (j = 0; j < count[i]; j++) {
-            const struct map_cdb_rec *r = &c->recs[order[start[i] + j]];
+            const struct map_cdb_rec *r = &c->recs[start[i] + j];
             uint32_t s = map_cdb_free_slot(next, (r->hash >> 8) % len);
             map_cdb_put32(tab + 8 * (size_t)s, r->hash);
             map_cdb_put32(tab + 8 * (size_t)s + 4, r->pos);
@@ -464,7 +659,7 @@ map_cdb_tables(struct map_cdb *c, struct lm_diags *d)
             goto out;
         pos += (uint64_t)len * 8;
     }
-    if (map_cdb_flush(c, d) != 0)
+    if (map_cdb_drain(c, d) != 0)
         goto out;
     if (pwrite(c->fd, header, sizeof header, 0) != (ssize_t)sizeof header) {
         lm_diag_sys(d, LM_E_IO, errno ? errno : EIO, NULL, "cannot write %s", c->path);
@@ -472,7 +667,7 @@ map_cdb_tables(struct map_cdb *c, struct lm_diags *d)
     }
     rc = 0;
 out:
-    free(order);
+    free(byb);
     free(next);
     free(tab);
     return rc;
@@ -721,6 +916,8 @@ map_cdb_release(struct map_cdb *c)
 {
     struct map_cdb_chunk *k, *next;
 
+    map_cdb_writer_stop(c, 1);
+
     for (k = c->arena; k != NULL; k = next) {
         next = k->next;
         free(k);
@@ -749,6 +946,7 @@ map_cdb_finish(struct lm_map *m, struct lm_diags *d)
         rc = -1;
     if (rc == 0 && map_cdb_tables(c, d) != 0)
         rc = -1;
+    map_cdb_writer_stop(c, rc != 0);
     if (close(c->fd) != 0 && rc == 0)
         rc = lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot write %s", c->path);
     c->fd = -1;
@@ -761,6 +959,7 @@ map_cdb_close(struct lm_map *m)
 {
     struct map_cdb *c = (struct map_cdb *)m;
 
+    map_cdb_writer_stop(c, 1);
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;

@@ -87,5 +87,10 @@ inject dbm access access.old access.new access "access.dir access.pag"
 inject gdbm access access.old access.new access access.gdbm
 inject cdb access access.old access.new access access.cdb
 inject cdb tcprules tcp.old tcp.new tcp.smtp tcp.smtp.cdb
+# A map large enough for the cdb writing thread and its early syncs (more
+# than 8 MiB written): a fault in that thread fails the run all the same.
+awk 'BEGIN { for (i = 0; i < 300000; i++) printf "h%d.example.org REJECT\n", i }' > big.old
+{ cat big.old; echo "fault.example.org REJECT"; } > big.new
+inject cdb access big.old big.new big big.cdb
 echo "# fault points injected (EIO + ENOSPC):$summary"
 finish
