@@ -563,38 +563,6 @@ ar_is_local(const struct lm_ipnet *n)
     return 0;
 }
 
-struct ar_item {
-    struct lm_ipnet net;
-    size_t          rank;
-};
-
-static int
-ar_item_cmp(const void *a, const void *b)
-{
-    const struct ar_item *x = a, *y = b;
-
-    if (x->rank != y->rank)
-        return x->rank < y->rank ? -1 : 1;
-    return lm_ipaddr_cmp(&x->net.addr, &y->net.addr);
-}
-
-/* A relaying rule, by its range, to rank the items. */
-struct ar_key {
-    struct lm_iprange range;
-    size_t            rule;
-};
-
-static int
-ar_key_cmp(const void *a, const void *b)
-{
-    const struct ar_key *x = a, *y = b;
-    int c = lm_ipaddr_cmp(&x->range.lo, &y->range.lo);
-
-    if (c == 0)
-        c = lm_ipaddr_cmp(&x->range.hi, &y->range.hi);
-    return c != 0 ? c : (x->rule > y->rule) - (x->rule < y->rule);
-}
-
 /* The domains for ARdomain.dat, once each. */
 static void
 ar_put_domain(FILE *f, struct lm_seen *seen, const char *dot, const char *name, int *fail)
@@ -622,10 +590,8 @@ antirelay_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *l
     struct lm_cover_iv *iv = NULL;
     struct lm_ipset relay;
     struct lm_ipnet *cv = NULL;
-    struct ar_item *it = NULL;
-    struct ar_key *keys = NULL;
     struct lm_seen seen;
-    size_t niv = 0, ncv = 0, i, k, nnet = 0, nkeys = 0;
+    size_t niv = 0, ncv = 0, i, nnet = 0;
     const struct lm_rule *any = NULL;
     char nb[2 * LM_IPADDR_BUF];
     int rc = -1;
@@ -664,49 +630,20 @@ antirelay_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *l
     }
     if (lm_ipset_cover_cidr(&relay, &cv, &ncv, d) != 0)
         goto out;
-    if ((it = malloc((ncv + 1) * sizeof *it)) == NULL ||
-        (keys = malloc((in->nrules + 1) * sizeof *keys)) == NULL)
-        goto out;
     /* items keep the order of the relaying rules written as exactly one
      * item (a file read back keeps its order), the rest address order */
-    for (k = 0; k < in->nrules; k++) {
-        const struct lm_rule *r = &in->rules[k];
-        if (r->kind == LM_K_NET && (r->stage & LM_S_CONNECT) && r->info == NULL &&
-            r->action == LM_A_RELAY) {
-            keys[nkeys].range = r->net.range;
-            keys[nkeys++].rule = k;
-        }
-    }
-    qsort(keys, nkeys, sizeof *keys, ar_key_cmp);
-    for (i = 0; i < ncv; i++) {
-        struct ar_key want;
-        size_t lo = 0, hi = nkeys;
-        it[i].net = cv[i];
-        it[i].rank = (size_t)-1;
-        lm_ipnet_range(&cv[i], &want.range);
-        want.rule = 0;
-        while (lo < hi) {
-            size_t m = lo + (hi - lo) / 2;
-            if (ar_key_cmp(&keys[m], &want) < 0)
-                lo = m + 1;
-            else
-                hi = m;
-        }
-        if (lo < nkeys && lm_ipaddr_cmp(&keys[lo].range.lo, &want.range.lo) == 0 &&
-            lm_ipaddr_cmp(&keys[lo].range.hi, &want.range.hi) == 0)
-            it[i].rank = keys[lo].rule;
-    }
-    qsort(it, ncv, sizeof *it, ar_item_cmp);
+    if (lm_emit_order_nets(in, LM_K_NET, 1, cv, ncv, d) != 0)
+        goto out;
 
     fputs("; AntiRelay settings (ARDEF-1)\r\n[AntiRelay]\r\nGoodIPFile=ARgoodIP.dat\r\n"
           "DomainFile=ARdomain.dat\r\n\r\n[LocalNets]\r\n", out[AR_INI]);
     fputs("; ARgoodIP.dat (ARDEF-1)\r\n", out[AR_GOODIP]);
     for (i = 0; i < ncv; i++) {
-        if (ar_is_local(&it[i].net))
+        if (ar_is_local(&cv[i]))
             fprintf(out[AR_INI], "net%zu=%s\r\n", ++nnet,
-                    lm_ipnet_format(&it[i].net, LM_FMT_CIDR_LEN, nb));
+                    lm_ipnet_format(&cv[i], LM_FMT_CIDR_LEN, nb));
         else
-            fprintf(out[AR_GOODIP], "%s\r\n", lm_ipnet_format(&it[i].net, LM_FMT_CIDR, nb));
+            fprintf(out[AR_GOODIP], "%s\r\n", lm_ipnet_format(&cv[i], LM_FMT_CIDR, nb));
     }
     fputs("; ARdomain.dat (ARDEF-1)\r\n", out[AR_DOMAIN]);
     for (i = 0; i < in->ndomains && !e.fail; i++) {
@@ -730,8 +667,6 @@ antirelay_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *l
 out:
     free(iv);
     free(cv);
-    free(it);
-    free(keys);
     lm_ipset_fini(&relay);
     lm_seen_fini(&seen);
     if (rc != 0 && d->nerrors == 0)

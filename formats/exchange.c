@@ -1103,97 +1103,18 @@ ex_special(const struct lm_policy *p, enum lm_kind kind)
     return NULL;
 }
 
-/* One list: its items in the order of the source rules written as exactly
- * one item (so a list read from Exchange keeps its order), then the rest in
- * address order. */
-struct ex_item {
-    struct lm_ipnet net;
-    size_t          rank;
-};
-
-static int
-ex_item_cmp(const void *a, const void *b)
-{
-    const struct ex_item *x = a, *y = b;
-
-    if (x->rank != y->rank)
-        return x->rank < y->rank ? -1 : 1;
-    return lm_ipaddr_cmp(&x->net.addr, &y->net.addr);
-}
-
-/* A candidate rule for an item's rank, sorted by its range. */
-struct ex_key {
-    struct lm_iprange range;
-    size_t            rule;
-};
-
-static int
-ex_key_cmp(const void *a, const void *b)
-{
-    const struct ex_key *x = a, *y = b;
-    int c = lm_ipaddr_cmp(&x->range.lo, &y->range.lo);
-
-    if (c == 0)
-        c = lm_ipaddr_cmp(&x->range.hi, &y->range.hi);
-    return c != 0 ? c : (x->rule > y->rule) - (x->rule < y->rule);
-}
-
-static void
-ex_order_items(const struct lm_policy *p, struct ex_cover *c, enum lm_kind kind, int relay,
-               struct ex_item **out)
-{
-    struct ex_key *k = malloc((p->nrules + 1) * sizeof *k);
-    size_t i, nk = 0;
-
-    *out = malloc((c->n + 1) * sizeof **out);
-    if (*out == NULL || k == NULL) {
-        free(k);
-        c->fail = 1;
-        return;
-    }
-    for (i = 0; i < p->nrules; i++) {
-        const struct lm_rule *r = &p->rules[i];
-        if (r->kind == kind && (r->stage & LM_S_CONNECT) && r->info == NULL &&
-            (r->action == LM_A_RELAY) == relay) {
-            k[nk].range = r->net.range;
-            k[nk++].rule = i;
-        }
-    }
-    qsort(k, nk, sizeof *k, ex_key_cmp);
-    for (i = 0; i < c->n; i++) {
-        struct ex_key want;
-        size_t lo = 0, hi = nk;
-        (*out)[i].net = c->v[i];
-        (*out)[i].rank = (size_t)-1;
-        lm_ipnet_range(&c->v[i], &want.range);
-        want.rule = 0;
-        while (lo < hi) {   /* the first rule with this range: the earliest */
-            size_t m = lo + (hi - lo) / 2;
-            if (ex_key_cmp(&k[m], &want) < 0)
-                lo = m + 1;
-            else
-                hi = m;
-        }
-        if (lo < nk && lm_ipaddr_cmp(&k[lo].range.lo, &want.range.lo) == 0 &&
-            lm_ipaddr_cmp(&k[lo].range.hi, &want.range.hi) == 0)
-            (*out)[i].rank = k[lo].rule;
-    }
-    free(k);
-    qsort(*out, c->n, sizeof **out, ex_item_cmp);
-}
-
 /* "Name"=hex(7):... wrapped as regedit exports it: after each "xx," the
  * column count grows by 3, and at EX_WRAP or more the line ends in "\"
  * and the next starts with two blanks. */
 static void
-ex_put_list(struct ex_buf *b, const char *name, const struct ex_item *it, size_t n, int v5)
+ex_put_list(struct ex_buf *b, const char *name, const struct lm_ipnet *nets, size_t n, int v5)
 {
     struct ex_buf data = { NULL, 0, 0, 0 };
     size_t i, col;
     char nb[2 * LM_IPADDR_BUF];
 
     for (i = 0; i < n; i++) {
-        const char *s = lm_ipnet_format(&it[i].net, LM_FMT_MASK, nb);
+        const char *s = lm_ipnet_format(&nets[i], LM_FMT_MASK, nb);
         for (; *s; s++) {
             ex_put(&data, s, 1);
             if (v5)
@@ -1264,12 +1185,11 @@ exchange_emit_opts(const struct lm_policy *in, const char *const *opts, FILE *co
     struct lm_cover_iv *iv = NULL;
     struct lm_ipset R, D, N, L, A, U, T;
     struct ex_cover allow, deny, local;
-    struct ex_item *ai = NULL, *di = NULL, *li = NULL;
     struct ex_buf b = { NULL, 0, 0, 0 };
     const struct lm_rule *any, *auth;
     size_t niv = 0, i;
     uint32_t flags = 0;
-    int v5 = 1, todom;
+    int v5 = 1, todom, rc = -1;
     char line[64];
 
     for (i = 0; opts != NULL && opts[i] != NULL; i++) {
@@ -1383,10 +1303,12 @@ exchange_emit_opts(const struct lm_policy *in, const char *const *opts, FILE *co
     }
     if (allow.fail || deny.fail || local.fail)
         goto fail;
-    ex_order_items(in, &allow, LM_K_NET, 1, &ai);
-    ex_order_items(in, &deny, LM_K_NET, 0, &di);
-    ex_order_items(in, &local, LM_K_SERVER, 1, &li);
-    if (allow.fail || deny.fail || local.fail)
+    /* each list in the order of the source rules written as exactly one
+     * item (a list read from Exchange keeps its order), the rest address
+     * order */
+    if (lm_emit_order_nets(in, LM_K_NET, 1, allow.v, allow.n, d) != 0 ||
+        lm_emit_order_nets(in, LM_K_NET, 0, deny.v, deny.n, d) != 0 ||
+        lm_emit_order_nets(in, LM_K_SERVER, 1, local.v, local.n, d) != 0)
         goto fail;
 
     ex_puts(&b, v5 ? EX_HDR5 "\r\n\r\n" : EX_HDR4 "\r\n\r\n");
@@ -1419,13 +1341,13 @@ exchange_emit_opts(const struct lm_policy *in, const char *const *opts, FILE *co
     ex_puts(&b, "[" EX_KEY "]\r\n");
     /* values in the registry's order (by name), as an export lists them */
     if (flags & 2)
-        ex_put_list(&b, ex_names[EX_ALLOW], ai, allow.n, v5);
+        ex_put_list(&b, ex_names[EX_ALLOW], allow.v, allow.n, v5);
     if (flags & 1)
-        ex_put_list(&b, ex_names[EX_DENY], di, deny.n, v5);
+        ex_put_list(&b, ex_names[EX_DENY], deny.v, deny.n, v5);
     snprintf(line, sizeof line, "\"RelayFlags\"=dword:%08x\r\n", (unsigned)flags);
     ex_puts(&b, line);
     if (flags & 4)
-        ex_put_list(&b, ex_names[EX_LOCALIP], li, local.n, v5);
+        ex_put_list(&b, ex_names[EX_LOCALIP], local.v, local.n, v5);
     ex_puts(&b, "\r\n");
     if (b.err)
         goto fail;
@@ -1440,40 +1362,25 @@ exchange_emit_opts(const struct lm_policy *in, const char *const *opts, FILE *co
     } else {
         fwrite(b.s, 1, b.n, out[0]);
     }
-    free(b.s);
-    free(ai);
-    free(di);
-    free(li);
-    free(allow.v);
-    free(deny.v);
-    free(local.v);
-    lm_ipset_fini(&R);
-    lm_ipset_fini(&D);
-    lm_ipset_fini(&N);
-    lm_ipset_fini(&L);
-    lm_ipset_fini(&A);
-    lm_ipset_fini(&U);
-    lm_ipset_fini(&T);
-    return e.fail ? lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory") : 0;
+    rc = e.fail ? lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory") : 0;
+    goto out;
 fail:
-    free(iv);
-    free(b.s);
-    free(ai);
-    free(di);
-    free(li);
-    free(allow.v);
-    free(deny.v);
-    free(local.v);
-    lm_ipset_fini(&R);
-    lm_ipset_fini(&D);
-    lm_ipset_fini(&N);
-    lm_ipset_fini(&L);
-    lm_ipset_fini(&A);
-    lm_ipset_fini(&U);
-    lm_ipset_fini(&T);
     if (d->nerrors == 0)
         lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory while writing the .reg file");
-    return -1;
+out:
+    free(iv);
+    free(b.s);
+    free(allow.v);
+    free(deny.v);
+    free(local.v);
+    lm_ipset_fini(&R);
+    lm_ipset_fini(&D);
+    lm_ipset_fini(&N);
+    lm_ipset_fini(&L);
+    lm_ipset_fini(&A);
+    lm_ipset_fini(&U);
+    lm_ipset_fini(&T);
+    return rc;
 }
 
 static int

@@ -123,3 +123,97 @@ out:
     free(val);
     return rc;
 }
+
+/* A network of a list with the file position of the rule it was written
+ * from ((size_t)-1 for none), computed once: qsort needs no context. */
+struct emit_item {
+    struct lm_ipnet net;
+    size_t          rank;
+};
+
+static int
+emit_item_cmp(const void *a, const void *b)
+{
+    const struct emit_item *x = a, *y = b;
+
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    return lm_ipaddr_cmp(&x->net.addr, &y->net.addr);
+}
+
+/* A candidate rule for an item's rank, by its range. */
+struct emit_rangekey {
+    struct lm_iprange range;
+    size_t            rule;
+};
+
+static int
+emit_rangekey_cmp(const void *a, const void *b)
+{
+    const struct emit_rangekey *x = a, *y = b;
+    int c = lm_ipaddr_cmp(&x->range.lo, &y->range.lo);
+
+    if (c == 0)
+        c = lm_ipaddr_cmp(&x->range.hi, &y->range.hi);
+    return c != 0 ? c : (x->rule > y->rule) - (x->rule < y->rule);
+}
+
+int
+lm_emit_order_nets(const struct lm_policy *p, enum lm_kind kind, int relay,
+                   struct lm_ipnet *nets, size_t n, struct lm_diags *d)
+{
+    struct emit_rangekey *k = malloc((p->nrules + 1) * sizeof *k);
+    struct emit_item *it = malloc((n + 1) * sizeof *it);
+    size_t i, nk = 0;
+
+    if (k == NULL || it == NULL) {
+        free(k);
+        free(it);
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+    }
+    for (i = 0; i < p->nrules; i++) {
+        const struct lm_rule *r = &p->rules[i];
+        if (r->kind == kind && (r->stage & LM_S_CONNECT) && r->info == NULL &&
+            (r->action == LM_A_RELAY) == (relay != 0)) {
+            k[nk].range = r->net.range;
+            k[nk++].rule = i;
+        }
+    }
+    qsort(k, nk, sizeof *k, emit_rangekey_cmp);
+    for (i = 0; i < n; i++) {
+        struct emit_rangekey want;
+        size_t lo = 0, hi = nk;
+        it[i].net = nets[i];
+        it[i].rank = (size_t)-1;
+        lm_ipnet_range(&nets[i], &want.range);
+        want.rule = 0;
+        while (lo < hi) {   /* the first rule with this range: the earliest */
+            size_t m = lo + (hi - lo) / 2;
+            if (emit_rangekey_cmp(&k[m], &want) < 0)
+                lo = m + 1;
+            else
+                hi = m;
+        }
+        if (lo < nk && lm_ipaddr_cmp(&k[lo].range.lo, &want.range.lo) == 0 &&
+            lm_ipaddr_cmp(&k[lo].range.hi, &want.range.hi) == 0)
+            it[i].rank = k[lo].rule;
+    }
+    free(k);
+    qsort(it, n, sizeof *it, emit_item_cmp);
+    for (i = 0; i < n; i++)
+        nets[i] = it[i].net;
+    free(it);
+    return 0;
+}
+
+const char *
+lm_emit_setting(const char *const *opts, const char *name)
+{
+    const char *v = NULL;
+    size_t len = strlen(name), i;
+
+    for (i = 0; opts != NULL && opts[i] != NULL; i++)
+        if (strncmp(opts[i], name, len) == 0 && opts[i][len] == '=')
+            v = opts[i] + len + 1;
+    return v;
+}

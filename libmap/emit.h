@@ -1,7 +1,8 @@
 /*
  * emit.h - the emitter toolkit: what every policy emitter needs and must
  * not write again, read from the source policy's order (struct lm_order)
- * and never from a format's name.
+ * and never from a format's name.  Private to the library and its codecs
+ * (not installed, not exported).
  */
 #ifndef LIBMAP_EMIT_H
 #define LIBMAP_EMIT_H
@@ -44,5 +45,24 @@ int lm_emit_paint(const struct lm_policy *p, int family, struct lm_cover_iv **ou
  * lm_verify.
  */
 int lm_emit_drop_widens(const struct lm_policy *p, const struct lm_rule *r, unsigned stages);
+
+/*
+ * Put the networks NETS[0..n) of a target's list in the order to write
+ * them: a network that is exactly the range of a connect rule of KIND
+ * (LM_K_NET, LM_K_SERVER; no ident) that relays (RELAY nonzero) or does not
+ * (RELAY zero) comes at the place of the earliest such rule in file order,
+ * so that a list read from the target and written again keeps its order;
+ * the rest follow in address order.  Sorts NETS in place.  Returns 0, or
+ * -1 with LM_E_NOMEM.
+ */
+int lm_emit_order_nets(const struct lm_policy *p, enum lm_kind kind, int relay,
+                       struct lm_ipnet *nets, size_t n, struct lm_diags *d);
+
+/*
+ * The value of setting NAME in OPTS, a NULL-terminated list of
+ * "name=value" strings (lm_codec.emit), or NULL when OPTS has none (the
+ * last one given wins).
+ */
+const char *lm_emit_setting(const char *const *opts, const char *name);
 
 #endif
