@@ -583,8 +583,8 @@ ar_put_domain(FILE *f, struct lm_seen *seen, const char *dot, const char *name, 
 }
 
 static int
-antirelay_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
-               struct lm_diags *d)
+antirelay_emit(const struct lm_policy *in, const char *const *opts, FILE *const *out,
+               struct lm_losses *lost, struct lm_diags *d)
 {
     struct ar_emit e;
     struct lm_cover_iv *iv = NULL;
@@ -595,6 +595,8 @@ antirelay_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *l
     const struct lm_rule *any = NULL;
     char nb[2 * LM_IPADDR_BUF];
     int rc = -1;
+
+    (void)opts;     /* the format has no settings */
 
     memset(&e, 0, sizeof e);
     memset(&seen, 0, sizeof seen);

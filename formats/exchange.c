@@ -1178,8 +1178,8 @@ ex_put_domain(struct ex_buf *b, struct lm_seen *seen, enum lm_kind k, const char
 }
 
 static int
-exchange_emit_opts(const struct lm_policy *in, const char *const *opts, FILE *const *out,
-                   struct lm_losses *lost, struct lm_diags *d)
+exchange_emit(const struct lm_policy *in, const char *const *opts, FILE *const *out,
+              struct lm_losses *lost, struct lm_diags *d)
 {
     struct ex_emit e;
     struct lm_cover_iv *iv = NULL;
@@ -1383,12 +1383,7 @@ out:
     return rc;
 }
 
-static int
-exchange_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
-              struct lm_diags *d)
-{
-    return exchange_emit_opts(in, NULL, out, lost, d);
-}
+static const char *const exchange_settings[] = { "reg-version", NULL };
 
 const struct lm_codec lm_codec_exchange = {
     .name = "exchange",
@@ -1400,5 +1395,5 @@ const struct lm_codec lm_codec_exchange = {
     .detect = exchange_detect,
     .parse = exchange_parse,
     .emit = exchange_emit,
-    .emit_opts = exchange_emit_opts,
+    .settings = exchange_settings,
 };

@@ -681,12 +681,15 @@ out:
 }
 
 static int
-exim_emit_with(const struct lm_policy *in, const struct lm_emit_opts *o, FILE *const *out,
-               struct lm_losses *lost, struct lm_diags *d)
+exim_emit(const struct lm_policy *in, const char *const *opts, FILE *const *out,
+          struct lm_losses *lost, struct lm_diags *d)
 {
     struct exim_emit e = { in, lost, d };
-    const char *dir = o != NULL && o->dir != NULL ? o->dir : "/etc/exim4/relaymap";
+    const char *dir = lm_emit_setting(opts, "server-dir");
     size_t i;
+
+    if (dir == NULL)
+        dir = "/etc/exim4/relaymap";
 
     if (exim_hosts(&e, out[EX_RELAY], out[EX_REFUSED]) != 0 ||
         exim_addresses(&e, LM_S_FROM, out[EX_SENDERS], NULL) != 0 ||
@@ -730,13 +733,6 @@ exim_emit_with(const struct lm_policy *in, const struct lm_emit_opts *o, FILE *c
 }
 
 static int
-exim_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
-          struct lm_diags *d)
-{
-    return exim_emit_with(in, NULL, out, lost, d);
-}
-
-static int
 exim_detect(const char *name, const char *text, size_t len)
 {
     static const char *const marks[] = { "acl_relaymap_rcpt", "net-iplsearch;", NULL };
@@ -754,6 +750,10 @@ exim_detect(const char *name, const char *text, size_t len)
     return LM_DETECT_NO;
 }
 
+/* The lists file names the other files by directory (plain files: no
+ * table type). */
+static const char *const exim_settings[] = { "server-dir", NULL };
+
 const struct lm_codec lm_codec_exim = {
     .name = "exim",
     .description = "Exim list files (net-iplsearch hosts, domains, addresses) and RCPT ACL",
@@ -763,6 +763,5 @@ const struct lm_codec lm_codec_exim = {
     .detect = exim_detect,
     .parse = exim_parse,
     .emit = exim_emit,
-    .emit_with = exim_emit_with,
-    .table_types = NULL,
+    .settings = exim_settings,
 };

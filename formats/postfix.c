@@ -58,6 +58,8 @@ static const char *const postfix_outputs[] = {
 };
 
 static const char *const postfix_table_types[] = { "lmdb", "cdb", "hash", NULL };
+/* The main.cf fragment names the tables by directory and type. */
+static const char *const postfix_settings[] = { "server-dir", "table-type", NULL };
 
 /* What the fragment must say about parent domains for the tables to mean
  * what we read them as: every default entry but the two we rely on. */
@@ -960,14 +962,31 @@ postfix_domains_emit(const struct lm_policy *p, FILE *f)
 }
 
 static int
-postfix_emit_with(const struct lm_policy *in, const struct lm_emit_opts *o, FILE *const *out,
-                  struct lm_losses *lost, struct lm_diags *d)
+postfix_emit(const struct lm_policy *in, const char *const *opts, FILE *const *out,
+             struct lm_losses *lost, struct lm_diags *d)
 {
     struct postfix_emit e = { in, lost, d };
-    const char *dir = o != NULL && o->dir != NULL ? o->dir : "/etc/postfix/relaymap";
-    const char *tt = o != NULL && o->table_type != NULL ? o->table_type
-                                                         : postfix_table_types[0];
+    const char *dir = lm_emit_setting(opts, "server-dir");
+    const char *tt = lm_emit_setting(opts, "table-type");
     FILE *f = out[PF_MAIN];
+    size_t i;
+
+    if (dir == NULL)
+        dir = "/etc/postfix/relaymap";
+    for (i = 0; tt != NULL && postfix_table_types[i] != NULL; i++)
+        if (strcmp(postfix_table_types[i], tt) == 0)
+            break;
+    if (tt == NULL) {
+        tt = postfix_table_types[0];
+    } else if (postfix_table_types[i] == NULL) {
+        char list[64];
+        size_t len = 0;
+        for (i = 0; postfix_table_types[i] != NULL && len < sizeof list; i++)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "",
+                                    postfix_table_types[i]);
+        return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "postfix output cannot name tables "
+                           "of type \"%s\" (%s)", tt, list);
+    }
 
     if (postfix_cidr(&e, out[PF_CIDR]) != 0 ||
         postfix_access(&e, out[PF_CLIENT], LM_S_CONNECT, PF_CLIENT) != 0 ||
@@ -1006,13 +1025,6 @@ postfix_emit_with(const struct lm_policy *in, const struct lm_emit_opts *o, FILE
 }
 
 static int
-postfix_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
-             struct lm_diags *d)
-{
-    return postfix_emit_with(in, NULL, out, lost, d);
-}
-
-static int
 postfix_detect(const char *name, const char *text, size_t len)
 {
     static const char *const marks[] = {
@@ -1044,6 +1056,5 @@ const struct lm_codec lm_codec_postfix = {
     .detect = postfix_detect,
     .parse = postfix_parse,
     .emit = postfix_emit,
-    .emit_with = postfix_emit_with,
-    .table_types = postfix_table_types,
+    .settings = postfix_settings,
 };

@@ -1325,12 +1325,14 @@ qmail_emit_bmf(struct qmail_emit *e)
 }
 
 static int
-qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
-           struct lm_diags *d)
+qmail_emit(const struct lm_policy *in, const char *const *opts, FILE *const *out,
+           struct lm_losses *lost, struct lm_diags *d)
 {
     struct qmail_emit e;
     const struct lm_rule *sp;
     size_t i;
+
+    (void)opts;     /* the format has no settings */
 
     memset(&e, 0, sizeof e);
     e.p = in;

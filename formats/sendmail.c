@@ -1269,13 +1269,15 @@ sendmail_emit_domains(struct sendmail_emit *e)
 
 
 static int
-sendmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
-              struct lm_diags *d)
+sendmail_emit(const struct lm_policy *in, const char *const *opts, FILE *const *out,
+              struct lm_losses *lost, struct lm_diags *d)
 {
     struct sendmail_emit e;
     char *used = NULL;
     size_t i;
     int pass;
+
+    (void)opts;     /* the format has no settings */
 
     memset(&e, 0, sizeof e);
     e.p = in;

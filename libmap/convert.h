@@ -37,12 +37,14 @@ struct lm_convert_opts {
     size_t      max_diffs;  /* counterexamples to report, 0 = 10 */
     const char *server_dir; /* where a several-file output will live on the
                                server, for the files that name the others
-                               (NULL: the absolute path of output) */
+                               (NULL: the absolute path of output); passed
+                               as the emitter's setting "server-dir" */
     const char *table_type; /* indexed table type those files name (NULL:
-                               the codec's default); lm_codec.table_types */
+                               the codec's default); its setting
+                               "table-type" */
     const char *const *codec_opts; /* NULL, or NULL-terminated "name=value"
-                               settings for the target's emitter
-                               (lm_codec.emit_opts) */
+                               settings for the target's emitter, each
+                               named in lm_codec.settings */
 };
 
 /* A transaction on which two policies disagree. */
