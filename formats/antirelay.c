@@ -295,7 +295,7 @@ antirelay_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
     size_t errs0 = d->nerrors, nl = 0, cap = 0, i;
     char **lines = NULL;
     unsigned long *lno = NULL;
-    const char *file;
+    const char *file, *nul;
     int rc, part, sec = 0;
 
     memset(&x, 0, sizeof x);
@@ -325,8 +325,15 @@ antirelay_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
         }
         memcpy(lines[nl], ln.text, ln.len);
         lines[nl][ln.len] = '\0';
-        if (memchr(ln.text, '\0', ln.len) != NULL)
-            lines[nl][0] = '\001';  /* reported below as not ASCII */
+        if ((nul = memchr(ln.text, '\0', ln.len)) != NULL) {
+            /* reported here, where the whole line is known; kept empty */
+            struct lm_pos pos = { file, ln.pos.line, (unsigned)(nul - ln.text) + 1 };
+            char q[LM_QUOTE_BUF];
+            size_t n = ln.len - (ln.len > 0 && ln.text[ln.len - 1] == '\r');
+            ar_diag(&x, LM_ERROR, LM_E_SYNTAX, &pos, "NUL byte in \"%s\": ARDEF-1 files are "
+                    "plain ASCII", lm_quote(q, ln.text, n, LM_QUOTE_MAX));
+            lines[nl][0] = '\0';
+        }
         lno[nl++] = ln.pos.line;
     }
     part = ar_which(file, lines, nl);

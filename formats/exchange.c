@@ -819,6 +819,14 @@ exchange_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
             s++, n--;
         if (n == 0)
             continue;
+        if (memchr(s, '\0', n) != NULL) {
+            /* names and data are C strings to regedit: never guess where
+             * the line was meant to end */
+            char q[LM_QUOTE_BUF];
+            ex_err(&x, x.line, "NUL character in \"%s\": a .reg file is text",
+                   lm_quote(q, s, n, LM_QUOTE_MAX));
+            continue;
+        }
         if (n >= strlen(EX_NOTE) + 1 && memcmp(s, EX_NOTE " ", strlen(EX_NOTE) + 1) == 0) {
             char *c = malloc(n + 1);
             if (c == NULL) {

@@ -450,7 +450,7 @@ sendmail_line(struct sendmail_parse *sp, struct lm_line *ln)
     struct lm_pos pos = ln->pos;
     struct lm_rule r;
     char q[LM_QUOTE_BUF];
-    char *t = ln->text, *key, *v, *k;
+    char *t = ln->text, *key, *v, *k, *nul;
     size_t n = ln->len, i, kl, tl = 0;
     unsigned long first;
     unsigned stage = LM_S_ANY;
@@ -483,6 +483,20 @@ sendmail_line(struct sendmail_parse *sp, struct lm_line *ln)
     while (*t && !sendmail_blank((unsigned char)*t))
         t++;
     kl = (size_t)(t - key);
+    if ((nul = memchr(key, '\0', n)) != NULL) {
+        /* makemap reads a line as a C string: it would end there */
+        size_t at = (size_t)(nul - key), end = at;
+        while (end < n && !sendmail_blank((unsigned char)key[end]))
+            end++;
+        pos.col = (unsigned)at + 1;
+        if (at == kl)       /* in the key: it ends at the NUL, show all of it */
+            return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, &pos, "NUL byte in key \"%s\" "
+                               "(makemap would cut the line there)",
+                               lm_quote(q, key, end, LM_QUOTE_MAX));
+        return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, &pos, "NUL byte in the right-hand side "
+                           "of key \"%s\" (makemap would cut the line there)",
+                           lm_quote(q, key, kl, LM_QUOTE_MAX));
+    }
     while (*t && sendmail_blank((unsigned char)*t))
         t++;
     v = t;

@@ -196,13 +196,25 @@ convert_slurp(const char *path, char **buf, size_t *len, struct lm_diags *d)
     }
     for (;;) {
         size_t got;
+        if (n > LM_CONVERT_MAX_INPUT) {
+            /* a bound on memory: never read /dev/zero until the system
+             * runs out */
+            free(b);
+            if (f != stdin)
+                fclose(f);
+            return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, NULL, "%s is larger than %zu MiB, "
+                               "the limit for one input file",
+                               strcmp(path, "-") == 0 ? "standard input" : path,
+                               (size_t)(LM_CONVERT_MAX_INPUT >> 20));
+        }
         if (n == cap) {
             char *nb = realloc(b, cap * 2);
             if (nb == NULL) {
                 free(b);
                 if (f != stdin)
                     fclose(f);
-                return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+                return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory reading %s",
+                                   path);
             }
             b = nb;
             cap *= 2;
@@ -314,6 +326,7 @@ convert_parse_file(const char *path, const char *from, struct lm_policy *p,
         free(text);
         return -1;
     }
+    lm_source_set_max_line(src, LM_SOURCE_MAX_LINE);
     rc = c->parse(src, p, d);
     lm_source_close(src);
     free(text);

@@ -28,6 +28,12 @@
 #define LM_CV_STRICT_LOOPBACK 0x10 /* a server's own loopback rule counts as a
                                       difference (lm_verify) */
 
+/* The largest input file the pipeline reads (each file of a policy, standard
+ * input included), in bytes: a bound on memory, since a policy takes about
+ * 1 KiB of memory a rule.  A larger input is an LM_E_SYNTAX error naming
+ * the file; so is a line longer than LM_SOURCE_MAX_LINE, at its file:line. */
+#define LM_CONVERT_MAX_INPUT ((size_t)64 << 20)
+
 struct lm_convert_opts {
     const char *from;       /* codec name, or NULL to detect from the content */
     const char *to;         /* codec name (required) */
