@@ -45,23 +45,6 @@ static const char *const antirelay_outputs[] = {
 static const char *const ar_filekeys[AR_NPARTS] = { NULL, "GoodIPFile", "DomainFile" };
 
 static int
-ar_lower(int c)
-{
-    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
-
-static int
-ar_ieq(const char *s, size_t n, const char *w)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (w[i] == '\0' || ar_lower((unsigned char)s[i]) != ar_lower((unsigned char)w[i]))
-            return 0;
-    return w[n] == '\0';
-}
-
-static int
 ar_blank(int c)
 {
     return c == ' ' || c == '\t';
@@ -190,9 +173,9 @@ ar_ini_line(struct ar_parse *x, char *t, size_t n, const struct lm_pos *pos, int
         t[n - 1] = '\0';
         kl = n - 2;
         k = ar_trim(t + 1, &kl);
-        if (ar_ieq(k, kl, "AntiRelay")) {
+        if (lm_ieq(k, kl, "AntiRelay")) {
             *sec = 1;
-        } else if (ar_ieq(k, kl, "LocalNets")) {
+        } else if (lm_ieq(k, kl, "LocalNets")) {
             *sec = 2;
         } else {
             *sec = 3;
@@ -223,7 +206,7 @@ ar_ini_line(struct ar_parse *x, char *t, size_t n, const struct lm_pos *pos, int
     }
     if (*sec == 1) {
         for (i = 1; i < AR_NPARTS; i++)
-            if (ar_ieq(k, kl, ar_filekeys[i]))
+            if (lm_ieq(k, kl, ar_filekeys[i]))
                 break;
         if (i == AR_NPARTS) {
             ar_diag(x, LM_WARNING, LM_E_SYNTAX, pos, "key \"%s\" in [AntiRelay] is not part "
@@ -241,7 +224,7 @@ ar_ini_line(struct ar_parse *x, char *t, size_t n, const struct lm_pos *pos, int
         char key[32];
         for (i = 3; i < kl && i < 12 && k[i] >= '0' && k[i] <= '9'; i++)
             num = num * 10 + (unsigned long)(k[i] - '0');
-        if (kl < 4 || !ar_ieq(k, 3, "net") || i != kl || num == 0) {
+        if (kl < 4 || !lm_ieq(k, 3, "net") || i != kl || num == 0) {
             ar_diag(x, LM_WARNING, LM_E_SYNTAX, pos, "key \"%s\" in [LocalNets] is not netN "
                     "(N = 1, 2, ...): ignored", lm_quote(q, k, kl, LM_QUOTE_MAX));
             return 0;
@@ -268,7 +251,7 @@ ar_which(const char *name, char **lines, size_t nl)
     size_t i;
 
     for (i = 0; i < AR_NPARTS; i++)
-        if (ar_ieq(b, strlen(b), antirelay_outputs[i]))
+        if (lm_ieq(b, strlen(b), antirelay_outputs[i]))
             return (int)i;
     for (i = 0; i < nl; i++) {
         size_t n = strlen(lines[i]);
@@ -393,7 +376,7 @@ antirelay_parts(const char *path, const char *text, size_t len, char **names,
         if (n == 0 || l[0] == ';' || l[0] == '#')
             continue;
         if (l[0] == '[') {
-            sec = n >= 2 && ar_ieq(l + 1, n - 2, "AntiRelay") && l[n - 1] == ']';
+            sec = n >= 2 && lm_ieq(l + 1, n - 2, "AntiRelay") && l[n - 1] == ']';
             continue;
         }
         if (!sec || (eq = memchr(l, '=', n)) == NULL)
@@ -403,7 +386,7 @@ antirelay_parts(const char *path, const char *text, size_t len, char **names,
             kl--;
         for (k = 1; k < AR_NPARTS; k++) {
             char *v;
-            if (!ar_ieq(l, kl, ar_filekeys[k]))
+            if (!lm_ieq(l, kl, ar_filekeys[k]))
                 continue;
             eq++;
             vl = n - (size_t)(eq - l);
@@ -432,7 +415,7 @@ antirelay_detect(const char *name, const char *text, size_t len)
     size_t i = 0, k;
 
     for (k = 0; k < AR_NPARTS; k++)
-        if (ar_ieq(b, strlen(b), antirelay_outputs[k]))
+        if (lm_ieq(b, strlen(b), antirelay_outputs[k]))
             return LM_DETECT_SURE;
     while (i < len) {
         const char *l = text + i, *e = memchr(l, '\n', len - i);
@@ -442,8 +425,8 @@ antirelay_detect(const char *name, const char *text, size_t len)
             n--;
         while (n > 0 && ar_blank((unsigned char)*l))
             l++, n--;
-        if ((n == 11 && ar_ieq(l, 11, "[LocalNets]")) ||
-            (n == 11 && ar_ieq(l, 11, "[AntiRelay]")))
+        if ((n == 11 && lm_ieq(l, 11, "[LocalNets]")) ||
+            (n == 11 && lm_ieq(l, 11, "[AntiRelay]")))
             return LM_DETECT_SURE;
         if (n > 0 && l[0] == ';') {
             for (k = 0; k + 10 <= n; k++)

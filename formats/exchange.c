@@ -79,18 +79,6 @@ ex_lower(int c)
     return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
-/* Does s[0..n) equal the C string w, ignoring ASCII case? */
-static int
-ex_ieq(const char *s, size_t n, const char *w)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (w[i] == '\0' || ex_lower((unsigned char)s[i]) != ex_lower((unsigned char)w[i]))
-            return 0;
-    return w[n] == '\0';
-}
-
 static int
 ex_blank(int c)
 {
@@ -555,7 +543,7 @@ ex_value_line(struct ex_parse *x, const char *s, size_t n)
         i++;
     ex_put(&data, s + i, n - i);
     /* hex data continues on the next line after a final backslash */
-    if (data.n >= 3 && ex_ieq(data.s, 3, "hex")) {
+    if (data.n >= 3 && lm_ieq(data.s, 3, "hex")) {
         const char *c;
         size_t cl;
         while (!data.err && data.n > 0 && data.s[data.n - 1] == '\\') {
@@ -578,7 +566,7 @@ ex_value_line(struct ex_parse *x, const char *s, size_t n)
     if (x->inkey == 0)
         goto out;   /* another key: reported once at its [key] line */
     for (i = 0; i < EX_NVALS; i++)
-        if (strcmp(name.s, "@") != 0 && ex_ieq(name.s, strlen(name.s), ex_names[i]))
+        if (strcmp(name.s, "@") != 0 && lm_ieq(name.s, strlen(name.s), ex_names[i]))
             which = (int)i;
     lm_quote(q, name.s, strlen(name.s), LM_QUOTE_MAX);
     if (which < 0) {
@@ -597,7 +585,7 @@ ex_value_line(struct ex_parse *x, const char *s, size_t n)
         } else if (which == EX_FLAGS) {
             uint32_t f = 0;
             size_t k;
-            if (dl < 7 || !ex_ieq(dt, 6, "dword:") || dl > 14) {
+            if (dl < 7 || !lm_ieq(dt, 6, "dword:") || dl > 14) {
                 rc = ex_err(x, line, "RelayFlags must be a REG_DWORD (dword:00000003)%s%s", "",
                             "");
                 goto out;
@@ -615,7 +603,7 @@ ex_value_line(struct ex_parse *x, const char *s, size_t n)
         } else {
             unsigned char *b;
             size_t nb;
-            if (dl < 7 || !ex_ieq(dt, 7, "hex(7):")) {
+            if (dl < 7 || !lm_ieq(dt, 7, "hex(7):")) {
                 rc = ex_err(x, line, "%s must be a REG_MULTI_SZ (hex(7):...)%s",
                             ex_names[which], "");
                 goto out;
@@ -700,15 +688,15 @@ ex_key_line(struct ex_parse *x, const char *s, size_t n)
 
     lm_quote(q, s, n, LM_QUOTE_MAX);
     if (n >= 3 && s[1] == '-') {
-        if (ex_ieq(s + 2, n - 3, EX_KEY) || ex_ieq(s + 2, n - 3, EX_KEY_KB))
+        if (lm_ieq(s + 2, n - 3, EX_KEY) || lm_ieq(s + 2, n - 3, EX_KEY_KB))
             ex_warn(x, x->line, "\"%s\" deletes the IMC key; the relay values read so far "
                     "are kept%s", q, "");
         x->inkey = 0;
         return;
     }
-    if (ex_ieq(s + 1, n - 2, EX_KEY)) {
+    if (lm_ieq(s + 1, n - 2, EX_KEY)) {
         x->inkey = 1;
-    } else if (ex_ieq(s + 1, n - 2, EX_KEY_KB)) {
+    } else if (lm_ieq(s + 1, n - 2, EX_KEY_KB)) {
         ex_warn(x, x->line, "\"%s\" is the KB article's spelling; Windows keeps service keys "
                 "under \"Services\": read as %s", q, "[" EX_KEY "]");
         x->inkey = 1;
@@ -807,13 +795,13 @@ exchange_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
     free(raw.s);
     x.t = text;
     x.n = tlen;
-    if (!ex_next(&x, &s, &n) || !(ex_ieq(s, n, EX_HDR5) || ex_ieq(s, n, EX_HDR4))) {
+    if (!ex_next(&x, &s, &n) || !(lm_ieq(s, n, EX_HDR5) || lm_ieq(s, n, EX_HDR4))) {
         ex_err(&x, 1, "not a .reg file: the first line must be \"%s\" or \"%s\"", EX_HDR5,
                EX_HDR4);
         free(text);
         return -1;
     }
-    x.v5 = ex_ieq(s, n, EX_HDR5);
+    x.v5 = lm_ieq(s, n, EX_HDR5);
     while (ex_next(&x, &s, &n) && !lm_diags_full(d)) {
         while (n > 0 && ex_blank((unsigned char)*s))
             s++, n--;
@@ -872,7 +860,7 @@ exchange_detect(const char *name, const char *text, size_t len)
     if ((len >= 8 && memcmp(text, EX_HDR4, 8) == 0) ||
         (len >= 36 && memcmp(text, EX_HDR5, 36) == 0))
         return LM_DETECT_SURE;
-    if (nl > 4 && ex_ieq(name + nl - 4, 4, ".reg"))
+    if (nl > 4 && lm_ieq(name + nl - 4, 4, ".reg"))
         return LM_DETECT_LIKELY;
     return LM_DETECT_NO;
 }

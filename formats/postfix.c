@@ -186,21 +186,6 @@ postfix_split(char *text, size_t len, char **key, char **val, size_t *vcol)
     return 0;
 }
 
-static int
-postfix_is_domain(const char *s)
-{
-    size_t i, n = strlen(s);
-
-    if (n == 0 || n > 255 || s[0] == '.' || s[n - 1] == '.')
-        return 0;
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!(isalnum(c) || c == '-' || c == '_' || (c == '.' && s[i + 1] != '.')))
-            return 0;
-    }
-    return 1;
-}
-
 /* Does the key look like a client address key (digits, dots, colons)? */
 static int
 postfix_is_addrkey(const char *s)
@@ -233,7 +218,7 @@ postfix_access_line(struct lm_policy *p, int part, char *key, char *val, size_t 
             return postfix_err2(d, lp, 1, "client address \"", key,
                                 "\": relayconv writes client networks to relay_clients.cidr, "
                                 "in the order they apply; move it there");
-        if (at != NULL || !postfix_is_domain(key[0] == '.' ? key + 1 : key)) {
+        if (at != NULL || !lm_is_domain(key[0] == '.' ? key + 1 : key)) {
             r.kind = LM_K_NEVER;
             r.pattern = key;
             lm_diag_add(d, LM_WARNING, LM_E_NONE, lp, "key \"%s\" is not a host name; "
@@ -251,10 +236,10 @@ postfix_access_line(struct lm_policy *p, int part, char *key, char *val, size_t 
         *at = '\0';
         r.kind = LM_K_USER;
         r.pattern = key;
-    } else if (at != NULL && at != key && postfix_is_domain(at + 1)) {
+    } else if (at != NULL && at != key && lm_is_domain(at + 1)) {
         r.kind = LM_K_ADDR;
         r.pattern = key;
-    } else if (at == NULL && postfix_is_domain(key[0] == '.' ? key + 1 : key)) {
+    } else if (at == NULL && lm_is_domain(key[0] == '.' ? key + 1 : key)) {
         r.kind = key[0] == '.' ? LM_K_BELOW : LM_K_NAME;
         r.pattern = key[0] == '.' ? key + 1 : key;
     } else {
@@ -338,7 +323,7 @@ postfix_domains(struct lm_policy *p, char *s, const struct lm_pos *lp, struct lm
             *s++ = '\0';
         lm_fold(w, strlen(w));
         if (w[0] == '!' || w[0] == '/' || strchr(w, ':') != NULL ||
-            !postfix_is_domain(w[0] == '.' ? w + 1 : w)) {
+            !lm_is_domain(w[0] == '.' ? w + 1 : w)) {
             rc = postfix_err2(d, lp, 0, "relay_domains entry \"", w,
                               "\": relayconv reads domain names and .domain names only");
             continue;

@@ -63,15 +63,6 @@ sendmail_blank(int c)
     return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r';
 }
 
-static void
-sendmail_lower(char *s, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        s[i] = (char)tolower((unsigned char)s[i]);
-}
-
 /* Tags of the access map.  Only the first three take part in relaying; the
  * rest are other features' entries, read and ignored with a warning. */
 static const struct {
@@ -513,7 +504,7 @@ sendmail_line(struct sendmail_parse *sp, struct lm_line *ln)
     r.orig = strdup(key);
     if (r.orig == NULL)
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &pos, "out of memory");
-    sendmail_lower(key, kl);
+    lm_fold(key, kl);
     rc = lm_seen_add(&sp->seen, key, pos.line, &first);
     if (rc < 0) {
         free(r.orig);
@@ -836,7 +827,7 @@ sendmail_put(struct sendmail_emit *e, const char *key, const char *rhs,
         e->fail = 1;
         return -1;
     }
-    sendmail_lower(lk, strlen(lk));
+    lm_fold(lk, strlen(lk));
     if (lm_seen_add(&e->seen, lk, line ? line : (unsigned long)-1, &f0) != 0) {
         free(lk);
         e->fail = 1;

@@ -107,3 +107,38 @@ lm_hash64(const void *data, size_t len)
     h *= 0xbf58476d1ce4e5b9ull;
     return h ^ (h >> 32);
 }
+
+int
+lm_ieq(const char *s, size_t n, const char *w)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char a = (unsigned char)s[i], b = (unsigned char)w[i];
+        if (b == '\0')
+            return 0;
+        if (a >= 'A' && a <= 'Z')
+            a = (unsigned char)(a + ('a' - 'A'));
+        if (b >= 'A' && b <= 'Z')
+            b = (unsigned char)(b + ('a' - 'A'));
+        if (a != b)
+            return 0;
+    }
+    return w[n] == '\0';
+}
+
+int
+lm_is_domain(const char *s)
+{
+    size_t i, n = strlen(s);
+
+    if (n == 0 || n > 255 || s[0] == '.' || s[n - 1] == '.')
+        return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!(alnum || c == '-' || c == '_' || (c == '.' && s[i + 1] != '.')))
+            return 0;
+    }
+    return 1;
+}

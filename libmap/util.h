@@ -35,6 +35,13 @@ char *verdict_at(const struct lm_verdict *v);
  * change it. */
 uint64_t lm_hash64(const void *p, size_t len);
 
+/* Does s[0..n) equal the C string W, ignoring ASCII case? */
+int lm_ieq(const char *s, size_t n, const char *w);
+
+/* Is S a domain name as the lists of mail servers hold one: 1 to 255
+ * letters, digits, '-', '_' and single dots, no dot at either end? */
+int lm_is_domain(const char *s);
+
 /* ASCII lower-case in place. */
 void lm_fold(void *data, size_t len);
 
