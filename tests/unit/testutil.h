@@ -176,6 +176,27 @@ tu_same(const struct lm_policy *a, const struct lm_policy *b)
     lm_diags_fini(&d);
 }
 
+/* The neutral policy TEXT written by codec C and read back: no error on
+ * reading, and when nothing was lost the result decides alike. */
+static inline void
+tu_roundtrip(const struct lm_codec *c, const char *text)
+{
+    struct lm_policy *p = tu_neutral(text), *back;
+    struct tu_files out;
+    struct lm_losses l;
+    size_t nerr;
+
+    tu_emit_files(c, p, NULL, &out, &l);
+    back = tu_read_files(c, &out, &nerr);
+    ck_assert_uint_eq(nerr, 0);
+    if (l.n == 0)
+        tu_same(p, back);
+    tu_files_free(&out);
+    lm_losses_fini(&l);
+    lm_policy_free(back);
+    lm_policy_free(p);
+}
+
 /* A number below N from the seed *S (a small LCG: the same run each time). */
 static inline unsigned
 tu_rand(unsigned *s, unsigned n)
