@@ -45,23 +45,6 @@ static const char *const antirelay_outputs[] = {
 static const char *const ar_filekeys[AR_NPARTS] = { NULL, "GoodIPFile", "DomainFile" };
 
 static int
-ar_lower(int c)
-{
-    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
-
-static int
-ar_ieq(const char *s, size_t n, const char *w)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (w[i] == '\0' || ar_lower((unsigned char)s[i]) != ar_lower((unsigned char)w[i]))
-            return 0;
-    return w[n] == '\0';
-}
-
-static int
 ar_blank(int c)
 {
     return c == ' ' || c == '\t';
@@ -190,9 +173,9 @@ ar_ini_line(struct ar_parse *x, char *t, size_t n, const struct lm_pos *pos, int
         t[n - 1] = '\0';
         kl = n - 2;
         k = ar_trim(t + 1, &kl);
-        if (ar_ieq(k, kl, "AntiRelay")) {
+        if (lm_ieq(k, kl, "AntiRelay")) {
             *sec = 1;
-        } else if (ar_ieq(k, kl, "LocalNets")) {
+        } else if (lm_ieq(k, kl, "LocalNets")) {
             *sec = 2;
         } else {
             *sec = 3;
@@ -223,7 +206,7 @@ ar_ini_line(struct ar_parse *x, char *t, size_t n, const struct lm_pos *pos, int
     }
     if (*sec == 1) {
         for (i = 1; i < AR_NPARTS; i++)
-            if (ar_ieq(k, kl, ar_filekeys[i]))
+            if (lm_ieq(k, kl, ar_filekeys[i]))
                 break;
         if (i == AR_NPARTS) {
             ar_diag(x, LM_WARNING, LM_E_SYNTAX, pos, "key \"%s\" in [AntiRelay] is not part "
@@ -241,7 +224,7 @@ ar_ini_line(struct ar_parse *x, char *t, size_t n, const struct lm_pos *pos, int
         char key[32];
         for (i = 3; i < kl && i < 12 && k[i] >= '0' && k[i] <= '9'; i++)
             num = num * 10 + (unsigned long)(k[i] - '0');
-        if (kl < 4 || !ar_ieq(k, 3, "net") || i != kl || num == 0) {
+        if (kl < 4 || !lm_ieq(k, 3, "net") || i != kl || num == 0) {
             ar_diag(x, LM_WARNING, LM_E_SYNTAX, pos, "key \"%s\" in [LocalNets] is not netN "
                     "(N = 1, 2, ...): ignored", lm_quote(q, k, kl, LM_QUOTE_MAX));
             return 0;
@@ -268,7 +251,7 @@ ar_which(const char *name, char **lines, size_t nl)
     size_t i;
 
     for (i = 0; i < AR_NPARTS; i++)
-        if (ar_ieq(b, strlen(b), antirelay_outputs[i]))
+        if (lm_ieq(b, strlen(b), antirelay_outputs[i]))
             return (int)i;
     for (i = 0; i < nl; i++) {
         size_t n = strlen(lines[i]);
@@ -295,7 +278,7 @@ antirelay_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
     size_t errs0 = d->nerrors, nl = 0, cap = 0, i;
     char **lines = NULL;
     unsigned long *lno = NULL;
-    const char *file;
+    const char *file, *nul;
     int rc, part, sec = 0;
 
     memset(&x, 0, sizeof x);
@@ -325,8 +308,15 @@ antirelay_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
         }
         memcpy(lines[nl], ln.text, ln.len);
         lines[nl][ln.len] = '\0';
-        if (memchr(ln.text, '\0', ln.len) != NULL)
-            lines[nl][0] = '\001';  /* reported below as not ASCII */
+        if ((nul = memchr(ln.text, '\0', ln.len)) != NULL) {
+            /* reported here, where the whole line is known; kept empty */
+            struct lm_pos pos = { file, ln.pos.line, (unsigned)(nul - ln.text) + 1 };
+            char q[LM_QUOTE_BUF];
+            size_t n = ln.len - (ln.len > 0 && ln.text[ln.len - 1] == '\r');
+            ar_diag(&x, LM_ERROR, LM_E_SYNTAX, &pos, "NUL byte in \"%s\": ARDEF-1 files are "
+                    "plain ASCII", lm_quote(q, ln.text, n, LM_QUOTE_MAX));
+            lines[nl][0] = '\0';
+        }
         lno[nl++] = ln.pos.line;
     }
     part = ar_which(file, lines, nl);
@@ -386,7 +376,7 @@ antirelay_parts(const char *path, const char *text, size_t len, char **names,
         if (n == 0 || l[0] == ';' || l[0] == '#')
             continue;
         if (l[0] == '[') {
-            sec = n >= 2 && ar_ieq(l + 1, n - 2, "AntiRelay") && l[n - 1] == ']';
+            sec = n >= 2 && lm_ieq(l + 1, n - 2, "AntiRelay") && l[n - 1] == ']';
             continue;
         }
         if (!sec || (eq = memchr(l, '=', n)) == NULL)
@@ -396,7 +386,7 @@ antirelay_parts(const char *path, const char *text, size_t len, char **names,
             kl--;
         for (k = 1; k < AR_NPARTS; k++) {
             char *v;
-            if (!ar_ieq(l, kl, ar_filekeys[k]))
+            if (!lm_ieq(l, kl, ar_filekeys[k]))
                 continue;
             eq++;
             vl = n - (size_t)(eq - l);
@@ -425,7 +415,7 @@ antirelay_detect(const char *name, const char *text, size_t len)
     size_t i = 0, k;
 
     for (k = 0; k < AR_NPARTS; k++)
-        if (ar_ieq(b, strlen(b), antirelay_outputs[k]))
+        if (lm_ieq(b, strlen(b), antirelay_outputs[k]))
             return LM_DETECT_SURE;
     while (i < len) {
         const char *l = text + i, *e = memchr(l, '\n', len - i);
@@ -435,8 +425,8 @@ antirelay_detect(const char *name, const char *text, size_t len)
             n--;
         while (n > 0 && ar_blank((unsigned char)*l))
             l++, n--;
-        if ((n == 11 && ar_ieq(l, 11, "[LocalNets]")) ||
-            (n == 11 && ar_ieq(l, 11, "[AntiRelay]")))
+        if ((n == 11 && lm_ieq(l, 11, "[LocalNets]")) ||
+            (n == 11 && lm_ieq(l, 11, "[AntiRelay]")))
             return LM_DETECT_SURE;
         if (n > 0 && l[0] == ';') {
             for (k = 0; k + 10 <= n; k++)
@@ -563,38 +553,6 @@ ar_is_local(const struct lm_ipnet *n)
     return 0;
 }
 
-struct ar_item {
-    struct lm_ipnet net;
-    size_t          rank;
-};
-
-static int
-ar_item_cmp(const void *a, const void *b)
-{
-    const struct ar_item *x = a, *y = b;
-
-    if (x->rank != y->rank)
-        return x->rank < y->rank ? -1 : 1;
-    return lm_ipaddr_cmp(&x->net.addr, &y->net.addr);
-}
-
-/* A relaying rule, by its range, to rank the items. */
-struct ar_key {
-    struct lm_iprange range;
-    size_t            rule;
-};
-
-static int
-ar_key_cmp(const void *a, const void *b)
-{
-    const struct ar_key *x = a, *y = b;
-    int c = lm_ipaddr_cmp(&x->range.lo, &y->range.lo);
-
-    if (c == 0)
-        c = lm_ipaddr_cmp(&x->range.hi, &y->range.hi);
-    return c != 0 ? c : (x->rule > y->rule) - (x->rule < y->rule);
-}
-
 /* The domains for ARdomain.dat, once each. */
 static void
 ar_put_domain(FILE *f, struct lm_seen *seen, const char *dot, const char *name, int *fail)
@@ -615,20 +573,20 @@ ar_put_domain(FILE *f, struct lm_seen *seen, const char *dot, const char *name, 
 }
 
 static int
-antirelay_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
-               struct lm_diags *d)
+antirelay_emit(const struct lm_policy *in, const char *const *opts, FILE *const *out,
+               struct lm_losses *lost, struct lm_diags *d)
 {
     struct ar_emit e;
     struct lm_cover_iv *iv = NULL;
     struct lm_ipset relay;
     struct lm_ipnet *cv = NULL;
-    struct ar_item *it = NULL;
-    struct ar_key *keys = NULL;
     struct lm_seen seen;
-    size_t niv = 0, ncv = 0, i, k, nnet = 0, nkeys = 0;
+    size_t niv = 0, ncv = 0, i, nnet = 0;
     const struct lm_rule *any = NULL;
     char nb[2 * LM_IPADDR_BUF];
     int rc = -1;
+
+    (void)opts;     /* the format has no settings */
 
     memset(&e, 0, sizeof e);
     memset(&seen, 0, sizeof seen);
@@ -664,49 +622,20 @@ antirelay_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *l
     }
     if (lm_ipset_cover_cidr(&relay, &cv, &ncv, d) != 0)
         goto out;
-    if ((it = malloc((ncv + 1) * sizeof *it)) == NULL ||
-        (keys = malloc((in->nrules + 1) * sizeof *keys)) == NULL)
-        goto out;
     /* items keep the order of the relaying rules written as exactly one
      * item (a file read back keeps its order), the rest address order */
-    for (k = 0; k < in->nrules; k++) {
-        const struct lm_rule *r = &in->rules[k];
-        if (r->kind == LM_K_NET && (r->stage & LM_S_CONNECT) && r->info == NULL &&
-            r->action == LM_A_RELAY) {
-            keys[nkeys].range = r->net.range;
-            keys[nkeys++].rule = k;
-        }
-    }
-    qsort(keys, nkeys, sizeof *keys, ar_key_cmp);
-    for (i = 0; i < ncv; i++) {
-        struct ar_key want;
-        size_t lo = 0, hi = nkeys;
-        it[i].net = cv[i];
-        it[i].rank = (size_t)-1;
-        lm_ipnet_range(&cv[i], &want.range);
-        want.rule = 0;
-        while (lo < hi) {
-            size_t m = lo + (hi - lo) / 2;
-            if (ar_key_cmp(&keys[m], &want) < 0)
-                lo = m + 1;
-            else
-                hi = m;
-        }
-        if (lo < nkeys && lm_ipaddr_cmp(&keys[lo].range.lo, &want.range.lo) == 0 &&
-            lm_ipaddr_cmp(&keys[lo].range.hi, &want.range.hi) == 0)
-            it[i].rank = keys[lo].rule;
-    }
-    qsort(it, ncv, sizeof *it, ar_item_cmp);
+    if (lm_emit_order_nets(in, LM_K_NET, 1, cv, ncv, d) != 0)
+        goto out;
 
     fputs("; AntiRelay settings (ARDEF-1)\r\n[AntiRelay]\r\nGoodIPFile=ARgoodIP.dat\r\n"
           "DomainFile=ARdomain.dat\r\n\r\n[LocalNets]\r\n", out[AR_INI]);
     fputs("; ARgoodIP.dat (ARDEF-1)\r\n", out[AR_GOODIP]);
     for (i = 0; i < ncv; i++) {
-        if (ar_is_local(&it[i].net))
+        if (ar_is_local(&cv[i]))
             fprintf(out[AR_INI], "net%zu=%s\r\n", ++nnet,
-                    lm_ipnet_format(&it[i].net, LM_FMT_CIDR_LEN, nb));
+                    lm_ipnet_format(&cv[i], LM_FMT_CIDR_LEN, nb));
         else
-            fprintf(out[AR_GOODIP], "%s\r\n", lm_ipnet_format(&it[i].net, LM_FMT_CIDR, nb));
+            fprintf(out[AR_GOODIP], "%s\r\n", lm_ipnet_format(&cv[i], LM_FMT_CIDR, nb));
     }
     fputs("; ARdomain.dat (ARDEF-1)\r\n", out[AR_DOMAIN]);
     for (i = 0; i < in->ndomains && !e.fail; i++) {
@@ -730,8 +659,6 @@ antirelay_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *l
 out:
     free(iv);
     free(cv);
-    free(it);
-    free(keys);
     lm_ipset_fini(&relay);
     lm_seen_fini(&seen);
     if (rc != 0 && d->nerrors == 0)

@@ -79,18 +79,6 @@ ex_lower(int c)
     return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
-/* Does s[0..n) equal the C string w, ignoring ASCII case? */
-static int
-ex_ieq(const char *s, size_t n, const char *w)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (w[i] == '\0' || ex_lower((unsigned char)s[i]) != ex_lower((unsigned char)w[i]))
-            return 0;
-    return w[n] == '\0';
-}
-
 static int
 ex_blank(int c)
 {
@@ -555,7 +543,7 @@ ex_value_line(struct ex_parse *x, const char *s, size_t n)
         i++;
     ex_put(&data, s + i, n - i);
     /* hex data continues on the next line after a final backslash */
-    if (data.n >= 3 && ex_ieq(data.s, 3, "hex")) {
+    if (data.n >= 3 && lm_ieq(data.s, 3, "hex")) {
         const char *c;
         size_t cl;
         while (!data.err && data.n > 0 && data.s[data.n - 1] == '\\') {
@@ -578,7 +566,7 @@ ex_value_line(struct ex_parse *x, const char *s, size_t n)
     if (x->inkey == 0)
         goto out;   /* another key: reported once at its [key] line */
     for (i = 0; i < EX_NVALS; i++)
-        if (strcmp(name.s, "@") != 0 && ex_ieq(name.s, strlen(name.s), ex_names[i]))
+        if (strcmp(name.s, "@") != 0 && lm_ieq(name.s, strlen(name.s), ex_names[i]))
             which = (int)i;
     lm_quote(q, name.s, strlen(name.s), LM_QUOTE_MAX);
     if (which < 0) {
@@ -597,7 +585,7 @@ ex_value_line(struct ex_parse *x, const char *s, size_t n)
         } else if (which == EX_FLAGS) {
             uint32_t f = 0;
             size_t k;
-            if (dl < 7 || !ex_ieq(dt, 6, "dword:") || dl > 14) {
+            if (dl < 7 || !lm_ieq(dt, 6, "dword:") || dl > 14) {
                 rc = ex_err(x, line, "RelayFlags must be a REG_DWORD (dword:00000003)%s%s", "",
                             "");
                 goto out;
@@ -615,7 +603,7 @@ ex_value_line(struct ex_parse *x, const char *s, size_t n)
         } else {
             unsigned char *b;
             size_t nb;
-            if (dl < 7 || !ex_ieq(dt, 7, "hex(7):")) {
+            if (dl < 7 || !lm_ieq(dt, 7, "hex(7):")) {
                 rc = ex_err(x, line, "%s must be a REG_MULTI_SZ (hex(7):...)%s",
                             ex_names[which], "");
                 goto out;
@@ -700,15 +688,15 @@ ex_key_line(struct ex_parse *x, const char *s, size_t n)
 
     lm_quote(q, s, n, LM_QUOTE_MAX);
     if (n >= 3 && s[1] == '-') {
-        if (ex_ieq(s + 2, n - 3, EX_KEY) || ex_ieq(s + 2, n - 3, EX_KEY_KB))
+        if (lm_ieq(s + 2, n - 3, EX_KEY) || lm_ieq(s + 2, n - 3, EX_KEY_KB))
             ex_warn(x, x->line, "\"%s\" deletes the IMC key; the relay values read so far "
                     "are kept%s", q, "");
         x->inkey = 0;
         return;
     }
-    if (ex_ieq(s + 1, n - 2, EX_KEY)) {
+    if (lm_ieq(s + 1, n - 2, EX_KEY)) {
         x->inkey = 1;
-    } else if (ex_ieq(s + 1, n - 2, EX_KEY_KB)) {
+    } else if (lm_ieq(s + 1, n - 2, EX_KEY_KB)) {
         ex_warn(x, x->line, "\"%s\" is the KB article's spelling; Windows keeps service keys "
                 "under \"Services\": read as %s", q, "[" EX_KEY "]");
         x->inkey = 1;
@@ -807,18 +795,26 @@ exchange_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
     free(raw.s);
     x.t = text;
     x.n = tlen;
-    if (!ex_next(&x, &s, &n) || !(ex_ieq(s, n, EX_HDR5) || ex_ieq(s, n, EX_HDR4))) {
+    if (!ex_next(&x, &s, &n) || !(lm_ieq(s, n, EX_HDR5) || lm_ieq(s, n, EX_HDR4))) {
         ex_err(&x, 1, "not a .reg file: the first line must be \"%s\" or \"%s\"", EX_HDR5,
                EX_HDR4);
         free(text);
         return -1;
     }
-    x.v5 = ex_ieq(s, n, EX_HDR5);
+    x.v5 = lm_ieq(s, n, EX_HDR5);
     while (ex_next(&x, &s, &n) && !lm_diags_full(d)) {
         while (n > 0 && ex_blank((unsigned char)*s))
             s++, n--;
         if (n == 0)
             continue;
+        if (memchr(s, '\0', n) != NULL) {
+            /* names and data are C strings to regedit: never guess where
+             * the line was meant to end */
+            char q[LM_QUOTE_BUF];
+            ex_err(&x, x.line, "NUL character in \"%s\": a .reg file is text",
+                   lm_quote(q, s, n, LM_QUOTE_MAX));
+            continue;
+        }
         if (n >= strlen(EX_NOTE) + 1 && memcmp(s, EX_NOTE " ", strlen(EX_NOTE) + 1) == 0) {
             char *c = malloc(n + 1);
             if (c == NULL) {
@@ -864,7 +860,7 @@ exchange_detect(const char *name, const char *text, size_t len)
     if ((len >= 8 && memcmp(text, EX_HDR4, 8) == 0) ||
         (len >= 36 && memcmp(text, EX_HDR5, 36) == 0))
         return LM_DETECT_SURE;
-    if (nl > 4 && ex_ieq(name + nl - 4, 4, ".reg"))
+    if (nl > 4 && lm_ieq(name + nl - 4, 4, ".reg"))
         return LM_DETECT_LIKELY;
     return LM_DETECT_NO;
 }
@@ -1103,97 +1099,18 @@ ex_special(const struct lm_policy *p, enum lm_kind kind)
     return NULL;
 }
 
-/* One list: its items in the order of the source rules written as exactly
- * one item (so a list read from Exchange keeps its order), then the rest in
- * address order. */
-struct ex_item {
-    struct lm_ipnet net;
-    size_t          rank;
-};
-
-static int
-ex_item_cmp(const void *a, const void *b)
-{
-    const struct ex_item *x = a, *y = b;
-
-    if (x->rank != y->rank)
-        return x->rank < y->rank ? -1 : 1;
-    return lm_ipaddr_cmp(&x->net.addr, &y->net.addr);
-}
-
-/* A candidate rule for an item's rank, sorted by its range. */
-struct ex_key {
-    struct lm_iprange range;
-    size_t            rule;
-};
-
-static int
-ex_key_cmp(const void *a, const void *b)
-{
-    const struct ex_key *x = a, *y = b;
-    int c = lm_ipaddr_cmp(&x->range.lo, &y->range.lo);
-
-    if (c == 0)
-        c = lm_ipaddr_cmp(&x->range.hi, &y->range.hi);
-    return c != 0 ? c : (x->rule > y->rule) - (x->rule < y->rule);
-}
-
-static void
-ex_order_items(const struct lm_policy *p, struct ex_cover *c, enum lm_kind kind, int relay,
-               struct ex_item **out)
-{
-    struct ex_key *k = malloc((p->nrules + 1) * sizeof *k);
-    size_t i, nk = 0;
-
-    *out = malloc((c->n + 1) * sizeof **out);
-    if (*out == NULL || k == NULL) {
-        free(k);
-        c->fail = 1;
-        return;
-    }
-    for (i = 0; i < p->nrules; i++) {
-        const struct lm_rule *r = &p->rules[i];
-        if (r->kind == kind && (r->stage & LM_S_CONNECT) && r->info == NULL &&
-            (r->action == LM_A_RELAY) == relay) {
-            k[nk].range = r->net.range;
-            k[nk++].rule = i;
-        }
-    }
-    qsort(k, nk, sizeof *k, ex_key_cmp);
-    for (i = 0; i < c->n; i++) {
-        struct ex_key want;
-        size_t lo = 0, hi = nk;
-        (*out)[i].net = c->v[i];
-        (*out)[i].rank = (size_t)-1;
-        lm_ipnet_range(&c->v[i], &want.range);
-        want.rule = 0;
-        while (lo < hi) {   /* the first rule with this range: the earliest */
-            size_t m = lo + (hi - lo) / 2;
-            if (ex_key_cmp(&k[m], &want) < 0)
-                lo = m + 1;
-            else
-                hi = m;
-        }
-        if (lo < nk && lm_ipaddr_cmp(&k[lo].range.lo, &want.range.lo) == 0 &&
-            lm_ipaddr_cmp(&k[lo].range.hi, &want.range.hi) == 0)
-            (*out)[i].rank = k[lo].rule;
-    }
-    free(k);
-    qsort(*out, c->n, sizeof **out, ex_item_cmp);
-}
-
 /* "Name"=hex(7):... wrapped as regedit exports it: after each "xx," the
  * column count grows by 3, and at EX_WRAP or more the line ends in "\"
  * and the next starts with two blanks. */
 static void
-ex_put_list(struct ex_buf *b, const char *name, const struct ex_item *it, size_t n, int v5)
+ex_put_list(struct ex_buf *b, const char *name, const struct lm_ipnet *nets, size_t n, int v5)
 {
     struct ex_buf data = { NULL, 0, 0, 0 };
     size_t i, col;
     char nb[2 * LM_IPADDR_BUF];
 
     for (i = 0; i < n; i++) {
-        const char *s = lm_ipnet_format(&it[i].net, LM_FMT_MASK, nb);
+        const char *s = lm_ipnet_format(&nets[i], LM_FMT_MASK, nb);
         for (; *s; s++) {
             ex_put(&data, s, 1);
             if (v5)
@@ -1257,19 +1174,18 @@ ex_put_domain(struct ex_buf *b, struct lm_seen *seen, enum lm_kind k, const char
 }
 
 static int
-exchange_emit_opts(const struct lm_policy *in, const char *const *opts, FILE *const *out,
-                   struct lm_losses *lost, struct lm_diags *d)
+exchange_emit(const struct lm_policy *in, const char *const *opts, FILE *const *out,
+              struct lm_losses *lost, struct lm_diags *d)
 {
     struct ex_emit e;
     struct lm_cover_iv *iv = NULL;
     struct lm_ipset R, D, N, L, A, U, T;
     struct ex_cover allow, deny, local;
-    struct ex_item *ai = NULL, *di = NULL, *li = NULL;
     struct ex_buf b = { NULL, 0, 0, 0 };
     const struct lm_rule *any, *auth;
     size_t niv = 0, i;
     uint32_t flags = 0;
-    int v5 = 1, todom;
+    int v5 = 1, todom, rc = -1;
     char line[64];
 
     for (i = 0; opts != NULL && opts[i] != NULL; i++) {
@@ -1383,10 +1299,12 @@ exchange_emit_opts(const struct lm_policy *in, const char *const *opts, FILE *co
     }
     if (allow.fail || deny.fail || local.fail)
         goto fail;
-    ex_order_items(in, &allow, LM_K_NET, 1, &ai);
-    ex_order_items(in, &deny, LM_K_NET, 0, &di);
-    ex_order_items(in, &local, LM_K_SERVER, 1, &li);
-    if (allow.fail || deny.fail || local.fail)
+    /* each list in the order of the source rules written as exactly one
+     * item (a list read from Exchange keeps its order), the rest address
+     * order */
+    if (lm_emit_order_nets(in, LM_K_NET, 1, allow.v, allow.n, d) != 0 ||
+        lm_emit_order_nets(in, LM_K_NET, 0, deny.v, deny.n, d) != 0 ||
+        lm_emit_order_nets(in, LM_K_SERVER, 1, local.v, local.n, d) != 0)
         goto fail;
 
     ex_puts(&b, v5 ? EX_HDR5 "\r\n\r\n" : EX_HDR4 "\r\n\r\n");
@@ -1419,13 +1337,13 @@ exchange_emit_opts(const struct lm_policy *in, const char *const *opts, FILE *co
     ex_puts(&b, "[" EX_KEY "]\r\n");
     /* values in the registry's order (by name), as an export lists them */
     if (flags & 2)
-        ex_put_list(&b, ex_names[EX_ALLOW], ai, allow.n, v5);
+        ex_put_list(&b, ex_names[EX_ALLOW], allow.v, allow.n, v5);
     if (flags & 1)
-        ex_put_list(&b, ex_names[EX_DENY], di, deny.n, v5);
+        ex_put_list(&b, ex_names[EX_DENY], deny.v, deny.n, v5);
     snprintf(line, sizeof line, "\"RelayFlags\"=dword:%08x\r\n", (unsigned)flags);
     ex_puts(&b, line);
     if (flags & 4)
-        ex_put_list(&b, ex_names[EX_LOCALIP], li, local.n, v5);
+        ex_put_list(&b, ex_names[EX_LOCALIP], local.v, local.n, v5);
     ex_puts(&b, "\r\n");
     if (b.err)
         goto fail;
@@ -1440,48 +1358,28 @@ exchange_emit_opts(const struct lm_policy *in, const char *const *opts, FILE *co
     } else {
         fwrite(b.s, 1, b.n, out[0]);
     }
-    free(b.s);
-    free(ai);
-    free(di);
-    free(li);
-    free(allow.v);
-    free(deny.v);
-    free(local.v);
-    lm_ipset_fini(&R);
-    lm_ipset_fini(&D);
-    lm_ipset_fini(&N);
-    lm_ipset_fini(&L);
-    lm_ipset_fini(&A);
-    lm_ipset_fini(&U);
-    lm_ipset_fini(&T);
-    return e.fail ? lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory") : 0;
+    rc = e.fail ? lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory") : 0;
+    goto out;
 fail:
-    free(iv);
-    free(b.s);
-    free(ai);
-    free(di);
-    free(li);
-    free(allow.v);
-    free(deny.v);
-    free(local.v);
-    lm_ipset_fini(&R);
-    lm_ipset_fini(&D);
-    lm_ipset_fini(&N);
-    lm_ipset_fini(&L);
-    lm_ipset_fini(&A);
-    lm_ipset_fini(&U);
-    lm_ipset_fini(&T);
     if (d->nerrors == 0)
         lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory while writing the .reg file");
-    return -1;
+out:
+    free(iv);
+    free(b.s);
+    free(allow.v);
+    free(deny.v);
+    free(local.v);
+    lm_ipset_fini(&R);
+    lm_ipset_fini(&D);
+    lm_ipset_fini(&N);
+    lm_ipset_fini(&L);
+    lm_ipset_fini(&A);
+    lm_ipset_fini(&U);
+    lm_ipset_fini(&T);
+    return rc;
 }
 
-static int
-exchange_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
-              struct lm_diags *d)
-{
-    return exchange_emit_opts(in, NULL, out, lost, d);
-}
+static const char *const exchange_settings[] = { "reg-version", NULL };
 
 const struct lm_codec lm_codec_exchange = {
     .name = "exchange",
@@ -1493,5 +1391,5 @@ const struct lm_codec lm_codec_exchange = {
     .detect = exchange_detect,
     .parse = exchange_parse,
     .emit = exchange_emit,
-    .emit_opts = exchange_emit_opts,
+    .settings = exchange_settings,
 };

@@ -26,7 +26,6 @@
  * Anything else Exim can say is an error naming the line.  Grammar and
  * mapping: relaymap-formats(5), reference real-mta.md.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,21 +96,6 @@ static int
 exim_blank(int c)
 {
     return c == ' ' || c == '\t' || c == '\r';
-}
-
-static int
-exim_is_domain(const char *s)
-{
-    size_t i, n = strlen(s);
-
-    if (n == 0 || n > 255 || s[0] == '.' || s[n - 1] == '.')
-        return 0;
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!(isalnum(c) || c == '-' || c == '_' || (c == '.' && s[i + 1] != '.')))
-            return 0;
-    }
-    return 1;
 }
 
 /* Trim in place; NULL for a blank or comment line. */
@@ -221,13 +205,13 @@ exim_addr_line(struct lm_policy *p, int part, char *s, long *last, const struct 
         return exim_err(d, lp, "item \"", s, "\": relayconv reads user@domain, *@domain and "
                         "*@*.domain");
     *at = '\0';
-    if (strcmp(s, "*") == 0 && strncmp(at + 1, "*.", 2) == 0 && exim_is_domain(at + 3)) {
+    if (strcmp(s, "*") == 0 && strncmp(at + 1, "*.", 2) == 0 && lm_is_domain(at + 3)) {
         r.kind = LM_K_BELOW;
         r.pattern = at + 3;
-    } else if (strcmp(s, "*") == 0 && exim_is_domain(at + 1)) {
+    } else if (strcmp(s, "*") == 0 && lm_is_domain(at + 1)) {
         r.kind = LM_K_NAME;
         r.pattern = at + 1;
-    } else if (strpbrk(s, "*^") == NULL && exim_is_domain(at + 1)) {
+    } else if (strpbrk(s, "*^") == NULL && lm_is_domain(at + 1)) {
         *at = '@';
         r.kind = LM_K_ADDR;
         r.pattern = s;
@@ -342,9 +326,9 @@ exim_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
             break;
         case EX_DOMAINS:
             lm_fold(s, strlen(s));
-            if (strncmp(s, "*.", 2) == 0 && exim_is_domain(s + 2))
+            if (strncmp(s, "*.", 2) == 0 && lm_is_domain(s + 2))
                 lm_policy_add_domain(out, s + 2, LM_K_BELOW, &ln.pos, d);
-            else if (exim_is_domain(s))
+            else if (lm_is_domain(s))
                 lm_policy_add_domain(out, s, LM_K_NAME, &ln.pos, d);
             else
                 exim_err(d, &ln.pos, "domain \"", s, "\": relayconv reads names and *.names");
@@ -681,12 +665,15 @@ out:
 }
 
 static int
-exim_emit_with(const struct lm_policy *in, const struct lm_emit_opts *o, FILE *const *out,
-               struct lm_losses *lost, struct lm_diags *d)
+exim_emit(const struct lm_policy *in, const char *const *opts, FILE *const *out,
+          struct lm_losses *lost, struct lm_diags *d)
 {
     struct exim_emit e = { in, lost, d };
-    const char *dir = o != NULL && o->dir != NULL ? o->dir : "/etc/exim4/relaymap";
+    const char *dir = lm_emit_setting(opts, "server-dir");
     size_t i;
+
+    if (dir == NULL)
+        dir = "/etc/exim4/relaymap";
 
     if (exim_hosts(&e, out[EX_RELAY], out[EX_REFUSED]) != 0 ||
         exim_addresses(&e, LM_S_FROM, out[EX_SENDERS], NULL) != 0 ||
@@ -730,13 +717,6 @@ exim_emit_with(const struct lm_policy *in, const struct lm_emit_opts *o, FILE *c
 }
 
 static int
-exim_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
-          struct lm_diags *d)
-{
-    return exim_emit_with(in, NULL, out, lost, d);
-}
-
-static int
 exim_detect(const char *name, const char *text, size_t len)
 {
     static const char *const marks[] = { "acl_relaymap_rcpt", "net-iplsearch;", NULL };
@@ -754,6 +734,10 @@ exim_detect(const char *name, const char *text, size_t len)
     return LM_DETECT_NO;
 }
 
+/* The lists file names the other files by directory (plain files: no
+ * table type). */
+static const char *const exim_settings[] = { "server-dir", NULL };
+
 const struct lm_codec lm_codec_exim = {
     .name = "exim",
     .description = "Exim list files (net-iplsearch hosts, domains, addresses) and RCPT ACL",
@@ -763,6 +747,5 @@ const struct lm_codec lm_codec_exim = {
     .detect = exim_detect,
     .parse = exim_parse,
     .emit = exim_emit,
-    .emit_with = exim_emit_with,
-    .table_types = NULL,
+    .settings = exim_settings,
 };

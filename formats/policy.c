@@ -507,12 +507,14 @@ policy_kindword(enum lm_kind k)
 }
 
 static int
-policy_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
-            struct lm_diags *d)
+policy_emit(const struct lm_policy *in, const char *const *opts, FILE *const *out,
+            struct lm_losses *lost, struct lm_diags *d)
 {
     FILE *f = out[0];
     char nb[2 * LM_IPADDR_BUF];
     size_t i, k;
+
+    (void)opts;     /* the format has no settings */
 
     fprintf(f, "# relaymap policy\n");
     if (in->order != &lm_order_most_specific)

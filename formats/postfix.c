@@ -58,6 +58,8 @@ static const char *const postfix_outputs[] = {
 };
 
 static const char *const postfix_table_types[] = { "lmdb", "cdb", "hash", NULL };
+/* The main.cf fragment names the tables by directory and type. */
+static const char *const postfix_settings[] = { "server-dir", "table-type", NULL };
 
 /* What the fragment must say about parent domains for the tables to mean
  * what we read them as: every default entry but the two we rely on. */
@@ -184,21 +186,6 @@ postfix_split(char *text, size_t len, char **key, char **val, size_t *vcol)
     return 0;
 }
 
-static int
-postfix_is_domain(const char *s)
-{
-    size_t i, n = strlen(s);
-
-    if (n == 0 || n > 255 || s[0] == '.' || s[n - 1] == '.')
-        return 0;
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!(isalnum(c) || c == '-' || c == '_' || (c == '.' && s[i + 1] != '.')))
-            return 0;
-    }
-    return 1;
-}
-
 /* Does the key look like a client address key (digits, dots, colons)? */
 static int
 postfix_is_addrkey(const char *s)
@@ -231,7 +218,7 @@ postfix_access_line(struct lm_policy *p, int part, char *key, char *val, size_t 
             return postfix_err2(d, lp, 1, "client address \"", key,
                                 "\": relayconv writes client networks to relay_clients.cidr, "
                                 "in the order they apply; move it there");
-        if (at != NULL || !postfix_is_domain(key[0] == '.' ? key + 1 : key)) {
+        if (at != NULL || !lm_is_domain(key[0] == '.' ? key + 1 : key)) {
             r.kind = LM_K_NEVER;
             r.pattern = key;
             lm_diag_add(d, LM_WARNING, LM_E_NONE, lp, "key \"%s\" is not a host name; "
@@ -249,10 +236,10 @@ postfix_access_line(struct lm_policy *p, int part, char *key, char *val, size_t 
         *at = '\0';
         r.kind = LM_K_USER;
         r.pattern = key;
-    } else if (at != NULL && at != key && postfix_is_domain(at + 1)) {
+    } else if (at != NULL && at != key && lm_is_domain(at + 1)) {
         r.kind = LM_K_ADDR;
         r.pattern = key;
-    } else if (at == NULL && postfix_is_domain(key[0] == '.' ? key + 1 : key)) {
+    } else if (at == NULL && lm_is_domain(key[0] == '.' ? key + 1 : key)) {
         r.kind = key[0] == '.' ? LM_K_BELOW : LM_K_NAME;
         r.pattern = key[0] == '.' ? key + 1 : key;
     } else {
@@ -336,7 +323,7 @@ postfix_domains(struct lm_policy *p, char *s, const struct lm_pos *lp, struct lm
             *s++ = '\0';
         lm_fold(w, strlen(w));
         if (w[0] == '!' || w[0] == '/' || strchr(w, ':') != NULL ||
-            !postfix_is_domain(w[0] == '.' ? w + 1 : w)) {
+            !lm_is_domain(w[0] == '.' ? w + 1 : w)) {
             rc = postfix_err2(d, lp, 0, "relay_domains entry \"", w,
                               "\": relayconv reads domain names and .domain names only");
             continue;
@@ -960,14 +947,31 @@ postfix_domains_emit(const struct lm_policy *p, FILE *f)
 }
 
 static int
-postfix_emit_with(const struct lm_policy *in, const struct lm_emit_opts *o, FILE *const *out,
-                  struct lm_losses *lost, struct lm_diags *d)
+postfix_emit(const struct lm_policy *in, const char *const *opts, FILE *const *out,
+             struct lm_losses *lost, struct lm_diags *d)
 {
     struct postfix_emit e = { in, lost, d };
-    const char *dir = o != NULL && o->dir != NULL ? o->dir : "/etc/postfix/relaymap";
-    const char *tt = o != NULL && o->table_type != NULL ? o->table_type
-                                                         : postfix_table_types[0];
+    const char *dir = lm_emit_setting(opts, "server-dir");
+    const char *tt = lm_emit_setting(opts, "table-type");
     FILE *f = out[PF_MAIN];
+    size_t i;
+
+    if (dir == NULL)
+        dir = "/etc/postfix/relaymap";
+    for (i = 0; tt != NULL && postfix_table_types[i] != NULL; i++)
+        if (strcmp(postfix_table_types[i], tt) == 0)
+            break;
+    if (tt == NULL) {
+        tt = postfix_table_types[0];
+    } else if (postfix_table_types[i] == NULL) {
+        char list[64];
+        size_t len = 0;
+        for (i = 0; postfix_table_types[i] != NULL && len < sizeof list; i++)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "",
+                                    postfix_table_types[i]);
+        return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "postfix output cannot name tables "
+                           "of type \"%s\" (%s)", tt, list);
+    }
 
     if (postfix_cidr(&e, out[PF_CIDR]) != 0 ||
         postfix_access(&e, out[PF_CLIENT], LM_S_CONNECT, PF_CLIENT) != 0 ||
@@ -1006,13 +1010,6 @@ postfix_emit_with(const struct lm_policy *in, const struct lm_emit_opts *o, FILE
 }
 
 static int
-postfix_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
-             struct lm_diags *d)
-{
-    return postfix_emit_with(in, NULL, out, lost, d);
-}
-
-static int
 postfix_detect(const char *name, const char *text, size_t len)
 {
     static const char *const marks[] = {
@@ -1044,6 +1041,5 @@ const struct lm_codec lm_codec_postfix = {
     .detect = postfix_detect,
     .parse = postfix_parse,
     .emit = postfix_emit,
-    .emit_with = postfix_emit_with,
-    .table_types = postfix_table_types,
+    .settings = postfix_settings,
 };

@@ -722,18 +722,6 @@ struct qmail_emit {
 };
 
 static int
-qmail_rank(enum lm_action a)
-{
-    return lm_action_stops(a) ? 1 : a == LM_A_RELAY ? 3 : 2;
-}
-
-static int
-qmail_drop_widens(const struct lm_policy *p, const struct lm_rule *r)
-{
-    return lm_emit_drop_widens(p, r, r->stage);
-}
-
-static int
 qmail_loss(struct qmail_emit *e, enum lm_loss_kind k, int widens, const struct lm_rule *r,
            const struct lm_pos *pos, const char *why)
 {
@@ -1012,80 +1000,39 @@ qmail_emit_nets(struct qmail_emit *e)
  * name rule and an address rule that meet on one client and say different
  * things are a loss.  The network values are computed once; a name whose
  * value every candidate network shares is passed over without a scan. */
+static char *
+qmail_conflict_value(void *arg, const struct lm_rule *r)
+{
+    struct qmail_emit *e = arg;
+    unsigned alt;
+    char *v = qmail_rhs(e->p, r, &alt, &e->fail);
+
+    return v != NULL || e->fail ? v : strdup("allow");
+}
+
+static void
+qmail_conflict(void *arg, const struct lm_rule *n, const struct lm_rule *r)
+{
+    struct qmail_emit *e = arg;
+    char msg[300], nb[2 * LM_IPADDR_BUF];
+
+    snprintf(msg, sizeof msg, "tcpserver looks addresses up before host-name suffixes: a "
+             "client in %s (line %lu) whose name matches would get %s there instead of %s",
+             lm_rule_net_str(&r->net, nb), r->pos.line, lm_action_name(r->action),
+             lm_action_name(n->action));
+    qmail_loss(e, LM_LOSS_CHANGED,
+               lm_emit_action_rank(r->action, 1) > lm_emit_action_rank(n->action, 1), n, NULL,
+               msg);
+}
+
 static void
 qmail_order_conflicts(struct qmail_emit *e)
 {
-    const struct lm_policy *p = e->p;
-    char msg[300], nb[2 * LM_IPADDR_BUF];
-    char **val = NULL;
-    const char *uni[2] = { NULL, NULL };    /* the value all nets / all single nets share */
-    int mixed[2] = { 0, 0 }, any[2] = { 0, 0 };
-    size_t i, j;
-    unsigned alt;
+    const struct lm_emit_conflicts c = { LM_IPV4, qmail_conflict_value, qmail_conflict, e };
 
-    if (p->order->connect != LM_CONNECT_NAMES_FIRST)
-        return;
-    if ((val = calloc(p->nrules + 1, sizeof *val)) == NULL) {
+    if (e->p->order->connect == LM_CONNECT_NAMES_FIRST &&
+        lm_emit_name_net_conflicts(e->p, &c, e->d) != 0)
         e->fail = 1;
-        return;
-    }
-    for (j = 0; j < p->nrules && !e->fail; j++) {
-        const struct lm_rule *r = &p->rules[j];
-        int single, k;
-        if (!qmail_is_net(r))
-            continue;
-        single = lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) == 0;
-        if (single && r->net.range.lo.b[0] == 127 && r->net.range.lo.b[1] == 0 &&
-            r->net.range.lo.b[2] == 0 && r->net.range.lo.b[3] == 1)
-            continue;   /* the server names its loopback itself */
-        if ((val[j] = qmail_rhs(p, r, &alt, &e->fail)) == NULL &&
-            (val[j] = strdup("allow")) == NULL) {
-            e->fail = 1;
-            break;
-        }
-        for (k = 0; k < 2; k++) {
-            if (k == 1 && !single)
-                continue;
-            if (!any[k])
-                uni[k] = val[j];
-            else if (strcmp(uni[k], val[j]) != 0)
-                mixed[k] = 1;
-            any[k] = 1;
-        }
-    }
-    for (i = 0; i < p->nrules && !e->fail; i++) {
-        const struct lm_rule *n = &p->rules[i];
-        int k = n->kind == LM_K_NAME;   /* an exact name meets only exact addresses */
-        char *a;
-        if ((n->kind != LM_K_NAME && n->kind != LM_K_TREE && n->kind != LM_K_BELOW) ||
-            !(n->stage & LM_S_CONNECT) || n->info != NULL || !any[k])
-            continue;
-        if ((a = qmail_rhs(p, n, &alt, &e->fail)) == NULL && (a = strdup("allow")) == NULL) {
-            e->fail = 1;
-            break;
-        }
-        if (!mixed[k] && strcmp(a, uni[k]) == 0) {
-            free(a);
-            continue;
-        }
-        for (j = 0; j < p->nrules; j++) {
-            const struct lm_rule *r = &p->rules[j];
-            if (val[j] == NULL || strcmp(val[j], a) == 0 ||
-                (k && lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) != 0))
-                continue;
-            snprintf(msg, sizeof msg, "tcpserver looks addresses up before host-name "
-                     "suffixes: a client in %s (line %lu) whose name matches would get %s "
-                     "there instead of %s", lm_rule_net_str(&r->net, nb), r->pos.line,
-                     lm_action_name(r->action), lm_action_name(n->action));
-            qmail_loss(e, LM_LOSS_CHANGED, qmail_rank(r->action) > qmail_rank(n->action), n,
-                       NULL, msg);
-            break;
-        }
-        free(a);
-    }
-    for (j = 0; j < p->nrules; j++)
-        free(val[j]);
-    free(val);
 }
 
 /* Losses of a connect rule's right-hand side, once per rule. */
@@ -1138,19 +1085,19 @@ qmail_emit_names(struct qmail_emit *e)
                 !(r->stage & LM_S_CONNECT) || (r->stage == LM_S_CONNECT) != (pass == 0))
                 continue;
             if (r->info != NULL && r->kind != LM_K_NAME) {
-                qmail_loss(e, LM_LOSS_DROPPED, qmail_drop_widens(p, r), r, NULL,
+                qmail_loss(e, LM_LOSS_DROPPED, lm_emit_drop_widens(p, r, r->stage), r, NULL,
                            "tcpserver matches info@ only with a full host name");
                 continue;
             }
             if (!qmail_key_ok(r->pattern) || (r->info != NULL && !qmail_key_ok(r->info))) {
-                qmail_loss(e, LM_LOSS_DROPPED, qmail_drop_widens(p, r), r, NULL,
+                qmail_loss(e, LM_LOSS_DROPPED, lm_emit_drop_widens(p, r, r->stage), r, NULL,
                            "the name cannot be written as a tcp.smtp key");
                 continue;
             }
             rhs = qmail_rhs(p, r, &alt, &e->fail);
             if (rhs == NULL) {
                 if (!e->fail)
-                    qmail_loss(e, LM_LOSS_DROPPED, qmail_drop_widens(p, r), r, NULL,
+                    qmail_loss(e, LM_LOSS_DROPPED, lm_emit_drop_widens(p, r, r->stage), r, NULL,
                                "tcp.smtp has no SKIP; rule dropped");
                 continue;
             }
@@ -1325,12 +1272,14 @@ qmail_emit_bmf(struct qmail_emit *e)
 }
 
 static int
-qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
-           struct lm_diags *d)
+qmail_emit(const struct lm_policy *in, const char *const *opts, FILE *const *out,
+           struct lm_losses *lost, struct lm_diags *d)
 {
     struct qmail_emit e;
     const struct lm_rule *sp;
     size_t i;
+
+    (void)opts;     /* the format has no settings */
 
     memset(&e, 0, sizeof e);
     e.p = in;
@@ -1358,18 +1307,18 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
         if (r->kind == LM_K_NEVER)
             continue;
         if (r->kind == LM_K_SERVER || r->kind == LM_K_AUTH) {
-            qmail_loss(&e, LM_LOSS_DROPPED, qmail_drop_widens(in, r), r, NULL,
+            qmail_loss(&e, LM_LOSS_DROPPED, lm_emit_drop_widens(in, r, r->stage), r, NULL,
                        r->kind == LM_K_AUTH ? "tcp.smtp has no key for authenticated clients"
                        : "tcp.smtp has no key for the server address a client reached");
             continue;
         }
         if (r->stage & LM_S_CONNECT) {
             if (r->kind == LM_K_NET && r->net.range.lo.family == LM_IPV6)
-                qmail_loss(&e, LM_LOSS_DROPPED, qmail_drop_widens(in, r), r, NULL,
+                qmail_loss(&e, LM_LOSS_DROPPED, lm_emit_drop_widens(in, r, r->stage), r, NULL,
                            "tcprules has no IPv6 keys");
             else if (r->kind == LM_K_NET && r->info != NULL &&
                      lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) != 0)
-                qmail_loss(&e, LM_LOSS_DROPPED, qmail_drop_widens(in, r), r, NULL,
+                qmail_loss(&e, LM_LOSS_DROPPED, lm_emit_drop_widens(in, r, r->stage), r, NULL,
                            "tcpserver matches info@ only with a full address");
             else if (r->kind != LM_K_ADDR && r->kind != LM_K_USER)
                 qmail_rhs_losses(&e, r);
@@ -1429,7 +1378,7 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
             lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) != 0)
             continue;
         if (!qmail_key_ok(r->info)) {
-            qmail_loss(&e, LM_LOSS_DROPPED, qmail_drop_widens(in, r), r, NULL,
+            qmail_loss(&e, LM_LOSS_DROPPED, lm_emit_drop_widens(in, r, r->stage), r, NULL,
                        "the ident name cannot be written as a tcp.smtp key");
             continue;
         }

@@ -63,15 +63,6 @@ sendmail_blank(int c)
     return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r';
 }
 
-static void
-sendmail_lower(char *s, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        s[i] = (char)tolower((unsigned char)s[i]);
-}
-
 /* Tags of the access map.  Only the first three take part in relaying; the
  * rest are other features' entries, read and ignored with a warning. */
 static const struct {
@@ -450,7 +441,7 @@ sendmail_line(struct sendmail_parse *sp, struct lm_line *ln)
     struct lm_pos pos = ln->pos;
     struct lm_rule r;
     char q[LM_QUOTE_BUF];
-    char *t = ln->text, *key, *v, *k;
+    char *t = ln->text, *key, *v, *k, *nul;
     size_t n = ln->len, i, kl, tl = 0;
     unsigned long first;
     unsigned stage = LM_S_ANY;
@@ -483,6 +474,20 @@ sendmail_line(struct sendmail_parse *sp, struct lm_line *ln)
     while (*t && !sendmail_blank((unsigned char)*t))
         t++;
     kl = (size_t)(t - key);
+    if ((nul = memchr(key, '\0', n)) != NULL) {
+        /* makemap reads a line as a C string: it would end there */
+        size_t at = (size_t)(nul - key), end = at;
+        while (end < n && !sendmail_blank((unsigned char)key[end]))
+            end++;
+        pos.col = (unsigned)at + 1;
+        if (at == kl)       /* in the key: it ends at the NUL, show all of it */
+            return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, &pos, "NUL byte in key \"%s\" "
+                               "(makemap would cut the line there)",
+                               lm_quote(q, key, end, LM_QUOTE_MAX));
+        return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, &pos, "NUL byte in the right-hand side "
+                           "of key \"%s\" (makemap would cut the line there)",
+                           lm_quote(q, key, kl, LM_QUOTE_MAX));
+    }
     while (*t && sendmail_blank((unsigned char)*t))
         t++;
     v = t;
@@ -499,7 +504,7 @@ sendmail_line(struct sendmail_parse *sp, struct lm_line *ln)
     r.orig = strdup(key);
     if (r.orig == NULL)
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &pos, "out of memory");
-    sendmail_lower(key, kl);
+    lm_fold(key, kl);
     rc = lm_seen_add(&sp->seen, key, pos.line, &first);
     if (rc < 0) {
         free(r.orig);
@@ -671,19 +676,6 @@ struct sendmail_emit {
     int                     fail;
 };
 
-/* How much an action lets through: refuse 1, accept 2, relay 3. */
-static int
-sendmail_rank(enum lm_action a)
-{
-    return lm_action_refuses(a) ? 1 : a == LM_A_RELAY ? 3 : 2;
-}
-
-static int
-sendmail_drop_widens(const struct lm_policy *p, const struct lm_rule *r)
-{
-    return lm_emit_drop_widens(p, r, r->stage);
-}
-
 static int
 sendmail_streq(const char *a, const char *b)
 {
@@ -835,7 +827,7 @@ sendmail_put(struct sendmail_emit *e, const char *key, const char *rhs,
         e->fail = 1;
         return -1;
     }
-    sendmail_lower(lk, strlen(lk));
+    lm_fold(lk, strlen(lk));
     if (lm_seen_add(&e->seen, lk, line ? line : (unsigned long)-1, &f0) != 0) {
         free(lk);
         e->fail = 1;
@@ -848,7 +840,7 @@ sendmail_put(struct sendmail_emit *e, const char *key, const char *rhs,
         return LM_EXISTS;
     }
     if (strlen(key) + 1 + strlen(rhs) > SENDMAIL_MAXLINE) {
-        sendmail_loss(e, LM_LOSS_DROPPED, r ? sendmail_drop_widens(e->p, r) : 1, r, NULL,
+        sendmail_loss(e, LM_LOSS_DROPPED, r ? lm_emit_drop_widens(e->p, r, r->stage) : 1, r, NULL,
                       "the line would be longer than makemap's 1022 bytes; rule dropped");
         return 0;
     }
@@ -951,7 +943,8 @@ sendmail_emit_nets(struct sendmail_emit *e)
     if (any != NULL) {
         struct sendmail_val sv = sendmail_netval(any);
         base4 = sendmail_valid(e, &sv);
-        if (base4 != 0 && sendmail_loss(e, LM_LOSS_NARROWED, sendmail_drop_widens(e->p, any),
+        if (base4 != 0 && sendmail_loss(e, LM_LOSS_NARROWED,
+                                        lm_emit_drop_widens(e->p, any, any->stage),
                                         any, NULL, "Sendmail has no key for every IPv6 "
                                         "client; the rule is written for IPv4 only") != 0)
             return;
@@ -1029,89 +1022,48 @@ sendmail_env_losses(struct sendmail_emit *e, const struct lm_rule *r)
     }
 }
 
-static int
-sendmail_is_loopback(const struct lm_ipaddr *a)
-{
-    static const unsigned char v6[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
-
-    if (a->family == LM_IPV4)
-        return a->b[0] == 127 && a->b[1] == 0 && a->b[2] == 0 && a->b[3] == 1;
-    return memcmp(a->b, v6, 16) == 0;
-}
-
-static int
-sendmail_valeq(const struct sendmail_val *a, const struct sendmail_val *b)
-{
-    return a->action == b->action && a->code == b->code && sendmail_streq(a->dsn, b->dsn) &&
-           sendmail_streq(a->text, b->text);
-}
-
 /* For a policy read with another order: a host-name rule and an address
  * rule that both match one client are decided by the address first there,
  * by the name first in Sendmail.  A name whose value every candidate
  * network shares is passed over without a scan. */
+static char *
+sendmail_conflict_value(void *arg, const struct lm_rule *r)
+{
+    struct sendmail_val v = sendmail_netval(r);
+    char *s;
+    size_t n;
+
+    (void)arg;
+    /* the value's parts, a missing text told from an empty one */
+    n = 64 + (v.dsn ? strlen(v.dsn) : 0) + (v.text ? strlen(v.text) : 0);
+    if ((s = malloc(n)) != NULL)
+        snprintf(s, n, "%d %u %c%s %c%s", (int)v.action, (unsigned)v.code, v.dsn ? '=' : '-',
+                 v.dsn ? v.dsn : "", v.text ? '=' : '-', v.text ? v.text : "");
+    return s;
+}
+
+static void
+sendmail_conflict(void *arg, const struct lm_rule *n, const struct lm_rule *r)
+{
+    struct sendmail_emit *e = arg;
+    char msg[300], nb[2 * LM_IPADDR_BUF];
+
+    snprintf(msg, sizeof msg, "Sendmail looks host names up before addresses: a client in %s "
+             "(line %lu) whose name matches would get %s here instead of %s",
+             lm_rule_net_str(&r->net, nb), r->pos.line, lm_action_name(n->action),
+             lm_action_name(r->action));
+    sendmail_loss(e, LM_LOSS_CHANGED,
+                  lm_emit_action_rank(n->action, 0) > lm_emit_action_rank(r->action, 0), n,
+                  NULL, msg);
+}
+
 static void
 sendmail_order_conflicts(struct sendmail_emit *e)
 {
-    const struct lm_policy *p = e->p;
-    char msg[300], nb[2 * LM_IPADDR_BUF];
-    struct sendmail_val uni[2];
-    int mixed[2] = { 0, 0 }, any[2] = { 0, 0 };
-    size_t i, j;
+    const struct lm_emit_conflicts c = { 0, sendmail_conflict_value, sendmail_conflict, e };
 
-    if (p->order == &sendmail_order)
-        return;
-    for (j = 0; j < p->nrules; j++) {
-        const struct lm_rule *r = &p->rules[j];
-        struct sendmail_val b;
-        int single, k;
-        if (r->kind != LM_K_NET || !(r->stage & LM_S_CONNECT) || r->info != NULL)
-            continue;
-        single = lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) == 0;
-        if (single && sendmail_is_loopback(&r->net.range.lo))
-            continue;   /* the server names its loopback itself */
-        b = sendmail_netval(r);
-        for (k = 0; k < 2; k++) {
-            if (k == 1 && !single)
-                continue;
-            if (!any[k])
-                uni[k] = b;
-            else if (!sendmail_valeq(&uni[k], &b))
-                mixed[k] = 1;
-            any[k] = 1;
-        }
-    }
-    for (i = 0; i < p->nrules && !e->fail; i++) {
-        const struct lm_rule *n = &p->rules[i];
-        int k = n->kind == LM_K_NAME;   /* an exact name meets only exact addresses */
-        struct sendmail_val a;
-        if ((n->kind != LM_K_NAME && n->kind != LM_K_TREE && n->kind != LM_K_BELOW) ||
-            !(n->stage & LM_S_CONNECT) || n->info != NULL || !any[k])
-            continue;
-        a = sendmail_netval(n);
-        if (!mixed[k] && sendmail_valeq(&a, &uni[k]))
-            continue;
-        for (j = 0; j < p->nrules; j++) {
-            const struct lm_rule *r = &p->rules[j];
-            struct sendmail_val b;
-            int single;
-            if (r->kind != LM_K_NET || !(r->stage & LM_S_CONNECT) || r->info != NULL)
-                continue;
-            single = lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) == 0;
-            if ((k && !single) || (single && sendmail_is_loopback(&r->net.range.lo)))
-                continue;
-            b = sendmail_netval(r);
-            if (sendmail_valeq(&a, &b))
-                continue;
-            snprintf(msg, sizeof msg, "Sendmail looks host names up before addresses: a "
-                     "client in %s (line %lu) whose name matches would get %s here instead "
-                     "of %s", lm_rule_net_str(&r->net, nb), r->pos.line,
-                     lm_action_name(n->action), lm_action_name(r->action));
-            sendmail_loss(e, LM_LOSS_CHANGED,
-                          sendmail_rank(n->action) > sendmail_rank(r->action), n, NULL, msg);
-            break;
-        }
-    }
+    if (e->p->order != &sendmail_order && lm_emit_name_net_conflicts(e->p, &c, e->d) != 0)
+        e->fail = 1;
 }
 
 /* Can PAT be written as (the subject part of) a key that reads back the same:
@@ -1151,7 +1103,7 @@ sendmail_emit_rule(struct sendmail_emit *e, const struct lm_rule *r, char *used)
     int changed = 0, widen_name = 0;
 
     if (!sendmail_key_ok(pat, r->stage == LM_S_ANY)) {
-        sendmail_loss(e, LM_LOSS_DROPPED, sendmail_drop_widens(p, r), r, NULL,
+        sendmail_loss(e, LM_LOSS_DROPPED, lm_emit_drop_widens(p, r, r->stage), r, NULL,
                       "the name or address cannot be written as an access map key");
         return;
     }
@@ -1169,7 +1121,8 @@ sendmail_emit_rule(struct sendmail_emit *e, const struct lm_rule *r, char *used)
                 used[i] = 1;    /* one key says both */
             break;
         }
-        if (widen_name && sendmail_loss(e, LM_LOSS_WIDENED, sendmail_rank(r->action) > 1, r,
+        if (widen_name && sendmail_loss(e, LM_LOSS_WIDENED,
+                                        lm_emit_action_rank(r->action, 0) > 1, r,
                                         NULL, "a Sendmail name key also covers every "
                                         "subdomain") != 0)
             return;
@@ -1269,13 +1222,15 @@ sendmail_emit_domains(struct sendmail_emit *e)
 
 
 static int
-sendmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
-              struct lm_diags *d)
+sendmail_emit(const struct lm_policy *in, const char *const *opts, FILE *const *out,
+              struct lm_losses *lost, struct lm_diags *d)
 {
     struct sendmail_emit e;
     char *used = NULL;
     size_t i;
     int pass;
+
+    (void)opts;     /* the format has no settings */
 
     memset(&e, 0, sizeof e);
     e.p = in;
@@ -1298,7 +1253,7 @@ sendmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lo
                 continue;
             sendmail_env_losses(&e, r);
             if (r->info != NULL) {
-                sendmail_loss(&e, LM_LOSS_DROPPED, sendmail_drop_widens(in, r), r, NULL,
+                sendmail_loss(&e, LM_LOSS_DROPPED, lm_emit_drop_widens(in, r, r->stage), r, NULL,
                               "Sendmail cannot match the ident user of a client");
                 continue;
             }
@@ -1306,11 +1261,11 @@ sendmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lo
             case LM_K_NET:
                 break;      /* written by the cover */
             case LM_K_ANYHOST:
-                sendmail_loss(&e, LM_LOSS_DROPPED, sendmail_drop_widens(in, r), r, NULL,
+                sendmail_loss(&e, LM_LOSS_DROPPED, lm_emit_drop_widens(in, r, r->stage), r, NULL,
                               "Sendmail has no key for \"any client with a host name\"");
                 break;
             case LM_K_SERVER: case LM_K_AUTH:
-                sendmail_loss(&e, LM_LOSS_DROPPED, sendmail_drop_widens(in, r), r, NULL,
+                sendmail_loss(&e, LM_LOSS_DROPPED, lm_emit_drop_widens(in, r, r->stage), r, NULL,
                               r->kind == LM_K_AUTH
                               ? "the access map has no key for authenticated clients"
                               : "the access map has no key for the server address a "
@@ -1319,8 +1274,8 @@ sendmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lo
             case LM_K_ANY:
                 if ((r->stage & (LM_S_FROM | LM_S_TO)) && r->action != LM_A_OK &&
                     r->action != LM_A_SKIP)
-                    sendmail_loss(&e, LM_LOSS_DROPPED, sendmail_drop_widens(in, r), r, NULL,
-                                  "Sendmail has no key for every sender or recipient");
+                    sendmail_loss(&e, LM_LOSS_DROPPED, lm_emit_drop_widens(in, r, r->stage),
+                                  r, NULL, "Sendmail has no key for every sender or recipient");
                 break;
             default:
                 if (!used[i])

@@ -62,15 +62,6 @@ const char *lm_loss_kind_name(enum lm_loss_kind k);  /* "dropped", ... */
 
 /* --- codecs ------------------------------------------------------------------ */
 
-/* How a format whose files name each other should name them (relayconv
- * --server-dir, --table-type).  NULL fields: the codec's default. */
-struct lm_emit_opts {
-    const char *dir;        /* absolute directory the files will live in on
-                               the server (default: the output directory) */
-    const char *table_type; /* type of the indexed tables the server reads
-                               and the administrator compiles ("lmdb") */
-};
-
 /* lm_codec.caps */
 #define LM_CODEC_PARSE 0x01
 #define LM_CODEC_EMIT  0x02
@@ -114,7 +105,11 @@ struct lm_codec {
      * rules, not silence. */
     int (*parse)(struct lm_source *in, struct lm_policy *out, struct lm_diags *d);
 
-    /* Write IN as this format.  out[i] is the stream for outputs[i]; every
+    /* Write IN as this format with settings OPTS: NULL, or a
+     * NULL-terminated list of "name=value" strings whose names are all in
+     * settings[] (the pipeline refuses any other; the emitter checks the
+     * values, an unknown one being an LM_E_USAGE error; lm_emit_setting
+     * reads one).  out[i] is the stream for outputs[i]; every
      * stream is given (write nothing to one that has no content).  Rules
      * and policy-level items that cannot be written exactly are recorded in
      * LOST (dropped/widened/narrowed/changed, with widens set by the
@@ -122,26 +117,20 @@ struct lm_codec {
      * leaves the decision to the caller.  Covering networks in the target's
      * syntax uses ipset.h.  Returns 0, or -1 on an internal error (I/O errors
      * are checked by the caller on the streams). */
-    int (*emit)(const struct lm_policy *in, FILE *const *out,
+    int (*emit)(const struct lm_policy *in, const char *const *opts, FILE *const *out,
                 struct lm_losses *lost, struct lm_diags *d);
 
-    /* Formats whose main file names the others by path and table type
-     * (a Postfix main.cf fragment): emit like emit() with these options.
-     * NULL for formats that name no files; the pipeline then refuses
-     * --server-dir and --table-type for them.  When set, the pipeline
-     * calls it instead of emit(). */
-    int (*emit_with)(const struct lm_policy *in, const struct lm_emit_opts *o,
-                     FILE *const *out, struct lm_losses *lost, struct lm_diags *d);
-
-    /* The table types emit_with accepts, NULL-terminated, the default
-     * first; NULL when it takes none. */
-    const char *const *table_types;
-    /* Optional (NULL when the format has no settings): emit with settings
-     * OPTS, a NULL-terminated list of "name=value" strings from the caller
-     * (relayconv --reg-version 4 is "reg-version=4").  An unknown name or
-     * a bad value is an LM_E_USAGE error.  emit() is this with none. */
-    int (*emit_opts)(const struct lm_policy *in, const char *const *opts,
-                     FILE *const *out, struct lm_losses *lost, struct lm_diags *d);
+    /* The names of the settings emit() takes, NULL-terminated; NULL when
+     * it takes none.  Two names belong to the pipeline, for a format whose
+     * main file names its other files (a Postfix main.cf fragment):
+     * "server-dir", the absolute directory the files will live in on the
+     * server (lm_convert_opts.server_dir, by default the output directory
+     * made absolute; without it the emitter's own default), and
+     * "table-type", the type of the indexed tables those files name
+     * (lm_convert_opts.table_type; the emitter checks it).  Other names are
+     * the format's own (exchange: "reg-version", from
+     * lm_convert_opts.codec_opts). */
+    const char *const *settings;
 
     /* Optional (NULL when the files have fixed names): a format whose main
      * file (outputs[0]) names its other files.  Given the main file's TEXT

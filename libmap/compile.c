@@ -19,6 +19,7 @@
 
 #include "libmap/atomic.h"
 #include "libmap/internal.h"
+#include "libmap/util.h"
 
 /* Internal to libmap (map.c); its place is internal.h. */
 int lm_map_get_each(struct lm_map *m, const lm_datum *keys, size_t n,
@@ -157,25 +158,11 @@ compile_nul(void **buf, size_t *cap, const void *p, size_t len, lm_datum *out)
     return 0;
 }
 
-/* 64-bit fingerprint of a stored key: eight bytes at a time through a
- * multiply-xorshift mixer, the length folded in so that "a" and "a\0"
- * differ. */
+/* 64-bit fingerprint of a stored key. */
 static uint64_t
 compile_fp(const unsigned char *p, size_t len)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ len, w;
-
-    for (; len >= 8; p += 8, len -= 8) {
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-        h ^= h >> 31;
-    }
-    w = 0;
-    memcpy(&w, p, len);
-    h = (h ^ w) * 0x94d049bb133111ebull;
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ull;
-    return h ^ (h >> 32);
+    return lm_hash64(p, len);
 }
 
 static int

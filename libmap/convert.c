@@ -196,13 +196,25 @@ convert_slurp(const char *path, char **buf, size_t *len, struct lm_diags *d)
     }
     for (;;) {
         size_t got;
+        if (n > LM_CONVERT_MAX_INPUT) {
+            /* a bound on memory: never read /dev/zero until the system
+             * runs out */
+            free(b);
+            if (f != stdin)
+                fclose(f);
+            return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, NULL, "%s is larger than %zu MiB, "
+                               "the limit for one input file",
+                               strcmp(path, "-") == 0 ? "standard input" : path,
+                               (size_t)(LM_CONVERT_MAX_INPUT >> 20));
+        }
         if (n == cap) {
             char *nb = realloc(b, cap * 2);
             if (nb == NULL) {
                 free(b);
                 if (f != stdin)
                     fclose(f);
-                return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+                return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory reading %s",
+                                   path);
             }
             b = nb;
             cap *= 2;
@@ -314,6 +326,7 @@ convert_parse_file(const char *path, const char *from, struct lm_policy *p,
         free(text);
         return -1;
     }
+    lm_source_set_max_line(src, LM_SOURCE_MAX_LINE);
     rc = c->parse(src, p, d);
     lm_source_close(src);
     free(text);
@@ -474,8 +487,7 @@ struct convert_out {
 };
 
 static int
-convert_emit(const struct lm_codec *to, const struct lm_policy *p, const struct lm_emit_opts *eo,
-             const char *const *opts,
+convert_emit(const struct lm_codec *to, const struct lm_policy *p, const char *const *opts,
              struct convert_out *o, size_t nout, struct lm_losses *lost, struct lm_diags *d)
 {
     FILE *fs[16];
@@ -494,9 +506,7 @@ convert_emit(const struct lm_codec *to, const struct lm_policy *p, const struct 
             return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
         }
     }
-    if ((to->emit_with != NULL ? to->emit_with(p, eo, fs, lost, d)
-         : to->emit_opts != NULL ? to->emit_opts(p, opts, fs, lost, d)
-                                 : to->emit(p, fs, lost, d)) != 0)
+    if (to->emit(p, opts, fs, lost, d) != 0)
         rc = -1;
     for (i = 0; i < nout; i++)
         if (ferror(fs[i]) | fclose(fs[i]))
@@ -504,54 +514,85 @@ convert_emit(const struct lm_codec *to, const struct lm_policy *p, const struct 
     return rc;
 }
 
-/* The options of a codec whose files name each other: the server directory
- * (default: the output directory made absolute, since servers resolve table
- * paths from their own working directory) and the table type, checked
- * against the codec's list.  *abs receives what this allocated. */
+/* Whether the codec's emitter takes setting NAME (lm_codec.settings). */
 static int
-convert_emit_opts(const struct lm_codec *to, const struct lm_convert_opts *o,
-                  struct lm_emit_opts *eo, char **abs, struct lm_diags *d)
+convert_takes(const struct lm_codec *to, const char *name, size_t len)
 {
     size_t i;
 
-    eo->dir = o->server_dir;
-    eo->table_type = o->table_type;
-    if (to->emit_with == NULL) {
+    for (i = 0; to->settings != NULL && to->settings[i] != NULL; i++)
+        if (strlen(to->settings[i]) == len && strncmp(to->settings[i], name, len) == 0)
+            return 1;
+    return 0;
+}
+
+/* The emitter's settings (lm_codec.settings), NULL-terminated in set->v:
+ * the caller's own, checked by name, then "server-dir" (default: the output
+ * directory made absolute, since servers resolve table paths from their
+ * own working directory) and "table-type" for a codec whose files name
+ * each other.  convert_settings_fini frees what this allocated. */
+struct convert_settings {
+    const char **v;
+    char        *own[2];    /* the "server-dir=" and "table-type=" strings */
+};
+
+static void
+convert_settings_fini(struct convert_settings *set)
+{
+    free(set->v);
+    free(set->own[0]);
+    free(set->own[1]);
+}
+
+static int
+convert_settings(const struct lm_codec *to, const struct lm_convert_opts *o,
+                 struct convert_settings *set, struct lm_diags *d)
+{
+    const char *dir = o->server_dir;
+    size_t n, i;
+    char cwd[4096], *abs = NULL;
+
+    memset(set, 0, sizeof *set);
+    for (n = 0; o->codec_opts != NULL && o->codec_opts[n] != NULL; n++) {
+        const char *eq = strchr(o->codec_opts[n], '=');
+        if (!convert_takes(to, o->codec_opts[n], eq != NULL ? (size_t)(eq - o->codec_opts[n])
+                                                             : strlen(o->codec_opts[n])))
+            return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "the %s format has no setting "
+                               "\"%s\"", to->name, o->codec_opts[n]);
+    }
+    if (!convert_takes(to, "server-dir", 10)) {
         if (o->server_dir != NULL || o->table_type != NULL)
             return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "%s output names no other "
                                "files: --server-dir and --table-type do not apply", to->name);
-        return 0;
-    }
-    if (o->table_type != NULL) {
-        for (i = 0; to->table_types != NULL && to->table_types[i] != NULL; i++)
-            if (strcmp(to->table_types[i], o->table_type) == 0)
-                break;
-        if (to->table_types == NULL || to->table_types[i] == NULL) {
-            char list[256];
-            size_t len = 0;
-            list[0] = '\0';
-            for (i = 0; to->table_types != NULL && to->table_types[i] != NULL; i++)
-                if (len < sizeof list)
-                    len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
-                                            i ? ", " : "", to->table_types[i]);
-            return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "%s output cannot name tables "
-                               "of type \"%s\" (%s)", to->name, o->table_type,
-                               len ? list : "it names none");
-        }
-    }
-    if (eo->dir == NULL && o->output != NULL) {
-        char cwd[4096];
+    } else if (o->table_type != NULL && !convert_takes(to, "table-type", 10)) {
+        return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "%s output cannot name tables of "
+                           "type \"%s\" (it names none)", to->name, o->table_type);
+    } else if (dir == NULL && o->output != NULL) {
         if (o->output[0] == '/') {
-            eo->dir = o->output;
+            dir = o->output;
         } else {
             if (getcwd(cwd, sizeof cwd) == NULL)
                 return lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot tell the current "
                                    "directory");
-            if ((*abs = lm_str_join(cwd, "/", o->output)) == NULL)
+            if ((abs = lm_str_join(cwd, "/", o->output)) == NULL)
                 return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
-            eo->dir = *abs;
+            dir = abs;
         }
     }
+    if ((set->v = calloc(n + 3, sizeof *set->v)) == NULL ||
+        (dir != NULL && (set->own[0] = lm_str_join("server-dir", "=", dir)) == NULL) ||
+        (o->table_type != NULL &&
+         (set->own[1] = lm_str_join("table-type", "=", o->table_type)) == NULL)) {
+        free(abs);
+        convert_settings_fini(set);
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+    }
+    free(abs);
+    for (i = 0; i < n; i++)
+        set->v[i] = o->codec_opts[i];
+    for (i = 0; i < 2; i++)
+        if (set->own[i] != NULL)
+            set->v[n++] = set->own[i];
     return 0;
 }
 
@@ -706,13 +747,12 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
 {
     struct lm_policy *src = NULL, *back = NULL;
     struct convert_out bufs[16];
-    struct lm_emit_opts eo = { NULL, NULL };
-    char *absdir = NULL;
+    struct convert_settings set;
     const struct lm_codec *to = lm_codec_find(o->to);
     struct lm_convert_opts oo = *o;
     char *defdir = NULL;
     size_t nout = 0, i;
-    int rc = -1, vr, published;
+    int rc = -1, vr, er, published;
 
     memset(bufs, 0, sizeof bufs);
     if (to == NULL || !(to->caps & LM_CODEC_EMIT))
@@ -735,13 +775,11 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
         goto out;
     rep->nrules_in = src->nrules;
     lm_lint(src, d);
-    if (o->codec_opts != NULL && o->codec_opts[0] != NULL && to->emit_opts == NULL) {
-        lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "the %s format has no setting \"%s\"",
-                    to->name, o->codec_opts[0]);
+    if (convert_settings(to, &oo, &set, d) != 0)
         goto out;
-    }
-    if (convert_emit_opts(to, &oo, &eo, &absdir, d) != 0 ||
-        convert_emit(to, src, &eo, o->codec_opts, bufs, nout, &rep->losses, d) != 0)
+    er = convert_emit(to, src, set.v, bufs, nout, &rep->losses, d);
+    convert_settings_fini(&set);
+    if (er != 0)
         goto out;
     convert_report_losses(&rep->losses, to, o->flags, d);
     if ((back = convert_readback(to, bufs, nout, oo.output, d)) == NULL)
@@ -792,7 +830,6 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
 out:
     for (i = 0; i < nout; i++)
         free(bufs[i].buf);
-    free(absdir);
     lm_policy_free(src);
     lm_policy_free(back);
     free(defdir);

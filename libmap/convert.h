@@ -30,6 +30,12 @@
 #define LM_CV_IF_CHANGED     0x20  /* replace only the output files whose bytes
                                       differ (needs an output path) */
 
+/* The largest input file the pipeline reads (each file of a policy, standard
+ * input included), in bytes: a bound on memory, since a policy takes about
+ * 1 KiB of memory a rule.  A larger input is an LM_E_SYNTAX error naming
+ * the file; so is a line longer than LM_SOURCE_MAX_LINE, at its file:line. */
+#define LM_CONVERT_MAX_INPUT ((size_t)64 << 20)
+
 struct lm_convert_opts {
     const char *from;       /* codec name, or NULL to detect from the content */
     const char *to;         /* codec name (required) */
@@ -39,12 +45,14 @@ struct lm_convert_opts {
     size_t      max_diffs;  /* counterexamples to report, 0 = 10 */
     const char *server_dir; /* where a several-file output will live on the
                                server, for the files that name the others
-                               (NULL: the absolute path of output) */
+                               (NULL: the absolute path of output); passed
+                               as the emitter's setting "server-dir" */
     const char *table_type; /* indexed table type those files name (NULL:
-                               the codec's default); lm_codec.table_types */
+                               the codec's default); its setting
+                               "table-type" */
     const char *const *codec_opts; /* NULL, or NULL-terminated "name=value"
-                               settings for the target's emitter
-                               (lm_codec.emit_opts) */
+                               settings for the target's emitter, each
+                               named in lm_codec.settings */
 };
 
 /* A transaction on which two policies disagree. */

@@ -123,3 +123,185 @@ out:
     free(val);
     return rc;
 }
+
+/* A network of a list with the file position of the rule it was written
+ * from ((size_t)-1 for none), computed once: qsort needs no context. */
+struct emit_item {
+    struct lm_ipnet net;
+    size_t          rank;
+};
+
+static int
+emit_item_cmp(const void *a, const void *b)
+{
+    const struct emit_item *x = a, *y = b;
+
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    return lm_ipaddr_cmp(&x->net.addr, &y->net.addr);
+}
+
+/* A candidate rule for an item's rank, by its range. */
+struct emit_rangekey {
+    struct lm_iprange range;
+    size_t            rule;
+};
+
+static int
+emit_rangekey_cmp(const void *a, const void *b)
+{
+    const struct emit_rangekey *x = a, *y = b;
+    int c = lm_ipaddr_cmp(&x->range.lo, &y->range.lo);
+
+    if (c == 0)
+        c = lm_ipaddr_cmp(&x->range.hi, &y->range.hi);
+    return c != 0 ? c : (x->rule > y->rule) - (x->rule < y->rule);
+}
+
+int
+lm_emit_order_nets(const struct lm_policy *p, enum lm_kind kind, int relay,
+                   struct lm_ipnet *nets, size_t n, struct lm_diags *d)
+{
+    struct emit_rangekey *k = malloc((p->nrules + 1) * sizeof *k);
+    struct emit_item *it = malloc((n + 1) * sizeof *it);
+    size_t i, nk = 0;
+
+    if (k == NULL || it == NULL) {
+        free(k);
+        free(it);
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+    }
+    for (i = 0; i < p->nrules; i++) {
+        const struct lm_rule *r = &p->rules[i];
+        if (r->kind == kind && (r->stage & LM_S_CONNECT) && r->info == NULL &&
+            (r->action == LM_A_RELAY) == (relay != 0)) {
+            k[nk].range = r->net.range;
+            k[nk++].rule = i;
+        }
+    }
+    qsort(k, nk, sizeof *k, emit_rangekey_cmp);
+    for (i = 0; i < n; i++) {
+        struct emit_rangekey want;
+        size_t lo = 0, hi = nk;
+        it[i].net = nets[i];
+        it[i].rank = (size_t)-1;
+        lm_ipnet_range(&nets[i], &want.range);
+        want.rule = 0;
+        while (lo < hi) {   /* the first rule with this range: the earliest */
+            size_t m = lo + (hi - lo) / 2;
+            if (emit_rangekey_cmp(&k[m], &want) < 0)
+                lo = m + 1;
+            else
+                hi = m;
+        }
+        if (lo < nk && lm_ipaddr_cmp(&k[lo].range.lo, &want.range.lo) == 0 &&
+            lm_ipaddr_cmp(&k[lo].range.hi, &want.range.hi) == 0)
+            it[i].rank = k[lo].rule;
+    }
+    free(k);
+    qsort(it, n, sizeof *it, emit_item_cmp);
+    for (i = 0; i < n; i++)
+        nets[i] = it[i].net;
+    free(it);
+    return 0;
+}
+
+const char *
+lm_emit_setting(const char *const *opts, const char *name)
+{
+    const char *v = NULL;
+    size_t len = strlen(name), i;
+
+    for (i = 0; opts != NULL && opts[i] != NULL; i++)
+        if (strncmp(opts[i], name, len) == 0 && opts[i][len] == '=')
+            v = opts[i] + len + 1;
+    return v;
+}
+
+int
+lm_emit_action_rank(enum lm_action a, int discard_stops)
+{
+    if (discard_stops ? lm_action_stops(a) : lm_action_refuses(a))
+        return 1;
+    return a == LM_A_RELAY ? 3 : 2;
+}
+
+static int
+emit_is_loopback(const struct lm_ipaddr *a)
+{
+    static const unsigned char v6[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+
+    if (a->family == LM_IPV4)
+        return a->b[0] == 127 && a->b[1] == 0 && a->b[2] == 0 && a->b[3] == 1;
+    return memcmp(a->b, v6, 16) == 0;
+}
+
+/* A connect network of the family asked for, and whether it is a single
+ * address; 0 for a loopback address or any other rule. */
+static int
+emit_conflict_net(const struct lm_rule *r, int family, int *single)
+{
+    if (r->kind != LM_K_NET || !(r->stage & LM_S_CONNECT) || r->info != NULL ||
+        (family != 0 && r->net.range.lo.family != family))
+        return 0;
+    *single = lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) == 0;
+    return !(*single && emit_is_loopback(&r->net.range.lo));
+}
+
+int
+lm_emit_name_net_conflicts(const struct lm_policy *p, const struct lm_emit_conflicts *c,
+                           struct lm_diags *d)
+{
+    char **val = calloc(p->nrules + 1, sizeof *val);
+    const char *uni[2] = { NULL, NULL };    /* the value all nets / all single nets share */
+    int mixed[2] = { 0, 0 }, any[2] = { 0, 0 }, rc = -1;
+    size_t i, j;
+
+    if (val == NULL)
+        goto out;
+    for (j = 0; j < p->nrules; j++) {
+        int single, k;
+        if (!emit_conflict_net(&p->rules[j], c->family, &single))
+            continue;
+        if ((val[j] = c->value(c->arg, &p->rules[j])) == NULL)
+            goto out;
+        for (k = 0; k < 2; k++) {
+            if (k == 1 && !single)
+                continue;
+            if (!any[k])
+                uni[k] = val[j];
+            else if (strcmp(uni[k], val[j]) != 0)
+                mixed[k] = 1;
+            any[k] = 1;
+        }
+    }
+    for (i = 0; i < p->nrules; i++) {
+        const struct lm_rule *n = &p->rules[i];
+        int k = n->kind == LM_K_NAME;   /* an exact name meets only exact addresses */
+        char *a;
+        if ((n->kind != LM_K_NAME && n->kind != LM_K_TREE && n->kind != LM_K_BELOW) ||
+            !(n->stage & LM_S_CONNECT) || n->info != NULL || !any[k])
+            continue;
+        if ((a = c->value(c->arg, n)) == NULL)
+            goto out;
+        if (!mixed[k] && strcmp(a, uni[k]) == 0) {
+            free(a);
+            continue;
+        }
+        for (j = 0; j < p->nrules; j++) {
+            const struct lm_rule *r = &p->rules[j];
+            if (val[j] == NULL || strcmp(val[j], a) == 0 ||
+                (k && lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) != 0))
+                continue;
+            c->conflict(c->arg, n, r);
+            break;
+        }
+        free(a);
+    }
+    rc = 0;
+out:
+    for (j = 0; val != NULL && j < p->nrules; j++)
+        free(val[j]);
+    free(val);
+    return rc == 0 ? 0 : lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+}

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "libmap/internal.h"
+#include "libmap/util.h"
 
 struct map_lmdb_slot {
     uint32_t hash;
@@ -102,24 +103,12 @@ map_lmdb_len(const unsigned char *p)
     return n;
 }
 
-/* Eight bytes at a time through a multiply-xorshift mixer, so that every
- * bit of the key reaches the low bits that pick the slot. */
+/* The slot hash of a key: the low bits of lm_hash64 (part of the file
+ * format). */
 static uint32_t
 map_lmdb_hash(const unsigned char *p, size_t len)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ len, w;
-
-    for (; len >= 8; p += 8, len -= 8) {
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-        h ^= h >> 31;
-    }
-    w = 0;
-    memcpy(&w, p, len);
-    h = (h ^ w) * 0x94d049bb133111ebull;
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ull;
-    return (uint32_t)(h ^ (h >> 32));
+    return (uint32_t)lm_hash64(p, len);
 }
 
 /* Open the environment of the file path with the given flags and size (0 =

@@ -162,6 +162,8 @@ source_hand_out(struct lm_source *s, struct lm_line *ln, char *text, size_t len,
     return 0;
 }
 
+static int source_too_long(struct lm_source *s, struct lm_diags *d);
+
 static int
 source_next_mem(struct lm_source *s, struct lm_line *ln, struct lm_diags *d)
 {
@@ -172,6 +174,8 @@ source_next_mem(struct lm_source *s, struct lm_line *ln, struct lm_diags *d)
         return LM_NOTFOUND;
     nl = memchr(p, '\n', rest);
     len = nl ? (size_t)(nl - p) : rest;
+    if (s->max_line > 0 && len > s->max_line)
+        return source_too_long(s, d);
     s->memoff += nl ? len + 1 : len;
     if (len + 1 > s->memcap) {
         char *nc = realloc(s->memcopy, len + 1);
@@ -194,6 +198,7 @@ source_too_long(struct lm_source *s, struct lm_diags *d)
 
     s->eof = 1;
     s->start = s->end;
+    s->memoff = s->size;
     return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, &pos,
                        "line longer than %zu bytes, the limit for a line; reading stops here",
                        s->max_line);

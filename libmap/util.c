@@ -88,3 +88,57 @@ lm_seen_add(struct lm_seen *s, const char *key, unsigned long line,
     *first = 0;
     return 0;
 }
+
+uint64_t
+lm_hash64(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ len, w;
+
+    for (; len >= 8; p += 8, len -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
+    }
+    w = 0;
+    memcpy(&w, p, len);
+    h = (h ^ w) * 0x94d049bb133111ebull;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 32);
+}
+
+int
+lm_ieq(const char *s, size_t n, const char *w)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char a = (unsigned char)s[i], b = (unsigned char)w[i];
+        if (b == '\0')
+            return 0;
+        if (a >= 'A' && a <= 'Z')
+            a = (unsigned char)(a + ('a' - 'A'));
+        if (b >= 'A' && b <= 'Z')
+            b = (unsigned char)(b + ('a' - 'A'));
+        if (a != b)
+            return 0;
+    }
+    return w[n] == '\0';
+}
+
+int
+lm_is_domain(const char *s)
+{
+    size_t i, n = strlen(s);
+
+    if (n == 0 || n > 255 || s[0] == '.' || s[n - 1] == '.')
+        return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!(alnum || c == '-' || c == '_' || (c == '.' && s[i + 1] != '.')))
+            return 0;
+    }
+    return 1;
+}

@@ -8,7 +8,7 @@ cp "$TOP/examples/access" access
 cp "$TOP/tests/data/relayconv/seed-policy.txt" policy.txt
 grep -v '^connect net ::1 ' policy.txt > policy4.txt
 cp "$DATA/lint.access" "$DATA/bad.access" "$DATA/lossy.txt" "$DATA/nested.txt" .
-cp "$DATA/seed-v6.txt" .
+cp "$DATA/seed-v6.txt" "$DATA/order-conflict.txt" .
 
 golden "seed-to-policy" 0 relayconv --to policy access
 golden "seed-to-sendmail" 0 relayconv --from sendmail --to sendmail access
@@ -36,4 +36,8 @@ golden "widening-allowed" 0 relayconv --to sendmail --lossy --allow-widening los
 golden "lossy-json" 65 relayconv --to sendmail --json -o lossy.access lossy.txt
 golden "decide-seed" 0 relayconv --decide --client 172.16.5.9 --from spam@hacker.com access
 golden "decide-host-first" 0 relayconv --decide --client 211.252.150.7 --host mx.spammail.com access
+# A most-specific policy whose host-name rules and networks meet on a client:
+# Sendmail asks the name first, so each such name rule is a loss (the
+# uniform-value shortcut does not hide the single-address 10.1.2.3).
+golden "order-conflict" 65 relayconv --to sendmail order-conflict.txt
 finish

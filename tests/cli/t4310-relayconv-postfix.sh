@@ -2,7 +2,7 @@
 # relayconv and Postfix: the example's files, the fragment with --postfix-dir
 # and --table-type; --decide and --lint on a Postfix directory with its
 # pitfalls; option and reading errors.  (Every pair of formats:
-# t4300-relayconv-every-pair.sh.)
+# t4320-relayconv-every-pair.sh.)
 . "$TOP/tests/cli/lib.sh"
 DATA="$TOP/tests/data/relayconv-postfix"
 cp "$TOP/examples/policy.txt" policy.txt

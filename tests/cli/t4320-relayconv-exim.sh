@@ -2,7 +2,7 @@
 # relayconv and Exim: the example's files, --server-dir, --decide and --lint
 # on an Exim directory with its pitfalls (a relay network the refused list
 # covers, which Exim's ACL asks first), and reading errors.  (Every pair of
-# formats: t4300-relayconv-every-pair.sh.)
+# formats: t4320-relayconv-every-pair.sh.)
 . "$TOP/tests/cli/lib.sh"
 DATA="$TOP/tests/data/relayconv-exim"
 cp "$TOP/examples/policy.txt" policy.txt

@@ -7,27 +7,15 @@
 # open; without Exim's restricted-characters ACL the % hack aimed at the
 # server itself is accepted (and delivered locally), which gets the note.
 . "$TOP/tests/cli/lib.sh"
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
+. "$TOP/tests/e2e/lib.sh"
 DATA="$TOP/tests/data/relaytest-exim"
-ROOT="$TOP/build/debs/root"
-EXIM="$ROOT/usr/sbin/exim4"
-need_tool "$EXIM" exim4-daemon-light || { finish; exit; }
-need_tool unshare util-linux || { finish; exit; }
+exim_need || { finish; exit; }
 need_tool "$PY" python3 || { finish; exit; }
 need_tool relaytest "(make builds it)" || { finish; exit; }
 need_tool mapc "(make builds it)" || { finish; exit; }
-LIB=$(dirname "$(find "$ROOT/usr/lib" -name libidn.so.12 2>/dev/null | head -1)")
-WRAP=$(find "$ROOT/usr/lib" -name libnss_wrapper.so 2>/dev/null | head -1)
-need_tool "$WRAP" libnss-wrapper || { finish; exit; }
-need_tool "$LIB/libidn.so.12" libidn12 || { finish; exit; }
 
-# Exim drops to its own uid: it must be able to reach the scratch folder.
-chmod 755 "$T"
+exim_users
 mkdir "$T/spool"
-# The compiled-in Exim user, mapped to the existing mail account.
-{ cat /etc/passwd; echo 'Debian-exim:x:8:8:Exim:/nonexistent:/usr/sbin/nologin'; } >"$T/passwd"
-{ cat /etc/group; echo 'Debian-exim:x:8:'; } >"$T/group"
 
 # Relay clients: one host and one /16, compiled by mapc into cdb; Exim looks
 # the client address up as is (net-cdb) and as its /16 network (net16-cdb).
@@ -78,17 +66,8 @@ devnull:
   driver = appendfile
   file = /dev/null
 CONF
-chmod 644 "$T/exim.conf"
-
-# exim.sh ARGS: Exim with this configuration, no network, no system user;
-# "exim.sh -bh CLIENT-IP" is one SMTP session on stdin/stdout.
-cat >"$T/exim.sh" <<SH
-#!/bin/sh
-exec unshare -n env LD_LIBRARY_PATH="$LIB" LD_PRELOAD="$WRAP" \\
-    NSS_WRAPPER_PASSWD="$T/passwd" NSS_WRAPPER_GROUP="$T/group" \\
-    "$EXIM" -C "$T/exim.conf" "\$@" 2>>"$T/exim.err"
-SH
-chmod 755 "$T/exim.sh"
+# exim.sh ARGS: Exim with this configuration (exim_script).
+exim_script "$T/exim.conf" "$T/exim.sh" "$T/exim.err"
 
 # rtx CLIENT-IP MACRO|- [relaytest options]
 rtx() {

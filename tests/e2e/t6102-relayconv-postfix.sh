@@ -10,10 +10,7 @@
 # (tests/e2e/mta_probe.py); relaytest's baseline probe too; and postmap -q on
 # the cidr and access tables must agree with decide() on sampled keys.
 . "$TOP/tests/cli/lib.sh"
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-ROOT="$TOP/build/debs/root"
-MASTER="$ROOT/usr/lib/postfix/sbin/master"
+. "$TOP/tests/e2e/lib.sh"
 POSTMAP="$ROOT/usr/sbin/postmap"
 need_tool "$MASTER" "postfix (unpacked by 'sh mk/deps.sh test', listed in mk/debs.txt)" || { finish; exit; }
 need_tool "$ROOT/usr/lib/postfix/postfix-lmdb.so" "postfix-lmdb (unpacked by 'sh mk/deps.sh test', listed in mk/debs.txt)" || { finish; exit; }
@@ -22,89 +19,24 @@ need_tool relayconv "(make builds it)" || { finish; exit; }
 need_tool relaytest "(make builds it)" || { finish; exit; }
 
 chmod 755 "$T"
-LIBS="$ROOT/usr/lib/postfix"
-for l in "$ROOT"/usr/lib/*-linux-gnu; do [ -d "$l" ] && LIBS="$LIBS:$l"; done
-port=$("$PY" -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_ports 1)
 
 # One private Postfix per policy, in $T/NAME: configuration, queue, tables.
 setup_postfix() {
-    D=$T/$1
-    mkdir -p "$D/conf" "$D/data" "$D/queue"
-    for q in incoming active deferred bounce defer flush hold corrupt saved trace private \
-             pid maildrop public; do
-        mkdir -p "$D/queue/$q"
-    done
-    chown -R mail "$D/queue" "$D/data"
-    chgrp news "$D/queue/maildrop" "$D/queue/public"
-    chmod 730 "$D/queue/maildrop"
-    chmod 710 "$D/queue/public"
-    cat >"$D/conf/main.cf" <<CF
-compatibility_level = 3.6
-queue_directory = $D/queue
-data_directory = $D/data
-meta_directory = $D/conf
-daemon_directory = $ROOT/usr/lib/postfix/sbin
-command_directory = $ROOT/usr/sbin
-shlib_directory = $ROOT/usr/lib/postfix
-mail_owner = mail
-setgid_group = news
-import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C LD_LIBRARY_PATH
-maillog_file = $D/maillog
-maillog_file_prefixes = $D
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-myhostname = mail.relaymap.test
-mydomain = relaymap.test
-mydestination = \$myhostname, localhost
-disable_dns_lookups = yes
-smtp_dns_support_level = disabled
-smtpd_peername_lookup = no
-default_transport = discard:RELAYED
-local_transport = discard:LOCAL
+    postfix_setup "$T/$1" relaymap.test
+    cat >>"$D/conf/main.cf" <<CF
 relay_transport = discard:RELAYED
-alias_maps =
-alias_database =
-local_recipient_maps =
-biff = no
-in_flow_delay = 0
-smtpd_error_sleep_time = 0
 smtpd_soft_error_limit = 100000
 smtpd_hard_error_limit = 100000
 smtpd_recipient_limit = 100000
 CF
     # lmdb: is a plug-in, found through dynamicmaps.cf
     echo 'lmdb postfix-lmdb.so dict_lmdb_open mkmap_lmdb_open' >"$D/conf/dynamicmaps.cf"
-    cat >"$D/conf/master.cf" <<CF
-127.0.0.1:$port inet n - n - - smtpd
-cleanup   unix  n - n - 0 cleanup
-rewrite   unix  - - n - - trivial-rewrite
-anvil     unix  - - n - 1 anvil
-discard   unix  - - n - - discard
-postlog   unix-dgram n - n - 1 postlogd
-CF
+    echo "127.0.0.1:$port inet n - n - - smtpd" >>"$D/conf/master.cf"
 }
 
 postmap_q() {
     LD_LIBRARY_PATH="$LIBS" "$POSTMAP" -c "$D/conf" -q "$1" "$2"
-}
-
-start_postfix() {
-    # Postfix waits on files changed in the last second or so: back-date them.
-    find "$D/conf" "$D/pol" -type f -exec touch -d "@$(($(date +%s) - 60))" {} +
-    LD_LIBRARY_PATH="$LIBS" setsid "$MASTER" -c "$D/conf" -d -e 300 >"$D/master.out" 2>&1 &
-    _i=0
-    while ! grep -q 'daemon started' "$D/maillog" 2>/dev/null && [ $_i -lt 100 ]; do
-        sleep 0.1; _i=$((_i + 1))
-    done
-    grep -q 'daemon started' "$D/maillog"
-}
-
-stop_postfix() {
-    _mp=$(tr -d ' ' <"$D/queue/pid/master.pid" 2>/dev/null)
-    [ -n "$_mp" ] && kill "$_mp" 2>/dev/null || return 0
-    _i=0
-    while kill -0 "$_mp" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
 }
 
 # postmap -q VALUE class, as decide() states the outcome: relays, rejects,
@@ -179,7 +111,7 @@ prove() {
             LD_LIBRARY_PATH='$LIBS' '$POSTMAP' -c '$D/conf' lmdb:'$D/pol'/\$t || exit 1
         done"
     cat "$D/pol/main.cf.relaymap" >>"$D/conf/main.cf"
-    ok_if "$pn: Postfix master starts with the converted configuration" start_postfix
+    ok_if "$pn: Postfix master starts with the converted configuration" postfix_start 300
     ok_if "$pn: every RCPT probe: the real Postfix, --decide on the output and on the source agree" \
         "$PY" "$TOP/tests/e2e/mta_probe.py" --relayconv "$(command -v relayconv)" \
         --source "$src" --target "$D/pol" --clients "$3" --senders "$4" --rcpts "$5" \
@@ -216,7 +148,7 @@ prove() {
         ok_if "$pn: postmap -q on the access tables (every client is refused at connect)" \
             check_access "$3" ""
     fi
-    stop_postfix
+    postfix_stop
     ok_if "$pn: no message reached the queue (no DATA)" \
         sh -c "! grep -q 'message-id=' '$D/maillog'"
 }

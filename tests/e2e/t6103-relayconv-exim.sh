@@ -8,24 +8,12 @@
 # clients must get the verdict relayconv --decide gives on the converted files
 # and on the source policy (tests/e2e/mta_probe.py); relaytest's baseline too.
 . "$TOP/tests/cli/lib.sh"
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-ROOT="$TOP/build/debs/root"
-EXIM="$ROOT/usr/sbin/exim4"
-need_tool "$EXIM" "exim4-daemon-light (unpacked by 'sh mk/deps.sh test', listed in mk/debs.txt)" || { finish; exit; }
-need_tool unshare util-linux || { finish; exit; }
+. "$TOP/tests/e2e/lib.sh"
+exim_need || { finish; exit; }
 need_tool "$PY" python3 || { finish; exit; }
 need_tool relayconv "(make builds it)" || { finish; exit; }
 need_tool relaytest "(make builds it)" || { finish; exit; }
-LIB=$(dirname "$(find "$ROOT/usr/lib" -name libidn.so.12 2>/dev/null | head -1)")
-WRAP=$(find "$ROOT/usr/lib" -name libnss_wrapper.so 2>/dev/null | head -1)
-need_tool "$WRAP" libnss-wrapper || { finish; exit; }
-need_tool "$LIB/libidn.so.12" libidn12 || { finish; exit; }
-
-# Exim drops to its own uid: it must be able to reach the scratch folder.
-chmod 755 "$T"
-{ cat /etc/passwd; echo 'Debian-exim:x:8:8:Exim:/nonexistent:/usr/sbin/nologin'; } >"$T/passwd"
-{ cat /etc/group; echo 'Debian-exim:x:8:'; } >"$T/group"
+exim_users
 
 # NAME: an Exim configuration in $T/NAME that includes the converted files
 # of $T/NAME/pol, and $T/NAME/exim.sh to run it.
@@ -55,14 +43,7 @@ devnull:
   driver = appendfile
   file = /dev/null
 CONF
-    chmod 644 "$D/exim.conf"
-    cat >"$D/exim.sh" <<SH
-#!/bin/sh
-exec unshare -n env LD_LIBRARY_PATH="$LIB" LD_PRELOAD="$WRAP" \\
-    NSS_WRAPPER_PASSWD="$T/passwd" NSS_WRAPPER_GROUP="$T/group" \\
-    "$EXIM" -C "$D/exim.conf" "\$@" 2>>"$D/exim.err"
-SH
-    chmod 755 "$D/exim.sh"
+    exim_script "$D/exim.conf" "$D/exim.sh" "$D/exim.err"
 }
 
 # NAME SOURCE CLIENTS SENDERS RCPTS

@@ -74,7 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (i = 0; i < 3; i++)
         if ((f[i] = open_memstream(&buf[i], &plen[i])) == NULL)
             abort();
-    if (lm_codec_antirelay.emit(a, f, &lost, &d) != 0)
+    if (lm_codec_antirelay.emit(a, NULL, f, &lost, &d) != 0)
         abort();
     for (i = 0; i < 3; i++)
         fclose(f[i]);

@@ -62,8 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lm_losses_init(&lost);
     if ((f[0] = open_memstream(&buf, &len)) == NULL)
         abort();
-    if (lm_codec_exchange.emit_opts(a, size > 0 && (data[0] & 1) ? v4 : NULL, f, &lost,
-                                    &d) != 0)
+    if (lm_codec_exchange.emit(a, size > 0 && (data[0] & 1) ? v4 : NULL, f, &lost, &d) != 0)
         abort();
     fclose(f[0]);
     b = fuzz_ex_read(buf, len, &nerr);

@@ -88,7 +88,7 @@ fuzz_files(const struct lm_codec *c, const uint8_t *data, size_t size)
         if ((outs[i] = open_memstream(&b[i], &l[i])) == NULL)
             abort();
     }
-    if (c->emit(p, outs, &lost, &d) != 0)
+    if (c->emit(p, NULL, outs, &lost, &d) != 0)
         abort();
     for (i = 0; i < n; i++)
         fclose(outs[i]);

@@ -70,7 +70,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         mem = open_memstream(&buf, &len);
         if (mem != NULL) {
-            lm_codec_policy.emit(p, &mem, &lost, &d);
+            lm_codec_policy.emit(p, NULL, &mem, &lost, &d);
             fclose(mem);
             q = fuzz_parse("back", buf, len, &d2);
             if (lost.n == 0 && (q == NULL || lm_verify(p, q, "a", "b", 1, 0, &rep, &d2) != 0)) {

@@ -141,7 +141,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (i = 0; i < 3; i++)
         if ((outs[i] = open_memstream(&b[i], &l[i])) == NULL)
             abort();
-    if (lm_codec_qmail.emit(p, outs, &lost, &d) != 0)
+    if (lm_codec_qmail.emit(p, NULL, outs, &lost, &d) != 0)
         abort();
     for (i = 0; i < 3; i++)
         fclose(outs[i]);

@@ -125,7 +125,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((f = open_memstream(&buf, &len)) == NULL)
         abort();
     outs[0] = f;
-    if (lm_codec_sendmail.emit(p, outs, &lost, &d) != 0)
+    if (lm_codec_sendmail.emit(p, NULL, outs, &lost, &d) != 0)
         abort();
     fclose(f);
     q = fuzz_sendmail_read(buf, len, &nerr);

@@ -137,7 +137,7 @@ ar_emit(const struct lm_policy *p, struct lm_losses *l, char **t)
     lm_losses_init(l);
     for (i = 0; i < 3; i++)
         f[i] = open_memstream(&t[i], &len[i]);
-    ck_assert_int_eq(lm_codec_antirelay.emit(p, f, l, &d), 0);
+    ck_assert_int_eq(lm_codec_antirelay.emit(p, NULL, f, l, &d), 0);
     for (i = 0; i < 3; i++)
         fclose(f[i]);
     lm_diags_fini(&d);

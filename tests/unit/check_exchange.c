@@ -97,7 +97,7 @@ ex_emit(const struct lm_policy *p, const char *const *settings, struct lm_losses
     lm_diags_init(&d);
     lm_losses_init(l);
     f[0] = open_memstream(&buf, len);
-    ck_assert_int_eq(lm_codec_exchange.emit_opts(p, settings, f, l, &d), 0);
+    ck_assert_int_eq(lm_codec_exchange.emit(p, settings, f, l, &d), 0);
     fclose(f[0]);
     lm_diags_fini(&d);
     return buf;

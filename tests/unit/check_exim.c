@@ -18,84 +18,6 @@
 
 #define EX_N 8
 
-struct ex_out {
-    char  *buf[EX_N];
-    size_t len[EX_N];
-};
-
-static void
-ex_emit(const struct lm_policy *p, const struct lm_emit_opts *o, struct ex_out *out,
-        struct lm_losses *l)
-{
-    struct lm_diags d;
-    FILE *fs[EX_N];
-    int i;
-
-    ck_assert_uint_eq(lm_codec_noutputs(&lm_codec_exim), EX_N);
-    for (i = 0; i < EX_N; i++) {
-        out->buf[i] = NULL;
-        fs[i] = open_memstream(&out->buf[i], &out->len[i]);
-        ck_assert_ptr_nonnull(fs[i]);
-    }
-    lm_diags_init(&d);
-    lm_losses_init(l);
-    ck_assert_int_eq(lm_codec_exim.emit_with(p, o, fs, l, &d), 0);
-    ck_assert_uint_eq(d.nerrors, 0);
-    for (i = 0; i < EX_N; i++)
-        fclose(fs[i]);
-    lm_diags_fini(&d);
-}
-
-static void
-ex_out_free(struct ex_out *o)
-{
-    int i;
-
-    for (i = 0; i < EX_N; i++)
-        free(o->buf[i]);
-}
-
-static struct lm_policy *
-ex_read(const struct ex_out *o, size_t *nerr)
-{
-    struct lm_diags d;
-    struct lm_policy *p;
-    int i;
-
-    lm_diags_init(&d);
-    p = lm_policy_new(&d);
-    ck_assert_ptr_nonnull(p);
-    for (i = 0; i < EX_N; i++) {
-        struct lm_source *s = lm_source_mem(lm_codec_exim.outputs[i], o->buf[i], o->len[i], &d);
-        ck_assert_ptr_nonnull(s);
-        lm_codec_exim.parse(s, p, &d);
-        lm_source_close(s);
-    }
-    *nerr = d.nerrors;
-    if (d.nerrors > 0)
-        fprintf(stderr, "%s:%lu: %s\n", d.v[0].file ? d.v[0].file : "?", d.v[0].line,
-                d.v[0].msg);
-    ck_assert_int_eq(lm_policy_index(p, &d), 0);
-    lm_diags_fini(&d);
-    return p;
-}
-
-static void
-ex_same(const struct lm_policy *a, const struct lm_policy *b)
-{
-    struct lm_convert_report rep;
-    struct lm_diags d;
-    int rc;
-
-    lm_diags_init(&d);
-    lm_convert_report_init(&rep);
-    rc = lm_verify(a, b, "a", "b", 3, 0, &rep, &d);
-    if (rc != 0)
-        ck_abort_msg("policies differ: %s", rep.nkept ? rep.diffs[0].query : "?");
-    lm_convert_report_fini(&rep);
-    lm_diags_fini(&d);
-}
-
 START_TEST(emit_known_policy)
 {
     struct lm_policy *p = tu_neutral("connect net 10.0.0.0/8 relay\n"
@@ -110,13 +32,14 @@ START_TEST(emit_known_policy)
                                      "to subdomains rcpt.example reject\n"
                                      "accept domain ours.example\n"
                                      "accept name exact.example\n");
-    struct lm_emit_opts o = { "/etc/exim4/rm", NULL };
-    struct ex_out out;
+    const char *const o[] = { "server-dir=/etc/exim4/rm", NULL };
+    struct tu_files out;
     struct lm_losses l;
     struct lm_policy *back;
     size_t nerr;
 
-    ex_emit(p, &o, &out, &l);
+    tu_emit_files(&lm_codec_exim, p, o, &out, &l);
+    ck_assert_uint_eq(out.n, EX_N);
     ck_assert_uint_eq(l.n, 0);
     /* 10/8 relays except 10.1/16, which refuses except 10.1.2/24, which
      * relays except 10.1.2.3: disjoint blocks */
@@ -140,11 +63,11 @@ START_TEST(emit_known_policy)
     ck_assert_ptr_nonnull(strstr(out.buf[0], "addresslist relaymap_refused_senders = "
                                              "/etc/exim4/rm/refused_senders : ^(?!)\n"));
     ck_assert_ptr_nonnull(strstr(out.buf[1], "  deny    hosts = +relaymap_refused_hosts\n"));
-    back = ex_read(&out, &nerr);
+    back = tu_read_files(&lm_codec_exim, &out, &nerr);
     ck_assert_uint_eq(nerr, 0);
     ck_assert_str_eq(lm_order_name(back->order), "exim");
-    ex_same(p, back);
-    ex_out_free(&out);
+    tu_same(p, back);
+    tu_files_free(&out);
     lm_losses_fini(&l);
     lm_policy_free(back);
     lm_policy_free(p);
@@ -159,10 +82,10 @@ START_TEST(losses)
                                      "from user joe reject\n"
                                      "to address a@b.example discard\n"
                                      "local 192.0.2.1\n");
-    struct ex_out out;
+    struct tu_files out;
     struct lm_losses l;
 
-    ex_emit(p, NULL, &out, &l);
+    tu_emit_files(&lm_codec_exim, p, NULL, &out, &l);
     ck_assert_uint_eq(l.n, 6);
     ck_assert_ptr_nonnull(strstr(l.v[0].why, "host-name"));
     ck_assert_ptr_nonnull(strstr(l.v[1].why, "own reply"));
@@ -172,7 +95,7 @@ START_TEST(losses)
     ck_assert_ptr_nonnull(strstr(l.v[4].why, "discarding mail by address"));
     ck_assert_ptr_nonnull(strstr(l.v[5].why, "interfaces"));
     ck_assert_ptr_nonnull(strstr(out.buf[0], "/etc/exim4/relaymap/relay_hosts"));
-    ex_out_free(&out);
+    tu_files_free(&out);
     lm_losses_fini(&l);
     lm_policy_free(p);
 }
@@ -202,13 +125,6 @@ START_TEST(read_errors)
 }
 END_TEST
 
-static unsigned
-ex_rand(unsigned *s, unsigned n)
-{
-    *s = *s * 1103515245u + 12345u;
-    return (*s >> 16) % n;
-}
-
 START_TEST(roundtrip_random)
 {
     static const char *const acts[] = { "relay", "reject", "ok", "skip", "deny" };
@@ -223,46 +139,33 @@ START_TEST(roundtrip_random)
         char text[8192];
         size_t n = 0, i;
         unsigned s = seed;
-        struct lm_policy *p, *back;
-        struct ex_out out;
-        struct lm_losses l;
-        size_t nerr;
 
-        n += (size_t)snprintf(text + n, sizeof text - n, "%s", orders[ex_rand(&s, 4)]);
+        n += (size_t)snprintf(text + n, sizeof text - n, "%s", orders[tu_rand(&s, 4)]);
         for (i = 0; i < 12; i++) {
-            unsigned len = 8 + ex_rand(&s, 25);
-            unsigned long a = (10UL << 24) | ((unsigned long)ex_rand(&s, 1u << 12) << 12);
+            unsigned len = 8 + tu_rand(&s, 25);
+            unsigned long a = (10UL << 24) | ((unsigned long)tu_rand(&s, 1u << 12) << 12);
             a &= (0xffffffffUL << (32 - len)) & 0xffffffffUL;
             n += (size_t)snprintf(text + n, sizeof text - n, "connect net %lu.%lu.%lu.%lu/%u %s\n",
                                   a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255, len,
-                                  acts[ex_rand(&s, 5)]);
+                                  acts[tu_rand(&s, 5)]);
         }
         for (i = 0; i < 8; i++) {
-            int to = ex_rand(&s, 2);
-            unsigned k = ex_rand(&s, 4);
-            const char *act = to ? racts[ex_rand(&s, 4)] : sacts[ex_rand(&s, 3)];
+            int to = tu_rand(&s, 2);
+            unsigned k = tu_rand(&s, 4);
+            const char *act = to ? racts[tu_rand(&s, 4)] : sacts[tu_rand(&s, 3)];
             if (k == 3)
                 n += (size_t)snprintf(text + n, sizeof text - n, "%s address u@d%u.example %s\n",
-                                      to ? "to" : "from", ex_rand(&s, 3), act);
+                                      to ? "to" : "from", tu_rand(&s, 3), act);
             else
                 n += (size_t)snprintf(text + n, sizeof text - n, "%s %s %sd%u.example %s\n",
-                                      to ? "to" : "from", kinds[k], ex_rand(&s, 2) ? "a." : "",
-                                      ex_rand(&s, 3), act);
+                                      to ? "to" : "from", kinds[k], tu_rand(&s, 2) ? "a." : "",
+                                      tu_rand(&s, 3), act);
         }
         n += (size_t)snprintf(text + n, sizeof text - n, "accept %s d%u.example\n",
-                              kinds[ex_rand(&s, 3)], ex_rand(&s, 3));
-        if (ex_rand(&s, 2))
-            snprintf(text + n, sizeof text - n, "default %s\n", ex_rand(&s, 2) ? "reject" : "ok");
-        p = tu_neutral(text);
-        ex_emit(p, NULL, &out, &l);
-        back = ex_read(&out, &nerr);
-        ck_assert_uint_eq(nerr, 0);
-        if (l.n == 0)
-            ex_same(p, back);
-        ex_out_free(&out);
-        lm_losses_fini(&l);
-        lm_policy_free(back);
-        lm_policy_free(p);
+                              kinds[tu_rand(&s, 3)], tu_rand(&s, 3));
+        if (tu_rand(&s, 2))
+            snprintf(text + n, sizeof text - n, "default %s\n", tu_rand(&s, 2) ? "reject" : "ok");
+        tu_roundtrip(&lm_codec_exim, text);
     }
 }
 END_TEST

@@ -15,30 +15,7 @@
 #include "libmap/atomic.h"
 #include "libmap/compile.h"
 #include "libmap/map.h"
-
-static char dir[64];
-
-static void
-setup(void)
-{
-    strcpy(dir, "/tmp/check_lmdb.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void
-teardown(void)
-{
-    lm_atomic_remove_dir(dir);
-}
-
-static char *
-in_dir(const char *name)
-{
-    static char path[128];
-
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return path;
-}
+#include "tests/unit/scratch.h"
 
 /* The names in dir, sorted, joined by spaces. */
 static const char *
@@ -59,16 +36,6 @@ listing(void)
     }
     free(v);
     return buf;
-}
-
-static lm_datum
-dat(const void *p, size_t n)
-{
-    lm_datum x;
-
-    x.data = p;
-    x.len = n;
-    return x;
 }
 
 static int

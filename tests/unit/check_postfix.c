@@ -20,86 +20,6 @@
 #define PF_N 6  /* main.cf.relaymap, relay_clients.cidr, client_access,
                    sender_access, recipient_access, relay_domains */
 
-struct pf_out {
-    char  *buf[PF_N];
-    size_t len[PF_N];
-};
-
-/* Emit P with options O (may be NULL) into o; losses into l. */
-static void
-pf_emit(const struct lm_policy *p, const struct lm_emit_opts *o, struct pf_out *out,
-        struct lm_losses *l)
-{
-    struct lm_diags d;
-    FILE *fs[PF_N];
-    int i;
-
-    ck_assert_uint_eq(lm_codec_noutputs(&lm_codec_postfix), PF_N);
-    for (i = 0; i < PF_N; i++) {
-        out->buf[i] = NULL;
-        fs[i] = open_memstream(&out->buf[i], &out->len[i]);
-        ck_assert_ptr_nonnull(fs[i]);
-    }
-    lm_diags_init(&d);
-    lm_losses_init(l);
-    ck_assert_int_eq(lm_codec_postfix.emit_with(p, o, fs, l, &d), 0);
-    ck_assert_uint_eq(d.nerrors, 0);
-    for (i = 0; i < PF_N; i++)
-        fclose(fs[i]);
-    lm_diags_fini(&d);
-}
-
-static void
-pf_out_free(struct pf_out *o)
-{
-    int i;
-
-    for (i = 0; i < PF_N; i++)
-        free(o->buf[i]);
-}
-
-/* Read the files of o back (by their names) into a new indexed policy;
- * *nerr gets the number of errors. */
-static struct lm_policy *
-pf_read(const struct pf_out *o, size_t *nerr)
-{
-    struct lm_diags d;
-    struct lm_policy *p;
-    int i;
-
-    lm_diags_init(&d);
-    p = lm_policy_new(&d);
-    ck_assert_ptr_nonnull(p);
-    for (i = 0; i < PF_N; i++) {
-        struct lm_source *s = lm_source_mem(lm_codec_postfix.outputs[i], o->buf[i],
-                                            o->len[i], &d);
-        ck_assert_ptr_nonnull(s);
-        lm_codec_postfix.parse(s, p, &d);
-        lm_source_close(s);
-    }
-    *nerr = d.nerrors;
-    ck_assert_int_eq(lm_policy_index(p, &d), 0);
-    lm_diags_fini(&d);
-    return p;
-}
-
-/* The policies decide every transaction alike (lm_verify: exact). */
-static void
-pf_same(const struct lm_policy *a, const struct lm_policy *b)
-{
-    struct lm_convert_report rep;
-    struct lm_diags d;
-    int rc;
-
-    lm_diags_init(&d);
-    lm_convert_report_init(&rep);
-    rc = lm_verify(a, b, "a", "b", 3, 0, &rep, &d);
-    if (rc != 0)
-        ck_abort_msg("policies differ: %s", rep.nkept ? rep.diffs[0].query : "?");
-    lm_convert_report_fini(&rep);
-    lm_diags_fini(&d);
-}
-
 static enum lm_verdict_kind
 pf_ask(const struct lm_policy *p, const char *ip, const char *from, const char *to)
 {
@@ -133,13 +53,15 @@ START_TEST(emit_known_policy)
                                      "accept domain ours.example\n"
                                      "accept name exact.example\n"
                                      "accept subdomains below.example\n");
-    struct lm_emit_opts o = { "/etc/postfix/relaymap", "cdb" };
-    struct pf_out out;
+    const char *const o[] = { "server-dir=/etc/postfix/relaymap", "table-type=cdb",
+                              NULL };
+    struct tu_files out;
     struct lm_losses l;
     struct lm_policy *back;
     size_t nerr;
 
-    pf_emit(p, &o, &out, &l);
+    tu_emit_files(&lm_codec_postfix, p, o, &out, &l);
+    ck_assert_uint_eq(out.n, PF_N);
     ck_assert_uint_eq(l.n, 0);
     /* narrowest first, a range covered by CIDR blocks, host bits zero */
     ck_assert_str_eq(out.buf[1],
@@ -178,10 +100,10 @@ START_TEST(emit_known_policy)
         ck_assert_ptr_null(strstr(line, "smtpd_access_maps"));
         ck_assert_ptr_null(strstr(line, "relay_domains"));
     }
-    back = pf_read(&out, &nerr);
+    back = tu_read_files(&lm_codec_postfix, &out, &nerr);
     ck_assert_uint_eq(nerr, 0);
     ck_assert_str_eq(lm_order_name(back->order), "postfix");
-    pf_same(p, back);
+    tu_same(p, back);
     ck_assert_int_eq(pf_ask(back, "10.1.2.3", NULL, "x@outside.example"), LM_V_REFUSE);
     ck_assert_int_eq(pf_ask(back, "10.1.2.4", NULL, "x@outside.example"), LM_V_RELAY);
     ck_assert_int_eq(pf_ask(back, "10.2.0.1", NULL, "x@ours.example"), LM_V_REJECT);
@@ -191,7 +113,7 @@ START_TEST(emit_known_policy)
     ck_assert_int_eq(pf_ask(back, "192.0.2.1", NULL, "x@sub.rcpt.example"), LM_V_REFUSE);
     ck_assert_int_eq(pf_ask(back, "192.0.2.1", NULL, "x@a.exact.example"), LM_V_REFUSE);
     ck_assert_int_eq(pf_ask(back, "192.0.2.1", NULL, "x@a.below.example"), LM_V_ACCEPT);
-    pf_out_free(&out);
+    tu_files_free(&out);
     lm_losses_fini(&l);
     lm_policy_free(back);
     lm_policy_free(p);
@@ -205,20 +127,20 @@ START_TEST(emit_defaults_and_skip)
     struct lm_policy *p = tu_neutral("connect net 10.0.0.0/8 relay\n"
                                      "connect net 10.9.0.0/16 skip\n"
                                      "default reject\n");
-    struct pf_out out;
+    struct tu_files out;
     struct lm_losses l;
     struct lm_policy *back;
     size_t nerr;
 
-    pf_emit(p, NULL, &out, &l);
+    tu_emit_files(&lm_codec_postfix, p, NULL, &out, &l);
     ck_assert_uint_eq(l.n, 0);
     ck_assert_str_eq(out.buf[1], "10.9.0.0/16\tREJECT\n10.0.0.0/8\tOK\n"
                                  "0.0.0.0/0\tREJECT\n::/0\tREJECT\n");
     ck_assert_ptr_nonnull(strstr(out.buf[0], "lmdb:/etc/postfix/relaymap/sender_access"));
-    back = pf_read(&out, &nerr);
+    back = tu_read_files(&lm_codec_postfix, &out, &nerr);
     ck_assert_uint_eq(nerr, 0);
-    pf_same(p, back);
-    pf_out_free(&out);
+    tu_same(p, back);
+    tu_files_free(&out);
     lm_losses_fini(&l);
     lm_policy_free(back);
     lm_policy_free(p);
@@ -229,7 +151,7 @@ END_TEST
 START_TEST(user_after_domain)
 {
     struct lm_policy *p;
-    struct pf_out out;
+    struct tu_files out;
     struct lm_losses l;
 
     p = tu_read(&lm_codec_postfix, "sender_access", "joe@\tREJECT\n"
@@ -242,11 +164,11 @@ START_TEST(user_after_domain)
     lm_policy_free(p);
     /* the neutral order looks "user@" up first: where both match, a loss */
     p = tu_neutral("from user joe reject\nfrom domain friends.example ok\n");
-    pf_emit(p, NULL, &out, &l);
+    tu_emit_files(&lm_codec_postfix, p, NULL, &out, &l);
     ck_assert_uint_eq(l.n, 1);
     ck_assert_int_eq(l.v[0].kind, LM_LOSS_CHANGED);
     ck_assert_ptr_nonnull(strstr(l.v[0].why, "after the domain"));
-    pf_out_free(&out);
+    tu_files_free(&out);
     lm_losses_fini(&l);
     lm_policy_free(p);
 }
@@ -260,10 +182,10 @@ START_TEST(losses)
                                      "connect domain example.org reject\n"
                                      "from all reject\n"
                                      "local 192.0.2.1\n");
-    struct pf_out out;
+    struct tu_files out;
     struct lm_losses l;
 
-    pf_emit(p, NULL, &out, &l);
+    tu_emit_files(&lm_codec_postfix, p, NULL, &out, &l);
     ck_assert_uint_eq(l.n, 5);
     ck_assert_ptr_nonnull(strstr(l.v[0].why, "every client with a host name"));
     ck_assert_int_eq(l.v[0].widens, 1);
@@ -272,7 +194,7 @@ START_TEST(losses)
     ck_assert_ptr_nonnull(strstr(l.v[2].why, "every sender"));
     ck_assert_ptr_nonnull(strstr(l.v[3].why, "name up before its address"));
     ck_assert_ptr_nonnull(strstr(l.v[4].why, "inet_interfaces"));
-    pf_out_free(&out);
+    tu_files_free(&out);
     lm_losses_fini(&l);
     lm_policy_free(p);
 }
@@ -365,13 +287,6 @@ START_TEST(detect_scores)
 }
 END_TEST
 
-static unsigned
-pf_rand(unsigned *s, unsigned n)
-{
-    *s = *s * 1103515245u + 12345u;
-    return (*s >> 16) % n;
-}
-
 /* Seeded neutral policies of what Postfix can hold: written, read back,
  * proven equivalent. */
 START_TEST(roundtrip_random)
@@ -386,48 +301,35 @@ START_TEST(roundtrip_random)
         char text[8192];
         size_t n = 0, i;
         unsigned s = seed;
-        struct lm_policy *p, *back;
-        struct pf_out out;
-        struct lm_losses l;
-        size_t nerr;
 
         for (i = 0; i < 12; i++) {
-            unsigned len = 8 + pf_rand(&s, 25);
-            unsigned long a = (10UL << 24) | ((unsigned long)pf_rand(&s, 1u << 12) << 12);
+            unsigned len = 8 + tu_rand(&s, 25);
+            unsigned long a = (10UL << 24) | ((unsigned long)tu_rand(&s, 1u << 12) << 12);
             a &= (0xffffffffUL << (32 - len)) & 0xffffffffUL;
             n += (size_t)snprintf(text + n, sizeof text - n, "connect net %lu.%lu.%lu.%lu/%u %s\n",
                                   a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255, len,
-                                  acts[pf_rand(&s, 6)]);
+                                  acts[tu_rand(&s, 6)]);
         }
         for (i = 0; i < 4; i++)
             n += (size_t)snprintf(text + n, sizeof text - n, "connect name h%u.example %s\n",
-                                  pf_rand(&s, 3), acts[pf_rand(&s, 6)]);
+                                  tu_rand(&s, 3), acts[tu_rand(&s, 6)]);
         for (i = 0; i < 6; i++) {
-            const char *st = pf_rand(&s, 2) ? "from" : "to";
-            unsigned k = pf_rand(&s, 4);
+            const char *st = tu_rand(&s, 2) ? "from" : "to";
+            unsigned k = tu_rand(&s, 4);
             if (k == 3)
                 n += (size_t)snprintf(text + n, sizeof text - n, "%s address u@d%u.example %s\n",
-                                      st, pf_rand(&s, 3), sacts[pf_rand(&s, 4)]);
+                                      st, tu_rand(&s, 3), sacts[tu_rand(&s, 4)]);
             else
                 n += (size_t)snprintf(text + n, sizeof text - n, "%s %s %sd%u.example %s\n", st,
-                                      kinds[k], pf_rand(&s, 2) ? "a." : "", pf_rand(&s, 3),
-                                      *st == 't' && pf_rand(&s, 2) ? "relay"
-                                                                   : sacts[pf_rand(&s, 4)]);
+                                      kinds[k], tu_rand(&s, 2) ? "a." : "", tu_rand(&s, 3),
+                                      *st == 't' && tu_rand(&s, 2) ? "relay"
+                                                                   : sacts[tu_rand(&s, 4)]);
         }
         n += (size_t)snprintf(text + n, sizeof text - n, "accept %s d%u.example\n",
-                              kinds[pf_rand(&s, 3)], pf_rand(&s, 3));
-        if (pf_rand(&s, 2))
-            snprintf(text + n, sizeof text - n, "default %s\n", pf_rand(&s, 2) ? "reject" : "ok");
-        p = tu_neutral(text);
-        pf_emit(p, NULL, &out, &l);
-        back = pf_read(&out, &nerr);
-        ck_assert_uint_eq(nerr, 0);
-        if (l.n == 0)
-            pf_same(p, back);
-        pf_out_free(&out);
-        lm_losses_fini(&l);
-        lm_policy_free(back);
-        lm_policy_free(p);
+                              kinds[tu_rand(&s, 3)], tu_rand(&s, 3));
+        if (tu_rand(&s, 2))
+            snprintf(text + n, sizeof text - n, "default %s\n", tu_rand(&s, 2) ? "reject" : "ok");
+        tu_roundtrip(&lm_codec_postfix, text);
     }
 }
 END_TEST

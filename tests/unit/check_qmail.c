@@ -70,7 +70,7 @@ qm_emit(const struct lm_policy *p, struct lm_losses *l, char **rcpt, char **bmf)
     outs[2] = open_memstream(&bbuf, &blen);
     lm_diags_init(&d);
     lm_losses_init(l);
-    ck_assert_int_eq(lm_codec_qmail.emit(p, outs, l, &d), 0);
+    ck_assert_int_eq(lm_codec_qmail.emit(p, NULL, outs, l, &d), 0);
     ck_assert_uint_eq(d.nerrors, 0);
     fclose(outs[0]);
     fclose(outs[1]);

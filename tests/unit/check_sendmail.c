@@ -64,7 +64,7 @@ sm_emit(const struct lm_policy *p, struct lm_losses *l)
     outs[0] = f;
     lm_diags_init(&d);
     lm_losses_init(l);
-    ck_assert_int_eq(lm_codec_sendmail.emit(p, outs, l, &d), 0);
+    ck_assert_int_eq(lm_codec_sendmail.emit(p, NULL, outs, l, &d), 0);
     ck_assert_uint_eq(d.nerrors, 0);
     fclose(f);
     lm_diags_fini(&d);

@@ -146,6 +146,31 @@ START_TEST(empty_and_binary)
 }
 END_TEST
 
+/* The line limit holds for memory input too (relayconv reads files whole):
+ * a line at the limit is read, a longer one is an error at its line and
+ * reading stops. */
+START_TEST(max_line_in_memory)
+{
+    const char text[] = "12345678\n123456789\nnever\n";
+    struct lm_diags d;
+    struct lm_source *s;
+    struct lm_line ln;
+
+    lm_diags_init(&d);
+    s = lm_source_mem("mem", text, sizeof text - 1, &d);
+    lm_source_set_max_line(s, 8);
+    ck_assert_int_eq(lm_source_next(s, &ln, &d), 0);
+    ck_assert_uint_eq(ln.len, 8);
+    ck_assert_int_eq(lm_source_next(s, &ln, &d), -1);
+    ck_assert_uint_eq(d.nerrors, 1);
+    ck_assert_uint_eq(d.v[0].line, 2);
+    ck_assert_int_eq(d.v[0].code, LM_E_SYNTAX);
+    ck_assert_int_eq(lm_source_next(s, &ln, &d), LM_NOTFOUND);
+    lm_source_close(s);
+    lm_diags_fini(&d);
+}
+END_TEST
+
 Suite *source_suite(void);
 
 Suite *
@@ -159,6 +184,7 @@ source_suite(void)
     tcase_add_test(tc, long_lines_cross_blocks);
     tcase_add_test(tc, missing_file);
     tcase_add_test(tc, empty_and_binary);
+    tcase_add_test(tc, max_line_in_memory);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;

@@ -159,3 +159,27 @@ put(q, "two-double-colons", "1::2::3:allow\n")
 put(q, "no-colon", "10.0.0.1 allow\n")
 put(q, "instruction-unknown", "10.0.0.1:allow,RBLSMTPD\n")
 put(q, "dup-rule", "10.0.0.1:allow\n10.0.0.1:deny\n")
+
+# relayconv: NUL bytes in the other places of a Sendmail line
+s = "sendmail"
+put(s, "nul-in-value", "Connect:10.0.0.1 RE\0LAY\n")
+put(s, "nul-after-key", "From:spam.example\0 REJECT\n")
+
+# relayconv: Exchange 5.5 .reg (REGEDIT4 and version 5), NUL bytes inside
+e = "exchange"
+REG = ("REGEDIT4\r\n\r\n"
+       "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIMC\\Parameters]\r\n"
+       "\"RelayAllowList\"=hex(7):31,30,2e,30,2e,30,2e,35,00,00\r\n"
+       "\"RelayFlags\"=dword:00000002\r\n\r\n")
+put(e, "nul-in-name", REG.replace("RelayFlags", "Relay\0Flags"))
+put(e, "nul-in-dword", REG.replace("00000002", "0000\x0002"))
+put(e, "nul-in-key", REG.replace("[HKEY_LOCAL", "[HKEY\0_LOCAL"))
+put(e, "nul-in-hex", REG.replace("31,30,2e", "31,3\x000,2e"))
+v5 = REG.replace("REGEDIT4", "Windows Registry Editor Version 5.00").replace("RelayFlags", "Relay\0Flags")
+put(e, "nul-v5", "\xff\xfe" + "".join(c + "\0" for c in v5))
+
+# relayconv: EMWAC antirelay (ARDEF-1), each file by its content
+a = "antirelay"
+put(a, "nul-goodip", "10.0.0.0/8\r\n192.168\0.1.0/24\r\n")
+put(a, "nul-domain", "example.com\r\nex\0ample.org\r\n")
+put(a, "nul-ini", "[AntiRelay]\r\n[LocalNets]\r\nnet1=10.\0.0.0/8\r\n")
