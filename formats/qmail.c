@@ -15,6 +15,7 @@
  * mapping: relaymap-formats(5).
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "libmap/util.h"
 #include "libmap/ipset.h"
 #include "libmap/policy.h"
+#include "libmap/tcprules.h"
 
 /* tcpserver's rules, then qmail-smtpd's badmailfrom and rcpthosts
  * (reference tcprules.md section 3, qmail-rcpthosts.md). */
@@ -50,6 +52,7 @@ static const struct lm_order qmail_order = {
 /* --- reading tcp.smtp -------------------------------------------------------------- */
 
 struct qmail_parse {
+    unsigned          trflags;   /* LM_TR_V6 for qmail6 */
     struct lm_policy *p;
     struct lm_diags  *d;
     struct lm_seen seen;     /* tcp.smtp keys */
@@ -76,363 +79,162 @@ qmail_host_ok(const char *s, size_t n, int *upper)
     return !*upper;
 }
 
-/* Parse a dotted quad or a prefix "a.", "a.b.", "a.b.c." exactly as
- * tcpserver writes addresses.  0: *r filled; else *why says why the key can
- * never match. */
 static int
-qmail_ipkey(const char *k, size_t n, struct lm_rule *r, const char **why)
-{
-    unsigned oct[4] = { 0, 0, 0, 0 };
-    size_t i, start = 0, no = 0;
-    int prefix = n > 0 && k[n - 1] == '.';
-
-    if (n == 0 || strspn(k, "0123456789.") != n) {
-        if (memchr(k, '/', n) != NULL && strspn(k, "0123456789./") == n)
-            *why = "tcprules has no CIDR notation; write prefixes ending in a dot "
-                   "(10.0.0.0/8 is \"10.\") or last-octet ranges (1.2.3.0-127)";
-        else if (memchr(k, ' ', n) != NULL || memchr(k, '\t', n) != NULL)
-            *why = "the key contains blanks, which tcprules keeps as part of it";
-        else if (memchr(k, '\r', n) != NULL)
-            *why = "the key contains a carriage return";
-        else
-            *why = "not an address, a prefix ending in a dot, or a =host key";
-        return -1;
-    }
-    if (prefix)
-        n--;
-    for (i = 0; i <= n; i++) {
-        size_t len;
-        if (i < n && k[i] != '.')
-            continue;
-        len = i - start;
-        if (no == 4 || len == 0 || len > 3) {
-            *why = "not an IPv4 address or prefix";
-            return -1;
-        }
-        if (len > 1 && k[start] == '0') {
-            *why = "tcpserver writes addresses without leading zeros";
-            return -1;
-        }
-        oct[no] = (unsigned)strtoul(k + start, NULL, 10);
-        if (oct[no] > 255) {
-            *why = "an octet must be a number from 0 to 255";
-            return -1;
-        }
-        no++;
-        start = i + 1;
-    }
-    if (prefix && no == 4) {
-        *why = "a prefix key has at most three octets (1.2.3.)";
-        return -1;
-    }
-    if (!prefix && no < 4) {
-        *why = "a prefix key must end with a dot";
-        return -1;
-    }
-    lm_ipaddr_v4(&r->net.range.lo, oct[0], oct[1], oct[2], oct[3]);
-    r->net.range.hi = r->net.range.lo;
-    for (i = no; i < 4; i++)
-        r->net.range.hi.b[i] = 255;
-    r->net.prefix = (unsigned)(8 * no);
-    r->net.form = prefix ? LM_NF_PREFIX : LM_NF_CIDR;
-    r->kind = LM_K_NET;
-    return 0;
-}
-
-/* Classify one stored key (after range expansion).  0 a subject; 1 never
- * matches (*why). */
-static int
-qmail_key(char *k, size_t n, struct lm_rule *r, const char **why)
-{
-    char *at;
-    int upper = 0;
-
-    r->info = NULL;
-    r->pattern = NULL;
-    if (n == 0) {
-        r->kind = LM_K_ANY;
-        return 0;
-    }
-    if (k[0] == '=') {
-        if (n == 1) {
-            r->kind = LM_K_ANYHOST;
-            return 0;
-        }
-        if (k[1] == '.') {
-            if (qmail_host_ok(k + 2, n - 2, &upper)) {
-                r->kind = LM_K_BELOW;
-                r->pattern = k + 2;
-                return 0;
-            }
-        } else if (qmail_host_ok(k + 1, n - 1, &upper)) {
-            r->kind = LM_K_NAME;
-            r->pattern = k + 1;
-            return 0;
-        }
-        *why = upper ? "tcpserver sees host names in lower case"
-                     : "not a host name or a \"=.domain\" suffix";
-        return 1;
-    }
-    if ((at = strrchr(k, '@')) != NULL) {
-        size_t il = (size_t)(at - k);
-        char *rest = at + 1;
-        size_t rl = n - il - 1;
-        if (rl > 1 && rest[0] == '=' && rest[1] != '.' && qmail_host_ok(rest + 1, rl - 1, &upper)) {
-            r->kind = LM_K_NAME;
-            r->pattern = rest + 1;
-        } else if (rl > 0 && rest[0] != '=' && qmail_ipkey(rest, rl, r, why) == 0 &&
-                   r->net.form == LM_NF_CIDR) {
-            ;
-        } else {
-            *why = "tcpserver looks up only info@a.b.c.d and info@=host";
-            return 1;
-        }
-        *at = '\0';
-        r->info = k;
-        return 0;
-    }
-    return qmail_ipkey(k, n, r, why) == 0 ? 0 : 1;
-}
-
-/*
- * tcprules' range expansion: with a '-' and neither '=' nor '@', the number
- * before the first '-' (back to the previous dot) and the one after it (to
- * the next dot) give one key per number, the upper bound cut at 255.
- * Returns the number of keys written to keys[] (each a malloc'd string),
- * 0 for an empty range, -1 when the numbers are not plain decimals, -2
- * when out of memory.
- */
-static int
-qmail_expand(const char *a, size_t n, char **keys)
-{
-    const char *dash = memchr(a, '-', n), *ls, *re;
-    unsigned long lo = 0, hi = 0, v;
-    size_t i, nk = 0;
-
-    ls = dash;
-    while (ls > a && ls[-1] != '.')
-        ls--;
-    re = dash + 1;
-    while (re < a + n && *re != '.')
-        re++;
-    if (ls == dash || re == dash + 1)
-        return -1;
-    for (i = 0; ls + i < dash; i++) {
-        if (!isdigit((unsigned char)ls[i]))
-            return -1;
-        if (lo < 100000)
-            lo = lo * 10 + (unsigned long)(ls[i] - '0');
-    }
-    for (i = 1; dash + i < re; i++) {
-        if (!isdigit((unsigned char)dash[i]))
-            return -1;
-        if (hi < 100000)
-            hi = hi * 10 + (unsigned long)(dash[i] - '0');
-    }
-    if (hi > 255)
-        hi = 255;
-    for (v = lo; v <= hi; v++) {
-        size_t pl = (size_t)(ls - a), sl = (size_t)(a + n - re);
-        char *k = malloc(pl + sl + 4);
-        if (k == NULL) {
-            while (nk > 0)
-                free(keys[--nk]);
-            return -2;
-        }
-        int w;
-        memcpy(k, a, pl);
-        w = sprintf(k + pl, "%lu", v);
-        memcpy(k + pl + (size_t)w, re, sl);
-        k[pl + (size_t)w + sl] = '\0';
-        keys[nk++] = k;
-    }
-    return (int)nk;
-}
-
-/* Parse ",NAME=<d>value<d>" groups after the verb into env (borrowing from
- * the mutable line).  0, or the offset of the first byte that does not
- * parse plus one. */
-static size_t
-qmail_assignments(char *s, size_t n, struct lm_kv *env, size_t *nenv, const char **why)
-{
-    size_t i = 0;
-
-    *nenv = 0;
-    while (i < n) {
-        size_t name, eq, val;
-        char dl;
-        if (s[i] != ',') {
-            *why = "expected \",NAME=\\\"value\\\"\" after the verb";
-            return i + 1;
-        }
-        name = ++i;
-        while (i < n && s[i] != '=')
-            i++;
-        if (i == n) {
-            *why = "an assignment needs \"=\"";
-            return name + 1;
-        }
-        eq = i++;
-        if (i == n) {
-            *why = "an assignment needs a quoted value (NAME=\"value\")";
-            return eq + 1;
-        }
-        dl = s[i++];
-        val = i;
-        while (i < n && s[i] != dl)
-            i++;
-        if (i == n) {
-            *why = "the value's closing delimiter is missing";
-            return val;
-        }
-        s[eq] = '\0';
-        s[i] = '\0';
-        env[*nenv].name = s + name;
-        env[*nenv].value = s + val;
-        (*nenv)++;
-        i++;
-    }
-    return 0;
-}
-
-static int
-qmail_add(struct qmail_parse *qp, struct lm_rule *r, const char *key, int report_dup)
+qmail_add(struct qmail_parse *qp, struct lm_rule *r, const char *key)
 {
     unsigned long first = 0;
     char q[LM_QUOTE_BUF];
 
     if (lm_seen_add(&qp->seen, key, r->pos.line, &first) != 0)
         return lm_diag_add(qp->d, LM_ERROR, LM_E_NOMEM, &r->pos, "out of memory");
-    if (first != 0 && report_dup)
+    if (first != 0)
         lm_diag_add(qp->d, LM_WARNING, LM_E_DUPLICATE, &r->pos,
                     "duplicate key \"%s\" (first defined at line %lu): tcpserver uses the "
                     "first", lm_quote(q, key, strlen(key), LM_QUOTE_MAX), first);
     return lm_policy_add(qp->p, r, qp->d) == NULL ? -1 : 0;
 }
 
+/* One stored key (NUL-terminated) as the subject of rule c.  -1 after an
+ * error: a key whose addresses relayconv cannot tell. */
+static int
+qmail_subject(struct qmail_parse *qp, char *key, size_t klen, int never, struct lm_rule *c)
+{
+    struct lm_tcprules_subject s;
+    struct lm_ipnet net;
+    const char *why = NULL;
+    char q[LM_QUOTE_BUF];
+    int upper = 0;
+
+    c->info = NULL;
+    c->pattern = NULL;
+    memset(&c->net, 0, sizeof c->net);
+    if (lm_tcprules_subject(key, klen, qp->trflags, &s, &why) < 0)
+        return lm_diag_add(qp->d, LM_ERROR, LM_E_SYNTAX, &c->pos, "key \"%s\": %s",
+                           lm_quote(q, key, klen, LM_QUOTE_MAX), why);
+    if ((s.what == LM_TRW_HOST || s.what == LM_TRW_DOMAIN) && !never
+        && !qmail_host_ok(s.name, s.nlen, &upper)) {
+        s.what = LM_TRW_NEVER;
+        why = "not a host name the policy model can hold";
+    }
+    if (s.info != NULL)
+        key[s.ilen] = '\0';
+    switch (never ? LM_TRW_NEVER : s.what) {
+    case LM_TRW_ANY:
+        c->kind = LM_K_ANY;
+        break;
+    case LM_TRW_ANYHOST:
+        c->kind = LM_K_ANYHOST;
+        break;
+    case LM_TRW_HOST:
+    case LM_TRW_DOMAIN:
+        c->kind = s.what == LM_TRW_HOST ? LM_K_NAME : LM_K_BELOW;
+        c->pattern = (char *)(uintptr_t)s.name;
+        c->info = s.info != NULL ? key : NULL;
+        break;
+    case LM_TRW_NET:
+        c->kind = LM_K_NET;
+        c->net.range = s.net;
+        c->net.prefix = lm_iprange_to_net(&s.net, &net) == 0 ? net.prefix : 0;
+        c->net.form = s.prefix ? LM_NF_PREFIX : LM_NF_CIDR;
+        c->info = s.info != NULL ? key : NULL;
+        break;
+    case LM_TRW_NEVER:
+        if (s.info != NULL)
+            key[s.ilen] = '@';
+        if (!never)
+            lm_diag_add(qp->d, LM_WARNING, LM_E_SYNTAX, &c->pos, "key \"%s\" can never match: "
+                        "%s", lm_quote(q, key, klen, LM_QUOTE_MAX), why);
+        c->kind = LM_K_NEVER;
+        c->pattern = key;
+        break;
+    }
+    return 0;
+}
+
+/* One tcp.smtp line, read by the grammar of tcprules.c in its lenient mode. */
 static int
 qmail_rule_line(struct qmail_parse *qp, struct lm_line *ln)
 {
     struct lm_diags *d = qp->d;
-    struct lm_pos pos = ln->pos;
+    struct lm_tcprules_rule tr;
+    struct lm_tcprules_item it;
     struct lm_rule r;
     struct lm_kv *env = NULL;
-    char q[LM_QUOTE_BUF], q2[LM_QUOTE_BUF];
-    char *t = ln->text, *colon, *verb, *keys[256];
-    const char *why = NULL;
-    size_t n = ln->len, nenv = 0, bad, i, vl;
-    int deny, rc = 0, nk;
+    size_t nenv = 0, off = 0, klen, blen = LM_TCPRULES_BUF(ln->len) + ln->len + 32;
+    char *buf, *key, *orig;
+    unsigned long n;
+    int rc;
 
-    while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
-        n--;
-    t[n] = '\0';
-    if (ln->len == 0 || t[0] == '#' || n == 0)
-        return 0;
-    if ((colon = memchr(t, ':', n)) == NULL) {
-        lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &pos,
-                    "line \"%s\" has no colon: tcprules ignores it silently",
-                    lm_quote(q, t, n, LM_QUOTE_MAX));
-        return 0;
+    if ((buf = malloc(blen + ln->len + 1)) == NULL)
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &ln->pos, "out of memory");
+    rc = lm_tcprules_parse(ln->text, ln->len, &ln->pos, qp->trflags | LM_TR_LENIENT, buf, &tr, d);
+    if (rc != 0) {
+        free(buf);
+        return rc < 0 ? -1 : 0;
     }
-    verb = colon + 1;
-    vl = n - (size_t)(verb - t);
-    if (vl >= 5 && memcmp(verb, "allow", 5) == 0)
-        deny = 0, verb += 5, vl -= 5;
-    else if (vl >= 4 && memcmp(verb, "deny", 4) == 0)
-        deny = 1, verb += 4, vl -= 4;
-    else {
-        pos.col = (unsigned)(colon - t) + 2;
-        return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, &pos,
-                           "expected \"allow\" or \"deny\" after the first colon: \"%s\"%s",
-                           lm_quote(q, t, n, LM_QUOTE_MAX),
-                           t[n - 1] == '\r' ? " (CRLF line ends: tcprules does not strip CR)"
-                                            : "");
+    if ((env = calloc(tr.dlen / 2 + 1, sizeof *env)) == NULL) {
+        free(buf);
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &ln->pos, "out of memory");
     }
-    if ((env = calloc(vl / 3 + 1, sizeof *env)) == NULL)
-        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &pos, "out of memory");
-    bad = qmail_assignments(verb, vl, env, &nenv, &why);
-    if (bad != 0) {
-        pos.col = (unsigned)(verb - t) + (unsigned)bad;
-        free(env);
-        return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, &pos, "%s: \"%s\"%s", why,
-                           lm_quote(q, t, n, LM_QUOTE_MAX),
-                           t[n - 1] == '\r' ? " (CRLF line ends: tcprules does not strip CR)"
-                                            : "");
-    }
-    *colon = '\0';
     memset(&r, 0, sizeof r);
     r.stage = LM_S_CONNECT;
-    r.pos = pos;
+    r.pos = ln->pos;
+    r.action = tr.deny ? LM_A_DENY : LM_A_OK;
+    /* items are "+NAME=VALUE\0": cut each at its first '=' (buf is ours) */
+    while (lm_tcprules_item_next(tr.data, tr.dlen, &off, &it) == 0) {
+        if (it.kind != LM_TRI_SET)
+            continue;
+        tr.data[it.name + it.nlen - tr.data] = '\0';
+        env[nenv].name = tr.data + (it.name - tr.data);
+        env[nenv].value = tr.data + (it.value - tr.data);
+        if (!tr.deny && strcmp(env[nenv].name, "RELAYCLIENT") == 0)
+            r.action = LM_A_RELAY;
+        nenv++;
+    }
     r.env = env;
     r.nenv = nenv;
-    r.orig = t;
-    r.action = deny ? LM_A_DENY : LM_A_OK;
-    for (i = 0; i < nenv && !deny; i++)
-        if (strcmp(env[i].name, "RELAYCLIENT") == 0)
-            r.action = LM_A_RELAY;
-    if (strchr(t, '-') != NULL && strchr(t, '=') == NULL && strchr(t, '@') == NULL) {
-        nk = qmail_expand(t, strlen(t), keys);
-        if (nk == -2) {
-            free(env);
-            return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &pos, "out of memory");
-        }
-        if (nk < 0) {
-            free(env);
-            return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, &pos,
-                               "range \"%s\": the numbers around the first \"-\" must be "
-                               "plain decimals (tcprules refuses the line)",
-                               lm_quote(q, t, strlen(t), LM_QUOTE_MAX));
-        }
-        if (nk == 0) {
-            lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &pos,
-                        "range \"%s\" is empty: tcprules stores no key for it",
-                        lm_quote(q, t, strlen(t), LM_QUOTE_MAX));
-            free(env);
-            return 0;
-        }
-        for (i = 0; i < (size_t)nk && rc == 0; i++) {
-            struct lm_rule c = r;
-            if (qmail_key(keys[i], strlen(keys[i]), &c, &why) != 0) {
-                if (i == 0)
-                    lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &pos,
-                                "key \"%s\" (from range \"%s\") can never match: %s",
-                                lm_quote(q, keys[i], strlen(keys[i]), LM_QUOTE_MAX),
-                                lm_quote(q2, t, strlen(t), LM_QUOTE_MAX), why);
-                c.kind = LM_K_NEVER;
-                c.pattern = keys[i];
-                c.info = NULL;
-                memset(&c.net, 0, sizeof c.net);
-            }
-            rc = qmail_add(qp, &c, keys[i], 1);
-        }
-        for (i = 0; i < (size_t)nk; i++)
-            free(keys[i]);
-        free(env);
-        return rc;
+    /* the address as written, for messages */
+    orig = buf + blen;
+    memcpy(orig, ln->text, tr.alen);
+    orig[tr.alen] = '\0';
+    if (tr.range) {
+        /* the keys follow the parser's buffers; only the number and the
+         * suffix change */
+        key = buf + LM_TCPRULES_BUF(ln->len);
+        memmove(key, tr.key, tr.klen);
+        tr.key = key;
+    } else {
+        key = tr.key;
     }
-    {
-        char *key = strdup(t);
-        if (key == NULL) {
-            free(env);
-            return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &pos, "out of memory");
+    r.orig = orig;
+    rc = 0;
+    for (n = tr.range ? tr.lo : 0; n <= (tr.range ? tr.hi : 0) && rc == 0; n++) {
+        struct lm_rule c = r;
+        char *k;
+        klen = lm_tcprules_key(&tr, n, key);
+        if ((k = malloc(klen + 1)) == NULL) {
+            rc = lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &ln->pos, "out of memory");
+            break;
         }
-        if (qmail_key(t, strlen(t), &r, &why) != 0) {
-            const char *hint = "";
-            size_t kl = strlen(key);
-            if (kl > 0 && strspn(key, "0123456789.") == kl && key[kl - 1] != '.' &&
-                strcmp(why, "a prefix key must end with a dot") == 0)
-                hint = " (write it with the final dot)";
-            lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &pos, "key \"%s\" can never match: %s%s",
-                        lm_quote(q, key, kl, LM_QUOTE_MAX), why, hint);
-            r.kind = LM_K_NEVER;
-            r.pattern = key;
-            r.info = NULL;
-            memset(&r.net, 0, sizeof r.net);
+        memcpy(k, key, klen);
+        k[klen] = '\0';
+        if (qmail_subject(qp, k, klen, tr.never, &c) == 0) {
+            char *full = NULL;
+            if (c.info != NULL && (full = malloc(klen + 1)) != NULL) {
+                memcpy(full, key, klen);
+                full[klen] = '\0';
+            }
+            rc = c.info != NULL && full == NULL
+                 ? lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &ln->pos, "out of memory")
+                 : qmail_add(qp, &c, full != NULL ? full : k);
+            free(full);
+        } else {
+            rc = -1;
         }
-        rc = qmail_add(qp, &r, key, 1);
-        free(key);
+        free(k);
     }
     free(env);
+    free(buf);
     return rc;
 }
 

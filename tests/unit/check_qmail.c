@@ -175,7 +175,7 @@ START_TEST(parse_seed_and_rcpthosts)
 
     ck_assert_int_eq(rc, 0);
     ck_assert_int_eq(p->rules[0].kind, LM_K_NEVER);
-    ck_assert(tu_has_diag(&d, LM_WARNING, 1, "must end with a dot"));
+    ck_assert(tu_has_diag(&d, LM_WARNING, 1, "no trailing dot"));
     ck_assert_int_eq(qm_ask(p, "172.16.5.9", NULL, NULL, FOREIGN), LM_V_REFUSE);
     ck_assert_int_eq(qm_ask(p, "127.0.0.1", NULL, NULL, FOREIGN), LM_V_RELAY);
     qm_parse(p, "control/rcpthosts",
@@ -260,14 +260,14 @@ START_TEST(errors_and_never)
     ck_assert(tu_has_diag(&d, LM_ERROR, 1, "\"allow\" or \"deny\""));
     ck_assert_uint_eq(d.v[0].col, 9);
     ck_assert_str_eq(d.v[0].file, "tcp.smtp");
-    ck_assert(tu_has_diag(&d, LM_ERROR, 2, "needs \"=\""));
-    ck_assert(tu_has_diag(&d, LM_ERROR, 3, "closing delimiter"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 2, "no '='"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 3, "not closed"));
     ck_assert(tu_has_diag(&d, LM_ERROR, 4, "CRLF"));
-    ck_assert(tu_has_diag(&d, LM_ERROR, 5, "plain decimals"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 5, "decimal numbers"));
     ck_assert(tu_has_diag(&d, LM_WARNING, 6, "empty"));
     ck_assert(tu_has_diag(&d, LM_WARNING, 7, "no colon"));
     for (line = 8; line <= 13; line++) {
-        ck_assert_msg(tu_has_diag(&d, LM_WARNING, line, "can never match"), "line %lu", line);
+        ck_assert_msg(tu_has_diag(&d, LM_WARNING, line, "never match"), "line %lu", line);
         ck_assert_int_eq(tu_rule(p, line)->kind, LM_K_NEVER);
     }
     ck_assert(tu_has_diag(&d, LM_WARNING, 8, "lower case"));
