@@ -249,6 +249,7 @@ qmail_rcpt_line(struct qmail_parse *qp, struct lm_line *ln)
     size_t n = ln->len, i;
     int upper, rc;
     enum lm_kind kind = LM_K_NAME;
+    const char *why;
 
     while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
         n--;
@@ -262,6 +263,10 @@ qmail_rcpt_line(struct qmail_parse *qp, struct lm_line *ln)
         t++;
         n--;
     }
+    if ((why = lm_rcpthosts_why(t, n)) != NULL)
+        /* qmail would list it; what the administrator meant cannot be told */
+        return lm_diag_add(qp->d, LM_ERROR, LM_E_SYNTAX, &pos, "rcpthosts entry \"%s\" is no "
+                           "domain name: %s", lm_quote(q, ln->text, ln->len, LM_QUOTE_MAX), why);
     if (!qmail_host_ok(t, n, &upper)) {
         lm_diag_add(qp->d, LM_WARNING, LM_E_SYNTAX, &pos,
                     "rcpthosts entry \"%s\" can never match a recipient domain%s; ignored",

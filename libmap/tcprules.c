@@ -952,6 +952,25 @@ lm_tcprules_subject(const char *k, size_t n, unsigned flags, struct lm_tcprules_
     return 0;
 }
 
+const char *
+lm_rcpthosts_why(const char *s, size_t n)
+{
+    const char *why;
+    size_t i, digits = 1;
+
+    if (n == 0)
+        return "an empty name";
+    for (i = 0; i < n; i++) {
+        if (s[i] == '.' && (i == 0 || i + 1 == n || s[i + 1] == '.'))
+            return "an empty label (two dots in a row, or a dot at an end)";
+        if (s[i] != '.' && !tr_digit((unsigned char)s[i]))
+            digits = 0;
+    }
+    if (digits && tr_ipv4(s, n, &why) != TR_IP_FULL)
+        return "its labels are all numbers, but they make no IPv4 address";
+    return NULL;
+}
+
 /* --- data items and lookup ------------------------------------------------ */
 
 int

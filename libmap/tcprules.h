@@ -100,6 +100,12 @@ int lm_tcprules_subject(const char *key, size_t klen, unsigned flags,
 #define LM_TR_IP6_BUF 48
 size_t lm_tcprules_ip6_format(const unsigned char *b, char *out);
 
+/* qmail's rcpthosts: why the domain name[0..n) (lower case, without the
+ * leading '.' of a subdomain entry) names no domain, or NULL when it can:
+ * an empty label ("a..b"), or labels that are all numbers but make no IPv4
+ * address ("300.1.1.1"). */
+const char *lm_rcpthosts_why(const char *name, size_t n);
+
 /* Data items of a compiled rule. */
 enum lm_tcprules_kind {
     LM_TRI_DENY,            /* "D": refuse the connection */
