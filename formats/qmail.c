@@ -376,7 +376,8 @@ qmail_bmf_like(const char *l, size_t n)
 }
 
 static int
-qmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
+qmail_parse_build(struct lm_source *in, struct lm_policy *out, struct lm_diags *d,
+                  unsigned trflags)
 {
     struct qmail_parse qp;
     struct lm_line ln;
@@ -392,6 +393,7 @@ qmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
     size_t nl = 0, cap = 0;
 
     memset(&qp, 0, sizeof qp);
+    qp.trflags = trflags;
     qp.p = out;
     qp.d = d;
     out->order = &qmail_order;
@@ -460,11 +462,27 @@ qmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
     return d->nerrors > errs0 ? -1 : 0;
 }
 
+/* Where a tcp.smtp line's address ends: its first colon, or in the IPv6
+ * build the first one followed by the verb. */
+static const char *
+qmail_colon(const char *l, size_t n, int v6)
+{
+    const char *c = memchr(l, ':', n);
+
+    for (; v6 && c != NULL; c = memchr(c + 1, ':', n - (size_t)(c + 1 - l))) {
+        size_t rest = n - (size_t)(c + 1 - l);
+        if ((rest >= 5 && memcmp(c + 1, "allow", 5) == 0) ||
+            (rest >= 4 && memcmp(c + 1, "deny", 4) == 0))
+            return c;
+    }
+    return v6 ? memchr(l, ':', n) : c;
+}
+
 static int
-qmail_detect(const char *name, const char *text, size_t len)
+qmail_detect_build(const char *name, const char *text, size_t len, int v6, size_t *nsix)
 {
     const char *b = lm_path_base(name);
-    size_t i = 0, rules = 0, bad = 0, names = 0, bmf = 0;
+    size_t i = 0, rules = 0, bad = 0, names = 0, bmf = 0, six = 0;
 
     while (i < len) {
         const char *l = text + i, *e = memchr(l, '\n', len - i), *c;
@@ -474,14 +492,16 @@ qmail_detect(const char *name, const char *text, size_t len)
             n--;
         if (n == 0 || l[0] == '#')
             continue;
-        if ((c = memchr(l, ':', n)) != NULL) {
+        if ((c = qmail_colon(l, n, v6)) != NULL) {
             size_t rest = n - (size_t)(c - l) - 1;
             if ((rest >= 5 && memcmp(c + 1, "allow", 5) == 0 &&
                  (rest == 5 || c[6] == ',')) ||
-                (rest >= 4 && memcmp(c + 1, "deny", 4) == 0 && (rest == 4 || c[5] == ',')))
+                (rest >= 4 && memcmp(c + 1, "deny", 4) == 0 && (rest == 4 || c[5] == ','))) {
                 rules++;
-            else
+                six += memchr(l, ':', (size_t)(c - l)) != NULL;
+            } else {
                 bad++;
+            }
         } else {
             size_t j;
             for (j = 0; j < n; j++)
@@ -495,6 +515,7 @@ qmail_detect(const char *name, const char *text, size_t len)
                 bad++;
         }
     }
+    *nsix = six;
     if (bmf > 0 && rules == 0 && names == 0 && bad == 0)
         return strcmp(b, "badmailfrom") == 0 ? LM_DETECT_SURE : LM_DETECT_LIKELY;
     if (strcmp(b, "badmailfrom") == 0 && rules == 0 && bad == 0)
@@ -524,6 +545,7 @@ struct qmail_emit {
     int                     fallthrough;    /* a "nothing" key had to be written */
     int                     exact;          /* single addresses must stay exact keys */
     int                     v4;             /* a key for a non-exact value at depth 4 */
+    int                     v6;             /* qmail6: IPv6 keys of the IPv6 build */
     struct lm_seen       seen, rseen, bseen;
     int                     fail;
 };
@@ -654,11 +676,25 @@ qmail_text(const char *v)
  * lm_ipset_cover_nested writes prefixes and last-octet runs nested that
  * way. */
 
+/* A connect network the target's tcp.smtp has keys for. */
 static int
-qmail_is_net(const struct lm_rule *r)
+qmail_is_net(const struct qmail_emit *e, const struct lm_rule *r)
 {
     return r->kind == LM_K_NET && (r->stage & LM_S_CONNECT) && r->info == NULL &&
-           r->net.range.lo.family == LM_IPV4;
+           (r->net.range.lo.family == LM_IPV4 || e->v6);
+}
+
+/* 127.0.0.1 or ::1 */
+static void
+qmail_loopback(int family, struct lm_ipaddr *lb)
+{
+    if (family == LM_IPV4) {
+        lm_ipaddr_v4(lb, 127, 0, 0, 1);
+    } else {
+        memset(lb, 0, sizeof *lb);
+        lb->family = LM_IPV6;
+        lb->b[15] = 1;
+    }
 }
 
 /* Cut IPv4 into intervals with the value the connect networks give them
@@ -666,7 +702,7 @@ qmail_is_net(const struct lm_rule *r)
  * 127.0.0.1 relays unless a rule refuses it (Sendmail's built-in rule).
  * NULL with e->fail on failure. */
 static struct lm_cover_iv *
-qmail_paint(struct qmail_emit *e, int loop, size_t *n)
+qmail_paint(struct qmail_emit *e, int family, int loop, size_t *n)
 {
     const struct lm_policy *p = e->p;
     struct lm_cover_iv *iv = NULL;
@@ -675,9 +711,9 @@ qmail_paint(struct qmail_emit *e, int loop, size_t *n)
     size_t *idx = NULL, *val = NULL, nr = 0, k, first = 0;
 
     *n = 0;
-    lm_ipaddr_v4(&lb, 127, 0, 0, 1);
+    qmail_loopback(family, &lb);
     /* the networks in the order the source's server prefers them */
-    if (lm_emit_nets(p, LM_IPV4, &idx, &nr, e->d) != 0)
+    if (lm_emit_nets(p, family, &idx, &nr, e->d) != 0)
         goto out;
     rg = malloc((nr + 2) * sizeof *rg);
     val = malloc((nr + 2) * sizeof *val);
@@ -727,7 +763,7 @@ qmail_paint(struct qmail_emit *e, int loop, size_t *n)
         }
     }
     if (!e->fail &&
-        lm_ipset_paint(LM_IPV4, rg + first, val + first, nr + 1 - first, 0, &iv, n, e->d) != 0)
+        lm_ipset_paint(family, rg + first, val + first, nr + 1 - first, 0, &iv, n, e->d) != 0)
         iv = NULL;
 out:
     if (iv == NULL)
@@ -752,8 +788,81 @@ qmail_put(struct qmail_emit *e, const char *key, const char *rhs)
         fprintf(e->f, "%s:%s\n", key, rhs);
 }
 
+/* The IPv6 build's text of a nested-cover key of k->depth bytes (whole
+ * groups): an address as tcpserver writes it; a prefix of groups that are
+ * not zero, "g:"; or such groups and a zero one, "g::".  NULL when the key
+ * is none of these: tcpserver writes the first zero group as "::", so a
+ * prefix with a zero group inside matches addresses of other lengths too. */
+static const char *
+qmail_key6(const struct lm_cover_key *k, char *buf)
+{
+    static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    unsigned g, ng = k->depth / 2;
+    char *o = buf;
+
+    if (k->depth == 16) {
+        if (memcmp(k->b, mapped, sizeof mapped) == 0)
+            return NULL;        /* looked up as IPv4 */
+        lm_tcprules_ip6_format(k->b, buf);
+        return buf;
+    }
+    for (g = 0; g < ng; g++) {
+        unsigned v = (unsigned)k->b[2 * g] << 8 | k->b[2 * g + 1];
+        if (v == 0 && (g + 1 < ng || g == 0))
+            return NULL;
+        if (v == 0)
+            o += sprintf(o, ":");
+        else
+            o += sprintf(o, "%x:", v);
+    }
+    return buf;
+}
+
+/* The IPv4 text of a nested-cover key: prefixes and runs of the last
+ * written octet. */
+static const char *
+qmail_key4(const struct lm_cover_key *k, char *buf)
+{
+    char *o = buf;
+    unsigned j;
+
+    for (j = 0; j + 1 < k->depth; j++)
+        o += sprintf(o, "%u.", k->b[j]);
+    o += sprintf(o, "%u", k->b[k->depth - 1]);
+    if (k->hi != k->b[k->depth - 1])
+        o += sprintf(o, "-%u", k->hi);
+    if (k->depth < 4)
+        sprintf(o, ".");
+    return buf;
+}
+
+/* The narrowest IPv6 connect network that meets key k's block. */
+static const struct lm_rule *
+qmail_key_rule(const struct qmail_emit *e, const struct lm_cover_key *k)
+{
+    const struct lm_rule *best = NULL;
+    struct lm_iprange blk;
+    size_t i;
+
+    memset(&blk, 0, sizeof blk);
+    blk.lo.family = blk.hi.family = LM_IPV6;
+    memcpy(blk.lo.b, k->b, 16);
+    memcpy(blk.hi.b, k->b, 16);
+    memset(blk.hi.b + k->depth, 0xff, 16 - (size_t)k->depth);
+    for (i = 0; i < e->p->nrules; i++) {
+        const struct lm_rule *r = &e->p->rules[i];
+        if (qmail_is_net(e, r) && r->net.range.lo.family == LM_IPV6
+            && lm_ipaddr_cmp(&r->net.range.lo, &blk.hi) <= 0
+            && lm_ipaddr_cmp(&r->net.range.hi, &blk.lo) >= 0
+            && (best == NULL || (lm_ipaddr_cmp(&r->net.range.lo, &best->net.range.lo) >= 0
+                                 && lm_ipaddr_cmp(&r->net.range.hi, &best->net.range.hi) <= 0)))
+            best = r;
+    }
+    return best;
+}
+
 static void
-qmail_emit_nets(struct qmail_emit *e)
+qmail_emit_nets(struct qmail_emit *e, int family)
 {
     struct lm_cover_iv *iv;
     struct lm_cover_key *keys;
@@ -762,7 +871,7 @@ qmail_emit_nets(struct qmail_emit *e)
     size_t niv, nkeys, i;
     int loop = lm_policy_loopback_relays(e->p), rc;
 
-    iv = qmail_paint(e, loop, &niv);
+    iv = qmail_paint(e, family, loop, &niv);
     if (iv == NULL)
         return;
     if ((whole = malloc(e->nval)) == NULL) {
@@ -773,13 +882,13 @@ qmail_emit_nets(struct qmail_emit *e)
     for (i = 0; i < e->nval; i++)
         whole[i] = e->val[i][0] == QMAIL_EXACT;
     memset(&o, 0, sizeof o);
-    o.flags = LM_NEST_RUNS;
+    o.flags = family == LM_IPV4 ? LM_NEST_RUNS : 0;
     o.nval = e->nval;
     o.whole = whole;
     for (i = 0; i < e->p->nrules; i++)
-        o.maxkeys += qmail_is_net(&e->p->rules[i]);
+        o.maxkeys += qmail_is_net(e, &e->p->rules[i]);
     o.maxkeys = o.maxkeys * QMAIL_KEYS_PER_RULE + QMAIL_KEYS_EXTRA;
-    rc = lm_ipset_cover_nested(iv, niv, LM_IPV4, &o, &keys, &nkeys, e->d);
+    rc = lm_ipset_cover_nested(iv, niv, family, &o, &keys, &nkeys, e->d);
     free(iv);
     free(whole);
     if (rc < 0) {
@@ -796,20 +905,23 @@ qmail_emit_nets(struct qmail_emit *e)
     }
     for (i = 0; i < nkeys && !e->fail; i++) {
         const struct lm_cover_key *k = &keys[i];
-        char kb[32], *o2 = kb;
-        unsigned j;
+        char kb[LM_TR_IP6_BUF + 8];
+        const char *text;
         if (k->val == 0)
             e->fallthrough = 1;     /* a part of a network left to other rules */
-        if (k->depth == 4 && e->exact && e->val[k->val][0] != QMAIL_EXACT)
+        if (k->depth == (family == LM_IPV4 ? 4 : 16) && e->exact &&
+            e->val[k->val][0] != QMAIL_EXACT)
             e->v4 = 1;              /* a network written as single addresses */
-        for (j = 0; j + 1 < k->depth; j++)
-            o2 += sprintf(o2, "%u.", k->b[j]);
-        o2 += sprintf(o2, "%u", k->b[k->depth - 1]);
-        if (k->hi != k->b[k->depth - 1])
-            o2 += sprintf(o2, "-%u", k->hi);
-        if (k->depth < 4)
-            sprintf(o2, ".");
-        qmail_put(e, kb, k->val == 0 ? "allow" : qmail_text(e->val[k->val]));
+        text = family == LM_IPV4 ? qmail_key4(k, kb) : qmail_key6(k, kb);
+        if (text == NULL) {
+            qmail_loss(e, LM_LOSS_DROPPED, 1, qmail_key_rule(e, k), NULL,
+                       "part of this network is a block with a zero group (or IPv4-mapped "
+                       "addresses), which no tcp.smtp key of the IPv6 build matches exactly "
+                       "(tcpserver writes the first zero group as \"::\"); it is left to "
+                       "the shorter keys");
+            continue;
+        }
+        qmail_put(e, text, k->val == 0 ? "allow" : qmail_text(e->val[k->val]));
     }
     free(keys);
 }
@@ -839,11 +951,12 @@ qmail_order_conflicts(struct qmail_emit *e)
     for (j = 0; j < p->nrules && !e->fail; j++) {
         const struct lm_rule *r = &p->rules[j];
         int single, k;
-        if (!qmail_is_net(r))
+        struct lm_ipaddr lb;
+        if (!qmail_is_net(e, r))
             continue;
         single = lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) == 0;
-        if (single && r->net.range.lo.b[0] == 127 && r->net.range.lo.b[1] == 0 &&
-            r->net.range.lo.b[2] == 0 && r->net.range.lo.b[3] == 1)
+        qmail_loopback(r->net.range.lo.family, &lb);
+        if (single && lm_ipaddr_cmp(&r->net.range.lo, &lb) == 0)
             continue;   /* the server names its loopback itself */
         if ((val[j] = qmail_rhs(p, r, &alt, &e->fail)) == NULL &&
             (val[j] = strdup("allow")) == NULL) {
@@ -1132,14 +1245,15 @@ qmail_emit_bmf(struct qmail_emit *e)
 }
 
 static int
-qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
-           struct lm_diags *d)
+qmail_emit_build(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
+                 struct lm_diags *d, int v6)
 {
     struct qmail_emit e;
     const struct lm_rule *sp;
     size_t i;
 
     memset(&e, 0, sizeof e);
+    e.v6 = v6;
     e.p = in;
     e.f = out[0];
     e.rf = out[1];
@@ -1171,9 +1285,9 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
             continue;
         }
         if (r->stage & LM_S_CONNECT) {
-            if (r->kind == LM_K_NET && r->net.range.lo.family == LM_IPV6)
+            if (r->kind == LM_K_NET && r->net.range.lo.family == LM_IPV6 && !e.v6)
                 qmail_loss(&e, LM_LOSS_DROPPED, qmail_drop_widens(in, r), r, NULL,
-                           "tcprules has no IPv6 keys");
+                           "tcprules has no IPv6 keys (the IPv6 build has: --to qmail6)");
             else if (r->kind == LM_K_NET && r->info != NULL &&
                      lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) != 0)
                 qmail_loss(&e, LM_LOSS_DROPPED, qmail_drop_widens(in, r), r, NULL,
@@ -1232,7 +1346,7 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
         char kb[LM_IPADDR_BUF], *key, *rhs;
         unsigned alt;
         if (r->kind != LM_K_NET || r->info == NULL || !(r->stage & LM_S_CONNECT) ||
-            r->net.range.lo.family != LM_IPV4 ||
+            (r->net.range.lo.family != LM_IPV4 && !e.v6) ||
             lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) != 0)
             continue;
         if (!qmail_key_ok(r->info)) {
@@ -1242,7 +1356,10 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
         }
         if ((rhs = qmail_rhs(in, r, &alt, &e.fail)) == NULL)
             continue;
-        lm_ipaddr_format(&r->net.range.lo, kb);
+        if (r->net.range.lo.family == LM_IPV4)
+            lm_ipaddr_format(&r->net.range.lo, kb);
+        else
+            lm_tcprules_ip6_format(r->net.range.lo.b, kb);
         if ((key = malloc(strlen(r->info) + strlen(kb) + 2)) == NULL) {
             free(rhs);
             e.fail = 1;
@@ -1254,7 +1371,9 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
         free(rhs);
     }
     if (!e.fail)
-        qmail_emit_nets(&e);
+        qmail_emit_nets(&e, LM_IPV4);
+    if (!e.fail && e.v6)
+        qmail_emit_nets(&e, LM_IPV6);
     if (!e.fail)
         qmail_emit_names(&e);
     if (e.v4 && !e.fail && in->order->connect != LM_CONNECT_NAMES_FIRST)
@@ -1322,6 +1441,51 @@ qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
     return 0;
 }
 
+static int
+qmail_detect(const char *name, const char *text, size_t len)
+{
+    size_t six;
+
+    return qmail_detect_build(name, text, len, 0, &six);
+}
+
+/* Without an IPv6 key both builds read a file alike: the IPv4 one, the
+ * usual, is chosen then. */
+static int
+qmail6_detect(const char *name, const char *text, size_t len)
+{
+    size_t six;
+    int score = qmail_detect_build(name, text, len, 1, &six);
+
+    return six > 0 || score == LM_DETECT_NO ? score : LM_DETECT_MAYBE - 1;
+}
+
+static int
+qmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
+{
+    return qmail_parse_build(in, out, d, 0);
+}
+
+static int
+qmail6_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
+{
+    return qmail_parse_build(in, out, d, LM_TR_V6);
+}
+
+static int
+qmail_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
+           struct lm_diags *d)
+{
+    return qmail_emit_build(in, out, lost, d, 0);
+}
+
+static int
+qmail6_emit(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
+            struct lm_diags *d)
+{
+    return qmail_emit_build(in, out, lost, d, 1);
+}
+
 static const char *const qmail_outputs[] = { "tcp.smtp", "rcpthosts", "badmailfrom", NULL };
 
 const struct lm_codec lm_codec_qmail = {
@@ -1334,4 +1498,18 @@ const struct lm_codec lm_codec_qmail = {
     .detect = qmail_detect,
     .parse = qmail_parse,
     .emit = qmail_emit,
+};
+
+/* The same files for the IPv6 build of ucspi-tcp (Debian ucspi-tcp-ipv6):
+ * IPv6 addresses and prefixes in tcp.smtp, one server, one lookup order. */
+const struct lm_codec lm_codec_qmail6 = {
+    .name = "qmail6",
+    .description = "qmail with IPv6: tcp.smtp for the IPv6 build of tcpserver and tcprules "
+                   "(ucspi-tcp-ipv6), control/rcpthosts and control/badmailfrom",
+    .caps = LM_CODEC_PARSE | LM_CODEC_EMIT,
+    .order = &qmail_order,
+    .outputs = qmail_outputs,
+    .detect = qmail6_detect,
+    .parse = qmail6_parse,
+    .emit = qmail6_emit,
 };

@@ -175,6 +175,7 @@ int lm_codec_part(const struct lm_codec *c, const char *path);
 extern const struct lm_codec lm_codec_policy;     /* neutral policy file */
 extern const struct lm_codec lm_codec_sendmail;   /* Sendmail access */
 extern const struct lm_codec lm_codec_qmail;      /* tcp.smtp + rcpthosts */
+extern const struct lm_codec lm_codec_qmail6;     /* the same, IPv6 build */
 extern const struct lm_codec lm_codec_postfix;    /* main.cf fragment + tables */
 extern const struct lm_codec lm_codec_exim;       /* list files + RCPT ACL */
 extern const struct lm_codec lm_codec_exchange;   /* Exchange 5.5 Relay*List .reg */
