@@ -498,7 +498,9 @@ tr_range(char *a, size_t n, const char *dash, size_t col0, const struct lm_pos *
     r->lo = lo;
     r->hi = hi;
     if (lo > hi && (flags & LM_TR_LENIENT)) {
-        struct lm_pos p = *pos;
+        struct lm_pos p = { NULL, 0, 0 };
+        if (pos != NULL)
+            p = *pos;
         p.col = (unsigned)(col0 + (size_t)(ls - a));
         return lm_diag_add(d->d, LM_WARNING, LM_E_SYNTAX, &p, "range \"%s\" is empty: "
                            "tcprules stores no key for it", tr_qa(q, a, n));
@@ -643,9 +645,12 @@ lm_tcprules_parse(const char *text, size_t len, const struct lm_pos *pos, unsign
     char q[LM_QUOTE_BUF];
     const char *colon, *nul;
     size_t n = len, i, alen;
+    struct lm_pos at = { NULL, 0, 0 };
     struct tr_cx cx;
     char *a;
 
+    if (pos != NULL)
+        at = *pos;
     memset(r, 0, sizeof *r);
     r->suffix = "";
     cx.d = d;
@@ -666,7 +671,7 @@ lm_tcprules_parse(const char *text, size_t len, const struct lm_pos *pos, unsign
     while (n > 0 && tr_blank((unsigned char)text[n - 1]))
         n--;
     if (n == 0 && (flags & LM_TR_V6)) {
-        struct lm_pos p = *pos;
+        struct lm_pos p = at;
         p.col = 1;
         lm_diag_add(d, LM_WARNING, LM_E_NONE, &p, "line of blanks: the IPv6 build of tcprules "
                     "loops forever on it (mapc skips it); make it empty");
@@ -674,7 +679,7 @@ lm_tcprules_parse(const char *text, size_t len, const struct lm_pos *pos, unsign
     if (n == 0)
         return LM_NOTFOUND;
     if ((colon = tr_colon(text, n, flags)) == NULL) {
-        struct lm_pos p = *pos;
+        struct lm_pos p = at;
         for (i = 0; i < n && tr_blank((unsigned char)text[i]); i++)
             ;
         if (text[i] == '#' && !(flags & LM_TR_LENIENT))
@@ -713,7 +718,7 @@ lm_tcprules_parse(const char *text, size_t len, const struct lm_pos *pos, unsign
     }
     r->never = 1;
     {
-        struct lm_pos p = *pos;
+        struct lm_pos p = at;
         p.col = (unsigned)cx.col;
         lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &p, "%s%s", cx.msg,
                     strstr(cx.msg, "never match") || strstr(cx.msg, "no address matches") ? ""
@@ -850,13 +855,9 @@ tr_subject6(const char *k, size_t n, struct lm_tcprules_subject *s, const char *
         groups++;
         g0 = i + 1;
     }
-    if (groups == 0 && !end2) {
-        *why = "not an IPv6 prefix";
-        return 1;
-    }
     if (groups == 0) {
-        *why = "\"::\" matches the addresses whose first group is zero except the "
-               "IPv4-mapped ones, which tcpserver looks up as IPv4: no one network";
+        *why = "it matches the addresses whose first group is zero except the IPv4-mapped "
+               "ones, which tcpserver looks up as IPv4: no one network";
         return -1;
     }
     if (groups + end2 > 8 || (groups == 8 && !end2)) {
