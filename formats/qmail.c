@@ -1,18 +1,21 @@
 /*
- * qmail.c - the qmail codec: tcpserver's rules text (tcp.smtp, as tcprules
+ * qmail.c - the qmail codecs: tcpserver's rules text (tcp.smtp, as tcprules
  * reads it), control/rcpthosts and control/badmailfrom, read into the
- * policy model and written back as those three files.
+ * policy model and written back as those three files; "qmail" for the
+ * IPv4 build of tcpserver, "qmail6" for the IPv6 build (ucspi-tcp-ipv6),
+ * one server and one lookup order.
  *
- * Reading follows tcprules byte for byte: the key is everything before the
- * first colon, "a.b.c.x-y" ranges expand to one key per number, values are
- * ,NAME=<d>value<d> with any delimiter d; allow with RELAYCLIENT set is
- * relay.  Keys tcpserver never looks up become LM_K_NEVER with a warning.
- * Writing covers networks with prefixes and last-octet ranges nested the
- * way tcpserver's longest-key-first lookup reads them, and reports every
- * rule qmail cannot carry (sender rules other than exact refusals, reply
- * texts, IPv6...).  badmailfrom holds the sender refusals qmail-smtpd can
- * make: a whole address or "@domain", exact, case folded.  Grammar and
- * mapping: relaymap-formats(5).
+ * tcp.smtp is read by the one grammar of tcprules.c in its lenient mode
+ * (LM_TR_LENIENT): what tcprules refuses is an error, a key tcpserver
+ * never looks up becomes LM_K_NEVER with a warning, and lm_tcprules_subject
+ * says what every other stored key matches.  allow with RELAYCLIENT set is
+ * relay.  Writing covers networks with prefixes and last-octet ranges
+ * (IPv4) or whole-group keys in tcpserver's text (IPv6) nested the way
+ * tcpserver's longest-key-first lookup reads them, and reports every rule
+ * qmail cannot carry (sender rules other than exact refusals, reply texts,
+ * IPv6 for the IPv4 build...).  badmailfrom holds the sender refusals
+ * qmail-smtpd can make: a whole address or "@domain", exact, case folded.
+ * Grammar and mapping: relaymap-formats(5).
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -46,8 +49,6 @@ static const struct lm_order qmail_order = {
  * policies still convert. */
 #define QMAIL_KEYS_PER_RULE 16
 #define QMAIL_KEYS_EXTRA    65536
-
-/* --- a set of seen keys ---------------------------------------------------------- */
 
 /* --- reading tcp.smtp -------------------------------------------------------------- */
 

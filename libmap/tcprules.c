@@ -165,8 +165,8 @@ tr_instructions(const char *s, size_t n, size_t col0, const struct lm_pos *pos,
             hint = " (no blank after the colon)";
         else if (!(flags & LM_TR_V6)
                  && (tr_memmem(s, n, ":allow", 6) || tr_memmem(s, n, ":deny", 5)))
-            hint = (flags & LM_TR_LENIENT) ? " (an IPv6 address? the IPv6 build reads those: "
-                                             "--from qmail6)"
+            hint = (flags & LM_TR_LENIENT) ? " (an IPv6 address? only the IPv6 build of "
+                                             "tcprules reads those)"
                                            : " (an IPv6 address? those need -s tcprules6)";
         return tr_error(d, pos, col0, "expected \"allow\" or \"deny\" after the colon, "
                         "not \"%s\"%s; "
