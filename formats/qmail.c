@@ -1,20 +1,24 @@
 /*
- * qmail.c - the qmail codec: tcpserver's rules text (tcp.smtp, as tcprules
+ * qmail.c - the qmail codecs: tcpserver's rules text (tcp.smtp, as tcprules
  * reads it), control/rcpthosts and control/badmailfrom, read into the
- * policy model and written back as those three files.
+ * policy model and written back as those three files; "qmail" for the
+ * IPv4 build of tcpserver, "qmail6" for the IPv6 build (ucspi-tcp-ipv6),
+ * one server and one lookup order.
  *
- * Reading follows tcprules byte for byte: the key is everything before the
- * first colon, "a.b.c.x-y" ranges expand to one key per number, values are
- * ,NAME=<d>value<d> with any delimiter d; allow with RELAYCLIENT set is
- * relay.  Keys tcpserver never looks up become LM_K_NEVER with a warning.
- * Writing covers networks with prefixes and last-octet ranges nested the
- * way tcpserver's longest-key-first lookup reads them, and reports every
- * rule qmail cannot carry (sender rules other than exact refusals, reply
- * texts, IPv6...).  badmailfrom holds the sender refusals qmail-smtpd can
- * make: a whole address or "@domain", exact, case folded.  Grammar and
- * mapping: relaymap-formats(5).
+ * tcp.smtp is read by the one grammar of tcprules.c in its lenient mode
+ * (LM_TR_LENIENT): what tcprules refuses is an error, a key tcpserver
+ * never looks up becomes LM_K_NEVER with a warning, and lm_tcprules_subject
+ * says what every other stored key matches.  allow with RELAYCLIENT set is
+ * relay.  Writing covers networks with prefixes and last-octet ranges
+ * (IPv4) or whole-group keys in tcpserver's text (IPv6) nested the way
+ * tcpserver's longest-key-first lookup reads them, and reports every rule
+ * qmail cannot carry (sender rules other than exact refusals, reply texts,
+ * IPv6 for the IPv4 build...).  badmailfrom holds the sender refusals
+ * qmail-smtpd can make: a whole address or "@domain", exact, case folded.
+ * Grammar and mapping: relaymap-formats(5).
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +28,7 @@
 #include "libmap/util.h"
 #include "libmap/ipset.h"
 #include "libmap/policy.h"
+#include "libmap/tcprules.h"
 
 /* tcpserver's rules, then qmail-smtpd's badmailfrom and rcpthosts
  * (reference tcprules.md section 3, qmail-rcpthosts.md). */
@@ -45,11 +50,10 @@ static const struct lm_order qmail_order = {
 #define QMAIL_KEYS_PER_RULE 16
 #define QMAIL_KEYS_EXTRA    65536
 
-/* --- a set of seen keys ---------------------------------------------------------- */
-
 /* --- reading tcp.smtp -------------------------------------------------------------- */
 
 struct qmail_parse {
+    unsigned          trflags;   /* LM_TR_V6 for qmail6 */
     struct lm_policy *p;
     struct lm_diags  *d;
     struct lm_seen seen;     /* tcp.smtp keys */
@@ -76,363 +80,162 @@ qmail_host_ok(const char *s, size_t n, int *upper)
     return !*upper;
 }
 
-/* Parse a dotted quad or a prefix "a.", "a.b.", "a.b.c." exactly as
- * tcpserver writes addresses.  0: *r filled; else *why says why the key can
- * never match. */
 static int
-qmail_ipkey(const char *k, size_t n, struct lm_rule *r, const char **why)
-{
-    unsigned oct[4] = { 0, 0, 0, 0 };
-    size_t i, start = 0, no = 0;
-    int prefix = n > 0 && k[n - 1] == '.';
-
-    if (n == 0 || strspn(k, "0123456789.") != n) {
-        if (memchr(k, '/', n) != NULL && strspn(k, "0123456789./") == n)
-            *why = "tcprules has no CIDR notation; write prefixes ending in a dot "
-                   "(10.0.0.0/8 is \"10.\") or last-octet ranges (1.2.3.0-127)";
-        else if (memchr(k, ' ', n) != NULL || memchr(k, '\t', n) != NULL)
-            *why = "the key contains blanks, which tcprules keeps as part of it";
-        else if (memchr(k, '\r', n) != NULL)
-            *why = "the key contains a carriage return";
-        else
-            *why = "not an address, a prefix ending in a dot, or a =host key";
-        return -1;
-    }
-    if (prefix)
-        n--;
-    for (i = 0; i <= n; i++) {
-        size_t len;
-        if (i < n && k[i] != '.')
-            continue;
-        len = i - start;
-        if (no == 4 || len == 0 || len > 3) {
-            *why = "not an IPv4 address or prefix";
-            return -1;
-        }
-        if (len > 1 && k[start] == '0') {
-            *why = "tcpserver writes addresses without leading zeros";
-            return -1;
-        }
-        oct[no] = (unsigned)strtoul(k + start, NULL, 10);
-        if (oct[no] > 255) {
-            *why = "an octet must be a number from 0 to 255";
-            return -1;
-        }
-        no++;
-        start = i + 1;
-    }
-    if (prefix && no == 4) {
-        *why = "a prefix key has at most three octets (1.2.3.)";
-        return -1;
-    }
-    if (!prefix && no < 4) {
-        *why = "a prefix key must end with a dot";
-        return -1;
-    }
-    lm_ipaddr_v4(&r->net.range.lo, oct[0], oct[1], oct[2], oct[3]);
-    r->net.range.hi = r->net.range.lo;
-    for (i = no; i < 4; i++)
-        r->net.range.hi.b[i] = 255;
-    r->net.prefix = (unsigned)(8 * no);
-    r->net.form = prefix ? LM_NF_PREFIX : LM_NF_CIDR;
-    r->kind = LM_K_NET;
-    return 0;
-}
-
-/* Classify one stored key (after range expansion).  0 a subject; 1 never
- * matches (*why). */
-static int
-qmail_key(char *k, size_t n, struct lm_rule *r, const char **why)
-{
-    char *at;
-    int upper = 0;
-
-    r->info = NULL;
-    r->pattern = NULL;
-    if (n == 0) {
-        r->kind = LM_K_ANY;
-        return 0;
-    }
-    if (k[0] == '=') {
-        if (n == 1) {
-            r->kind = LM_K_ANYHOST;
-            return 0;
-        }
-        if (k[1] == '.') {
-            if (qmail_host_ok(k + 2, n - 2, &upper)) {
-                r->kind = LM_K_BELOW;
-                r->pattern = k + 2;
-                return 0;
-            }
-        } else if (qmail_host_ok(k + 1, n - 1, &upper)) {
-            r->kind = LM_K_NAME;
-            r->pattern = k + 1;
-            return 0;
-        }
-        *why = upper ? "tcpserver sees host names in lower case"
-                     : "not a host name or a \"=.domain\" suffix";
-        return 1;
-    }
-    if ((at = strrchr(k, '@')) != NULL) {
-        size_t il = (size_t)(at - k);
-        char *rest = at + 1;
-        size_t rl = n - il - 1;
-        if (rl > 1 && rest[0] == '=' && rest[1] != '.' && qmail_host_ok(rest + 1, rl - 1, &upper)) {
-            r->kind = LM_K_NAME;
-            r->pattern = rest + 1;
-        } else if (rl > 0 && rest[0] != '=' && qmail_ipkey(rest, rl, r, why) == 0 &&
-                   r->net.form == LM_NF_CIDR) {
-            ;
-        } else {
-            *why = "tcpserver looks up only info@a.b.c.d and info@=host";
-            return 1;
-        }
-        *at = '\0';
-        r->info = k;
-        return 0;
-    }
-    return qmail_ipkey(k, n, r, why) == 0 ? 0 : 1;
-}
-
-/*
- * tcprules' range expansion: with a '-' and neither '=' nor '@', the number
- * before the first '-' (back to the previous dot) and the one after it (to
- * the next dot) give one key per number, the upper bound cut at 255.
- * Returns the number of keys written to keys[] (each a malloc'd string),
- * 0 for an empty range, -1 when the numbers are not plain decimals, -2
- * when out of memory.
- */
-static int
-qmail_expand(const char *a, size_t n, char **keys)
-{
-    const char *dash = memchr(a, '-', n), *ls, *re;
-    unsigned long lo = 0, hi = 0, v;
-    size_t i, nk = 0;
-
-    ls = dash;
-    while (ls > a && ls[-1] != '.')
-        ls--;
-    re = dash + 1;
-    while (re < a + n && *re != '.')
-        re++;
-    if (ls == dash || re == dash + 1)
-        return -1;
-    for (i = 0; ls + i < dash; i++) {
-        if (!isdigit((unsigned char)ls[i]))
-            return -1;
-        if (lo < 100000)
-            lo = lo * 10 + (unsigned long)(ls[i] - '0');
-    }
-    for (i = 1; dash + i < re; i++) {
-        if (!isdigit((unsigned char)dash[i]))
-            return -1;
-        if (hi < 100000)
-            hi = hi * 10 + (unsigned long)(dash[i] - '0');
-    }
-    if (hi > 255)
-        hi = 255;
-    for (v = lo; v <= hi; v++) {
-        size_t pl = (size_t)(ls - a), sl = (size_t)(a + n - re);
-        char *k = malloc(pl + sl + 4);
-        if (k == NULL) {
-            while (nk > 0)
-                free(keys[--nk]);
-            return -2;
-        }
-        int w;
-        memcpy(k, a, pl);
-        w = sprintf(k + pl, "%lu", v);
-        memcpy(k + pl + (size_t)w, re, sl);
-        k[pl + (size_t)w + sl] = '\0';
-        keys[nk++] = k;
-    }
-    return (int)nk;
-}
-
-/* Parse ",NAME=<d>value<d>" groups after the verb into env (borrowing from
- * the mutable line).  0, or the offset of the first byte that does not
- * parse plus one. */
-static size_t
-qmail_assignments(char *s, size_t n, struct lm_kv *env, size_t *nenv, const char **why)
-{
-    size_t i = 0;
-
-    *nenv = 0;
-    while (i < n) {
-        size_t name, eq, val;
-        char dl;
-        if (s[i] != ',') {
-            *why = "expected \",NAME=\\\"value\\\"\" after the verb";
-            return i + 1;
-        }
-        name = ++i;
-        while (i < n && s[i] != '=')
-            i++;
-        if (i == n) {
-            *why = "an assignment needs \"=\"";
-            return name + 1;
-        }
-        eq = i++;
-        if (i == n) {
-            *why = "an assignment needs a quoted value (NAME=\"value\")";
-            return eq + 1;
-        }
-        dl = s[i++];
-        val = i;
-        while (i < n && s[i] != dl)
-            i++;
-        if (i == n) {
-            *why = "the value's closing delimiter is missing";
-            return val;
-        }
-        s[eq] = '\0';
-        s[i] = '\0';
-        env[*nenv].name = s + name;
-        env[*nenv].value = s + val;
-        (*nenv)++;
-        i++;
-    }
-    return 0;
-}
-
-static int
-qmail_add(struct qmail_parse *qp, struct lm_rule *r, const char *key, int report_dup)
+qmail_add(struct qmail_parse *qp, struct lm_rule *r, const char *key)
 {
     unsigned long first = 0;
     char q[LM_QUOTE_BUF];
 
     if (lm_seen_add(&qp->seen, key, r->pos.line, &first) != 0)
         return lm_diag_add(qp->d, LM_ERROR, LM_E_NOMEM, &r->pos, "out of memory");
-    if (first != 0 && report_dup)
+    if (first != 0)
         lm_diag_add(qp->d, LM_WARNING, LM_E_DUPLICATE, &r->pos,
                     "duplicate key \"%s\" (first defined at line %lu): tcpserver uses the "
                     "first", lm_quote(q, key, strlen(key), LM_QUOTE_MAX), first);
     return lm_policy_add(qp->p, r, qp->d) == NULL ? -1 : 0;
 }
 
+/* One stored key (NUL-terminated) as the subject of rule c.  -1 after an
+ * error: a key whose addresses relayconv cannot tell. */
+static int
+qmail_subject(struct qmail_parse *qp, char *key, size_t klen, int never, struct lm_rule *c)
+{
+    struct lm_tcprules_subject s;
+    struct lm_ipnet net;
+    const char *why = NULL;
+    char q[LM_QUOTE_BUF];
+    int upper = 0;
+
+    c->info = NULL;
+    c->pattern = NULL;
+    memset(&c->net, 0, sizeof c->net);
+    if (lm_tcprules_subject(key, klen, qp->trflags, &s, &why) < 0)
+        return lm_diag_add(qp->d, LM_ERROR, LM_E_SYNTAX, &c->pos, "key \"%s\": %s",
+                           lm_quote(q, key, klen, LM_QUOTE_MAX), why);
+    if ((s.what == LM_TRW_HOST || s.what == LM_TRW_DOMAIN) && !never
+        && !qmail_host_ok(s.name, s.nlen, &upper)) {
+        s.what = LM_TRW_NEVER;
+        why = "not a host name the policy model can hold";
+    }
+    if (s.info != NULL)
+        key[s.ilen] = '\0';
+    switch (never ? LM_TRW_NEVER : s.what) {
+    case LM_TRW_ANY:
+        c->kind = LM_K_ANY;
+        break;
+    case LM_TRW_ANYHOST:
+        c->kind = LM_K_ANYHOST;
+        break;
+    case LM_TRW_HOST:
+    case LM_TRW_DOMAIN:
+        c->kind = s.what == LM_TRW_HOST ? LM_K_NAME : LM_K_BELOW;
+        c->pattern = (char *)(uintptr_t)s.name;
+        c->info = s.info != NULL ? key : NULL;
+        break;
+    case LM_TRW_NET:
+        c->kind = LM_K_NET;
+        c->net.range = s.net;
+        c->net.prefix = lm_iprange_to_net(&s.net, &net) == 0 ? net.prefix : 0;
+        c->net.form = s.prefix ? LM_NF_PREFIX : LM_NF_CIDR;
+        c->info = s.info != NULL ? key : NULL;
+        break;
+    case LM_TRW_NEVER:
+        if (s.info != NULL)
+            key[s.ilen] = '@';
+        if (!never)
+            lm_diag_add(qp->d, LM_WARNING, LM_E_SYNTAX, &c->pos, "key \"%s\" can never match: "
+                        "%s", lm_quote(q, key, klen, LM_QUOTE_MAX), why);
+        c->kind = LM_K_NEVER;
+        c->pattern = key;
+        break;
+    }
+    return 0;
+}
+
+/* One tcp.smtp line, read by the grammar of tcprules.c in its lenient mode. */
 static int
 qmail_rule_line(struct qmail_parse *qp, struct lm_line *ln)
 {
     struct lm_diags *d = qp->d;
-    struct lm_pos pos = ln->pos;
+    struct lm_tcprules_rule tr;
+    struct lm_tcprules_item it;
     struct lm_rule r;
     struct lm_kv *env = NULL;
-    char q[LM_QUOTE_BUF], q2[LM_QUOTE_BUF];
-    char *t = ln->text, *colon, *verb, *keys[256];
-    const char *why = NULL;
-    size_t n = ln->len, nenv = 0, bad, i, vl;
-    int deny, rc = 0, nk;
+    size_t nenv = 0, off = 0, klen, blen = LM_TCPRULES_BUF(ln->len) + ln->len + 32;
+    char *buf, *key, *orig;
+    unsigned long n;
+    int rc;
 
-    while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
-        n--;
-    t[n] = '\0';
-    if (ln->len == 0 || t[0] == '#' || n == 0)
-        return 0;
-    if ((colon = memchr(t, ':', n)) == NULL) {
-        lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &pos,
-                    "line \"%s\" has no colon: tcprules ignores it silently",
-                    lm_quote(q, t, n, LM_QUOTE_MAX));
-        return 0;
+    if ((buf = malloc(blen + ln->len + 1)) == NULL)
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &ln->pos, "out of memory");
+    rc = lm_tcprules_parse(ln->text, ln->len, &ln->pos, qp->trflags | LM_TR_LENIENT, buf, &tr, d);
+    if (rc != 0) {
+        free(buf);
+        return rc < 0 ? -1 : 0;
     }
-    verb = colon + 1;
-    vl = n - (size_t)(verb - t);
-    if (vl >= 5 && memcmp(verb, "allow", 5) == 0)
-        deny = 0, verb += 5, vl -= 5;
-    else if (vl >= 4 && memcmp(verb, "deny", 4) == 0)
-        deny = 1, verb += 4, vl -= 4;
-    else {
-        pos.col = (unsigned)(colon - t) + 2;
-        return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, &pos,
-                           "expected \"allow\" or \"deny\" after the first colon: \"%s\"%s",
-                           lm_quote(q, t, n, LM_QUOTE_MAX),
-                           t[n - 1] == '\r' ? " (CRLF line ends: tcprules does not strip CR)"
-                                            : "");
+    if ((env = calloc(tr.dlen / 2 + 1, sizeof *env)) == NULL) {
+        free(buf);
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &ln->pos, "out of memory");
     }
-    if ((env = calloc(vl / 3 + 1, sizeof *env)) == NULL)
-        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &pos, "out of memory");
-    bad = qmail_assignments(verb, vl, env, &nenv, &why);
-    if (bad != 0) {
-        pos.col = (unsigned)(verb - t) + (unsigned)bad;
-        free(env);
-        return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, &pos, "%s: \"%s\"%s", why,
-                           lm_quote(q, t, n, LM_QUOTE_MAX),
-                           t[n - 1] == '\r' ? " (CRLF line ends: tcprules does not strip CR)"
-                                            : "");
-    }
-    *colon = '\0';
     memset(&r, 0, sizeof r);
     r.stage = LM_S_CONNECT;
-    r.pos = pos;
+    r.pos = ln->pos;
+    r.action = tr.deny ? LM_A_DENY : LM_A_OK;
+    /* items are "+NAME=VALUE\0": cut each at its first '=' (buf is ours) */
+    while (lm_tcprules_item_next(tr.data, tr.dlen, &off, &it) == 0) {
+        if (it.kind != LM_TRI_SET)
+            continue;
+        tr.data[it.name + it.nlen - tr.data] = '\0';
+        env[nenv].name = tr.data + (it.name - tr.data);
+        env[nenv].value = tr.data + (it.value - tr.data);
+        if (!tr.deny && strcmp(env[nenv].name, "RELAYCLIENT") == 0)
+            r.action = LM_A_RELAY;
+        nenv++;
+    }
     r.env = env;
     r.nenv = nenv;
-    r.orig = t;
-    r.action = deny ? LM_A_DENY : LM_A_OK;
-    for (i = 0; i < nenv && !deny; i++)
-        if (strcmp(env[i].name, "RELAYCLIENT") == 0)
-            r.action = LM_A_RELAY;
-    if (strchr(t, '-') != NULL && strchr(t, '=') == NULL && strchr(t, '@') == NULL) {
-        nk = qmail_expand(t, strlen(t), keys);
-        if (nk == -2) {
-            free(env);
-            return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &pos, "out of memory");
-        }
-        if (nk < 0) {
-            free(env);
-            return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, &pos,
-                               "range \"%s\": the numbers around the first \"-\" must be "
-                               "plain decimals (tcprules refuses the line)",
-                               lm_quote(q, t, strlen(t), LM_QUOTE_MAX));
-        }
-        if (nk == 0) {
-            lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &pos,
-                        "range \"%s\" is empty: tcprules stores no key for it",
-                        lm_quote(q, t, strlen(t), LM_QUOTE_MAX));
-            free(env);
-            return 0;
-        }
-        for (i = 0; i < (size_t)nk && rc == 0; i++) {
-            struct lm_rule c = r;
-            if (qmail_key(keys[i], strlen(keys[i]), &c, &why) != 0) {
-                if (i == 0)
-                    lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &pos,
-                                "key \"%s\" (from range \"%s\") can never match: %s",
-                                lm_quote(q, keys[i], strlen(keys[i]), LM_QUOTE_MAX),
-                                lm_quote(q2, t, strlen(t), LM_QUOTE_MAX), why);
-                c.kind = LM_K_NEVER;
-                c.pattern = keys[i];
-                c.info = NULL;
-                memset(&c.net, 0, sizeof c.net);
-            }
-            rc = qmail_add(qp, &c, keys[i], 1);
-        }
-        for (i = 0; i < (size_t)nk; i++)
-            free(keys[i]);
-        free(env);
-        return rc;
+    /* the address as written, for messages */
+    orig = buf + blen;
+    memcpy(orig, ln->text, tr.alen);
+    orig[tr.alen] = '\0';
+    if (tr.range) {
+        /* the keys follow the parser's buffers; only the number and the
+         * suffix change */
+        key = buf + LM_TCPRULES_BUF(ln->len);
+        memmove(key, tr.key, tr.klen);
+        tr.key = key;
+    } else {
+        key = tr.key;
     }
-    {
-        char *key = strdup(t);
-        if (key == NULL) {
-            free(env);
-            return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &pos, "out of memory");
+    r.orig = orig;
+    rc = 0;
+    for (n = tr.range ? tr.lo : 0; n <= (tr.range ? tr.hi : 0) && rc == 0; n++) {
+        struct lm_rule c = r;
+        char *k;
+        klen = lm_tcprules_key(&tr, n, key);
+        if ((k = malloc(klen + 1)) == NULL) {
+            rc = lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &ln->pos, "out of memory");
+            break;
         }
-        if (qmail_key(t, strlen(t), &r, &why) != 0) {
-            const char *hint = "";
-            size_t kl = strlen(key);
-            if (kl > 0 && strspn(key, "0123456789.") == kl && key[kl - 1] != '.' &&
-                strcmp(why, "a prefix key must end with a dot") == 0)
-                hint = " (write it with the final dot)";
-            lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &pos, "key \"%s\" can never match: %s%s",
-                        lm_quote(q, key, kl, LM_QUOTE_MAX), why, hint);
-            r.kind = LM_K_NEVER;
-            r.pattern = key;
-            r.info = NULL;
-            memset(&r.net, 0, sizeof r.net);
+        memcpy(k, key, klen);
+        k[klen] = '\0';
+        if (qmail_subject(qp, k, klen, tr.never, &c) == 0) {
+            char *full = NULL;
+            if (c.info != NULL && (full = malloc(klen + 1)) != NULL) {
+                memcpy(full, key, klen);
+                full[klen] = '\0';
+            }
+            rc = c.info != NULL && full == NULL
+                 ? lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &ln->pos, "out of memory")
+                 : qmail_add(qp, &c, full != NULL ? full : k);
+            free(full);
+        } else {
+            rc = -1;
         }
-        rc = qmail_add(qp, &r, key, 1);
-        free(key);
+        free(k);
     }
     free(env);
+    free(buf);
     return rc;
 }
 
@@ -447,6 +250,7 @@ qmail_rcpt_line(struct qmail_parse *qp, struct lm_line *ln)
     size_t n = ln->len, i;
     int upper, rc;
     enum lm_kind kind = LM_K_NAME;
+    const char *why;
 
     while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
         n--;
@@ -460,6 +264,10 @@ qmail_rcpt_line(struct qmail_parse *qp, struct lm_line *ln)
         t++;
         n--;
     }
+    if ((why = lm_rcpthosts_why(t, n)) != NULL)
+        /* qmail would list it; what the administrator meant cannot be told */
+        return lm_diag_add(qp->d, LM_ERROR, LM_E_SYNTAX, &pos, "rcpthosts entry \"%s\" is no "
+                           "domain name: %s", lm_quote(q, ln->text, ln->len, LM_QUOTE_MAX), why);
     if (!qmail_host_ok(t, n, &upper)) {
         lm_diag_add(qp->d, LM_WARNING, LM_E_SYNTAX, &pos,
                     "rcpthosts entry \"%s\" can never match a recipient domain%s; ignored",
@@ -569,7 +377,8 @@ qmail_bmf_like(const char *l, size_t n)
 }
 
 static int
-qmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
+qmail_parse_build(struct lm_source *in, struct lm_policy *out, struct lm_diags *d,
+                  unsigned trflags)
 {
     struct qmail_parse qp;
     struct lm_line ln;
@@ -585,6 +394,7 @@ qmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
     size_t nl = 0, cap = 0;
 
     memset(&qp, 0, sizeof qp);
+    qp.trflags = trflags;
     qp.p = out;
     qp.d = d;
     out->order = &qmail_order;
@@ -653,11 +463,27 @@ qmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
     return d->nerrors > errs0 ? -1 : 0;
 }
 
+/* Where a tcp.smtp line's address ends: its first colon, or in the IPv6
+ * build the first one followed by the verb. */
+static const char *
+qmail_colon(const char *l, size_t n, int v6)
+{
+    const char *c = memchr(l, ':', n);
+
+    for (; v6 && c != NULL; c = memchr(c + 1, ':', n - (size_t)(c + 1 - l))) {
+        size_t rest = n - (size_t)(c + 1 - l);
+        if ((rest >= 5 && memcmp(c + 1, "allow", 5) == 0) ||
+            (rest >= 4 && memcmp(c + 1, "deny", 4) == 0))
+            return c;
+    }
+    return v6 ? memchr(l, ':', n) : c;
+}
+
 static int
-qmail_detect(const char *name, const char *text, size_t len)
+qmail_detect_build(const char *name, const char *text, size_t len, int v6, size_t *nsix)
 {
     const char *b = lm_path_base(name);
-    size_t i = 0, rules = 0, bad = 0, names = 0, bmf = 0;
+    size_t i = 0, rules = 0, bad = 0, names = 0, bmf = 0, six = 0;
 
     while (i < len) {
         const char *l = text + i, *e = memchr(l, '\n', len - i), *c;
@@ -667,14 +493,16 @@ qmail_detect(const char *name, const char *text, size_t len)
             n--;
         if (n == 0 || l[0] == '#')
             continue;
-        if ((c = memchr(l, ':', n)) != NULL) {
+        if ((c = qmail_colon(l, n, v6)) != NULL) {
             size_t rest = n - (size_t)(c - l) - 1;
             if ((rest >= 5 && memcmp(c + 1, "allow", 5) == 0 &&
                  (rest == 5 || c[6] == ',')) ||
-                (rest >= 4 && memcmp(c + 1, "deny", 4) == 0 && (rest == 4 || c[5] == ',')))
+                (rest >= 4 && memcmp(c + 1, "deny", 4) == 0 && (rest == 4 || c[5] == ','))) {
                 rules++;
-            else
+                six += memchr(l, ':', (size_t)(c - l)) != NULL;
+            } else {
                 bad++;
+            }
         } else {
             size_t j;
             for (j = 0; j < n; j++)
@@ -688,6 +516,7 @@ qmail_detect(const char *name, const char *text, size_t len)
                 bad++;
         }
     }
+    *nsix = six;
     if (bmf > 0 && rules == 0 && names == 0 && bad == 0)
         return strcmp(b, "badmailfrom") == 0 ? LM_DETECT_SURE : LM_DETECT_LIKELY;
     if (strcmp(b, "badmailfrom") == 0 && rules == 0 && bad == 0)
@@ -717,6 +546,7 @@ struct qmail_emit {
     int                     fallthrough;    /* a "nothing" key had to be written */
     int                     exact;          /* single addresses must stay exact keys */
     int                     v4;             /* a key for a non-exact value at depth 4 */
+    int                     v6;             /* qmail6: IPv6 keys of the IPv6 build */
     struct lm_seen       seen, rseen, bseen;
     int                     fail;
 };
@@ -835,11 +665,25 @@ qmail_text(const char *v)
  * lm_ipset_cover_nested writes prefixes and last-octet runs nested that
  * way. */
 
+/* A connect network the target's tcp.smtp has keys for. */
 static int
-qmail_is_net(const struct lm_rule *r)
+qmail_is_net(const struct qmail_emit *e, const struct lm_rule *r)
 {
     return r->kind == LM_K_NET && (r->stage & LM_S_CONNECT) && r->info == NULL &&
-           r->net.range.lo.family == LM_IPV4;
+           (r->net.range.lo.family == LM_IPV4 || e->v6);
+}
+
+/* 127.0.0.1 or ::1 */
+static void
+qmail_loopback(int family, struct lm_ipaddr *lb)
+{
+    if (family == LM_IPV4) {
+        lm_ipaddr_v4(lb, 127, 0, 0, 1);
+    } else {
+        memset(lb, 0, sizeof *lb);
+        lb->family = LM_IPV6;
+        lb->b[15] = 1;
+    }
 }
 
 /* Cut IPv4 into intervals with the value the connect networks give them
@@ -847,7 +691,7 @@ qmail_is_net(const struct lm_rule *r)
  * 127.0.0.1 relays unless a rule refuses it (Sendmail's built-in rule).
  * NULL with e->fail on failure. */
 static struct lm_cover_iv *
-qmail_paint(struct qmail_emit *e, int loop, size_t *n)
+qmail_paint(struct qmail_emit *e, int family, int loop, size_t *n)
 {
     const struct lm_policy *p = e->p;
     struct lm_cover_iv *iv = NULL;
@@ -856,9 +700,9 @@ qmail_paint(struct qmail_emit *e, int loop, size_t *n)
     size_t *idx = NULL, *val = NULL, nr = 0, k, first = 0;
 
     *n = 0;
-    lm_ipaddr_v4(&lb, 127, 0, 0, 1);
+    qmail_loopback(family, &lb);
     /* the networks in the order the source's server prefers them */
-    if (lm_emit_nets(p, LM_IPV4, &idx, &nr, e->d) != 0)
+    if (lm_emit_nets(p, family, &idx, &nr, e->d) != 0)
         goto out;
     rg = malloc((nr + 2) * sizeof *rg);
     val = malloc((nr + 2) * sizeof *val);
@@ -908,7 +752,7 @@ qmail_paint(struct qmail_emit *e, int loop, size_t *n)
         }
     }
     if (!e->fail &&
-        lm_ipset_paint(LM_IPV4, rg + first, val + first, nr + 1 - first, 0, &iv, n, e->d) != 0)
+        lm_ipset_paint(family, rg + first, val + first, nr + 1 - first, 0, &iv, n, e->d) != 0)
         iv = NULL;
 out:
     if (iv == NULL)
@@ -933,8 +777,81 @@ qmail_put(struct qmail_emit *e, const char *key, const char *rhs)
         fprintf(e->f, "%s:%s\n", key, rhs);
 }
 
+/* The IPv6 build's text of a nested-cover key of k->depth bytes (whole
+ * groups): an address as tcpserver writes it; a prefix of groups that are
+ * not zero, "g:"; or such groups and a zero one, "g::".  NULL when the key
+ * is none of these: tcpserver writes the first zero group as "::", so a
+ * prefix with a zero group inside matches addresses of other lengths too. */
+static const char *
+qmail_key6(const struct lm_cover_key *k, char *buf)
+{
+    static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    unsigned g, ng = k->depth / 2;
+    char *o = buf;
+
+    if (k->depth == 16) {
+        if (memcmp(k->b, mapped, sizeof mapped) == 0)
+            return NULL;        /* looked up as IPv4 */
+        lm_tcprules_ip6_format(k->b, buf);
+        return buf;
+    }
+    for (g = 0; g < ng; g++) {
+        unsigned v = (unsigned)k->b[2 * g] << 8 | k->b[2 * g + 1];
+        if (v == 0 && (g + 1 < ng || g == 0))
+            return NULL;
+        if (v == 0)
+            o += sprintf(o, ":");
+        else
+            o += sprintf(o, "%x:", v);
+    }
+    return buf;
+}
+
+/* The IPv4 text of a nested-cover key: prefixes and runs of the last
+ * written octet. */
+static const char *
+qmail_key4(const struct lm_cover_key *k, char *buf)
+{
+    char *o = buf;
+    unsigned j;
+
+    for (j = 0; j + 1 < k->depth; j++)
+        o += sprintf(o, "%u.", k->b[j]);
+    o += sprintf(o, "%u", k->b[k->depth - 1]);
+    if (k->hi != k->b[k->depth - 1])
+        o += sprintf(o, "-%u", k->hi);
+    if (k->depth < 4)
+        sprintf(o, ".");
+    return buf;
+}
+
+/* The narrowest IPv6 connect network that meets key k's block. */
+static const struct lm_rule *
+qmail_key_rule(const struct qmail_emit *e, const struct lm_cover_key *k)
+{
+    const struct lm_rule *best = NULL;
+    struct lm_iprange blk;
+    size_t i;
+
+    memset(&blk, 0, sizeof blk);
+    blk.lo.family = blk.hi.family = LM_IPV6;
+    memcpy(blk.lo.b, k->b, 16);
+    memcpy(blk.hi.b, k->b, 16);
+    memset(blk.hi.b + k->depth, 0xff, 16 - (size_t)k->depth);
+    for (i = 0; i < e->p->nrules; i++) {
+        const struct lm_rule *r = &e->p->rules[i];
+        if (qmail_is_net(e, r) && r->net.range.lo.family == LM_IPV6
+            && lm_ipaddr_cmp(&r->net.range.lo, &blk.hi) <= 0
+            && lm_ipaddr_cmp(&r->net.range.hi, &blk.lo) >= 0
+            && (best == NULL || (lm_ipaddr_cmp(&r->net.range.lo, &best->net.range.lo) >= 0
+                                 && lm_ipaddr_cmp(&r->net.range.hi, &best->net.range.hi) <= 0)))
+            best = r;
+    }
+    return best;
+}
+
 static void
-qmail_emit_nets(struct qmail_emit *e)
+qmail_emit_nets(struct qmail_emit *e, int family)
 {
     struct lm_cover_iv *iv;
     struct lm_cover_key *keys;
@@ -943,7 +860,7 @@ qmail_emit_nets(struct qmail_emit *e)
     size_t niv, nkeys, i;
     int loop = lm_policy_loopback_relays(e->p), rc;
 
-    iv = qmail_paint(e, loop, &niv);
+    iv = qmail_paint(e, family, loop, &niv);
     if (iv == NULL)
         return;
     if ((whole = malloc(e->nval)) == NULL) {
@@ -954,13 +871,13 @@ qmail_emit_nets(struct qmail_emit *e)
     for (i = 0; i < e->nval; i++)
         whole[i] = e->val[i][0] == QMAIL_EXACT;
     memset(&o, 0, sizeof o);
-    o.flags = LM_NEST_RUNS;
+    o.flags = family == LM_IPV4 ? LM_NEST_RUNS : 0;
     o.nval = e->nval;
     o.whole = whole;
     for (i = 0; i < e->p->nrules; i++)
-        o.maxkeys += qmail_is_net(&e->p->rules[i]);
+        o.maxkeys += qmail_is_net(e, &e->p->rules[i]);
     o.maxkeys = o.maxkeys * QMAIL_KEYS_PER_RULE + QMAIL_KEYS_EXTRA;
-    rc = lm_ipset_cover_nested(iv, niv, LM_IPV4, &o, &keys, &nkeys, e->d);
+    rc = lm_ipset_cover_nested(iv, niv, family, &o, &keys, &nkeys, e->d);
     free(iv);
     free(whole);
     if (rc < 0) {
@@ -977,20 +894,23 @@ qmail_emit_nets(struct qmail_emit *e)
     }
     for (i = 0; i < nkeys && !e->fail; i++) {
         const struct lm_cover_key *k = &keys[i];
-        char kb[32], *o2 = kb;
-        unsigned j;
+        char kb[LM_TR_IP6_BUF + 8];
+        const char *text;
         if (k->val == 0)
             e->fallthrough = 1;     /* a part of a network left to other rules */
-        if (k->depth == 4 && e->exact && e->val[k->val][0] != QMAIL_EXACT)
+        if (k->depth == (family == LM_IPV4 ? 4 : 16) && e->exact &&
+            e->val[k->val][0] != QMAIL_EXACT)
             e->v4 = 1;              /* a network written as single addresses */
-        for (j = 0; j + 1 < k->depth; j++)
-            o2 += sprintf(o2, "%u.", k->b[j]);
-        o2 += sprintf(o2, "%u", k->b[k->depth - 1]);
-        if (k->hi != k->b[k->depth - 1])
-            o2 += sprintf(o2, "-%u", k->hi);
-        if (k->depth < 4)
-            sprintf(o2, ".");
-        qmail_put(e, kb, k->val == 0 ? "allow" : qmail_text(e->val[k->val]));
+        text = family == LM_IPV4 ? qmail_key4(k, kb) : qmail_key6(k, kb);
+        if (text == NULL) {
+            qmail_loss(e, LM_LOSS_DROPPED, 1, qmail_key_rule(e, k), NULL,
+                       "part of this network is a block with a zero group (or IPv4-mapped "
+                       "addresses), which no tcp.smtp key of the IPv6 build matches exactly "
+                       "(tcpserver writes the first zero group as \"::\"); it is left to "
+                       "the shorter keys");
+            continue;
+        }
+        qmail_put(e, text, k->val == 0 ? "allow" : qmail_text(e->val[k->val]));
     }
     free(keys);
 }
@@ -1028,7 +948,8 @@ qmail_conflict(void *arg, const struct lm_rule *n, const struct lm_rule *r)
 static void
 qmail_order_conflicts(struct qmail_emit *e)
 {
-    const struct lm_emit_conflicts c = { LM_IPV4, qmail_conflict_value, qmail_conflict, e };
+    const struct lm_emit_conflicts c = { e->v6 ? 0 : LM_IPV4, qmail_conflict_value, qmail_conflict,
+                                         e };
 
     if (e->p->order->connect == LM_CONNECT_NAMES_FIRST &&
         lm_emit_name_net_conflicts(e->p, &c, e->d) != 0)
@@ -1272,16 +1193,15 @@ qmail_emit_bmf(struct qmail_emit *e)
 }
 
 static int
-qmail_emit(const struct lm_policy *in, const char *const *opts, FILE *const *out,
-           struct lm_losses *lost, struct lm_diags *d)
+qmail_emit_build(const struct lm_policy *in, FILE *const *out, struct lm_losses *lost,
+                 struct lm_diags *d, int v6)
 {
     struct qmail_emit e;
     const struct lm_rule *sp;
     size_t i;
 
-    (void)opts;     /* the format has no settings */
-
     memset(&e, 0, sizeof e);
+    e.v6 = v6;
     e.p = in;
     e.f = out[0];
     e.rf = out[1];
@@ -1313,9 +1233,9 @@ qmail_emit(const struct lm_policy *in, const char *const *opts, FILE *const *out
             continue;
         }
         if (r->stage & LM_S_CONNECT) {
-            if (r->kind == LM_K_NET && r->net.range.lo.family == LM_IPV6)
+            if (r->kind == LM_K_NET && r->net.range.lo.family == LM_IPV6 && !e.v6)
                 qmail_loss(&e, LM_LOSS_DROPPED, lm_emit_drop_widens(in, r, r->stage), r, NULL,
-                           "tcprules has no IPv6 keys");
+                           "tcprules has no IPv6 keys (the IPv6 build has: --to qmail6)");
             else if (r->kind == LM_K_NET && r->info != NULL &&
                      lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) != 0)
                 qmail_loss(&e, LM_LOSS_DROPPED, lm_emit_drop_widens(in, r, r->stage), r, NULL,
@@ -1374,7 +1294,7 @@ qmail_emit(const struct lm_policy *in, const char *const *opts, FILE *const *out
         char kb[LM_IPADDR_BUF], *key, *rhs;
         unsigned alt;
         if (r->kind != LM_K_NET || r->info == NULL || !(r->stage & LM_S_CONNECT) ||
-            r->net.range.lo.family != LM_IPV4 ||
+            (r->net.range.lo.family != LM_IPV4 && !e.v6) ||
             lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) != 0)
             continue;
         if (!qmail_key_ok(r->info)) {
@@ -1384,7 +1304,10 @@ qmail_emit(const struct lm_policy *in, const char *const *opts, FILE *const *out
         }
         if ((rhs = qmail_rhs(in, r, &alt, &e.fail)) == NULL)
             continue;
-        lm_ipaddr_format(&r->net.range.lo, kb);
+        if (r->net.range.lo.family == LM_IPV4)
+            lm_ipaddr_format(&r->net.range.lo, kb);
+        else
+            lm_tcprules_ip6_format(r->net.range.lo.b, kb);
         if ((key = malloc(strlen(r->info) + strlen(kb) + 2)) == NULL) {
             free(rhs);
             e.fail = 1;
@@ -1396,7 +1319,9 @@ qmail_emit(const struct lm_policy *in, const char *const *opts, FILE *const *out
         free(rhs);
     }
     if (!e.fail)
-        qmail_emit_nets(&e);
+        qmail_emit_nets(&e, LM_IPV4);
+    if (!e.fail && e.v6)
+        qmail_emit_nets(&e, LM_IPV6);
     if (!e.fail)
         qmail_emit_names(&e);
     if (e.v4 && !e.fail && in->order->connect != LM_CONNECT_NAMES_FIRST)
@@ -1464,6 +1389,54 @@ qmail_emit(const struct lm_policy *in, const char *const *opts, FILE *const *out
     return 0;
 }
 
+static int
+qmail_detect(const char *name, const char *text, size_t len)
+{
+    size_t six;
+
+    return qmail_detect_build(name, text, len, 0, &six);
+}
+
+/* Without an IPv6 key both builds read a file alike: the IPv4 one, the
+ * usual, is chosen then. */
+static int
+qmail6_detect(const char *name, const char *text, size_t len)
+{
+    size_t six;
+    int score = qmail_detect_build(name, text, len, 1, &six);
+
+    return six > 0 || score == LM_DETECT_NO ? score : LM_DETECT_MAYBE - 1;
+}
+
+static int
+qmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
+{
+    return qmail_parse_build(in, out, d, 0);
+}
+
+static int
+qmail6_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
+{
+    return qmail_parse_build(in, out, d, LM_TR_V6);
+}
+
+/* Neither build has settings: opts is always empty. */
+static int
+qmail_emit(const struct lm_policy *in, const char *const *opts, FILE *const *out,
+           struct lm_losses *lost, struct lm_diags *d)
+{
+    (void)opts;
+    return qmail_emit_build(in, out, lost, d, 0);
+}
+
+static int
+qmail6_emit(const struct lm_policy *in, const char *const *opts, FILE *const *out,
+            struct lm_losses *lost, struct lm_diags *d)
+{
+    (void)opts;
+    return qmail_emit_build(in, out, lost, d, 1);
+}
+
 static const char *const qmail_outputs[] = { "tcp.smtp", "rcpthosts", "badmailfrom", NULL };
 
 const struct lm_codec lm_codec_qmail = {
@@ -1476,4 +1449,18 @@ const struct lm_codec lm_codec_qmail = {
     .detect = qmail_detect,
     .parse = qmail_parse,
     .emit = qmail_emit,
+};
+
+/* The same files for the IPv6 build of ucspi-tcp (Debian ucspi-tcp-ipv6):
+ * IPv6 addresses and prefixes in tcp.smtp, one server, one lookup order. */
+const struct lm_codec lm_codec_qmail6 = {
+    .name = "qmail6",
+    .description = "qmail with IPv6: tcp.smtp for the IPv6 build of tcpserver and tcprules "
+                   "(ucspi-tcp-ipv6), control/rcpthosts and control/badmailfrom",
+    .caps = LM_CODEC_PARSE | LM_CODEC_EMIT,
+    .order = &qmail_order,
+    .outputs = qmail_outputs,
+    .detect = qmail6_detect,
+    .parse = qmail6_parse,
+    .emit = qmail6_emit,
 };

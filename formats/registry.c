@@ -12,6 +12,7 @@ static const struct lm_codec *const registry_table[] = {
     &lm_codec_policy,
     &lm_codec_sendmail,
     &lm_codec_qmail,
+    &lm_codec_qmail6,
     &lm_codec_postfix,
     &lm_codec_exim,
     &lm_codec_exchange,

@@ -160,10 +160,12 @@ const char *lm_path_base(const char *path);
  * outputs[], or -1. */
 int lm_codec_part(const struct lm_codec *c, const char *path);
 
-/* The codecs.  Each formats/NAME.c defines exactly one of these. */
+/* The codecs.  Each formats/NAME.c defines one of these (qmail.c two:
+ * the IPv4 and the IPv6 build of tcpserver). */
 extern const struct lm_codec lm_codec_policy;     /* neutral policy file */
 extern const struct lm_codec lm_codec_sendmail;   /* Sendmail access */
 extern const struct lm_codec lm_codec_qmail;      /* tcp.smtp + rcpthosts */
+extern const struct lm_codec lm_codec_qmail6;     /* the same, IPv6 build */
 extern const struct lm_codec lm_codec_postfix;    /* main.cf fragment + tables */
 extern const struct lm_codec lm_codec_exim;       /* list files + RCPT ACL */
 extern const struct lm_codec lm_codec_exchange;   /* Exchange 5.5 Relay*List .reg */

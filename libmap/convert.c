@@ -310,6 +310,9 @@ convert_parse_file(const char *path, const char *from, struct lm_policy *p,
         return -1;
     if (from != NULL) {
         c = lm_codec_find(from);
+    } else if (*codec != NULL && lm_codec_part(*codec, path) >= 0 &&
+               (*codec)->detect(convert_base(path), text, len) > LM_DETECT_NO) {
+        c = *codec;     /* another file of the format chosen for the files before */
     } else if ((c = convert_detect(path, text, len, d)) == NULL) {
         free(text);
         return -1;
@@ -375,15 +378,19 @@ convert_parse_dir(const char *dir, const char *from, struct lm_policy *p,
                   const struct lm_codec **codec, struct lm_diags *d)
 {
     const struct lm_codec *const *cs = lm_codecs();
-    size_t i, k, found = 0;
+    size_t i, k, found = 0, best = SIZE_MAX;
     char **names = NULL;
     unsigned long *lines = NULL;
-    int rc = 0;
+    int rc = 0, bestscore = -1;
 
+    /* Formats whose main file has one name (tcp.smtp) are told apart by
+     * its content; the first in the registry wins a tie. */
     for (i = 0; cs[i] != NULL; i++) {
         const struct lm_codec *c = cs[i];
         struct stat st;
-        char path[4096];
+        char path[4096], *text;
+        size_t len;
+        int score;
         if ((from != NULL && strcmp(c->name, from) != 0) || !(c->caps & LM_CODEC_PARSE))
             continue;
         if (*codec != NULL && *codec != c)
@@ -391,6 +398,26 @@ convert_parse_dir(const char *dir, const char *from, struct lm_policy *p,
         snprintf(path, sizeof path, "%s/%s", dir, c->outputs[0]);
         if (stat(path, &st) != 0)
             continue;
+        score = 0;
+        if (from == NULL && c->detect != NULL && S_ISREG(st.st_mode)) {
+            struct lm_diags quiet;
+            lm_diags_init(&quiet);
+            if (convert_slurp(path, &text, &len, &quiet) == 0) {
+                score = c->detect(c->outputs[0], text, len);
+                free(text);
+            }
+            lm_diags_fini(&quiet);
+        }
+        if (score > bestscore) {
+            bestscore = score;
+            best = i;
+        }
+    }
+    for (i = best; i != SIZE_MAX && cs[i] != NULL; i++) {
+        const struct lm_codec *c = cs[i];
+        struct stat st;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, c->outputs[0]);
         *codec = c;
         if (c->parts != NULL && convert_parts(c, path, &names, &lines, d) != 0)
             return -1;

@@ -6,8 +6,9 @@
  * group prefixes, tcp.smtp prefixes and ranges), keep sets of addresses as
  * sorted disjoint intervals, combine them (union, intersection, difference,
  * complement), and cover a set exactly with the fewest items a target can
- * write: any CIDR, whole-octet prefixes (Sendmail), or prefixes plus octet
- * ranges (tcp.smtp).  One set holds both families; IPv4 sorts first.
+ * write: any CIDR or whole-octet prefixes (Sendmail), and many values at
+ * once as keys looked up longest first (Sendmail, tcp.smtp prefixes and
+ * ranges).  One set holds both families; IPv4 sorts first.
  */
 #ifndef LIBMAP_IPSET_H
 #define LIBMAP_IPSET_H
@@ -196,28 +197,6 @@ int lm_ipset_cover_cidr(struct lm_ipset *s, struct lm_ipnet **out, size_t *n,
  * gives 256 /8s, since Sendmail has no shorter key. */
 int lm_ipset_cover_octets(struct lm_ipset *s, struct lm_ipnet **out, size_t *n,
                           struct lm_diags *d);
-
-/* One tcp.smtp address key: octets oct[0 .. depth-2] fixed, then a run
- * oct[depth-1] .. hi of the last written octet; depth < 4 ends in '.'.
- * "10.1." = {10,1} depth 2; "1.2.3.0-127" = {1,2,3,0} depth 4 hi 127;
- * "10.16-31." = {10,16} depth 2 hi 31. */
-struct lm_dotkey {
-    unsigned char oct[4];
-    unsigned char depth;        /* 1..4 */
-    unsigned char hi;           /* == oct[depth-1] when there is no run */
-};
-
-/* IPv4 only (an IPv6 address is an LM_E_UNSUPPORTED error: tcprules has
- * none).  With LM_DOT_LAST_OCTET runs appear only in the fourth octet
- * ("a.b.c.x-y"), as in most hand-written files; without it, runs of whole
- * prefixes are allowed too ("10.16-31." for 10.16.0.0/12). */
-#define LM_DOT_LAST_OCTET 1u
-int lm_ipset_cover_dotted(struct lm_ipset *s, unsigned flags,
-                            struct lm_dotkey **out, size_t *n, struct lm_diags *d);
-
-/* "10.1.", "1.2.3.0-127", "10.16-31.".  Returns buf. */
-char *lm_dotkey_format(const struct lm_dotkey *k, char *buf);
-void  lm_dotkey_range(const struct lm_dotkey *k, struct lm_iprange *out);
 
 /* --- nested covers: many values, keys looked up longest first -----------------
  * The space of one family is painted: disjoint intervals in address order,

@@ -113,6 +113,7 @@ static int
 rcpthosts_line(struct lm_syntax_ctx *ctx, struct lm_line *ln, struct lm_diags *d)
 {
     char *p = ln->text, q[LM_QUOTE_BUF];
+    const char *why;
     size_t n = ln->len, i;
 
     if (n > 0 && p[n - 1] == '\r') {
@@ -136,6 +137,12 @@ rcpthosts_line(struct lm_syntax_ctx *ctx, struct lm_line *ln, struct lm_diags *d
         }
         if (p[i] >= 'A' && p[i] <= 'Z')
             p[i] = (char)(p[i] - 'A' + 'a');
+    }
+    if ((why = lm_rcpthosts_why(p + (p[0] == '.'), n - (p[0] == '.'))) != NULL) {
+        /* qmail-newmrh lists it too: a warning keeps mapc a drop-in */
+        ln->pos.col = 1;
+        lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &ln->pos, "\"%s\" is no domain name (%s); "
+                    "it is listed as written", lm_quote(q, p, n, LM_QUOTE_MAX), why);
     }
     return lm_syntax_emit(ctx, p, n, "", 0);
 }

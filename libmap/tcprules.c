@@ -22,24 +22,72 @@
 
 #define TR_MSG 1400
 
-/* Record an LM_E_SYNTAX error at column col (1-based; 0 = none). */
-static int tr_error(struct lm_diags *d, const struct lm_pos *pos, size_t col,
+/* One line's parse.  While the address is checked (soft), a key that
+ * tcprules stores but tcpserver never looks up is an error in the strict
+ * mode and, with LM_TR_LENIENT, a rule that never matches: the message is
+ * kept here and becomes a warning. */
+struct tr_cx {
+    struct lm_diags *d;
+    unsigned         flags;
+    int              soft;
+    int              never;
+    size_t           col;
+    char             msg[TR_MSG];
+};
+
+static int tr_report(struct tr_cx *cx, int hard, const struct lm_pos *pos, size_t col,
+                     const char *fmt, va_list ap) LM_PRINTF(5, 0);
+static int tr_error(struct tr_cx *cx, const struct lm_pos *pos, size_t col,
                     const char *fmt, ...) LM_PRINTF(4, 5);
+static int tr_refuse(struct tr_cx *cx, const struct lm_pos *pos, size_t col,
+                     const char *fmt, ...) LM_PRINTF(4, 5);
 
 static int
-tr_error(struct lm_diags *d, const struct lm_pos *pos, size_t col, const char *fmt, ...)
+tr_report(struct tr_cx *cx, int hard, const struct lm_pos *pos, size_t col, const char *fmt,
+          va_list ap)
 {
     struct lm_pos p = { NULL, 0, 0 };
     char msg[TR_MSG];
-    va_list ap;
 
     if (pos != NULL)
         p = *pos;
     p.col = (unsigned)col;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
+    if (!hard && cx->soft && (cx->flags & LM_TR_LENIENT)) {
+        cx->never = 1;
+        cx->col = col;
+        memcpy(cx->msg, msg, sizeof msg);
+        return -1;
+    }
+    return lm_diag_add(cx->d, LM_ERROR, LM_E_SYNTAX, &p, "%s", msg);
+}
+
+/* An LM_E_SYNTAX error at column col (1-based; 0 = none); in the address,
+ * with LM_TR_LENIENT, a key that never matches. */
+static int
+tr_error(struct tr_cx *cx, const struct lm_pos *pos, size_t col, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = tr_report(cx, 0, pos, col, fmt, ap);
     va_end(ap);
-    return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, &p, "%s", msg);
+    return rc;
+}
+
+/* An error in every mode: tcprules refuses the line, or what the line
+ * means cannot be told. */
+static int
+tr_refuse(struct tr_cx *cx, const struct lm_pos *pos, size_t col, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = tr_report(cx, 1, pos, col, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 /* The address a[0..n) quoted for a message, into q (LM_QUOTE_BUF bytes). */
@@ -94,7 +142,7 @@ tr_colon(const char *s, size_t n, unsigned flags)
 
 static int
 tr_instructions(const char *s, size_t n, size_t col0, const struct lm_pos *pos,
-                unsigned flags, char *out, struct lm_tcprules_rule *r, struct lm_diags *d)
+                unsigned flags, char *out, struct lm_tcprules_rule *r, struct tr_cx *d)
 {
     const char *p = s, *end = s + n, *eq, *close;
     char q[LM_QUOTE_BUF], q2[LM_QUOTE_BUF];
@@ -117,7 +165,9 @@ tr_instructions(const char *s, size_t n, size_t col0, const struct lm_pos *pos,
             hint = " (no blank after the colon)";
         else if (!(flags & LM_TR_V6)
                  && (tr_memmem(s, n, ":allow", 6) || tr_memmem(s, n, ":deny", 5)))
-            hint = " (an IPv6 address? those need -s tcprules6)";
+            hint = (flags & LM_TR_LENIENT) ? " (an IPv6 address? only the IPv6 build of "
+                                             "tcprules reads those)"
+                                           : " (an IPv6 address? those need -s tcprules6)";
         return tr_error(d, pos, col0, "expected \"allow\" or \"deny\" after the colon, "
                         "not \"%s\"%s; "
                         "tcprules refuses this line", lm_quote(q, s, n, 24), hint);
@@ -176,6 +226,10 @@ tr_number(const char *s, size_t n, unsigned long *v)
 
 enum { TR_IP_FULL, TR_IP_PREFIX, TR_IP_SHORT, TR_IP_BAD };
 
+/* Not an address at all (1.2.3.999): no reading of it can be trusted, so
+ * it is refused in every mode. */
+static const char tr_why_octet[] = "an octet is above 255";
+
 /* Check an IPv4 address or octet prefix as tcpserver prints addresses:
  * TR_IP_FULL "a.b.c.d", TR_IP_PREFIX "a." .. "a.b.c.", TR_IP_SHORT a prefix
  * without its dot ("192.168"), TR_IP_BAD anything else (*why says why). */
@@ -197,7 +251,7 @@ tr_ipv4(const char *s, size_t n, const char **why)
             return TR_IP_BAD;
         }
         if (v > 255) {
-            *why = "an octet is above 255";
+            *why = tr_why_octet;
             return TR_IP_BAD;
         }
         parts++;
@@ -298,7 +352,7 @@ tr_form(char *buf, size_t cap, const char *pre, size_t plen, unsigned long lo,
  * before it is zero. */
 static int
 tr_cidr(char *a, size_t n, const char *slash, size_t col0, const struct lm_pos *pos,
-        unsigned flags, struct lm_tcprules_rule *r, struct lm_diags *d)
+        unsigned flags, struct lm_tcprules_rule *r, struct tr_cx *d)
 {
     char q[LM_QUOTE_BUF], form[2 * LM_QUOTE_BUF + 32];
     size_t alen = (size_t)(slash - a), blen, k, i;
@@ -312,7 +366,8 @@ tr_cidr(char *a, size_t n, const char *slash, size_t col0, const struct lm_pos *
         return tr_error(d, pos, col0 + alen + 1, "bad prefix length in \"%s\"", tr_qa(q, a, n));
     if (!v6) {
         if (tr_ipv4(a, alen, &why) != TR_IP_FULL)
-            return tr_error(d, pos, col0, "\"%s\" is not a CIDR block: %s", tr_qa(q, a, n), why);
+            return (why == tr_why_octet ? tr_refuse : tr_error)(d, pos, col0, "\"%s\" is not a "
+                        "CIDR block: %s", tr_qa(q, a, n), why);
         for (i = 0, p = a; i < 4; i++) {
             p += tr_number(p, (size_t)(a + alen - p), &oct[i]) + 1;
         }
@@ -404,7 +459,7 @@ tr_cidr(char *a, size_t n, const char *slash, size_t col0, const struct lm_pos *
 /* An octet range a.b.c.x-y or a.x-y. (tcprules expands the first '-'). */
 static int
 tr_range(char *a, size_t n, const char *dash, size_t col0, const struct lm_pos *pos,
-         unsigned flags, struct lm_tcprules_rule *r, struct lm_diags *d)
+         unsigned flags, struct lm_tcprules_rule *r, struct tr_cx *d)
 {
     char q[LM_QUOTE_BUF], form[2 * LM_QUOTE_BUF + 32], tmp[64];
     const char *ls = dash, *re, *why;
@@ -413,7 +468,7 @@ tr_range(char *a, size_t n, const char *dash, size_t col0, const struct lm_pos *
     int kind;
 
     if (flags & LM_TR_V6 && memchr(a, ':', n) != NULL)
-        return tr_error(d, pos, col0, "\"%s\": tcprules cannot expand a range in an IPv6 "
+        return tr_refuse(d, pos, col0, "\"%s\": tcprules cannot expand a range in an IPv6 "
                         "address (it reads the digits after the last '.'); list the addresses",
                         tr_qa(q, a, n));
     while (ls > a && ls[-1] != '.')
@@ -424,13 +479,13 @@ tr_range(char *a, size_t n, const char *dash, size_t col0, const struct lm_pos *
     llen = (size_t)(dash - ls);
     rlen = (size_t)(re - dash - 1);
     if (llen == 0 || rlen == 0)
-        return tr_error(d, pos, col0 + (size_t)(dash - a), "range \"%s\" lacks a %s bound "
+        return tr_refuse(d, pos, col0 + (size_t)(dash - a), "range \"%s\" lacks a %s bound "
                         "(tcprules would read it as 0)",
                         tr_qa(q, a, n), llen == 0 ? "lower" : "upper");
     if (tr_number(ls, llen, &lo) != llen || tr_number(dash + 1, rlen, &hi) != rlen)
-        return tr_error(d, pos, col0 + (size_t)(ls - a), "range \"%s\": both bounds must be "
+        return tr_refuse(d, pos, col0 + (size_t)(ls - a), "range \"%s\": both bounds must be "
                         "decimal numbers; tcprules refuses this line", tr_qa(q, a, n));
-    if (lo > 255)
+    if (lo > 255 && !(flags & LM_TR_LENIENT))
         return tr_error(d, pos, col0 + (size_t)(ls - a), "range \"%s\" starts above 255: "
                         "no address matches", tr_qa(q, a, n));
     if (hi > 255)
@@ -442,6 +497,14 @@ tr_range(char *a, size_t n, const char *dash, size_t col0, const struct lm_pos *
     r->range = 1;
     r->lo = lo;
     r->hi = hi;
+    if (lo > hi && (flags & LM_TR_LENIENT)) {
+        struct lm_pos p = { NULL, 0, 0 };
+        if (pos != NULL)
+            p = *pos;
+        p.col = (unsigned)(col0 + (size_t)(ls - a));
+        return lm_diag_add(d->d, LM_WARNING, LM_E_SYNTAX, &p, "range \"%s\" is empty: "
+                           "tcprules stores no key for it", tr_qa(q, a, n));
+    }
     if (lo > hi)
         return tr_error(d, pos, col0 + (size_t)(ls - a), "reversed range \"%s\": tcprules "
                         "writes no rule at all for it; write \"%s\"", tr_qa(q, a, n),
@@ -456,7 +519,8 @@ tr_range(char *a, size_t n, const char *dash, size_t col0, const struct lm_pos *
         return tr_error(d, pos, col0, "range \"%s\" gives prefixes without their trailing dot, "
                         "which never match: write \"%s.\"", tr_qa(q, a, n), tr_qa(q, a, n));
     if (kind == TR_IP_BAD)
-        return tr_error(d, pos, col0, "\"%s\" does not give IPv4 addresses or prefixes (%s): "
+        return (why == tr_why_octet ? tr_refuse : tr_error)(d, pos, col0, "\"%s\" does not give "
+                        "IPv4 addresses or prefixes (%s): "
                         "it never matches", tr_qa(q, a, n), why);
     (void)flags;
     return 0;
@@ -466,7 +530,7 @@ tr_range(char *a, size_t n, const char *dash, size_t col0, const struct lm_pos *
  * addresses and prefixes, ranges, CIDR. */
 static int
 tr_address(char *a, size_t n, const struct lm_pos *pos, unsigned flags,
-           struct lm_tcprules_rule *r, struct lm_diags *d)
+           struct lm_tcprules_rule *r, struct tr_cx *d)
 {
     char q[LM_QUOTE_BUF], q2[LM_QUOTE_BUF], q3[LM_QUOTE_BUF], low[LM_QUOTE_BUF];
     const char *why, *ip, *dash, *slash;
@@ -537,7 +601,8 @@ tr_address(char *a, size_t n, const struct lm_pos *pos, unsigned flags,
         if (kind == TR_IP_FULL)
             return 0;
         if (kind == TR_IP_BAD)
-            return tr_error(d, pos, ipcol, "\"%s\": after '@' comes an address or =host; %s",
+            return (why == tr_why_octet ? tr_refuse : tr_error)(d, pos, ipcol, "\"%s\": after "
+                            "'@' comes an address or =host; %s",
                             tr_qa(q, a, n), why);
         return tr_error(d, pos, ipcol, "\"%s\" never matches: tcpserver tries INFO@ only with "
                         "the whole address, never with a prefix", tr_qa(q, a, n));
@@ -567,7 +632,8 @@ tr_address(char *a, size_t n, const struct lm_pos *pos, unsigned flags,
                             tr_qa(q, a, n), tr_qa(q, a, n), tr_qa(q, a, n));
         if (memchr(a, ':', n) != NULL && !(flags & LM_TR_V6))
             return tr_error(d, pos, 1, "\"%s\": IPv6 addresses need -s tcprules6", tr_qa(q, a, n));
-        return tr_error(d, pos, 1, "\"%s\" never matches: %s", tr_qa(q, a, n), why);
+        return (why == tr_why_octet ? tr_refuse : tr_error)(d, pos, 1, "\"%s\" never "
+                        "matches: %s", tr_qa(q, a, n), why);
     }
     return 0;
 }
@@ -579,16 +645,25 @@ lm_tcprules_parse(const char *text, size_t len, const struct lm_pos *pos, unsign
     char q[LM_QUOTE_BUF];
     const char *colon, *nul;
     size_t n = len, i, alen;
+    struct lm_pos at = { NULL, 0, 0 };
+    struct tr_cx cx;
     char *a;
 
+    if (pos != NULL)
+        at = *pos;
     memset(r, 0, sizeof *r);
     r->suffix = "";
+    cx.d = d;
+    cx.flags = flags;
+    cx.soft = 0;
+    cx.never = 0;
+    cx.col = 0;
     if (len == 0)
         return LM_NOTFOUND;
     if ((nul = memchr(text, '\0', len)) != NULL)
-        return tr_error(d, pos, (size_t)(nul - text) + 1, "NUL byte in line");
+        return tr_error(&cx, pos, (size_t)(nul - text) + 1, "NUL byte in line");
     if (text[len - 1] == '\r')
-        return tr_error(d, pos, len, "line ends in CR (a CRLF file): tcprules keeps the CR and "
+        return tr_error(&cx, pos, len, "line ends in CR (a CRLF file): tcprules keeps the CR and "
                         "refuses or mangles the rule; convert the file to LF line ends "
                         "(tr -d '\\r')");
     if (text[0] == '#')
@@ -596,7 +671,7 @@ lm_tcprules_parse(const char *text, size_t len, const struct lm_pos *pos, unsign
     while (n > 0 && tr_blank((unsigned char)text[n - 1]))
         n--;
     if (n == 0 && (flags & LM_TR_V6)) {
-        struct lm_pos p = *pos;
+        struct lm_pos p = at;
         p.col = 1;
         lm_diag_add(d, LM_WARNING, LM_E_NONE, &p, "line of blanks: the IPv6 build of tcprules "
                     "loops forever on it (mapc skips it); make it empty");
@@ -604,22 +679,52 @@ lm_tcprules_parse(const char *text, size_t len, const struct lm_pos *pos, unsign
     if (n == 0)
         return LM_NOTFOUND;
     if ((colon = tr_colon(text, n, flags)) == NULL) {
+        struct lm_pos p = at;
         for (i = 0; i < n && tr_blank((unsigned char)text[i]); i++)
             ;
-        if (text[i] == '#')
-            return tr_error(d, pos, i + 1, "comment does not start in column 1: tcprules "
+        if (text[i] == '#' && !(flags & LM_TR_LENIENT))
+            return tr_error(&cx, pos, i + 1, "comment does not start in column 1: tcprules "
                             "reads it as a rule line; move the '#' to the first column");
-        return tr_error(d, pos, 1, "no colon in \"%s\": tcprules silently ignores this line; "
+        if ((flags & LM_TR_LENIENT) && !(flags & LM_TR_V6)) {
+            /* tcprules skips it: so does a reader of an existing file */
+            p.col = 1;
+            lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &p, "line \"%s\" has no colon: tcprules "
+                        "ignores it silently", lm_quote(q, text, n, LM_QUOTE_MAX));
+            return LM_NOTFOUND;
+        }
+        return tr_error(&cx, pos, 1, "no colon in \"%s\": tcprules silently ignores this line; "
                         "write ADDRESS:allow or ADDRESS:deny, or comment it out with '#'",
                         lm_quote(q, text, n, LM_QUOTE_MAX));
     }
     alen = (size_t)(colon - text);
+    r->alen = alen;
     /* The address goes to the end of the buffer, the data to its start. */
-    if (tr_instructions(colon + 1, n - alen - 1, alen + 2, pos, flags, buf, r, d) != 0)
+    if (tr_instructions(colon + 1, n - alen - 1, alen + 2, pos, flags, buf, r, &cx) != 0)
         return -1;
     a = buf + len + 8;
     memcpy(a, text, alen);
-    return tr_address(a, alen, pos, flags, r, d);
+    cx.soft = 1;
+    if (tr_address(a, alen, pos, flags, r, &cx) == 0)
+        return 0;
+    if (!cx.never)
+        return -1;
+    /* LM_TR_LENIENT: the keys tcprules stores, as a rule that never matches. */
+    if (!r->range || r->key != a || memchr(a, '/', alen) != NULL) {
+        r->key = a;
+        r->klen = alen;
+        r->range = 0;
+        r->suffix = "";
+        r->slen = 0;
+    }
+    r->never = 1;
+    {
+        struct lm_pos p = at;
+        p.col = (unsigned)cx.col;
+        lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &p, "%s%s", cx.msg,
+                    strstr(cx.msg, "never match") || strstr(cx.msg, "no address matches") ? ""
+                    : "; tcpserver never matches this key");
+    }
+    return 0;
 }
 
 size_t
@@ -640,6 +745,231 @@ lm_tcprules_key(const struct lm_tcprules_rule *r, unsigned long n, char *out)
     if (r->slen)
         memmove(out + r->klen + k, r->suffix, r->slen);
     return r->klen + k + r->slen;
+}
+
+/* --- what a stored key matches -------------------------------------------- */
+
+size_t
+lm_tcprules_ip6_format(const unsigned char *b, char *out)
+{
+    static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    size_t n = 0;
+    int g, run = 0, done = 0;
+
+    if (memcmp(b, mapped, sizeof mapped) == 0)
+        return (size_t)sprintf(out, "%u.%u.%u.%u", b[12], b[13], b[14], b[15]);
+    for (g = 0; g < 8; g++) {
+        unsigned v = (unsigned)b[2 * g] << 8 | b[2 * g + 1];
+        if (v == 0 && !done) {
+            /* the first run of zero groups, however short, is "::" */
+            if (!run && g == 0)
+                out[n++] = ':';
+            run = 1;
+            continue;
+        }
+        if (run) {
+            out[n++] = ':';
+            run = 0;
+            done = 1;
+        }
+        n += (size_t)sprintf(out + n, "%x", v);
+        if (g < 7)
+            out[n++] = ':';
+    }
+    if (run)
+        out[n++] = ':';
+    out[n] = '\0';
+    return n;
+}
+
+/* A host name as tcpserver gives it: lower case, no ':' or blank, no empty
+ * label. */
+static int
+tr_name_ok(const char *s, size_t n)
+{
+    size_t i;
+
+    if (n == 0 || s[0] == '.' || s[n - 1] == '.')
+        return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'A' && c <= 'Z') || c == ':' || c <= ' ' || c == 0x7f
+            || (c == '.' && s[i + 1] == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+/* An IPv6 key of the IPv6 build: 0, 1 never (*why), -1 no one network. */
+static int
+tr_subject6(const char *k, size_t n, struct lm_tcprules_subject *s, const char **why)
+{
+    char tmp[64], text[LM_TR_IP6_BUF];
+    unsigned char b[16];
+    size_t i, groups = 0, g0;
+    int end2 = 0;
+
+    if (tr_ipv6(k, n, why) == TR_IP_BAD)
+        return 1;
+    if (n >= sizeof tmp)
+        return 1;
+    memset(&s->net, 0, sizeof s->net);
+    s->net.lo.family = s->net.hi.family = LM_IPV6;
+    if (k[n - 1] != ':') {
+        memcpy(tmp, k, n);
+        tmp[n] = '\0';
+        if (inet_pton(AF_INET6, tmp, b) != 1)
+            return 1;
+        if (lm_tcprules_ip6_format(b, text) != n || memcmp(text, k, n) != 0) {
+            *why = "tcpserver writes this address otherwise (the first run of zero groups "
+                   "as \"::\", an IPv4-mapped one as its dotted quad)";
+            return 1;
+        }
+        memcpy(s->net.lo.b, b, 16);
+        s->net.hi = s->net.lo;
+        return 0;
+    }
+    /* A prefix: groups, each followed by ':', perhaps ending in "::". */
+    if (n >= 2 && k[n - 2] == ':')
+        end2 = 1;
+    if (tr_memmem(k, n - end2, "::", 2) != NULL) {
+        *why = "the zero groups \"::\" stands for vary in number, so the addresses it "
+               "matches are no one network; list them";
+        return -1;
+    }
+    memset(b, 0, sizeof b);
+    for (i = 0, g0 = 0; i + end2 < n; i++) {
+        if (k[i] != ':')
+            continue;
+        if (i == g0)
+            break;
+        {
+            unsigned long v = strtoul(k + g0, NULL, 16);
+            if (v == 0) {
+                *why = "tcpserver writes the first zero group as \"::\", never as \"0:\"";
+                return 1;
+            }
+            b[2 * groups] = (unsigned char)(v >> 8);
+            b[2 * groups + 1] = (unsigned char)v;
+        }
+        groups++;
+        g0 = i + 1;
+    }
+    if (groups == 0) {
+        *why = "it matches the addresses whose first group is zero except the IPv4-mapped "
+               "ones, which tcpserver looks up as IPv4: no one network";
+        return -1;
+    }
+    if (groups + end2 > 8 || (groups == 8 && !end2)) {
+        *why = "a prefix has at most seven groups";
+        return 1;
+    }
+    groups += (size_t)end2;         /* "::" at the end: the next group is zero */
+    memcpy(s->net.lo.b, b, 16);
+    s->net.hi = s->net.lo;
+    memset(s->net.hi.b + 2 * groups, 0xff, 16 - 2 * groups);
+    s->prefix = 1;
+    return 0;
+}
+
+int
+lm_tcprules_subject(const char *k, size_t n, unsigned flags, struct lm_tcprules_subject *s,
+                    const char **why)
+{
+    const char *at = memchr(k, '@', n), *ip = k;
+    size_t iplen = n, i;
+    unsigned long o[4] = { 0, 0, 0, 0 };
+    int kind, rc;
+
+    memset(s, 0, sizeof *s);
+    *why = NULL;
+    s->what = LM_TRW_NEVER;
+    if (at != NULL) {
+        s->info = k;
+        s->ilen = (size_t)(at - k);
+        ip = at + 1;
+        iplen = n - s->ilen - 1;
+        if (memchr(ip, '@', iplen) != NULL) {
+            *why = "two '@'";
+            return 0;
+        }
+    }
+    if (iplen == 0 && at == NULL) {
+        s->what = LM_TRW_ANY;
+        return 0;
+    }
+    if (iplen > 0 && ip[0] == '=') {
+        if (iplen == 1 && at == NULL) {
+            s->what = LM_TRW_ANYHOST;
+            return 0;
+        }
+        s->what = iplen > 1 && ip[1] == '.' ? LM_TRW_DOMAIN : LM_TRW_HOST;
+        s->name = ip + 1 + (s->what == LM_TRW_DOMAIN);
+        s->nlen = iplen - 1 - (s->what == LM_TRW_DOMAIN);
+        if (at != NULL && s->what == LM_TRW_DOMAIN)
+            *why = "tcpserver tries INFO@ only with the whole host name";
+        else if (!tr_name_ok(s->name, s->nlen))
+            *why = "not a host name as tcpserver gives it (lower case, no blank, ':' or "
+                   "empty label)";
+        if (*why != NULL)
+            s->what = LM_TRW_NEVER;
+        return 0;
+    }
+    s->what = LM_TRW_NEVER;
+    if ((flags & LM_TR_V6) && memchr(ip, ':', iplen) != NULL) {
+        rc = tr_subject6(ip, iplen, s, why);
+        if (rc < 0)
+            return -1;
+        if (rc == 0 && !(at != NULL && s->prefix))
+            s->what = LM_TRW_NET;
+        else if (rc == 0)
+            *why = "tcpserver tries INFO@ only with the whole address, never with a prefix";
+        return 0;
+    }
+    kind = tr_ipv4(ip, iplen, why);
+    if (kind == TR_IP_SHORT)
+        *why = "a numeric prefix without its trailing dot";
+    if (kind != TR_IP_FULL && kind != TR_IP_PREFIX)
+        return 0;
+    if (at != NULL && kind == TR_IP_PREFIX) {
+        *why = "tcpserver tries INFO@ only with the whole address, never with a prefix";
+        return 0;
+    }
+    for (i = 0; i < 4 && ip < k + n; i++) {
+        size_t d = tr_number(ip, (size_t)(k + n - ip), &o[i]);
+        ip += d;
+        if (ip < k + n)
+            ip++;           /* the dot */
+        if (d == 0)
+            break;
+    }
+    s->prefix = kind == TR_IP_PREFIX;
+    lm_ipaddr_v4(&s->net.lo, (unsigned)o[0], (unsigned)o[1], (unsigned)o[2], (unsigned)o[3]);
+    s->net.hi = s->net.lo;
+    for (; i < 4; i++)
+        s->net.hi.b[i] = 255;
+    s->what = LM_TRW_NET;
+    *why = NULL;
+    return 0;
+}
+
+const char *
+lm_rcpthosts_why(const char *s, size_t n)
+{
+    const char *why;
+    size_t i, digits = 1;
+
+    if (n == 0)
+        return "an empty name";
+    for (i = 0; i < n; i++) {
+        if (s[i] == '.' && (i == 0 || i + 1 == n || s[i + 1] == '.'))
+            return "an empty label (two dots in a row, or a dot at an end)";
+        if (s[i] != '.' && !tr_digit((unsigned char)s[i]))
+            digits = 0;
+    }
+    if (digits && tr_ipv4(s, n, &why) != TR_IP_FULL)
+        return "its labels are all numbers, but they make no IPv4 address";
+    return NULL;
 }
 
 /* --- data items and lookup ------------------------------------------------ */

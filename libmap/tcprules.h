@@ -14,12 +14,19 @@
 #include <stdio.h>
 
 #include "libmap/diag.h"
+#include "libmap/ipset.h"
 #include "libmap/map.h"
 
 /* Flags for the functions below. */
 #define LM_TR_V6      0x01  /* the IPv6 build: an address ends at ":allow" or ":deny",
                                IPv6 keys, prefixes also end in ':' */
 #define LM_TR_EXPAND  0x02  /* write a CIDR key as the prefix or range it covers */
+#define LM_TR_LENIENT 0x04  /* read a file as tcprules does (relayconv): a key that
+                               tcpserver never looks up is a rule with never set and
+                               a warning, not an error; so is an empty range, and
+                               (IPv4 build) a line without a colon is skipped with a
+                               warning.  What tcprules refuses, and an address that
+                               is none (1.2.3.999), stay errors. */
 
 /* One parsed rule line.  Keys are key[0..klen) when range is 0; otherwise
  * one key per number n in lo..hi: key[0..klen), n in decimal, then
@@ -35,6 +42,8 @@ struct lm_tcprules_rule {
     int            deny;
     char          *data;        /* "D\0" for deny, then "+NAME=VALUE\0" per assignment */
     size_t         dlen;
+    int            never;       /* LM_TR_LENIENT: the keys never match (warned) */
+    size_t         alen;        /* the address as written is text[0..alen) */
 };
 
 /* Bytes the caller's buffer must hold for a line of len bytes. */
@@ -52,6 +61,50 @@ int lm_tcprules_parse(const char *text, size_t len, const struct lm_pos *pos,
 /* The key for number n of a range rule (or the only key) into out, which
  * holds r->klen + r->slen + 24 bytes.  Returns its length. */
 size_t lm_tcprules_key(const struct lm_tcprules_rule *r, unsigned long n, char *out);
+
+/* What one stored key (after range expansion) matches in tcpserver. */
+enum lm_tcprules_what {
+    LM_TRW_ANY,             /* "": every connection */
+    LM_TRW_ANYHOST,         /* "=": every client with a host name */
+    LM_TRW_HOST,            /* "=NAME": that host name */
+    LM_TRW_DOMAIN,          /* "=.NAME": names ending in ".NAME" */
+    LM_TRW_NET,             /* an address or prefix: the addresses in net */
+    LM_TRW_NEVER            /* nothing (*why says why) */
+};
+
+struct lm_tcprules_subject {
+    enum lm_tcprules_what what;
+    const char       *info;     /* "INFO@..." keys: INFO, not terminated; else NULL */
+    size_t            ilen;
+    const char       *name;     /* HOST and DOMAIN: the name, not terminated */
+    size_t            nlen;
+    struct lm_iprange net;      /* NET: the addresses whose text starts with (a
+                                   prefix) or equals (an address) the key */
+    int               prefix;   /* NET: the key is a prefix */
+};
+
+/* Say what key[0..klen) matches (LM_TR_V6: in the IPv6 build, where
+ * tcpserver writes addresses as lm_tcprules_ip6_format does).  Returns 0
+ * with *s filled (LM_TRW_NEVER with *why for a key tcpserver never looks
+ * up), or -1 with *why when the addresses a key matches are no network an
+ * IPv6 prefix with a zero group other than a last "::" ("2001:0:5:") can
+ * be told only address by address. */
+int lm_tcprules_subject(const char *key, size_t klen, unsigned flags,
+                        struct lm_tcprules_subject *s, const char **why);
+
+/* The IPv6 build's text of an address (16 bytes), as tcpserver puts it in
+ * TCPREMOTEIP and looks it up: lower-case hex groups without leading
+ * zeros, the first run of zero groups (even a single one) written "::",
+ * an IPv4-mapped address as its dotted quad.  out holds LM_TR_IP6_BUF
+ * bytes; returns its length. */
+#define LM_TR_IP6_BUF 48
+size_t lm_tcprules_ip6_format(const unsigned char *b, char *out);
+
+/* qmail's rcpthosts: why the domain name[0..n) (lower case, without the
+ * leading '.' of a subdomain entry) names no domain, or NULL when it can:
+ * an empty label ("a..b"), or labels that are all numbers but make no IPv4
+ * address ("300.1.1.1"). */
+const char *lm_rcpthosts_why(const char *name, size_t n);
 
 /* Data items of a compiled rule. */
 enum lm_tcprules_kind {

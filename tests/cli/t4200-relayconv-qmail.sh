@@ -48,4 +48,18 @@ golden "decide-badmailfrom" 0 relayconv --decide --client 172.16.5.9 --from Spam
 golden "decide-badmailfrom-subdomain" 0 relayconv --decide --client 172.16.5.9 --from a@sub.spammail.com --to x@elsewhere.example qs
 golden "badmailfrom-warnings" 0 relayconv --from qmail --to policy bmf/badmailfrom
 golden "seed-domain-refused" 65 relayconv --to qmail -o qs policy.txt
+# what relayconv cannot decide: an address that is none, rcpthosts names
+# that are none; an error with file:line and the text, nothing written
+printf '10.1.:allow,RELAYCLIENT=""\n1.2.3.999:allow,RELAYCLIENT=""\n' > odd.smtp
+printf 'example.com\na..b\n300.1.1.1\n' > odd-rcpthosts
+golden "refuse-octet-999" 65 relayconv --from qmail --to policy -o odd.txt odd.smtp
+golden "refuse-rcpthosts-names" 65 relayconv --from qmail --to policy -o odd.txt odd-rcpthosts
+ok_if "nothing written for them" test ! -e odd.txt
+# qmail6: IPv6 networks written for the IPv6 build, read back, decided
+printf '# relaymap policy\nconnect net 2001:db8::/32 relay\nconnect net 2001:db8:5::/48 deny\nconnect net ::1 relay\nconnect net 10.0.0.0/8 relay\ndefault deny\n' > v6.txt
+golden "v6-to-qmail6" 0 relayconv --to qmail6 -o q6 v6.txt
+golden "v6-qmail6-tcp.smtp" 0 cat q6/tcp.smtp
+golden "v6-qmail6-decide" 0 sh -c 'printf "2001:db8:5::1\n2001:db8:6::1\n::1\n::2\n10.9.9.9\n" | relayconv --decide --client - q6'
+golden "v6-to-qmail-refused" 65 relayconv --to qmail -o q4 v6.txt
+golden "v6-qmail6-back" 0 relayconv --to policy q6
 finish

@@ -19,6 +19,11 @@
 #include "libmap/policy.h"
 #include "libmap/source.h"
 
+/* fuzz_qmail6.c includes this file with the IPv6 build's codec. */
+#ifndef FUZZ_QMAIL_CODEC
+#define FUZZ_QMAIL_CODEC lm_codec_qmail
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct lm_policy *
@@ -34,15 +39,15 @@ fuzz_qmail_read(const char *tcp, size_t tlen, const char *rh, size_t rlen, const
         abort();
     if ((s = lm_source_mem("tcp.smtp", tcp, tlen, &d)) == NULL)
         abort();
-    lm_codec_qmail.parse(s, p, &d);
+    FUZZ_QMAIL_CODEC.parse(s, p, &d);
     lm_source_close(s);
     if ((s = lm_source_mem("rcpthosts", rh, rlen, &d)) == NULL)
         abort();
-    lm_codec_qmail.parse(s, p, &d);
+    FUZZ_QMAIL_CODEC.parse(s, p, &d);
     lm_source_close(s);
     if ((s = lm_source_mem("badmailfrom", bmf, blen, &d)) == NULL)
         abort();
-    lm_codec_qmail.parse(s, p, &d);
+    FUZZ_QMAIL_CODEC.parse(s, p, &d);
     lm_source_close(s);
     *nerrors = d.nerrors;
     lm_diags_fini(&d);
@@ -141,7 +146,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (i = 0; i < 3; i++)
         if ((outs[i] = open_memstream(&b[i], &l[i])) == NULL)
             abort();
-    if (lm_codec_qmail.emit(p, NULL, outs, &lost, &d) != 0)
+    if (FUZZ_QMAIL_CODEC.emit(p, NULL, outs, &lost, &d) != 0)
         abort();
     for (i = 0; i < 3; i++)
         fclose(outs[i]);

@@ -2,11 +2,13 @@
  * fuzz_tcprules.c - libFuzzer target for the tcp.smtp line parser, the data
  * item decoder, the record dumper and the lookup walk.
  *
- * The first byte chooses the flags (IPv6 grammar, --expand); every following
- * line is parsed.  Invariants (a broken one aborts, which the fuzzer reports):
- * the data of an accepted rule decodes into whole items; a rule's key and
- * data written back by the dumper parse to the same key and data; the walk
- * for an address taken from the input ends with the empty key.
+ * The first byte chooses the flags (IPv6 grammar, --expand, the lenient
+ * mode of relayconv); every following line is parsed.  Invariants (a broken
+ * one aborts, which the fuzzer reports): the data of an accepted rule
+ * decodes into whole items; a rule's key and data written back by the
+ * dumper parse to the same key and data (unless the key never matches);
+ * what a key matches is a network, a name, or never, each with its reason;
+ * the walk for an address taken from the input ends with the empty key.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -60,6 +62,27 @@ fuzz_round_trip(const char *key, size_t klen, const char *val, size_t vlen, unsi
     lm_diags_fini(&d);
 }
 
+/* What a key matches: a network in order, a name, or never with a reason. */
+static void
+fuzz_subject(const char *key, size_t klen, unsigned flags)
+{
+    struct lm_tcprules_subject s;
+    const char *why = NULL;
+    int rc = lm_tcprules_subject(key, klen, flags, &s, &why);
+
+    if (rc < 0 || s.what == LM_TRW_NEVER) {
+        if (why == NULL)
+            abort();
+        return;
+    }
+    if (s.what == LM_TRW_NET
+        && (s.net.lo.family != s.net.hi.family || lm_ipaddr_cmp(&s.net.lo, &s.net.hi) > 0
+            || (s.net.lo.family == LM_IPV6 && !(flags & LM_TR_V6))))
+        abort();
+    if ((s.what == LM_TRW_HOST || s.what == LM_TRW_DOMAIN) && s.nlen == 0)
+        abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -69,7 +92,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 1)
         return 0;
-    flags = (data[0] & 1 ? LM_TR_V6 : 0) | (data[0] & 2 ? LM_TR_EXPAND : 0);
+    flags = (data[0] & 1 ? LM_TR_V6 : 0) | (data[0] & 2 ? LM_TR_EXPAND : 0)
+            | (data[0] & 4 ? LM_TR_LENIENT : 0);
     p = (const char *)data + 1;
     end = (const char *)data + size;
     if ((buf = malloc(LM_TCPRULES_BUF(size))) == NULL)
@@ -87,7 +111,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         len = (size_t)(nl - p);
         lm_diags_init(&d);
         if (lm_tcprules_parse(p, len, &pos, flags, buf, &r, &d) == 0) {
-            if (d.nerrors != 0 || r.klen + r.slen > len + 8 || (r.range && r.lo > r.hi))
+            if (d.nerrors != 0 || r.klen + r.slen > len + 8
+                || (r.range && r.lo > r.hi && !(flags & LM_TR_LENIENT)))
                 abort();
             while (lm_tcprules_item_next(r.data, r.dlen, &off, &it) == 0)
                 ;
@@ -98,7 +123,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (r.klen + r.slen + 24 > sizeof key)
                     break;
                 klen = lm_tcprules_key(&r, n, key);
-                fuzz_round_trip(key, klen, r.data, r.dlen, flags);
+                if (!r.never)
+                    fuzz_round_trip(key, klen, r.data, r.dlen, flags);
+                fuzz_subject(key, klen, flags);
             }
         }
         lm_diags_fini(&d);

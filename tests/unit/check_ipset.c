@@ -624,16 +624,7 @@ tz(const struct lm_ipaddr *a)
     return k;
 }
 
-/* Octet (byte) at level k bits above the bottom: (addr >> k) & 255. */
-static unsigned
-byte_at(const struct lm_ipaddr *a, unsigned k)
-{
-    unsigned nb = a->family == LM_IPV6 ? 16 : 4;
-
-    return a->b[nb - 1 - k / 8];
-}
-
-enum cover_kind { COVER_CIDR, COVER_OCTETS, COVER_TCP, COVER_TCP_LAST };
+enum cover_kind { COVER_CIDR, COVER_OCTETS };
 
 /* Fewest items that write exactly positions [from, to] of the world (one
  * segment), by dynamic programming over every item that could start at
@@ -654,15 +645,11 @@ dp_min(const struct world *w, size_t from, size_t to, enum cover_kind kind)
             int allowed;
             if (kind == COVER_CIDR)
                 allowed = 1;
-            else if (kind == COVER_OCTETS)
-                allowed = six ? k % 16 == 0 : k % 8 == 0;
             else
-                allowed = k % 8 == 0;
+                allowed = six ? k % 16 == 0 : k % 8 == 0;
             if (!allowed || p + blk - 1 > to)
                 continue;
             maxrun = 1;
-            if (kind == COVER_TCP || (kind == COVER_TCP_LAST && k == 0))
-                maxrun = 256 - byte_at(&w->a[p], k);
             for (m = 1; m <= maxrun && p + m * blk - 1 <= to; m++)
                 if (f[p + m * blk] + 1 < best)
                     best = f[p + m * blk] + 1;
@@ -735,38 +722,6 @@ check_nets(const struct world *w, struct model *m, struct lm_ipset *s, struct lm
     lm_ipset_fini(&back);
 }
 
-static void
-check_tcp(const struct world *w, struct model *m, struct lm_ipset *s, unsigned flags)
-{
-    struct lm_dotkey *v;
-    struct lm_ipset back;
-    size_t n, i;
-    char buf[LM_IPADDR_BUF];
-
-    MUST((lm_ipset_cover_dotted(s, flags, &v, &n, NULL)) == (0));
-    lm_ipset_init(&back);
-    for (i = 0; i < n; i++) {
-        struct lm_iprange r, again;
-        const char *txt = lm_dotkey_format(&v[i], buf);
-        lm_dotkey_range(&v[i], &r);
-        MUST((v[i].depth) >= (1));
-        MUST((v[i].depth) <= (4));
-        MUST((v[i].hi) >= (v[i].oct[v[i].depth - 1]));
-        if (flags & LM_DOT_LAST_OCTET)
-            MUST(v[i].depth == 4 || v[i].hi == v[i].oct[v[i].depth - 1]);
-        MUST((lm_iprange_parse(txt, strlen(txt), LM_IPF_V4 | LM_IPF_DOTTED, &again,
-                                          NULL, NULL)) == (0));
-        MUST((lm_ipaddr_cmp(&again.lo, &r.lo)) == (0));
-        MUST((lm_ipaddr_cmp(&again.hi, &r.hi)) == (0));
-        MUST((lm_ipset_add_range(&back, &r, NULL)) == (0));
-    }
-    model_check(w, m->bit, &back, "tcp cover");
-    MUST(lm_ipset_equal(&back, s));
-    MUST((n) == (dp_set(w, m->bit, (flags & LM_DOT_LAST_OCTET) ? COVER_TCP_LAST : COVER_TCP)));
-    lm_ipset_fini(&back);
-    free(v);
-}
-
 START_TEST(covers_exact_and_minimal)
 {
     struct world *w;
@@ -790,17 +745,6 @@ START_TEST(covers_exact_and_minimal)
             MUST((lm_ipset_cover_octets(&s, &v, &n, NULL)) == (0));
             check_nets(&w[wi], &m, &s, v, n, COVER_OCTETS);
             free(v);
-            if (!(lm_ipset_families(&s) & LM_IPSET_V6)) {
-                check_tcp(&w[wi], &m, &s, 0);
-                check_tcp(&w[wi], &m, &s, LM_DOT_LAST_OCTET);
-            } else {
-                struct lm_diags d;
-                struct lm_dotkey *k = NULL;
-                lm_diags_init(&d);
-                MUST((lm_ipset_cover_dotted(&s, 0, &k, &n, &d)) == (-1));
-                MUST((d.v[0].code) == (LM_E_UNSUPPORTED));
-                lm_diags_fini(&d);
-            }
             lm_ipset_fini(&s);
         }
     }
@@ -818,19 +762,12 @@ cover_count(const char *const *ranges, int kind, char *first, char *last)
         struct lm_iprange r = R(ranges[i]);
         lm_ipset_add_range(&s, &r, NULL);
     }
-    if (kind <= COVER_OCTETS) {
+    {
         struct lm_ipnet *v;
         ck_assert_int_eq((kind == COVER_CIDR ? lm_ipset_cover_cidr : lm_ipset_cover_octets)
                          (&s, &v, &n, NULL), 0);
         lm_ipnet_format(&v[0], kind == COVER_CIDR ? LM_FMT_CIDR : LM_FMT_OCTETS, first);
         lm_ipnet_format(&v[n - 1], kind == COVER_CIDR ? LM_FMT_CIDR : LM_FMT_OCTETS, last);
-        free(v);
-    } else {
-        struct lm_dotkey *v;
-        ck_assert_int_eq(lm_ipset_cover_dotted(&s, kind == COVER_TCP_LAST ? LM_DOT_LAST_OCTET
-                                                 : 0, &v, &n, NULL), 0);
-        lm_dotkey_format(&v[0], first);
-        lm_dotkey_format(&v[n - 1], last);
         free(v);
     }
     lm_ipset_fini(&s);
@@ -853,36 +790,19 @@ START_TEST(covers_known)
     ck_assert_uint_eq(cover_count(all4, COVER_OCTETS, f, l), 256);  /* no shorter key */
     ck_assert_str_eq(f, "0");
     ck_assert_str_eq(l, "255");
-    ck_assert_uint_eq(cover_count(all4, COVER_TCP, f, l), 1);
-    ck_assert_str_eq(f, "0-255.");
-    ck_assert_uint_eq(cover_count(all4, COVER_TCP_LAST, f, l), 256);
     ck_assert_uint_eq(cover_count(all6, COVER_CIDR, f, l), 1);
     ck_assert_str_eq(f, "::/0");
     ck_assert_uint_eq(cover_count(all6, COVER_OCTETS, f, l), 65536);
     ck_assert_str_eq(l, "ffff");
-    /* DESIGN.md: a /20 is 16 Sendmail keys; a /25 is one tcp.smtp range. */
+    /* DESIGN.md: a /20 is 16 Sendmail keys. */
     ck_assert_uint_eq(cover_count(net20, COVER_OCTETS, f, l), 16);
     ck_assert_str_eq(f, "10.1.16");
     ck_assert_str_eq(l, "10.1.31");
-    ck_assert_uint_eq(cover_count(net20, COVER_TCP, f, l), 1);
-    ck_assert_str_eq(f, "10.1.16-31.");
-    ck_assert_uint_eq(cover_count(net20, COVER_TCP_LAST, f, l), 16);
-    ck_assert_str_eq(f, "10.1.16.");
-    ck_assert_uint_eq(cover_count(net25, COVER_TCP, f, l), 1);
-    ck_assert_str_eq(f, "192.168.1.0-127");
     ck_assert_uint_eq(cover_count(net25, COVER_OCTETS, f, l), 128);
     ck_assert_uint_eq(cover_count(net25, COVER_CIDR, f, l), 1);
     /* 10.0.0.1-254 / 10.0.1. / 10.0.2.0-254 */
-    ck_assert_uint_eq(cover_count(odd, COVER_TCP, f, l), 3);
-    ck_assert_str_eq(f, "10.0.0.1-255");
-    ck_assert_str_eq(l, "10.0.2.0-254");
     ck_assert_uint_eq(cover_count(odd, COVER_CIDR, f, l), 17);
-    ck_assert_uint_eq(cover_count(mid12, COVER_TCP, f, l), 1);
-    ck_assert_str_eq(f, "172.16-31.");
     ck_assert_uint_eq(cover_count(mid12, COVER_OCTETS, f, l), 16);
-    ck_assert_uint_eq(cover_count(seed, COVER_TCP, f, l), 2);
-    ck_assert_str_eq(f, "127.0.0.1");
-    ck_assert_str_eq(l, "172.16.5.");
     ck_assert_uint_eq(cover_count(seed, COVER_OCTETS, f, l), 2);
     ck_assert_str_eq(l, "172.16.5");
 }

@@ -175,7 +175,7 @@ START_TEST(parse_seed_and_rcpthosts)
 
     ck_assert_int_eq(rc, 0);
     ck_assert_int_eq(p->rules[0].kind, LM_K_NEVER);
-    ck_assert(tu_has_diag(&d, LM_WARNING, 1, "must end with a dot"));
+    ck_assert(tu_has_diag(&d, LM_WARNING, 1, "no trailing dot"));
     ck_assert_int_eq(qm_ask(p, "172.16.5.9", NULL, NULL, FOREIGN), LM_V_REFUSE);
     ck_assert_int_eq(qm_ask(p, "127.0.0.1", NULL, NULL, FOREIGN), LM_V_RELAY);
     qm_parse(p, "control/rcpthosts",
@@ -260,14 +260,14 @@ START_TEST(errors_and_never)
     ck_assert(tu_has_diag(&d, LM_ERROR, 1, "\"allow\" or \"deny\""));
     ck_assert_uint_eq(d.v[0].col, 9);
     ck_assert_str_eq(d.v[0].file, "tcp.smtp");
-    ck_assert(tu_has_diag(&d, LM_ERROR, 2, "needs \"=\""));
-    ck_assert(tu_has_diag(&d, LM_ERROR, 3, "closing delimiter"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 2, "no '='"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 3, "not closed"));
     ck_assert(tu_has_diag(&d, LM_ERROR, 4, "CRLF"));
-    ck_assert(tu_has_diag(&d, LM_ERROR, 5, "plain decimals"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 5, "decimal numbers"));
     ck_assert(tu_has_diag(&d, LM_WARNING, 6, "empty"));
     ck_assert(tu_has_diag(&d, LM_WARNING, 7, "no colon"));
     for (line = 8; line <= 13; line++) {
-        ck_assert_msg(tu_has_diag(&d, LM_WARNING, line, "can never match"), "line %lu", line);
+        ck_assert_msg(tu_has_diag(&d, LM_WARNING, line, "never match"), "line %lu", line);
         ck_assert_int_eq(tu_rule(p, line)->kind, LM_K_NEVER);
     }
     ck_assert(tu_has_diag(&d, LM_WARNING, 8, "lower case"));
@@ -796,6 +796,197 @@ START_TEST(roundtrip_random_networks)
 }
 END_TEST
 
+/* --- hardening: what relayconv cannot read ------------------------------------------ */
+
+START_TEST(refuse_non_addresses)
+{
+    struct lm_diags d;
+    int rc;
+    struct lm_policy *p = qm_parse(NULL, "tcp.smtp",
+                                   "1.2.3.999:allow,RELAYCLIENT=\"\"\n"
+                                   "10.:deny\n", &d, &rc);
+
+    ck_assert_int_eq(rc, -1);
+    ck_assert(tu_has_diag(&d, LM_ERROR, 1, "1.2.3.999"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 1, "above 255"));
+    lm_diags_fini(&d);
+    lm_policy_free(p);
+    p = qm_parse(NULL, "rcpthosts", "example.com\na..b\n300.1.1.1\n.x..y\n1.2.3.4\n", &d, &rc);
+    ck_assert_int_eq(rc, -1);
+    ck_assert_uint_eq(d.nerrors, 3);
+    ck_assert(tu_has_diag(&d, LM_ERROR, 2, "a..b"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 3, "300.1.1.1"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 4, "empty label"));
+    lm_diags_fini(&d);
+    lm_policy_free(p);
+}
+END_TEST
+
+/* --- qmail6: the IPv6 build of tcpserver ------------------------------------------------- */
+
+static struct lm_policy *
+q6_parse(const char *text, struct lm_diags *d, int *rc)
+{
+    struct lm_source *s;
+    struct lm_policy *p;
+
+    lm_diags_init(d);
+    p = lm_policy_new(d);
+    ck_assert_ptr_nonnull(p);
+    s = lm_source_mem("tcp.smtp", text, strlen(text), d);
+    ck_assert_ptr_nonnull(s);
+    *rc = lm_codec_qmail6.parse(s, p, d);
+    lm_source_close(s);
+    return p;
+}
+
+static char *
+q6_emit(const struct lm_codec *c, const struct lm_policy *p, struct lm_losses *l)
+{
+    struct lm_diags d;
+    char *buf[3] = { NULL, NULL, NULL };
+    size_t len[3] = { 0, 0, 0 }, i;
+    FILE *outs[3];
+
+    for (i = 0; i < 3; i++)
+        outs[i] = open_memstream(&buf[i], &len[i]);
+    lm_diags_init(&d);
+    lm_losses_init(l);
+    ck_assert_int_eq(c->emit(p, outs, l, &d), 0);
+    ck_assert_uint_eq(d.nerrors, 0);
+    for (i = 0; i < 3; i++)
+        fclose(outs[i]);
+    free(buf[1]);
+    free(buf[2]);
+    lm_diags_fini(&d);
+    return buf[0];
+}
+
+START_TEST(qmail6_parse)
+{
+    struct lm_diags d;
+    int rc;
+    struct lm_policy *p = q6_parse(
+        "::1:allow,RELAYCLIENT=\"\"\n"              /* 1 */
+        "2001:db8::allow,RELAYCLIENT=\"\"\n"        /* 2 the prefix 2001:db8: (/32) */
+        "2001:db8:6:::deny\n"                       /* 3 2001:db8:6:: (/64: group 4 zero) */
+        "fe80::1:deny\n"                            /* 4 */
+        "2001:db8:0:0:0:0:0:1:deny\n"               /* 5 tcpserver writes 2001:db8::1 */
+        "10.1.:allow,RELAYCLIENT=\"\"\n"            /* 6 IPv4 as in the IPv4 build */
+        "2001:0::deny\n"                            /* 7 a zero group written out */
+        ":deny\n", &d, &rc);                        /* 8 */
+
+    ck_assert_int_eq(rc, 0);
+    ck_assert_ptr_eq(p->order, lm_codec_qmail.order);  /* one server, one order */
+    ck_assert(tu_has_diag(&d, LM_WARNING, 5, "never match"));
+    ck_assert_int_eq(tu_rule(p, 5)->kind, LM_K_NEVER);
+    ck_assert(tu_has_diag(&d, LM_WARNING, 7, "never"));
+    ck_assert_int_eq(qm_ask(p, "::1", NULL, NULL, FOREIGN), LM_V_RELAY);
+    ck_assert_int_eq(qm_ask(p, "2001:db8:7::1", NULL, NULL, FOREIGN), LM_V_RELAY);
+    ck_assert_int_eq(qm_ask(p, "2001:db8:6::9", NULL, NULL, FOREIGN), LM_V_DENY);
+    ck_assert_int_eq(qm_ask(p, "2001:db8:6:1::9", NULL, NULL, FOREIGN), LM_V_RELAY);
+    ck_assert_int_eq(qm_ask(p, "fe80::1", NULL, NULL, FOREIGN), LM_V_DENY);
+    ck_assert_int_eq(qm_ask(p, "2001:db8::1", NULL, NULL, FOREIGN), LM_V_RELAY);
+    ck_assert_int_eq(qm_ask(p, "10.1.2.3", NULL, NULL, FOREIGN), LM_V_RELAY);
+    ck_assert_int_eq(qm_ask(p, "2002::1", NULL, NULL, FOREIGN), LM_V_DENY);
+    lm_diags_fini(&d);
+    lm_policy_free(p);
+    /* a prefix whose addresses are no one network: refused */
+    p = q6_parse("2001::5::allow\n:::deny\n::deny\n", &d, &rc);
+    ck_assert_int_eq(rc, -1);
+    ck_assert(tu_has_diag(&d, LM_ERROR, 1, "no one network"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 2, "no one network"));
+    ck_assert(tu_has_diag(&d, LM_ERROR, 3, "no one network"));
+    lm_diags_fini(&d);
+    lm_policy_free(p);
+    /* the IPv4 build refuses IPv6 lines and names the IPv6 build */
+    p = qm_parse(NULL, "tcp.smtp", "2001:db8::1:allow\n", &d, &rc);
+    ck_assert_int_eq(rc, -1);
+    ck_assert(tu_has_diag(&d, LM_ERROR, 1, "IPv6 build"));
+    lm_diags_fini(&d);
+    lm_policy_free(p);
+}
+END_TEST
+
+START_TEST(qmail6_detect)
+{
+    static const char v6[] = "::1:allow,RELAYCLIENT=\"\"\n2001:db8:deny\n";
+    static const char v4[] = "127.0.0.1:allow,RELAYCLIENT=\"\"\n:deny\n";
+    static const char rh[] = "example.com\n";
+
+    ck_assert_int_eq(lm_codec_qmail6.detect("tcp.smtp", v6, strlen(v6)), LM_DETECT_SURE);
+    ck_assert_int_lt(lm_codec_qmail.detect("tcp.smtp", v6, strlen(v6)), LM_DETECT_MAYBE);
+    ck_assert_int_lt(lm_codec_qmail6.detect("tcp.smtp", v4, strlen(v4)),
+                     lm_codec_qmail.detect("tcp.smtp", v4, strlen(v4)));
+    ck_assert_int_lt(lm_codec_qmail6.detect("rcpthosts", rh, strlen(rh)),
+                     lm_codec_qmail.detect("rcpthosts", rh, strlen(rh)));
+}
+END_TEST
+
+START_TEST(qmail6_emit)
+{
+    struct lm_policy *p = tu_neutral("connect net 2001:db8::/32 relay\n"
+                                     "connect net 2001:db8:5::/48 deny\n"
+                                     "connect net 2001:db8::/48 ok\n"
+                                     "connect net fe80::/10 relay\n"
+                                     "connect net ::1 relay\n"
+                                     "connect net 2001:db8:1:0:0:0:0:9 deny\n"
+                                     "connect net 10.0.0.0/8 relay\n"
+                                     "default deny\n");
+    struct lm_losses l;
+    struct lm_diags d;
+    struct lm_policy *q;
+    char *out;
+    int rc;
+
+    out = q6_emit(&lm_codec_qmail6, p, &l);
+    ck_assert_msg(l.n == 0, "loss: %s", l.n ? l.v[0].why : "");
+    ck_assert_ptr_nonnull(strstr(out, "\n2001:db8::allow,RELAYCLIENT=\"\"\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\n2001:db8:::allow\n"));     /* the /48 of group 3 = 0 */
+    ck_assert_ptr_nonnull(strstr(out, "\n2001:db8:5::deny\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\n2001:db8:1::9:deny\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\nfe80::allow,RELAYCLIENT=\"\"\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\nfebf::allow,RELAYCLIENT=\"\"\n"));
+    ck_assert_ptr_nonnull(strstr(out, "::1:allow,RELAYCLIENT=\"\"\n"));
+    ck_assert_ptr_nonnull(strstr(out, "10.:allow,RELAYCLIENT=\"\"\n"));
+    q = q6_parse(out, &d, &rc);
+    ck_assert_msg(rc == 0, "output does not read back:\n%s", out);
+    {
+        static const char *const ips[] = {
+            "2001:db8::1", "2001:db8:0:ffff::1", "2001:db8:1::", "2001:db8:1::9",
+            "2001:db8:1::8", "2001:db8:5::", "2001:db8:5:ffff::1", "2001:db8:6::",
+            "2001:db8:ffff::1", "2001:db9::", "fe7f::1", "fe80::", "febf:ffff::1",
+            "fec0::", "::1", "::2", "10.0.0.1", "11.0.0.1",
+        };
+        size_t i;
+        for (i = 0; i < sizeof ips / sizeof ips[0]; i++)
+            ck_assert_msg(lm_verdict_same(qm_ask(p, ips[i], NULL, NULL, FOREIGN),
+                                          qm_ask(q, ips[i], NULL, NULL, FOREIGN)),
+                          "client %s", ips[i]);
+    }
+    lm_diags_fini(&d);
+    lm_policy_free(q);
+    free(out);
+    lm_losses_fini(&l);
+    /* the IPv4 build has no IPv6 keys and says where they are */
+    out = q6_emit(&lm_codec_qmail, p, &l);
+    ck_assert_uint_gt(l.n, 0);
+    ck_assert_ptr_nonnull(strstr(l.v[0].why, "qmail6"));
+    free(out);
+    lm_losses_fini(&l);
+    lm_policy_free(p);
+    /* a block with a zero group inside has no key: a loss, never silence */
+    p = tu_neutral("connect net 2001:db8:0:7::/64 deny\ndefault relay\n");
+    out = q6_emit(&lm_codec_qmail6, p, &l);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_int_eq(l.v[0].line, 1);
+    ck_assert(l.v[0].widens);
+    free(out);
+    lm_losses_fini(&l);
+    lm_policy_free(p);
+}
+END_TEST
+
 Suite *qmail_suite(void);
 
 Suite *
@@ -812,6 +1003,12 @@ qmail_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_test(tc, errors_and_never);
+    tcase_add_test(tc, refuse_non_addresses);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("qmail6");
+    tcase_add_test(tc, qmail6_parse);
+    tcase_add_test(tc, qmail6_detect);
+    tcase_add_test(tc, qmail6_emit);
     suite_add_tcase(s, tc);
     tc = tcase_create("emit");
     tcase_add_test(tc, emit_networks);

@@ -282,6 +282,176 @@ START_TEST(dump)
 }
 END_TEST
 
+/* --- the lenient mode (relayconv reading a file) and what keys match ---------- */
+
+/* LM_TR_LENIENT: keys tcpserver never looks up are rules with never set and
+ * one warning; what tcprules refuses and an address that is none stay
+ * errors; an empty range is a warning and no key. */
+START_TEST(lenient)
+{
+    static const struct lm_pos pos = { "t", 7, 0 };
+    static const struct {
+        const char *line;
+        int rc, never;
+        size_t nerr, nwarn;
+        const char *keys;
+    } t[] = {
+        { "=HOST.example.com:deny",  0, 1, 0, 1, "=HOST.example.com" },
+        { "172.16.5:allow",          0, 1, 0, 1, "172.16.5" },
+        { "10.0.0.0/8:deny",         0, 1, 0, 1, "10.0.0.0/8" },
+        { "joe@1.2.3.:deny",         0, 1, 0, 1, "joe@1.2.3." },
+        { "1.2-3:deny",              0, 1, 0, 1, "1.2|1.3" },
+        { "1.2.3.7-4:deny",          0, 0, 0, 1, "" },
+        { "1.2.3.300-400:deny",      0, 0, 0, 1, "" },
+        { "1.2.3.4-5:deny",          0, 0, 0, 0, "1.2.3.4|1.2.3.5" },
+        { "1.2.3.999:allow",        -1, 0, 1, 0, NULL },
+        { "joe@1.2.3.999:allow",    -1, 0, 1, 0, NULL },
+        { "1.2.999.4-5:allow",      -1, 0, 1, 0, NULL },
+        { "1.2.3.a-4:allow",        -1, 0, 1, 0, NULL },
+        { "1.2.3.4:ALLOW",          -1, 0, 1, 0, NULL },
+        { "nocolon",      LM_NOTFOUND, 0, 0, 1, NULL },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+        struct lm_tcprules_rule r;
+        struct lm_diags d;
+        size_t len = strlen(t[i].line);
+        char *buf = malloc(LM_TCPRULES_BUF(len) + 64), keys[256], key[64];
+        unsigned long n;
+        int rc;
+
+        ck_assert_ptr_nonnull(buf);
+        lm_diags_init(&d);
+        rc = lm_tcprules_parse(t[i].line, len, &pos, LM_TR_LENIENT, buf, &r, &d);
+        ck_assert_msg(rc == t[i].rc, "%s: rc %d", t[i].line, rc);
+        ck_assert_msg(d.nerrors == t[i].nerr && d.nwarnings == t[i].nwarn,
+                      "%s: %zu errors, %zu warnings", t[i].line, d.nerrors, d.nwarnings);
+        ck_assert_uint_eq(d.n > 0 ? d.v[0].line : 7, 7);
+        if (rc == 0) {
+            ck_assert_int_eq(r.never, t[i].never);
+            keys[0] = '\0';
+            for (n = r.range ? r.lo : 0; n <= (r.range ? r.hi : 0) && !(r.range && r.lo > r.hi);
+                 n++) {
+                size_t k = lm_tcprules_key(&r, n, key);
+                if (keys[0] != '\0')
+                    strcat(keys, "|");
+                strncat(keys, key, k);
+            }
+            ck_assert_str_eq(keys, t[i].keys);
+        }
+        /* the strict mode refuses every one of them */
+        lm_diags_fini(&d);
+        lm_diags_init(&d);
+        if (t[i].nerr + t[i].nwarn > 0 && t[i].rc != LM_NOTFOUND)
+            ck_assert_msg(lm_tcprules_parse(t[i].line, len, &pos, 0, buf, &r, &d) == -1,
+                          "%s: strict mode takes it", t[i].line);
+        lm_diags_fini(&d);
+        free(buf);
+    }
+}
+END_TEST
+
+/* tcpserver's IPv6 text: the first run of zero groups, even one group. */
+START_TEST(ip6_text)
+{
+    static const struct { const char *addr, *text; } t[] = {
+        { "::1", "::1" },
+        { "::", "::" },
+        { "2001:db8::1", "2001:db8::1" },
+        { "2001:db8:0:1:0:0:0:1", "2001:db8::1:0:0:0:1" },     /* not RFC 5952 */
+        { "1:0:2:3:4:5:6:7", "1::2:3:4:5:6:7" },
+        { "1:2:3:4:5:6:7:0", "1:2:3:4:5:6:7::" },
+        { "fe80::abcd", "fe80::abcd" },
+        { "::ffff:192.0.2.1", "192.0.2.1" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+        struct lm_ipaddr a;
+        char out[LM_TR_IP6_BUF];
+        ck_assert_int_eq(lm_ipaddr_parse(t[i].addr, strlen(t[i].addr), LM_IPF_V6, &a, NULL,
+                                         NULL), 0);
+        ck_assert_uint_eq(lm_tcprules_ip6_format(a.b, out), strlen(t[i].text));
+        ck_assert_str_eq(out, t[i].text);
+    }
+}
+END_TEST
+
+/* What a stored key matches, in both builds. */
+START_TEST(subjects)
+{
+    static const struct {
+        const char *key;
+        unsigned flags;
+        int rc;
+        enum lm_tcprules_what what;
+        const char *lo, *hi;
+    } t[] = {
+        { "",                0, 0, LM_TRW_ANY, NULL, NULL },
+        { "=",               0, 0, LM_TRW_ANYHOST, NULL, NULL },
+        { "=mx.example.com", 0, 0, LM_TRW_HOST, NULL, NULL },
+        { "=.example.com",   0, 0, LM_TRW_DOMAIN, NULL, NULL },
+        { "=a..b",           0, 0, LM_TRW_NEVER, NULL, NULL },
+        { "=Mx.example",     0, 0, LM_TRW_NEVER, NULL, NULL },
+        { "1.2.3.4",         0, 0, LM_TRW_NET, "1.2.3.4", "1.2.3.4" },
+        { "10.1.",           0, 0, LM_TRW_NET, "10.1.0.0", "10.1.255.255" },
+        { "10.",             0, 0, LM_TRW_NET, "10.0.0.0", "10.255.255.255" },
+        { "10.1",            0, 0, LM_TRW_NEVER, NULL, NULL },
+        { "joe@1.2.3.4",     0, 0, LM_TRW_NET, "1.2.3.4", "1.2.3.4" },
+        { "joe@1.2.3.",      0, 0, LM_TRW_NEVER, NULL, NULL },
+        { "joe@=h.example",  0, 0, LM_TRW_HOST, NULL, NULL },
+        { "2001:db8::1",     0, 0, LM_TRW_NEVER, NULL, NULL },
+        { "2001:db8::1",     LM_TR_V6, 0, LM_TRW_NET, "2001:db8::1", "2001:db8::1" },
+        { "2001:db8:0:0:0:0:0:1", LM_TR_V6, 0, LM_TRW_NEVER, NULL, NULL },
+        { "2001:db8:",       LM_TR_V6, 0, LM_TRW_NET, "2001:db8::",
+          "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff" },
+        { "2001:db8::",      LM_TR_V6, 0, LM_TRW_NET, "2001:db8::",
+          "2001:db8:0:ffff:ffff:ffff:ffff:ffff" },
+        { "1:2:3:4:5:6:7::", LM_TR_V6, 0, LM_TRW_NET, "1:2:3:4:5:6:7:0", "1:2:3:4:5:6:7:0" },
+        { "2001:0:",         LM_TR_V6, 0, LM_TRW_NEVER, NULL, NULL },
+        { "2001::5:",        LM_TR_V6, -1, LM_TRW_NEVER, NULL, NULL },
+        { "::",              LM_TR_V6, -1, LM_TRW_NEVER, NULL, NULL },
+        { "joe@fe80::1",     LM_TR_V6, 0, LM_TRW_NET, "fe80::1", "fe80::1" },
+        { "joe@fe80:",       LM_TR_V6, 0, LM_TRW_NEVER, NULL, NULL },
+        { "10.1.",           LM_TR_V6, 0, LM_TRW_NET, "10.1.0.0", "10.1.255.255" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+        struct lm_tcprules_subject s;
+        const char *why = NULL;
+        int rc = lm_tcprules_subject(t[i].key, strlen(t[i].key), t[i].flags, &s, &why);
+        ck_assert_msg(rc == t[i].rc, "%s: rc %d", t[i].key, rc);
+        if (rc < 0) {
+            ck_assert_ptr_nonnull(why);
+            continue;
+        }
+        ck_assert_msg(s.what == t[i].what, "%s: what %d", t[i].key, (int)s.what);
+        ck_assert(s.what != LM_TRW_NEVER || why != NULL);
+        if (t[i].lo != NULL) {
+            char lo[LM_IPADDR_BUF], hi[LM_IPADDR_BUF];
+            ck_assert_str_eq(lm_ipaddr_format(&s.net.lo, lo), t[i].lo);
+            ck_assert_str_eq(lm_ipaddr_format(&s.net.hi, hi), t[i].hi);
+        }
+    }
+}
+END_TEST
+
+/* rcpthosts entries that name no domain. */
+START_TEST(rcpthosts_names)
+{
+    ck_assert_ptr_null(lm_rcpthosts_why("example.com", 11));
+    ck_assert_ptr_null(lm_rcpthosts_why("1.2.3.4", 7));
+    ck_assert_ptr_null(lm_rcpthosts_why("123.example", 11));
+    ck_assert_ptr_nonnull(lm_rcpthosts_why("a..b", 4));
+    ck_assert_ptr_nonnull(lm_rcpthosts_why("a.", 2));
+    ck_assert_ptr_nonnull(lm_rcpthosts_why("300.1.1.1", 9));
+    ck_assert_ptr_nonnull(lm_rcpthosts_why("1.2.3", 5));
+    ck_assert_ptr_nonnull(lm_rcpthosts_why("", 0));
+}
+END_TEST
+
 Suite *tcprules_suite(void);
 
 Suite *
@@ -298,6 +468,12 @@ tcprules_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_test(tc, traps);
+    tcase_add_test(tc, lenient);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("subjects");
+    tcase_add_test(tc, ip6_text);
+    tcase_add_test(tc, subjects);
+    tcase_add_test(tc, rcpthosts_names);
     suite_add_tcase(s, tc);
     tc = tcase_create("lookup");
     tcase_add_test(tc, lookup_order);
