@@ -73,25 +73,15 @@ lm_emit_nets(const struct lm_policy *p, int family, size_t **idx, size_t *n,
 int
 lm_emit_drop_widens(const struct lm_policy *p, const struct lm_rule *r, unsigned stages)
 {
-    size_t i;
-
     if (r->action == LM_A_RELAY)
         return 0;
     if (r->action == LM_A_REJECT || r->action == LM_A_ERROR || r->action == LM_A_DENY)
         return 1;
-    for (i = 0; i < p->nrules; i++) {
-        const struct lm_rule *x = &p->rules[i];
-        unsigned common = x->stage & stages;
-        if (x->action != LM_A_RELAY || common == 0 || x->kind == LM_K_NEVER)
-            continue;
-        if ((common & LM_S_CONNECT) == 0 && x->kind == LM_K_NET)
-            continue;       /* networks are looked up only for clients */
-        if ((common & ~(unsigned)LM_S_CONNECT) == LM_S_FROM && !(common & LM_S_CONNECT) &&
-            !lm_sender_relay_grants(p, x))
-            continue;       /* a sender RELAY that grants nothing */
-        return 1;
-    }
-    return (stages & LM_S_TO) && p->ndomains > 0;
+    /* the index holds the answer per stage mask: emitters ask once per rule,
+     * and a scan each time is quadratic when no RELAY matches */
+    if (p->index != NULL && stages <= LM_S_ANY && p->index->relay_stages[stages] != 0)
+        return p->index->relay_stages[stages] - 1;
+    return pindex_relay_at(p, stages);
 }
 
 int
