@@ -66,6 +66,9 @@ struct lm_diags {
     /* Optional: called for each diagnostic as it is added. */
     void          (*notify)(const struct lm_diag *, void *);
     void           *notify_arg;
+    /* Set with notify: a warning or note is counted and passed to notify,
+     * not kept in v (a conversion can report a loss per rule). */
+    int             drop_notified;
 };
 
 void lm_diags_init(struct lm_diags *d);

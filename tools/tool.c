@@ -57,6 +57,7 @@ tool_diags_init(struct lm_diags *d)
     setvbuf(stderr, buf, _IOLBF, sizeof buf);
     lm_diags_init(d);
     d->notify = tool_print_diag;
+    d->drop_notified = 1;       /* printed already: a long run keeps none */
 }
 
 int
