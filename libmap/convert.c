@@ -431,6 +431,7 @@ lm_policy_load(const char *const *files, size_t n, const char *from,
     }
     if ((p = lm_policy_new(d)) == NULL)
         return -1;
+    lm_progress_phase(d, "reading");
     for (i = 0; i < n; i++) {
         struct stat st;
         if (strcmp(files[i], "-") != 0 && stat(files[i], &st) == 0 && S_ISDIR(st.st_mode))
@@ -555,6 +556,23 @@ convert_emit_opts(const struct lm_codec *to, const struct lm_convert_opts *o,
     return 0;
 }
 
+/* The lines an output holds, for the progress line. */
+static size_t
+convert_count_lines(const struct convert_out *o)
+{
+    const char *p = o->buf, *end;
+    size_t n = 0;
+
+    if (p == NULL)
+        return 0;
+    end = p + o->len;
+    while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        n++;
+        p++;
+    }
+    return n;
+}
+
 /* Read the emitted text back with the target's own parser. */
 static struct lm_policy *
 convert_readback(const struct lm_codec *to, const struct convert_out *o, size_t nout,
@@ -568,6 +586,11 @@ convert_readback(const struct lm_codec *to, const struct convert_out *o, size_t 
     if (p == NULL)
         return NULL;
     lm_diags_init(&rd);
+    /* the caller's progress line goes on through the read-back */
+    rd.progress = d->progress;
+    rd.progress_arg = d->progress_arg;
+    rd.done = d->done;
+    lm_progress_phase(&rd, "reading back");
     for (i = 0; i < nout && rc == 0; i++) {
         char name[4096];
         struct lm_source *s;
@@ -595,6 +618,7 @@ convert_readback(const struct lm_codec *to, const struct convert_out *o, size_t 
         lm_policy_free(p);
         p = NULL;
     }
+    d->done = rd.done;
     lm_diags_fini(&rd);
     return p;
 }
@@ -736,9 +760,12 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
                     to->name, o->codec_opts[0]);
         goto out;
     }
+    lm_progress_phase(d, "writing");
     if (convert_emit_opts(to, &oo, &eo, &absdir, d) != 0 ||
         convert_emit(to, src, &eo, o->codec_opts, bufs, nout, &rep->losses, d) != 0)
         goto out;
+    for (i = 0; i < nout && d->progress != NULL; i++)
+        lm_progress_add(d, LM_PROGRESS_RECORDS, convert_count_lines(&bufs[i]));
     convert_report_losses(&rep->losses, to, o->flags, d);
     if ((back = convert_readback(to, bufs, nout, oo.output, d)) == NULL)
         goto out;

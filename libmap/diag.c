@@ -5,6 +5,7 @@
  * still move, and a static "out of memory" entry is recorded instead.
  */
 #include "libmap/diag.h"
+#include "libmap/util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -199,4 +200,32 @@ lm_quote(char *buf, const void *data, size_t len, size_t max)
     }
     *o = '\0';
     return buf;
+}
+
+void
+lm_progress_phase(struct lm_diags *d, const char *phase)
+{
+    if (d == NULL || d->progress == NULL)
+        return;
+    d->done.phase = phase;
+    d->progress_tick = 0;
+    d->progress(&d->done, d->progress_arg);
+}
+
+void
+lm_progress_add(struct lm_diags *d, enum lm_progress_count what, size_t n)
+{
+    if (d == NULL || d->progress == NULL)
+        return;
+    if (what == LM_PROGRESS_LINES)
+        d->done.lines += n;
+    else if (what == LM_PROGRESS_RECORDS)
+        d->done.records += n;
+    else
+        d->done.classes += n;
+    d->progress_tick += n;
+    if (d->progress_tick >= LM_PROGRESS_STEP) {
+        d->progress_tick = 0;
+        d->progress(&d->done, d->progress_arg);
+    }
 }

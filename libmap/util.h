@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+struct lm_diags;
+
 /* a + b + c in a new malloc'd string; NULL if out of memory. */
 char *lm_str_join(const char *a, const char *b, const char *c);
 
@@ -26,6 +28,13 @@ void lm_seen_fini(struct lm_seen *s);   /* empties the set; safe on a zeroed one
  * NULL when none (or out of memory). */
 struct lm_verdict;
 char *verdict_at(const struct lm_verdict *v);
+
+/* Progress for lm_diags.progress: a new phase (reported at once), and N
+ * more lines, records or classes (reported every LM_PROGRESS_STEP). */
+enum lm_progress_count { LM_PROGRESS_LINES, LM_PROGRESS_RECORDS, LM_PROGRESS_CLASSES };
+#define LM_PROGRESS_STEP 16384
+void lm_progress_phase(struct lm_diags *d, const char *phase);
+void lm_progress_add(struct lm_diags *d, enum lm_progress_count what, size_t n);
 
 /* ASCII lower-case in place. */
 void lm_fold(void *data, size_t len);

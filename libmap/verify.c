@@ -286,6 +286,7 @@ struct vf_ctx {
                                 /* connect witnesses */
     size_t ncw, capcw;
     int err;
+    struct lm_diags *d;         /* for the progress line only */
 };
 
 static void
@@ -540,6 +541,7 @@ vf_connect(struct vf_ctx *c, size_t *nclasses)
             pindex_ip_atoms(&c->a, &c->ips[i], info, &xa);
             pindex_ip_atoms(&c->b, &c->ips[i], info, &xb);
             vf_group_add(&gip, vf_ipsig(&xa) | vf_ipsig(&xb) << 32, i);
+            lm_progress_add(c->d, LM_PROGRESS_CLASSES, 1);
         }
         /* "no name" first: a group's first member shows it in messages */
         for (i = 0; i <= c->hosts.n; i++) {
@@ -549,6 +551,7 @@ vf_connect(struct vf_ctx *c, size_t *nclasses)
             pindex_host_atoms(&c->b, h, info, &xb);
             vf_group_add(&ghost, vf_hostsig(&xa) | vf_hostsig(&xb) << 32,
                          i > 0 ? i - 1 : PINDEX_NONE);
+            lm_progress_add(c->d, LM_PROGRESS_CLASSES, 1);
         }
         err = gip.err || ghost.err;
         *nclasses += c->nips + c->hosts.n + 1;
@@ -660,6 +663,7 @@ vf_addresses(struct vf_ctx *c, size_t *nclasses, struct lm_diags *d)
         pindex_user_atoms(&c->a, u, strlen(u), &xa);
         pindex_user_atoms(&c->b, u, strlen(u), &xb);
         vf_group_add(&gu, vf_usersig(&xa) | vf_usersig(&xb) << 32, j);
+        lm_progress_add(d, LM_PROGRESS_CLASSES, 1);
     }
     /* the domain nothing names first (it is among the hosts), for messages */
     for (j = 0; j <= lits.n; j++) {
@@ -675,6 +679,7 @@ vf_addresses(struct vf_ctx *c, size_t *nclasses, struct lm_diags *d)
         pindex_dom_atoms(&c->a, lits.v[li], &xa);
         pindex_dom_atoms(&c->b, lits.v[li], &xb);
         vf_group_add(&gd, vf_domsig(&xa) | vf_domsig(&xb) << 32, li);
+        lm_progress_add(d, LM_PROGRESS_CLASSES, 1);
     }
     if (gu.err || gd.err)
         goto oom;
@@ -708,8 +713,10 @@ vf_addresses(struct vf_ctx *c, size_t *nclasses, struct lm_diags *d)
         goto oom;
     *nclasses += users.n + lits.n + c->reps.n + 1;
     vf_address(c, NULL, PINDEX_NONE);
-    for (j = 0; j < c->reps.n; j++)
+    for (j = 0; j < c->reps.n; j++) {
         vf_address(c, c->reps.v[j], j);
+        lm_progress_add(d, LM_PROGRESS_CLASSES, 1);
+    }
     rc = 0;
     goto out;
 oom:
@@ -910,6 +917,8 @@ lm_verify(const struct lm_policy *a, const struct lm_policy *b,
     int rc = -1;
 
     memset(&c, 0, sizeof c);
+    c.d = d;
+    lm_progress_phase(d, "verifying");
     c.a.p = a;
     c.b.p = b;
     if ((c.a.ix = a->index) == NULL && (c.a.ix = c.tmpa = pindex_build(a)) == NULL)
