@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -121,16 +122,24 @@ tool_print_diag(const struct lm_diag *g, void *unused)
         fprintf(stderr, "%s: %s%s\n", g->file, sev, g->msg);
     else
         fprintf(stderr, "%s: %s%s\n", tool_name, sev, g->msg);
+    if (g->sev == LM_ERROR)
+        fflush(stderr);
 }
 
 void
 tool_diags_init(struct lm_diags *d)
 {
     /* Thousands of warnings should not cost a write each; every message ends
-     * in a newline and stdout is flushed before each one. */
-    static char buf[BUFSIZ];
+     * in a newline and stdout is flushed before each one.  When standard
+     * error is neither a terminal nor the file standard output goes to, the
+     * order between the two cannot show, so a lossy conversion's million
+     * warnings go out in large writes (errors are flushed at once). */
+    static char buf[65536];
+    struct stat so, se;
+    int shared = fstat(STDOUT_FILENO, &so) == 0 && fstat(STDERR_FILENO, &se) == 0 &&
+                 so.st_dev == se.st_dev && so.st_ino == se.st_ino;
 
-    setvbuf(stderr, buf, _IOLBF, sizeof buf);
+    setvbuf(stderr, buf, shared || isatty(STDERR_FILENO) ? _IOLBF : _IOFBF, sizeof buf);
     lm_diags_init(d);
     d->notify = tool_print_diag;
     d->drop_notified = 1;       /* printed already: a long run keeps none */
