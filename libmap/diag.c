@@ -43,6 +43,10 @@ lm_diags_fini(struct lm_diags *d)
     d->n = d->cap = d->nerrors = d->nwarnings = 0;
 }
 
+static void diag_notify_only(struct lm_diags *d, enum lm_sev sev, int code, int errnum,
+                             const struct lm_pos *pos, const char *fmt, va_list ap)
+    LM_PRINTF(6, 0);
+
 /* Format a diagnostic that is shown, not kept (lm_diags.drop_notified). */
 static void
 diag_notify_only(struct lm_diags *d, enum lm_sev sev, int code, int errnum,
