@@ -39,6 +39,8 @@ ifeq ($(WITH_LMDB),1)
 BACKEND_DEFS += -DLM_HAVE_LMDB
 BACKEND_LIBS += -llmdb
 endif
+# lm_verify and lm_verify_files use a second thread
+BACKEND_LIBS += -pthread
 
 LM_CPPFLAGS = -I. -D_POSIX_C_SOURCE=200809L $(BACKEND_DEFS)
 LM_CFLAGS   = -std=c11 $(WARN) $(WERROR) -MMD -MP

@@ -9,6 +9,7 @@
 #include "libmap/convert.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -910,19 +911,69 @@ lm_decide_files(const char *const *files, size_t n, const char *fmt, struct lm_q
     return 0;
 }
 
+/* Loading the second policy of lm_verify_files on another thread, with
+ * diagnostics of its own. */
+struct convert_load_job {
+    const char            *file, *fmt;
+    struct lm_policy      *p;
+    const struct lm_codec *codec;
+    struct lm_diags        d;
+    int                    rc;
+};
+
+static void *
+convert_load_thread(void *arg)
+{
+    struct convert_load_job *j = arg;
+
+    j->rc = lm_policy_load(&j->file, 1, j->fmt, &j->p, &j->codec, &j->d);
+    return NULL;
+}
+
 int
 lm_verify_files(const char *a, const char *b, const char *fmt,
                 struct lm_convert_report *rep, struct lm_diags *d)
 {
     struct lm_policy *pa = NULL, *pb = NULL;
-    int rc = -1;
+    struct convert_load_job jb;
+    pthread_t t;
+    size_t i;
+    int rc = -1, ra, threaded;
 
-    if (lm_policy_load(&a, 1, fmt, &pa, &rep->from, d) == 0 &&
-        lm_policy_load(&b, 1, fmt, &pb, &rep->to, d) == 0) {
+    /* Both files are read at once on two cores.  B's diagnostics are kept
+     * and passed on after A's, and only when A loaded (as if read in turn),
+     * so the messages and the result do not depend on the timing. */
+    memset(&jb, 0, sizeof jb);
+    jb.file = b;
+    jb.fmt = fmt;
+    lm_diags_init(&jb.d);
+    jb.d.max_errors = d->max_errors;
+    threaded = pthread_create(&t, NULL, convert_load_thread, &jb) == 0;
+    ra = lm_policy_load(&a, 1, fmt, &pa, &rep->from, d);
+    if (threaded)
+        pthread_join(t, NULL);
+    if (ra == 0 && threaded) {
+        for (i = 0; i < jb.d.n; i++) {
+            const struct lm_diag *g = &jb.d.v[i];
+            struct lm_pos pos = { g->file, g->line, g->col };
+            lm_diag_add(d, g->sev, g->code, g->file != NULL || g->line > 0 ? &pos : NULL, "%s",
+                        g->msg);
+        }
+        pb = jb.p;
+        jb.p = NULL;
+        rep->to = jb.codec;
+        if (jb.rc == 0) {
+            rep->nrules_in = pa->nrules;
+            rep->nrules_out = pb->nrules;
+            rc = lm_verify(pa, pb, a, b, 0, 0, rep, d);
+        }
+    } else if (ra == 0 && lm_policy_load(&b, 1, fmt, &pb, &rep->to, d) == 0) {
         rep->nrules_in = pa->nrules;
         rep->nrules_out = pb->nrules;
         rc = lm_verify(pa, pb, a, b, 0, 0, rep, d);
     }
+    lm_policy_free(jb.p);
+    lm_diags_fini(&jb.d);
     lm_policy_free(pa);
     lm_policy_free(pb);
     return rc;
