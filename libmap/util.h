@@ -12,11 +12,17 @@ struct lm_diags;
 /* a + b + c in a new malloc'd string; NULL if out of memory. */
 char *lm_str_join(const char *a, const char *b, const char *c);
 
-/* A set of keys met so far, each with the line it was first met on. */
+/* A set of keys met so far, each with the line it was first met on.  The
+ * keys are copied into chunks (no allocation per key) and each slot keeps
+ * its key's hash, so a probe rarely compares strings and growing never
+ * hashes again.  A zeroed struct is an empty set. */
+struct lm_seen_chunk;
 struct lm_seen {
-    char         **key;
-    unsigned long *line;
-    size_t         n, cap;      /* cap is a power of two (open addressing) */
+    char                **key;
+    unsigned long        *line;
+    unsigned             *hash;
+    size_t                n, cap;   /* cap is a power of two (open addressing) */
+    struct lm_seen_chunk *chunks;
 };
 
 /* 0 and *first = 0 when KEY is new (now recorded with LINE); 0 and *first =
