@@ -699,6 +699,21 @@ convert_report_losses(const struct lm_losses *l, const struct lm_codec *to, unsi
     }
 }
 
+/* Free the texts of reported losses, keeping their count (a lossy
+ * conversion of a million rules has about as many). */
+static void
+convert_forget_losses(struct lm_losses *l)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++) {
+        free(l->v[i].file);
+        free(l->v[i].rule);
+        free(l->v[i].why);
+        l->v[i].file = l->v[i].rule = l->v[i].why = NULL;
+    }
+}
+
 /* The directory a several-file output goes to without -o: the format's
  * name beside the first source ("examples/qmail" for examples/policy.txt).
  * Malloc'd, or NULL with a diagnostic (standard input has no place). */
@@ -768,6 +783,8 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
     for (i = 0; i < nout && d->progress != NULL; i++)
         lm_progress_add(d, LM_PROGRESS_RECORDS, convert_count_lines(&bufs[i]));
     convert_report_losses(&rep->losses, to, o->flags, d);
+    if (o->flags & LM_CV_LOSSES_COUNTED)
+        convert_forget_losses(&rep->losses);
     if ((back = convert_readback(to, bufs, nout, oo.output, d)) == NULL)
         goto out;
     rep->nrules_out = back->nrules;

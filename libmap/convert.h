@@ -27,6 +27,9 @@
 #define LM_CV_LINT           0x08  /* also run lm_lint on the source */
 #define LM_CV_STRICT_LOOPBACK 0x10 /* a server's own loopback rule counts as a
                                       difference (lm_verify) */
+#define LM_CV_LOSSES_COUNTED 0x20  /* losses are reported as diagnostics and
+                                      counted in rep->losses (n, nwiden), their
+                                      texts not kept (no JSON report wanted) */
 
 struct lm_convert_opts {
     const char *from;       /* codec name, or NULL to detect from the content */

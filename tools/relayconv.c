@@ -170,6 +170,8 @@ main(int argc, char **argv)
                                          lm_codec_noutputs(lm_codec_find(o.to)) == 1))
             return tool_usage_error("--json writes the report on standard output; give "
                                     "-o OUT for the converted policy");
+        if (!json)
+            o.flags |= LM_CV_LOSSES_COUNTED;    /* printed as they come; not kept */
         lm_convert_report_init(&rep);
         rc = lm_convert((const char *const *)argv, (size_t)argc, &o, stdout, &rep, &d);
         tool_progress_end();
