@@ -43,7 +43,8 @@ ifeq ($(WITH_LMDB),1)
 BACKEND_DEFS += -DLM_HAVE_LMDB
 BACKEND_LIBS += -llmdb
 endif
-# The cdb writer hands its blocks to a second thread (libmap/map_cdb.c).
+# The cdb writer hands its blocks to a second thread (libmap/map_cdb.c);
+# lm_verify and lm_verify_files use a second thread
 BACKEND_LIBS += -pthread
 
 LM_CPPFLAGS = -I. -D_POSIX_C_SOURCE=200809L $(BACKEND_DEFS)

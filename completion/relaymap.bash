@@ -41,7 +41,7 @@ _mapc()
         _relaymap_options '-t --type= -s --syntax= -o --output= -N --nul -f --keep-case
             -r --replace -d --duplicates -e --empty -D --comment= -T --delimiter=
             --max-line= -c --cache-size= -a --append -n --nowait --unsafe -q --query=
-            -u --dump --expand --check --migrate= --if-changed --json -v --verbose -l --list
+            -u --dump --expand --check --migrate= --if-changed --quiet --json -v --verbose -l --list
             --help --version'
         return
     fi
@@ -70,7 +70,7 @@ _relayconv()
     $split && return
     if [[ $cur == -* ]]; then
         _relaymap_options '-f --from= -t --to= -F --format= -o --output= -n --nowait
-            --lossy --allow-widening --strict-loopback --if-changed --json --verify --decide --lint
+            -q --quiet --lossy --allow-widening --strict-loopback --if-changed --json --verify --decide --lint
             --list --client= --host= --ident= --server= --authenticated --server-dir=
             --postfix-dir= --table-type= --reg-version= --help --version'
         return

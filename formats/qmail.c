@@ -918,8 +918,7 @@ qmail_emit_nets(struct qmail_emit *e, int family)
 /* A Sendmail policy decides a client by its host name first, tcpserver by
  * an exact address, then the name, then prefixes, then name suffixes: a
  * name rule and an address rule that meet on one client and say different
- * things are a loss.  The network values are computed once; a name whose
- * value every candidate network shares is passed over without a scan. */
+ * things are a loss. */
 static char *
 qmail_conflict_value(void *arg, const struct lm_rule *r)
 {
@@ -1115,53 +1114,102 @@ qmail_prefers(const struct lm_rule *x, const struct lm_rule *r)
     return x < r;
 }
 
+/* The hash of a badmailfrom candidate's key: whether it is an address, and
+ * its pattern (FNV-1a). */
+static size_t
+qmail_bmf_hash(int addr, const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ (unsigned)addr;
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return (size_t)(h ^ (h >> 29));
+}
+
+/* The first refusal (index into bmf, SIZE_MAX for none) on the chain of
+ * key (addr, pat) that x must give way to; with x NULL, the first at all. */
+static size_t
+qmail_bmf_first(const struct lm_policy *p, const size_t *bmf, const size_t *head,
+                const size_t *next, size_t mask, int addr, const char *pat,
+                const struct lm_rule *x)
+{
+    size_t j;
+
+    for (j = head[qmail_bmf_hash(addr, pat) & mask]; j != SIZE_MAX; j = next[j]) {
+        const struct lm_rule *r = &p->rules[bmf[j]];
+        if ((r->kind == LM_K_ADDR) == addr && strcmp(r->pattern, pat) == 0 &&
+            (x == NULL || qmail_prefers(x, r)))
+            return j;
+    }
+    return SIZE_MAX;
+}
+
 /* Sender rules that let a sender through where a badmailfrom line written
  * for another rule refuses it: an address or "user@" rule inside a refused
- * domain, or a preferred rule on the same key.  Each is reported. */
+ * domain, or a preferred rule on the same key.  Each is reported, naming the
+ * first such line.  The refusals are hashed by key, each chain in rule
+ * order, so a policy of many sender rules is checked in linear time. */
 static void
 qmail_bmf_conflicts(struct qmail_emit *e)
 {
     const struct lm_policy *p = e->p;
-    size_t i, j, nb = 0, *bmf;
+    size_t i, j, nb = 0, *bmf, *head, *next, cap, firstdom = SIZE_MAX;
 
     for (i = 0; i < p->nrules; i++)
         nb += qmail_bmf_ok(&p->rules[i]);
     if (nb == 0)
         return;
-    if ((bmf = malloc(nb * sizeof *bmf)) == NULL) {
+    for (cap = 16; cap < 2 * nb; cap *= 2)
+        ;
+    bmf = malloc(nb * sizeof *bmf);
+    next = malloc(nb * sizeof *next);
+    head = malloc(cap * sizeof *head);
+    if (bmf == NULL || next == NULL || head == NULL) {
         e->fail = 1;
-        return;
+        goto out;
     }
     for (i = nb = 0; i < p->nrules; i++)
         if (qmail_bmf_ok(&p->rules[i]))
             bmf[nb++] = i;
+    for (i = 0; i < cap; i++)
+        head[i] = SIZE_MAX;
+    for (j = nb; j-- > 0;) {        /* backwards: each chain ends up in rule order */
+        const struct lm_rule *r = &p->rules[bmf[j]];
+        size_t h = qmail_bmf_hash(r->kind == LM_K_ADDR, r->pattern) & (cap - 1);
+        next[j] = head[h];
+        head[h] = j;
+        if (r->kind != LM_K_ADDR)
+            firstdom = j;
+    }
     for (i = 0; i < p->nrules && !e->fail; i++) {
-        const struct lm_rule *x = &p->rules[i], *hit = NULL;
+        const struct lm_rule *x = &p->rules[i];
         const char *at;
+        size_t hit, k;
         if (!(x->stage & LM_S_FROM) || x->pattern == NULL || x->info != NULL ||
             x->action == LM_A_REJECT || x->action == LM_A_ERROR || x->action == LM_A_DENY ||
             (x->kind != LM_K_ADDR && x->kind != LM_K_USER &&
                                 x->kind != LM_K_NAME && x->kind != LM_K_TREE))
             continue;
+        /* a "user@" rule meets every domain refusal */
+        hit = x->kind == LM_K_USER ? firstdom : SIZE_MAX;
         at = x->kind == LM_K_ADDR ? strrchr(x->pattern, '@') : NULL;
-        for (j = 0; j < nb && hit == NULL; j++) {
-            const struct lm_rule *r = &p->rules[bmf[j]];
-            if (x->kind == LM_K_USER && r->kind != LM_K_ADDR)
-                hit = r;
-            else if (at != NULL && r->kind != LM_K_ADDR && strcmp(at + 1, r->pattern) == 0)
-                hit = r;
-            else if (strcmp(x->pattern, r->pattern) == 0 &&
-                     (x->kind == LM_K_ADDR) == (r->kind == LM_K_ADDR) && qmail_prefers(x, r))
-                hit = r;
-        }
-        if (hit != NULL) {
+        if (at != NULL &&
+            (k = qmail_bmf_first(p, bmf, head, next, cap - 1, 0, at + 1, NULL)) < hit)
+            hit = k;
+        if ((k = qmail_bmf_first(p, bmf, head, next, cap - 1, x->kind == LM_K_ADDR,
+                                 x->pattern, x)) < hit)
+            hit = k;
+        if (hit != SIZE_MAX) {
             char msg[160];
             snprintf(msg, sizeof msg, "badmailfrom refuses every sender the line for line "
-                     "%lu matches, this rule's senders too", hit->pos.line);
+                     "%lu matches, this rule's senders too", p->rules[bmf[hit]].pos.line);
             qmail_loss(e, LM_LOSS_CHANGED, 0, x, NULL, msg);
         }
     }
+out:
     free(bmf);
+    free(next);
+    free(head);
 }
 
 /* badmailfrom: every sender refusal it can hold, once each. */

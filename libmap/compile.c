@@ -444,6 +444,7 @@ lm_syntax_emit(struct lm_syntax_ctx *ctx, void *key, size_t klen,
         return 0;
     }
     ctx->records++;
+    lm_progress_add(ctx->d, LM_PROGRESS_RECORDS, 1);
     return 0;
 }
 

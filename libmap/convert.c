@@ -9,6 +9,7 @@
 #include "libmap/convert.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -471,6 +472,7 @@ lm_policy_load(const char *const *files, size_t n, const char *from,
     }
     if ((p = lm_policy_new(d)) == NULL)
         return -1;
+    lm_progress_phase(d, "reading");
     for (i = 0; i < n; i++) {
         struct stat st;
         if (strcmp(files[i], "-") != 0 && stat(files[i], &st) == 0 && S_ISDIR(st.st_mode))
@@ -623,6 +625,23 @@ convert_settings(const struct lm_codec *to, const struct lm_convert_opts *o,
     return 0;
 }
 
+/* The lines an output holds, for the progress line. */
+static size_t
+convert_count_lines(const struct convert_out *o)
+{
+    const char *p = o->buf, *end;
+    size_t n = 0;
+
+    if (p == NULL)
+        return 0;
+    end = p + o->len;
+    while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        n++;
+        p++;
+    }
+    return n;
+}
+
 /* Read the emitted text back with the target's own parser. */
 static struct lm_policy *
 convert_readback(const struct lm_codec *to, const struct convert_out *o, size_t nout,
@@ -636,6 +655,11 @@ convert_readback(const struct lm_codec *to, const struct convert_out *o, size_t 
     if (p == NULL)
         return NULL;
     lm_diags_init(&rd);
+    /* the caller's progress line goes on through the read-back */
+    rd.progress = d->progress;
+    rd.progress_arg = d->progress_arg;
+    rd.done = d->done;
+    lm_progress_phase(&rd, "reading back");
     for (i = 0; i < nout && rc == 0; i++) {
         char name[4096];
         struct lm_source *s;
@@ -663,6 +687,7 @@ convert_readback(const struct lm_codec *to, const struct convert_out *o, size_t 
         lm_policy_free(p);
         p = NULL;
     }
+    d->done = rd.done;
     lm_diags_fini(&rd);
     return p;
 }
@@ -743,6 +768,21 @@ convert_report_losses(const struct lm_losses *l, const struct lm_codec *to, unsi
     }
 }
 
+/* Free the texts of reported losses, keeping their count (a lossy
+ * conversion of a million rules has about as many). */
+static void
+convert_forget_losses(struct lm_losses *l)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++) {
+        free(l->v[i].file);
+        free(l->v[i].rule);
+        free(l->v[i].why);
+        l->v[i].file = l->v[i].rule = l->v[i].why = NULL;
+    }
+}
+
 /* The directory a several-file output goes to without -o: the format's
  * name beside the first source ("examples/qmail" for examples/policy.txt).
  * Malloc'd, or NULL with a diagnostic (standard input has no place). */
@@ -804,11 +844,16 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
     lm_lint(src, d);
     if (convert_settings(to, &oo, &set, d) != 0)
         goto out;
+    lm_progress_phase(d, "writing");
     er = convert_emit(to, src, set.v, bufs, nout, &rep->losses, d);
     convert_settings_fini(&set);
     if (er != 0)
         goto out;
+    for (i = 0; i < nout && d->progress != NULL; i++)
+        lm_progress_add(d, LM_PROGRESS_RECORDS, convert_count_lines(&bufs[i]));
     convert_report_losses(&rep->losses, to, o->flags, d);
+    if (o->flags & LM_CV_LOSSES_COUNTED)
+        convert_forget_losses(&rep->losses);
     if ((back = convert_readback(to, bufs, nout, oo.output, d)) == NULL)
         goto out;
     rep->nrules_out = back->nrules;
@@ -952,19 +997,69 @@ lm_decide_files(const char *const *files, size_t n, const char *fmt, struct lm_q
     return 0;
 }
 
+/* Loading the second policy of lm_verify_files on another thread, with
+ * diagnostics of its own. */
+struct convert_load_job {
+    const char            *file, *fmt;
+    struct lm_policy      *p;
+    const struct lm_codec *codec;
+    struct lm_diags        d;
+    int                    rc;
+};
+
+static void *
+convert_load_thread(void *arg)
+{
+    struct convert_load_job *j = arg;
+
+    j->rc = lm_policy_load(&j->file, 1, j->fmt, &j->p, &j->codec, &j->d);
+    return NULL;
+}
+
 int
 lm_verify_files(const char *a, const char *b, const char *fmt,
                 struct lm_convert_report *rep, struct lm_diags *d)
 {
     struct lm_policy *pa = NULL, *pb = NULL;
-    int rc = -1;
+    struct convert_load_job jb;
+    pthread_t t;
+    size_t i;
+    int rc = -1, ra, threaded;
 
-    if (lm_policy_load(&a, 1, fmt, &pa, &rep->from, d) == 0 &&
-        lm_policy_load(&b, 1, fmt, &pb, &rep->to, d) == 0) {
+    /* Both files are read at once on two cores.  B's diagnostics are kept
+     * and passed on after A's, and only when A loaded (as if read in turn),
+     * so the messages and the result do not depend on the timing. */
+    memset(&jb, 0, sizeof jb);
+    jb.file = b;
+    jb.fmt = fmt;
+    lm_diags_init(&jb.d);
+    jb.d.max_errors = d->max_errors;
+    threaded = pthread_create(&t, NULL, convert_load_thread, &jb) == 0;
+    ra = lm_policy_load(&a, 1, fmt, &pa, &rep->from, d);
+    if (threaded)
+        pthread_join(t, NULL);
+    if (ra == 0 && threaded) {
+        for (i = 0; i < jb.d.n; i++) {
+            const struct lm_diag *g = &jb.d.v[i];
+            struct lm_pos pos = { g->file, g->line, g->col };
+            lm_diag_add(d, g->sev, g->code, g->file != NULL || g->line > 0 ? &pos : NULL, "%s",
+                        g->msg);
+        }
+        pb = jb.p;
+        jb.p = NULL;
+        rep->to = jb.codec;
+        if (jb.rc == 0) {
+            rep->nrules_in = pa->nrules;
+            rep->nrules_out = pb->nrules;
+            rc = lm_verify(pa, pb, a, b, 0, 0, rep, d);
+        }
+    } else if (ra == 0 && lm_policy_load(&b, 1, fmt, &pb, &rep->to, d) == 0) {
         rep->nrules_in = pa->nrules;
         rep->nrules_out = pb->nrules;
         rc = lm_verify(pa, pb, a, b, 0, 0, rep, d);
     }
+    lm_policy_free(jb.p);
+    lm_diags_fini(&jb.d);
     lm_policy_free(pa);
     lm_policy_free(pb);
     return rc;

@@ -27,7 +27,10 @@
 #define LM_CV_LINT           0x08  /* also run lm_lint on the source */
 #define LM_CV_STRICT_LOOPBACK 0x10 /* a server's own loopback rule counts as a
                                       difference (lm_verify) */
-#define LM_CV_IF_CHANGED     0x20  /* replace only the output files whose bytes
+#define LM_CV_LOSSES_COUNTED 0x20  /* losses are reported as diagnostics and
+                                      counted in rep->losses (n, nwiden), their
+                                      texts not kept (no JSON report wanted) */
+#define LM_CV_IF_CHANGED     0x40  /* replace only the output files whose bytes
                                       differ (needs an output path) */
 
 /* The largest input file the pipeline reads (each file of a policy, standard

@@ -245,6 +245,27 @@ pol_cls(enum lm_kind k)
     }
 }
 
+/* Is some RELAY rule looked up at a stage of STAGES (lm_emit_drop_widens)? */
+int
+pindex_relay_at(const struct lm_policy *p, unsigned stages)
+{
+    size_t i;
+
+    for (i = 0; i < p->nrules; i++) {
+        const struct lm_rule *x = &p->rules[i];
+        unsigned common = x->stage & stages;
+        if (x->action != LM_A_RELAY || common == 0 || x->kind == LM_K_NEVER)
+            continue;
+        if ((common & LM_S_CONNECT) == 0 && x->kind == LM_K_NET)
+            continue;       /* networks are looked up only for clients */
+        if ((common & ~(unsigned)LM_S_CONNECT) == LM_S_FROM && !(common & LM_S_CONNECT) &&
+            !lm_sender_relay_grants(p, x))
+            continue;       /* a sender RELAY that grants nothing */
+        return 1;
+    }
+    return (stages & LM_S_TO) && p->ndomains > 0;
+}
+
 struct lm_pindex *
 pindex_build(const struct lm_policy *p)
 {
@@ -291,6 +312,8 @@ pindex_build(const struct lm_policy *p)
         pol_hadd(ix, 'D', p->domains[i].name, i);
     if (pol_build_segs(p, ix) != 0)
         goto fail;
+    for (i = 1; i <= LM_S_ANY; i++)
+        ix->relay_stages[i] = (unsigned char)(1 + pindex_relay_at(p, (unsigned)i));
     return ix;
 fail:
     pindex_free(ix);

@@ -5,9 +5,11 @@
  * still move, and a static "out of memory" entry is recorded instead.
  */
 #include "libmap/diag.h"
+#include "libmap/util.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,46 @@ lm_diags_fini(struct lm_diags *d)
     d->n = d->cap = d->nerrors = d->nwarnings = 0;
 }
 
+static void diag_notify_only(struct lm_diags *d, enum lm_sev sev, int code, int errnum,
+                             const struct lm_pos *pos, const char *fmt, va_list ap)
+    LM_PRINTF(6, 0);
+
+/* Format a diagnostic that is shown, not kept (lm_diags.drop_notified). */
+static void
+diag_notify_only(struct lm_diags *d, enum lm_sev sev, int code, int errnum,
+                 const struct lm_pos *pos, const char *fmt, va_list ap)
+{
+    struct lm_diag g;
+    char buf[512], *msg = buf;
+    va_list ap2;
+    int len;
+
+    if (sev == LM_WARNING && d->quiet_warnings)
+        return;
+    va_copy(ap2, ap);
+    len = vsnprintf(buf, sizeof buf, fmt, ap2);
+    va_end(ap2);
+    if (len < 0) {
+        msg = diag_oom_msg;
+    } else if ((size_t)len >= sizeof buf) {
+        if ((msg = malloc((size_t)len + 1)) != NULL)
+            vsnprintf(msg, (size_t)len + 1, fmt, ap);
+        else
+            msg = diag_oom_msg;
+    }
+    memset(&g, 0, sizeof g);
+    g.sev = sev;
+    g.code = code;
+    g.file = (pos && pos->file) ? (char *)(uintptr_t)pos->file : NULL;
+    g.line = pos ? pos->line : 0;
+    g.col = pos ? pos->col : 0;
+    g.sys_errno = errnum;
+    g.msg = msg;
+    d->notify(&g, d->notify_arg);
+    if (msg != buf && msg != diag_oom_msg)
+        free(msg);
+}
+
 static int
 diag_vadd(struct lm_diags *d, enum lm_sev sev, int code, int errnum,
           const struct lm_pos *pos, const char *fmt, va_list ap)
@@ -54,6 +96,10 @@ diag_vadd(struct lm_diags *d, enum lm_sev sev, int code, int errnum,
         d->nerrors++;
     else if (sev == LM_WARNING)
         d->nwarnings++;
+    if (sev != LM_ERROR && d->notify != NULL && d->drop_notified) {
+        diag_notify_only(d, sev, code, errnum, pos, fmt, ap);
+        return 0;
+    }
     if (d->n == d->cap) {
         size_t ncap = d->cap ? 2 * d->cap : 16;
         struct lm_diag *nv = realloc(d->v, ncap * sizeof *nv);
@@ -158,4 +204,32 @@ lm_quote(char *buf, const void *data, size_t len, size_t max)
     }
     *o = '\0';
     return buf;
+}
+
+void
+lm_progress_phase(struct lm_diags *d, const char *phase)
+{
+    if (d == NULL || d->progress == NULL)
+        return;
+    d->done.phase = phase;
+    d->progress_tick = 0;
+    d->progress(&d->done, d->progress_arg);
+}
+
+void
+lm_progress_add(struct lm_diags *d, enum lm_progress_count what, size_t n)
+{
+    if (d == NULL || d->progress == NULL)
+        return;
+    if (what == LM_PROGRESS_LINES)
+        d->done.lines += n;
+    else if (what == LM_PROGRESS_RECORDS)
+        d->done.records += n;
+    else
+        d->done.classes += n;
+    d->progress_tick += n;
+    if (d->progress_tick >= LM_PROGRESS_STEP) {
+        d->progress_tick = 0;
+        d->progress(&d->done, d->progress_arg);
+    }
 }

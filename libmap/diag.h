@@ -59,6 +59,15 @@ struct lm_diag {
     char         *msg;      /* owned; no prefix, no trailing newline */
 };
 
+/* How far a long call has got, for a tool's progress line
+ * (lm_diags.progress).  Counts only grow within a phase. */
+struct lm_progress {
+    const char *phase;      /* "reading", "writing", "reading back", "verifying" */
+    size_t      lines;      /* input lines read */
+    size_t      records;    /* records written */
+    size_t      classes;    /* classes of input verified */
+};
+
 struct lm_diags {
     struct lm_diag *v;
     size_t          n, cap;
@@ -68,6 +77,15 @@ struct lm_diags {
     /* Optional: called for each diagnostic as it is added. */
     void          (*notify)(const struct lm_diag *, void *);
     void           *notify_arg;
+    /* Set with notify: a warning or note is counted and passed to notify,
+     * not kept in v (a conversion can report a loss per rule). */
+    int             drop_notified;
+    /* Optional: called when a phase starts and after every few thousand
+     * lines, records or classes counted in done; it must be cheap. */
+    void          (*progress)(const struct lm_progress *, void *);
+    void           *progress_arg;
+    struct lm_progress done;
+    size_t          progress_tick;
 };
 
 void lm_diags_init(struct lm_diags *d);

@@ -4,6 +4,7 @@
  */
 #include "libmap/emit.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,25 +74,15 @@ lm_emit_nets(const struct lm_policy *p, int family, size_t **idx, size_t *n,
 int
 lm_emit_drop_widens(const struct lm_policy *p, const struct lm_rule *r, unsigned stages)
 {
-    size_t i;
-
     if (r->action == LM_A_RELAY)
         return 0;
     if (r->action == LM_A_REJECT || r->action == LM_A_ERROR || r->action == LM_A_DENY)
         return 1;
-    for (i = 0; i < p->nrules; i++) {
-        const struct lm_rule *x = &p->rules[i];
-        unsigned common = x->stage & stages;
-        if (x->action != LM_A_RELAY || common == 0 || x->kind == LM_K_NEVER)
-            continue;
-        if ((common & LM_S_CONNECT) == 0 && x->kind == LM_K_NET)
-            continue;       /* networks are looked up only for clients */
-        if ((common & ~(unsigned)LM_S_CONNECT) == LM_S_FROM && !(common & LM_S_CONNECT) &&
-            !lm_sender_relay_grants(p, x))
-            continue;       /* a sender RELAY that grants nothing */
-        return 1;
-    }
-    return (stages & LM_S_TO) && p->ndomains > 0;
+    /* the index holds the answer per stage mask: emitters ask once per rule,
+     * and a scan each time is quadratic when no RELAY matches */
+    if (p->index != NULL && stages <= LM_S_ANY && p->index->relay_stages[stages] != 0)
+        return p->index->relay_stages[stages] - 1;
+    return pindex_relay_at(p, stages);
 }
 
 int
@@ -253,9 +244,13 @@ lm_emit_name_net_conflicts(const struct lm_policy *p, const struct lm_emit_confl
                            struct lm_diags *d)
 {
     char **val = calloc(p->nrules + 1, sizeof *val);
-    const char *uni[2] = { NULL, NULL };    /* the value all nets / all single nets share */
-    int mixed[2] = { 0, 0 }, any[2] = { 0, 0 }, rc = -1;
+    /* [0] every network, [1] single addresses (an exact name meets only
+     * those): the first network, and the first whose value differs from
+     * that one's.  The first network whose value differs from a name's is
+     * one of the two, so each name is checked in constant time. */
+    size_t first[2] = { SIZE_MAX, SIZE_MAX }, other[2] = { SIZE_MAX, SIZE_MAX };
     size_t i, j;
+    int rc = -1;
 
     if (val == NULL)
         goto out;
@@ -268,34 +263,24 @@ lm_emit_name_net_conflicts(const struct lm_policy *p, const struct lm_emit_confl
         for (k = 0; k < 2; k++) {
             if (k == 1 && !single)
                 continue;
-            if (!any[k])
-                uni[k] = val[j];
-            else if (strcmp(uni[k], val[j]) != 0)
-                mixed[k] = 1;
-            any[k] = 1;
+            if (first[k] == SIZE_MAX)
+                first[k] = j;
+            else if (other[k] == SIZE_MAX && strcmp(val[first[k]], val[j]) != 0)
+                other[k] = j;
         }
     }
     for (i = 0; i < p->nrules; i++) {
         const struct lm_rule *n = &p->rules[i];
-        int k = n->kind == LM_K_NAME;   /* an exact name meets only exact addresses */
+        int k = n->kind == LM_K_NAME;
         char *a;
         if ((n->kind != LM_K_NAME && n->kind != LM_K_TREE && n->kind != LM_K_BELOW) ||
-            !(n->stage & LM_S_CONNECT) || n->info != NULL || !any[k])
+            !(n->stage & LM_S_CONNECT) || n->info != NULL || first[k] == SIZE_MAX)
             continue;
         if ((a = c->value(c->arg, n)) == NULL)
             goto out;
-        if (!mixed[k] && strcmp(a, uni[k]) == 0) {
-            free(a);
-            continue;
-        }
-        for (j = 0; j < p->nrules; j++) {
-            const struct lm_rule *r = &p->rules[j];
-            if (val[j] == NULL || strcmp(val[j], a) == 0 ||
-                (k && lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) != 0))
-                continue;
-            c->conflict(c->arg, n, r);
-            break;
-        }
+        j = strcmp(val[first[k]], a) != 0 ? first[k] : other[k];
+        if (j != SIZE_MAX)
+            c->conflict(c->arg, n, &p->rules[j]);
         free(a);
     }
     rc = 0;

@@ -68,8 +68,8 @@ int lm_emit_order_nets(const struct lm_policy *p, enum lm_kind kind, int relay,
  * writes them with different values.  VALUE gives the value the target
  * writes for a rule as a malloc'd string (NULL: out of memory).  For each
  * name rule with such a network, CONFLICT is called once, with the first
- * such network in file order.  A name whose value every candidate network
- * shares is passed over without a scan.  Returns 0, or -1 with LM_E_NOMEM.
+ * such network in file order; each name is checked in constant time.
+ * Returns 0, or -1 with LM_E_NOMEM.
  */
 struct lm_emit_conflicts {
     int    family;

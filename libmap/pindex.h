@@ -51,12 +51,16 @@ struct lm_pindex {
     unsigned            stages_d, stages_a, stages_u;  /* stages with keyed rules
                                                           of each class, to skip
                                                           lookups that cannot hit */
+    unsigned char       relay_stages[LM_S_ANY + 1]; /* 1 + whether some RELAY rule is
+                                                       looked up at a stage of the mask
+                                                       (lm_emit_drop_widens); 0 unknown */
 };
 
 /* FNV-1a over a class byte and the key (policy.c, shared with the index). */
 uint64_t pindex_hash(char cls, const char *s, size_t len);
 
 struct lm_pindex *pindex_build(const struct lm_policy *p);
+int pindex_relay_at(const struct lm_policy *p, unsigned stages);
 void pindex_free(struct lm_pindex *ix);
 
 /* A policy and the index its lookups use. */

@@ -210,8 +210,20 @@ lm_source_set_max_line(struct lm_source *s, size_t max)
     s->max_line = max;
 }
 
+static int source_next(struct lm_source *s, struct lm_line *ln, struct lm_diags *d);
+
 int
 lm_source_next(struct lm_source *s, struct lm_line *ln, struct lm_diags *d)
+{
+    int rc = source_next(s, ln, d);
+
+    if (rc == 0)
+        lm_progress_add(d, LM_PROGRESS_LINES, 1);
+    return rc;
+}
+
+static int
+source_next(struct lm_source *s, struct lm_line *ln, struct lm_diags *d)
 {
     char *p, *nl;
     size_t len, scanned = 0;

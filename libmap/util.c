@@ -32,15 +32,48 @@ util_hash(const char *s)
     return h;
 }
 
+/* Key storage for lm_seen: chunks that never move, newest first. */
+struct lm_seen_chunk {
+    struct lm_seen_chunk *next;
+    size_t                used, cap;
+    char                  data[];
+};
+
+#define SEEN_CHUNK 65536
+
+static char *
+seen_copy(struct lm_seen *s, const char *key, size_t len)
+{
+    struct lm_seen_chunk *c = s->chunks;
+    char *p;
+
+    if (c == NULL || c->cap - c->used < len + 1) {
+        size_t cap = len + 1 > SEEN_CHUNK ? len + 1 : SEEN_CHUNK;
+        if ((c = malloc(sizeof *c + cap)) == NULL)
+            return NULL;
+        c->next = s->chunks;
+        c->used = 0;
+        c->cap = cap;
+        s->chunks = c;
+    }
+    p = c->data + c->used;
+    memcpy(p, key, len + 1);
+    c->used += len + 1;
+    return p;
+}
+
 void
 lm_seen_fini(struct lm_seen *s)
 {
-    size_t i;
+    struct lm_seen_chunk *c, *next;
 
-    for (i = 0; i < s->cap; i++)
-        free(s->key[i]);
+    for (c = s->chunks; c != NULL; c = next) {
+        next = c->next;
+        free(c);
+    }
     free(s->key);
     free(s->line);
+    free(s->hash);
     memset(s, 0, sizeof *s);
 }
 
@@ -50,40 +83,47 @@ int
 lm_seen_add(struct lm_seen *s, const char *key, unsigned long line,
                   unsigned long *first)
 {
+    unsigned h = (unsigned)util_hash(key);
     size_t i;
 
     if (2 * (s->n + 1) > s->cap) {
-        struct lm_seen ns = { NULL, NULL, 0, s->cap ? 2 * s->cap : 64 };
-        ns.key = calloc(ns.cap, sizeof *ns.key);
-        ns.line = calloc(ns.cap, sizeof *ns.line);
-        if (ns.key == NULL || ns.line == NULL) {
-            free(ns.key);
-            free(ns.line);
+        size_t ncap = s->cap ? 2 * s->cap : 64;
+        char **nk = calloc(ncap, sizeof *nk);
+        unsigned long *nl = malloc(ncap * sizeof *nl);
+        unsigned *nh = malloc(ncap * sizeof *nh);
+        if (nk == NULL || nl == NULL || nh == NULL) {
+            free(nk);
+            free(nl);
+            free(nh);
             return -1;
         }
         for (i = 0; i < s->cap; i++) {
             size_t j;
             if (s->key[i] == NULL)
                 continue;
-            for (j = util_hash(s->key[i]) & (ns.cap - 1); ns.key[j] != NULL;
-                 j = (j + 1) & (ns.cap - 1))
+            for (j = s->hash[i] & (ncap - 1); nk[j] != NULL; j = (j + 1) & (ncap - 1))
                 ;
-            ns.key[j] = s->key[i];
-            ns.line[j] = s->line[i];
+            nk[j] = s->key[i];
+            nl[j] = s->line[i];
+            nh[j] = s->hash[i];
         }
-        ns.n = s->n;
         free(s->key);
         free(s->line);
-        *s = ns;
+        free(s->hash);
+        s->key = nk;
+        s->line = nl;
+        s->hash = nh;
+        s->cap = ncap;
     }
-    for (i = util_hash(key) & (s->cap - 1); s->key[i] != NULL; i = (i + 1) & (s->cap - 1))
-        if (strcmp(s->key[i], key) == 0) {
+    for (i = h & (s->cap - 1); s->key[i] != NULL; i = (i + 1) & (s->cap - 1))
+        if (s->hash[i] == h && strcmp(s->key[i], key) == 0) {
             *first = s->line[i];
             return 0;
         }
-    if ((s->key[i] = strdup(key)) == NULL)
+    if ((s->key[i] = seen_copy(s, key, strlen(key))) == NULL)
         return -1;
     s->line[i] = line;
+    s->hash[i] = h;
     s->n++;
     *first = 0;
     return 0;

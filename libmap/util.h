@@ -8,14 +8,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct lm_diags;
+
 /* a + b + c in a new malloc'd string; NULL if out of memory. */
 char *lm_str_join(const char *a, const char *b, const char *c);
 
-/* A set of keys met so far, each with the line it was first met on. */
+/* A set of keys met so far, each with the line it was first met on.  The
+ * keys are copied into chunks (no allocation per key) and each slot keeps
+ * its key's hash, so a probe rarely compares strings and growing never
+ * hashes again.  A zeroed struct is an empty set. */
+struct lm_seen_chunk;
 struct lm_seen {
-    char         **key;
-    unsigned long *line;
-    size_t         n, cap;      /* cap is a power of two (open addressing) */
+    char                **key;
+    unsigned long        *line;
+    unsigned             *hash;
+    size_t                n, cap;   /* cap is a power of two (open addressing) */
+    struct lm_seen_chunk *chunks;
 };
 
 /* 0 and *first = 0 when KEY is new (now recorded with LINE); 0 and *first =
@@ -41,6 +49,13 @@ int lm_ieq(const char *s, size_t n, const char *w);
 /* Is S a domain name as the lists of mail servers hold one: 1 to 255
  * letters, digits, '-', '_' and single dots, no dot at either end? */
 int lm_is_domain(const char *s);
+
+/* Progress for lm_diags.progress: a new phase (reported at once), and N
+ * more lines, records or classes (reported every LM_PROGRESS_STEP). */
+enum lm_progress_count { LM_PROGRESS_LINES, LM_PROGRESS_RECORDS, LM_PROGRESS_CLASSES };
+#define LM_PROGRESS_STEP 16384
+void lm_progress_phase(struct lm_diags *d, const char *phase);
+void lm_progress_add(struct lm_diags *d, enum lm_progress_count what, size_t n);
 
 /* ASCII lower-case in place. */
 void lm_fold(void *data, size_t len);

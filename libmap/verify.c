@@ -24,6 +24,7 @@
  */
 #include "libmap/convert.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -286,6 +287,7 @@ struct vf_ctx {
                                 /* connect witnesses */
     size_t ncw, capcw;
     int err;
+    struct lm_diags *d;         /* for the progress line only */
 };
 
 static void
@@ -540,6 +542,7 @@ vf_connect(struct vf_ctx *c, size_t *nclasses)
             pindex_ip_atoms(&c->a, &c->ips[i], info, &xa);
             pindex_ip_atoms(&c->b, &c->ips[i], info, &xb);
             vf_group_add(&gip, vf_ipsig(&xa) | vf_ipsig(&xb) << 32, i);
+            lm_progress_add(c->d, LM_PROGRESS_CLASSES, 1);
         }
         /* "no name" first: a group's first member shows it in messages */
         for (i = 0; i <= c->hosts.n; i++) {
@@ -549,6 +552,7 @@ vf_connect(struct vf_ctx *c, size_t *nclasses)
             pindex_host_atoms(&c->b, h, info, &xb);
             vf_group_add(&ghost, vf_hostsig(&xa) | vf_hostsig(&xb) << 32,
                          i > 0 ? i - 1 : PINDEX_NONE);
+            lm_progress_add(c->d, LM_PROGRESS_CLASSES, 1);
         }
         err = gip.err || ghost.err;
         *nclasses += c->nips + c->hosts.n + 1;
@@ -660,6 +664,7 @@ vf_addresses(struct vf_ctx *c, size_t *nclasses, struct lm_diags *d)
         pindex_user_atoms(&c->a, u, strlen(u), &xa);
         pindex_user_atoms(&c->b, u, strlen(u), &xb);
         vf_group_add(&gu, vf_usersig(&xa) | vf_usersig(&xb) << 32, j);
+        lm_progress_add(d, LM_PROGRESS_CLASSES, 1);
     }
     /* the domain nothing names first (it is among the hosts), for messages */
     for (j = 0; j <= lits.n; j++) {
@@ -675,6 +680,7 @@ vf_addresses(struct vf_ctx *c, size_t *nclasses, struct lm_diags *d)
         pindex_dom_atoms(&c->a, lits.v[li], &xa);
         pindex_dom_atoms(&c->b, lits.v[li], &xb);
         vf_group_add(&gd, vf_domsig(&xa) | vf_domsig(&xb) << 32, li);
+        lm_progress_add(d, LM_PROGRESS_CLASSES, 1);
     }
     if (gu.err || gd.err)
         goto oom;
@@ -708,8 +714,10 @@ vf_addresses(struct vf_ctx *c, size_t *nclasses, struct lm_diags *d)
         goto oom;
     *nclasses += users.n + lits.n + c->reps.n + 1;
     vf_address(c, NULL, PINDEX_NONE);
-    for (j = 0; j < c->reps.n; j++)
+    for (j = 0; j < c->reps.n; j++) {
         vf_address(c, c->reps.v[j], j);
+        lm_progress_add(d, LM_PROGRESS_CLASSES, 1);
+    }
     rc = 0;
     goto out;
 oom:
@@ -899,6 +907,22 @@ vf_combine(struct vf_ctx *c, const struct vf_report *r)
     return 0;
 }
 
+/* vf_connect as a thread's body. */
+struct vf_connect_job {
+    struct vf_ctx *c;
+    size_t nclasses;
+    int rc;
+};
+
+static void *
+vf_connect_thread(void *arg)
+{
+    struct vf_connect_job *j = arg;
+
+    j->rc = vf_connect(j->c, &j->nclasses);
+    return NULL;
+}
+
 int
 lm_verify(const struct lm_policy *a, const struct lm_policy *b,
           const char *alabel, const char *blabel, size_t max_diffs,
@@ -907,9 +931,13 @@ lm_verify(const struct lm_policy *a, const struct lm_policy *b,
     struct vf_ctx c;
     struct vf_report r = { alabel, blabel, max_diffs ? max_diffs : 10, as_warnings, rep, d };
     size_t i, ndiffs0 = rep->ndiffs, nclasses = 0;
-    int rc = -1;
+    struct vf_connect_job cj = { NULL, 0, 0 };
+    pthread_t ct;
+    int rc = -1, threaded, ar;
 
     memset(&c, 0, sizeof c);
+    c.d = d;
+    lm_progress_phase(d, "verifying");
     c.a.p = a;
     c.b.p = b;
     if ((c.a.ix = a->index) == NULL && (c.a.ix = c.tmpa = pindex_build(a)) == NULL)
@@ -937,11 +965,28 @@ lm_verify(const struct lm_policy *a, const struct lm_policy *b,
     if (vf_pieces(&c, VF_CLIENTS, &c.ips, &c.nips, d) != 0 ||
         vf_pieces(&c, VF_SERVERS, &c.srvs, &c.nsrvs, d) != 0)
         goto out;
-    if (vf_connect(&c, &nclasses) != 0)
-        goto oom;
-    if (vf_addresses(&c, &nclasses, d) != 0)
+    /* The connect stage and the address stages read the same frozen sets
+     * and write apart (conn and cw; reps, from and to), so the connect stage
+     * runs on a second core when there is one; the results are the same
+     * whatever the timing.  Only this thread reports progress. */
+    cj.c = &c;
+    c.d = NULL;
+    threaded = pthread_create(&ct, NULL, vf_connect_thread, &cj) == 0;
+    if (!threaded) {
+        c.d = d;
+        vf_connect_thread(&cj);
+    }
+    ar = vf_addresses(&c, &nclasses, d);
+    if (threaded)
+        pthread_join(ct, NULL);
+    if (cj.rc != 0) {
+        if (ar == 0)
+            goto oom;
         goto out;
-    rep->nclasses += nclasses;
+    }
+    if (ar != 0)
+        goto out;
+    rep->nclasses += nclasses + cj.nclasses;
     if (vf_combine(&c, &r) != 0)
         goto out;
     if (rep->nloopback > 0 && !rep->strict_loopback)

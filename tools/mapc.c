@@ -19,7 +19,7 @@
 #include "tools/tool.h"
 
 enum { OPT_UNSAFE = 256, OPT_JSON, OPT_CHECK, OPT_EXPAND, OPT_HELP, OPT_VERSION,
-       OPT_MIGRATE, OPT_MAX_LINE, OPT_IF_CHANGED };
+       OPT_MIGRATE, OPT_MAX_LINE, OPT_IF_CHANGED, OPT_QUIET };
 
 static const struct option mapc_longopts[] = {
     { "type", required_argument, NULL, 't' },   { "syntax", required_argument, NULL, 's' },
@@ -37,6 +37,7 @@ static const struct option mapc_longopts[] = {
     { "migrate", required_argument, NULL, OPT_MIGRATE },
     { "max-line", required_argument, NULL, OPT_MAX_LINE },
     { "if-changed", no_argument, NULL, OPT_IF_CHANGED },
+    { "quiet", no_argument, NULL, OPT_QUIET },
     { NULL, 0, NULL, 0 }
 };
 
@@ -80,7 +81,7 @@ static void
 mapc_help(void)
 {
     printf("usage: mapc -t TYPE [-s SYNTAX] [-o OUTPUT] [-NfrdeavnT C -D C -c SIZE]\n"
-           "            [--max-line BYTES] [--if-changed] SOURCE\n"
+           "            [--max-line BYTES] [--if-changed] [--quiet] SOURCE\n"
            "       mapc [-t TYPE] [-s SYNTAX] -q KEY|- NAME\n"
            "       mapc [-t TYPE] [-s SYNTAX] -u NAME\n"
            "       mapc -t TYPE [-s SYNTAX] --check SOURCE\n"
@@ -359,7 +360,7 @@ main(int argc, char **argv)
     struct lm_compile_stats st;
     struct lm_diags d;
     const char *query = NULL, *migrate = NULL;
-    int c, dump = 0, list = 0, json = 0, check = 0, verbose = 0, rc;
+    int c, dump = 0, list = 0, json = 0, check = 0, verbose = 0, quiet = 0, rc;
     struct timespec t0, t1;
     char *end;
 
@@ -384,6 +385,7 @@ main(int argc, char **argv)
         case 'v': verbose = 1; break;
         case 'q': query = optarg; break;
         case OPT_JSON: json = 1; break;
+        case OPT_QUIET: quiet = 1; break;
         case OPT_CHECK: check = 1; break;
         case OPT_MIGRATE: migrate = optarg; break;
         case OPT_IF_CHANGED: o.flags |= LM_C_IF_CHANGED; break;
@@ -446,7 +448,9 @@ main(int argc, char **argv)
         o.stop = &mapc_signal;
         mapc_catch_signals();
         clock_gettime(CLOCK_MONOTONIC, &t0);
+        tool_progress_init(&d, quiet || json);
         rc = lm_compile(argv[optind], &o, &st, &d);
+        tool_progress_end();
         if (mapc_signal != 0) {
             lm_diags_fini(&d);
             free(st.output);

@@ -21,7 +21,7 @@ enum { OPT_LOSSY = 256, OPT_WIDEN, OPT_JSON, OPT_VERIFY, OPT_DECIDE, OPT_LINT, O
 static const struct option rc_longopts[] = {
     { "from", required_argument, NULL, 'f' },   { "to", required_argument, NULL, 't' },
     { "format", required_argument, NULL, 'F' }, { "output", required_argument, NULL, 'o' },
-    { "nowait", no_argument, NULL, 'n' },       { "lossy", no_argument, NULL, OPT_LOSSY },
+    { "nowait", no_argument, NULL, 'n' },       { "quiet", no_argument, NULL, 'q' },       { "lossy", no_argument, NULL, OPT_LOSSY },
     { "allow-widening", no_argument, NULL, OPT_WIDEN },
     { "strict-loopback", no_argument, NULL, OPT_STRICT_LOOPBACK },
     { "json", no_argument, NULL, OPT_JSON },    { "verify", no_argument, NULL, OPT_VERIFY },
@@ -44,11 +44,11 @@ static const struct option rc_longopts[] = {
 static void
 rc_help(void)
 {
-    printf("usage: relayconv [--from FMT] --to FMT [-o OUT] [--lossy [--allow-widening]] "
+    printf("usage: relayconv [-q] [--from FMT] --to FMT [-o OUT] [--lossy [--allow-widening]] "
            "[--strict-loopback] [--json]\n"
            "                 [--if-changed]"
            " [--server-dir DIR] [--table-type TYPE] [--reg-version 4|5] FILE...\n"
-           "       relayconv --verify [-F FMT] [--strict-loopback] [--json] A B\n"
+           "       relayconv --verify [-q] [-F FMT] [--strict-loopback] [--json] A B\n"
            "       relayconv --decide [-F FMT] --client IP [--host NAME] [--from ADDR] "
            "[--to ADDR]\n"
            "                 [--ident USER] [--server IP] [--authenticated] FILE...\n"
@@ -68,18 +68,19 @@ main(int argc, char **argv)
     const char *copts[2] = { NULL, NULL };     /* the target's settings */
     char regver[32];
     size_t nw = 0;
-    int c, json = 0, mode = 0, rc;
+    int c, json = 0, mode = 0, quiet = 0, rc;
 
     tool_init(argv[0], "[--from FMT] --to FMT [options] FILE..., or --verify|--decide|--lint|--list");
     memset(&o, 0, sizeof o);
     memset(&q, 0, sizeof q);
-    while ((c = getopt_long(argc, argv, ":f:t:F:o:n", rc_longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:t:F:o:nq", rc_longopts, NULL)) != -1) {
         switch (c) {
         case 'f': o.from = optarg; break;
         case 't': o.to = optarg; break;
         case 'F': fmt = optarg; break;
         case 'o': o.output = optarg; break;
         case 'n': o.flags |= LM_CV_NOWAIT; break;
+        case 'q': quiet = 1; break;
         case OPT_LOSSY: o.flags |= LM_CV_LOSSY; break;
         case OPT_WIDEN: o.flags |= LM_CV_ALLOW_WIDENING; break;
         case OPT_IF_CHANGED: o.flags |= LM_CV_IF_CHANGED; break;
@@ -136,6 +137,7 @@ main(int argc, char **argv)
         o.from = fmt;
     }
     tool_diags_init(&d);
+    tool_progress_init(&d, quiet || json || mode == OPT_DECIDE);
     if (mode == OPT_DECIDE) {
         if (client == NULL)
             return tool_usage_error("--decide needs --client IP (or - to read addresses)");
@@ -150,6 +152,7 @@ main(int argc, char **argv)
         lm_convert_report_init(&rep);
         rep.strict_loopback = (o.flags & LM_CV_STRICT_LOOPBACK) != 0;
         rc = lm_verify_files(argv[0], argv[1], o.from, &rep, &d);
+        tool_progress_end();
         if (json)
             lm_convert_report_json(stdout, &rep);
         else if (rc == 0)
@@ -163,6 +166,7 @@ main(int argc, char **argv)
     } else if (mode == OPT_LINT) {
         rc = tool_exit_code(lm_lint_files((const char *const *)argv, (size_t)argc, o.from,
                                           &nw, &d), &d);
+        tool_progress_end();
         if (rc == 0 && nw > 0)
             rc = 1;     /* warnings: not an error, but worth a non-zero status */
     } else {
@@ -172,8 +176,11 @@ main(int argc, char **argv)
                                          lm_codec_noutputs(lm_codec_find(o.to)) == 1))
             return tool_usage_error("--json writes the report on standard output; give "
                                     "-o OUT for the converted policy");
+        if (!json)
+            o.flags |= LM_CV_LOSSES_COUNTED;    /* printed as they come; not kept */
         lm_convert_report_init(&rep);
         rc = lm_convert((const char *const *)argv, (size_t)argc, &o, stdout, &rep, &d);
+        tool_progress_end();
         if (json)
             lm_convert_report_json(stdout, &rep);
         lm_convert_report_fini(&rep);

@@ -24,6 +24,13 @@ void tool_print_diag(const struct lm_diag *g, void *unused);
 /* Set up a diagnostics sink that prints as it goes. */
 void tool_diags_init(struct lm_diags *d);
 
+/* A progress line on stderr for a long run (lm_diags.progress): only when
+ * stderr is a terminal and off is 0 (-q, --json), from the first second on;
+ * cleared before each diagnostic and by tool_progress_end, which a tool
+ * calls before it prints its result. */
+void tool_progress_init(struct lm_diags *d, int off);
+void tool_progress_end(void);
+
 /* The sysexits code for a library result: 0 when rc >= 0 and no error was
  * recorded, otherwise the code of the first error's class. */
 int tool_exit_code(int rc, const struct lm_diags *d);
