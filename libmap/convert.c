@@ -183,33 +183,44 @@ static int
 convert_slurp(const char *path, char **buf, size_t *len, struct lm_diags *d)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    size_t cap = 65536, n = 0;
-    char *b;
+    const char *shown = f == stdin ? "standard input" : path;
+    size_t cap = 65536, n = 0, line = 0;   /* line: where the last line begins */
+    struct stat st;
+    char *b, *p;
 
     *buf = NULL;
     *len = 0;
     if (f == NULL)
         return lm_diag_sys(d, LM_E_NOINPUT, errno, NULL, "cannot open %s", path);
-    if ((b = malloc(cap)) == NULL) {
+    /* a bound on memory: a regular file over the limit is refused before
+     * anything is read, anything else (a pipe, /dev/zero) when it passes
+     * the limit */
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+        (uintmax_t)st.st_size > LM_CONVERT_MAX_INPUT)
+        n = LM_CONVERT_MAX_INPUT + 1;
+    if (n > 0 || (b = malloc(cap)) == NULL) {
         if (f != stdin)
             fclose(f);
+        if (n > 0)
+            return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, NULL, "%s is larger than %zu MiB, "
+                               "the limit for one input file", shown,
+                               (size_t)(LM_CONVERT_MAX_INPUT >> 20));
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
     }
     for (;;) {
         size_t got;
         if (n > LM_CONVERT_MAX_INPUT) {
-            /* a bound on memory: never read /dev/zero until the system
-             * runs out */
             free(b);
             if (f != stdin)
                 fclose(f);
             return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, NULL, "%s is larger than %zu MiB, "
-                               "the limit for one input file",
-                               strcmp(path, "-") == 0 ? "standard input" : path,
+                               "the limit for one input file", shown,
                                (size_t)(LM_CONVERT_MAX_INPUT >> 20));
         }
         if (n == cap) {
-            char *nb = realloc(b, cap * 2);
+            /* never more than one byte past the limit */
+            size_t ncap = cap * 2 > LM_CONVERT_MAX_INPUT + 1 ? LM_CONVERT_MAX_INPUT + 1 : cap * 2;
+            char *nb = realloc(b, ncap);
             if (nb == NULL) {
                 free(b);
                 if (f != stdin)
@@ -218,11 +229,15 @@ convert_slurp(const char *path, char **buf, size_t *len, struct lm_diags *d)
                                    path);
             }
             b = nb;
-            cap *= 2;
+            cap = ncap;
         }
         got = fread(b + n, 1, cap - n, f);
+        for (p = b + n; (p = memchr(p, '\n', (size_t)(b + n + got - p))) != NULL; p++)
+            line = (size_t)(p - b) + 1;
         n += got;
-        if (got == 0)
+        /* a line over the limit stops reading here: the source reports it
+         * at its file:line, and /dev/zero costs 1 MiB, not 1 GiB */
+        if (got == 0 || n - line > LM_SOURCE_MAX_LINE)
             break;
     }
     if (ferror(f)) {

@@ -34,10 +34,12 @@
                                       differ (needs an output path) */
 
 /* The largest input file the pipeline reads (each file of a policy, standard
- * input included), in bytes: a bound on memory, since a policy takes about
- * 1 KiB of memory a rule.  A larger input is an LM_E_SYNTAX error naming
- * the file; so is a line longer than LM_SOURCE_MAX_LINE, at its file:line. */
-#define LM_CONVERT_MAX_INPUT ((size_t)64 << 20)
+ * input included): 1 GiB, some 30 million lines of an access map.  It bounds
+ * memory when /dev/zero or a runaway pipe is read, not real maps.  A larger
+ * input is an LM_E_SYNTAX error naming the file (a regular file before
+ * anything is read); so is a line longer than LM_SOURCE_MAX_LINE, at its
+ * file:line. */
+#define LM_CONVERT_MAX_INPUT ((size_t)1 << 30)
 
 struct lm_convert_opts {
     const char *from;       /* codec name, or NULL to detect from the content */

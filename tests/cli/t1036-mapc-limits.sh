@@ -24,6 +24,12 @@ run sh -c "$limit head -c 50000000 /dev/zero | mapc -t cdb -o zero -"
 ok_if "/dev/zero: exit 65, not out of memory (got $rc)" test "$rc" = 65
 ok_if "/dev/zero: the message names the line and the limit" \
     grep -q '^<stdin>:1: line longer than 1048576 bytes, the limit for a line' "$T/err"
+# relayconv stops reading a pipe at the first line over the limit, so an
+# endless input costs it about a megabyte, not its 1 GiB file limit
+run sh -c "$limit head -c 1500000000 /dev/zero | relayconv --from sendmail --to policy -"
+ok_if "relayconv /dev/zero: exit 65 under a 400 MB limit (got $rc)" test "$rc" = 65
+ok_if "relayconv /dev/zero: the message names the line and the limit" \
+    grep -q '^<stdin>:1: line longer than 1048576 bytes, the limit for a line' "$T/err"
 awk 'BEGIN { s = ""; for (i = 0; i < 2000; i++) s = s "x"; print "a 1"; print "long " s; print "b 2" }' > long
 golden "max-line" 65 mapc -t cdb --max-line 1000 long
 golden "max-line-ok" 0 sh -c 'mapc -t cdb --max-line 3000 long && mapc -t cdb -q b long'

@@ -2,7 +2,7 @@
 # The bad-input corpus (issue 13, item 7): every file under tests/data/badinput/
 # (written by gen.py there) through the tool that reads its syntax, plus
 # inputs made here (directories, FIFOs, a 4 MiB line, a file over relayconv's
-# 64 MiB input limit, a dangling symbolic link).  Exit status (tests/data/badinput/EXIT), stdout and stderr are
+# 1 GiB input limit, a dangling symbolic link).  Exit status (tests/data/badinput/EXIT), stdout and stderr are
 # golden; none may be 128 or more (a crash).
 . "$TOP/tests/cli/lib.sh"
 DATA="$TOP/tests/data/badinput"
@@ -45,7 +45,7 @@ for dir in "$DATA"/*/; do
     mkfifo "w/$target/fifo-empty.in"
     awk 'BEGIN { s = "x"; while (length(s) < 2200000) s = s s; print "k " s }' > "w/$target/huge-line.in"
     ln -s nowhere "w/$target/dangling-link.in"
-    truncate -s 65M "w/$target/over-64mib.in"     # sparse: no disk, no time
+    truncate -s 1025M "w/$target/over-limit.in"     # sparse: no disk, no time
     for f in "w/$target"/*.in; do
         name=$(basename "$f" .in)
         n=$((n + 1))
