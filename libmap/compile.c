@@ -120,26 +120,10 @@ lm_syntax_opts(const struct lm_syntax_ctx *ctx)
     return ctx->o;
 }
 
-static int
-compile_reserve(void **buf, size_t *cap, size_t n)
-{
-    void *nb;
-
-    if (n <= *cap)
-        return 0;
-    if (n < 2 * *cap)
-        n = 2 * *cap;
-    if ((nb = realloc(*buf, n)) == NULL)
-        return -1;
-    *buf = nb;
-    *cap = n;
-    return 0;
-}
-
 void *
 lm_syntax_scratch(struct lm_syntax_ctx *ctx, size_t n)
 {
-    if (compile_reserve(&ctx->scratch, &ctx->scap, n ? n : 1) != 0)
+    if (lm_reserve(&ctx->scratch, &ctx->scap, n ? n : 1) != 0)
         return NULL;
     return ctx->scratch;
 }
@@ -148,7 +132,7 @@ lm_syntax_scratch(struct lm_syntax_ctx *ctx, size_t n)
 static int
 compile_nul(void **buf, size_t *cap, const void *p, size_t len, lm_datum *out)
 {
-    if (compile_reserve(buf, cap, len + 1) != 0)
+    if (lm_reserve(buf, cap, len + 1) != 0)
         return -1;
     if (len)
         memcpy(*buf, p, len);
@@ -758,7 +742,7 @@ compile_batch_keep(void *arg, size_t j, int rc, const lm_datum *v)
     n = v->len;
     if (b->nul && n > 0 && ((const char *)v->data)[n - 1] == '\0')
         n--;
-    if (compile_reserve((void **)&b->vals, &b->vcap, b->vlen + n + 1) != 0)
+    if (lm_reserve((void **)&b->vals, &b->vcap, b->vlen + n + 1) != 0)
         return -1;
     if (n)
         memcpy(b->vals + b->vlen, v->data, n);

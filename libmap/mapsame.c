@@ -10,6 +10,7 @@
 
 #include "libmap/atomic.h"
 #include "libmap/internal.h"
+#include "libmap/util.h"
 
 /* Internal to libmap (map.c). */
 int lm_map_get_each(struct lm_map *m, const lm_datum *keys, size_t n,
@@ -27,22 +28,6 @@ struct same_batch {
     size_t      klen[SAME_BATCH], vlen[SAME_BATCH];
     const char *why;
 };
-
-static int
-same_reserve(char **buf, size_t *cap, size_t n)
-{
-    char *nb;
-
-    if (n <= *cap)
-        return 0;
-    if (n < 2 * *cap)
-        n = 2 * *cap;
-    if ((nb = realloc(*buf, n)) == NULL)
-        return -1;
-    *buf = nb;
-    *cap = n;
-    return 0;
-}
 
 static int
 same_check(void *arg, size_t i, int rc, const lm_datum *w)
@@ -97,7 +82,7 @@ same_by_lookup(struct lm_map *a, struct lm_map *b, const char **why, struct lm_d
             break;
         }
         na++;
-        if (same_reserve(&c->buf, &c->cap, c->len + k.len + v.len + 1) != 0) {
+        if (lm_reserve((void **)&c->buf, &c->cap, c->len + k.len + v.len + 1) != 0) {
             rc = lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
             break;
         }
@@ -149,7 +134,7 @@ same_list_read(struct lm_map *m, struct same_list *l, struct lm_diags *d)
                 return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
             l->rec = nr;
         }
-        if (same_reserve(&l->buf, &l->cap, l->len + k.len + v.len + 1) != 0)
+        if (lm_reserve((void **)&l->buf, &l->cap, l->len + k.len + v.len + 1) != 0)
             return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
         l->rec[3 * l->n] = l->len;
         l->rec[3 * l->n + 1] = k.len;

@@ -129,6 +129,22 @@ lm_seen_add(struct lm_seen *s, const char *key, unsigned long line,
     return 0;
 }
 
+int
+lm_reserve(void **buf, size_t *cap, size_t n)
+{
+    void *nb;
+
+    if (n <= *cap)
+        return 0;
+    if (n < 2 * *cap)
+        n = 2 * *cap;
+    if ((nb = realloc(*buf, n)) == NULL)
+        return -1;
+    *buf = nb;
+    *cap = n;
+    return 0;
+}
+
 uint64_t
 lm_hash64(const void *data, size_t len)
 {

@@ -57,6 +57,10 @@ enum lm_progress_count { LM_PROGRESS_LINES, LM_PROGRESS_RECORDS, LM_PROGRESS_CLA
 void lm_progress_phase(struct lm_diags *d, const char *phase);
 void lm_progress_add(struct lm_diags *d, enum lm_progress_count what, size_t n);
 
+/* Make *BUF (of *CAP bytes) hold at least N bytes, at least doubling it:
+ * 0, or -1 when out of memory (*BUF untouched). */
+int lm_reserve(void **buf, size_t *cap, size_t n);
+
 /* ASCII lower-case in place. */
 void lm_fold(void *data, size_t len);
 

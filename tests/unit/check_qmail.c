@@ -852,7 +852,7 @@ q6_emit(const struct lm_codec *c, const struct lm_policy *p, struct lm_losses *l
         outs[i] = open_memstream(&buf[i], &len[i]);
     lm_diags_init(&d);
     lm_losses_init(l);
-    ck_assert_int_eq(c->emit(p, outs, l, &d), 0);
+    ck_assert_int_eq(c->emit(p, NULL, outs, l, &d), 0);
     ck_assert_uint_eq(d.nerrors, 0);
     for (i = 0; i < 3; i++)
         fclose(outs[i]);
