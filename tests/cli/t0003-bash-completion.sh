@@ -36,11 +36,11 @@ check "mapc -t g offers gdbm" "gdbm" mapc -t g
 check "mapc -s offers every syntax" "access tcprules tcprules6 rcpthosts" mapc -s ''
 check "mapc --migrate MAP offers the new type" "hash btree dbm gdbm cdb lmdb" mapc --migrate hash:access ''
 check "relayconv --to offers every format" \
-    "policy sendmail qmail postfix exim exchange antirelay" relayconv --to ''
+    "policy sendmail qmail qmail6 postfix exim exchange antirelay" relayconv --to ''
 check "relayconv --from offers every format" \
-    "policy sendmail qmail postfix exim exchange antirelay" relayconv --from ''
+    "policy sendmail qmail qmail6 postfix exim exchange antirelay" relayconv --from ''
 check "relayconv -F offers every format" \
-    "policy sendmail qmail postfix exim exchange antirelay" relayconv --verify -F ''
+    "policy sendmail qmail qmail6 postfix exim exchange antirelay" relayconv --verify -F ''
 check "relayconv --to=p offers policy and postfix" "policy postfix" relayconv --to=p
 check "relayconv --reg-version offers 4 and 5" "4 5" relayconv --reg-version ''
 check "relayconv --table-type offers lmdb, cdb, hash" "lmdb cdb hash" relayconv --table-type ''
