@@ -65,8 +65,10 @@ UNIT_OBJS = $(UNIT_SRCS:%.c=$(O)/%.o)
 SUITES    = $(filter-out main,$(patsubst tests/unit/check_%.c,%,$(UNIT_SRCS)))
 HEADERS   = $(wildcard libmap/*.h)
 # Headers private to the library (never installed): the backend vtable and
-# the decide() internals, the emitter toolkit the codecs share.
-PRIVATE_HEADERS = libmap/internal.h libmap/pindex.h libmap/util.h libmap/emit.h
+# the decide() internals, the emitter toolkit the codecs share, the address
+# number the ip*.c files share.
+PRIVATE_HEADERS = libmap/internal.h libmap/pindex.h libmap/util.h libmap/emit.h \
+                  libmap/ipnum.h
 PUBLIC_HEADERS = $(filter-out $(PRIVATE_HEADERS),$(HEADERS))
 
 # The release; tools print it with --version, libmap.pc carries it.

@@ -686,6 +686,33 @@ qmail_loopback(int family, struct lm_ipaddr *lb)
     }
 }
 
+/* The value a network rule is written with; a single address under
+ * e->exact is marked as such. */
+static size_t
+qmail_paint_value(void *arg, const struct lm_rule *r)
+{
+    struct qmail_emit *e = arg;
+    unsigned alt;
+    char *v;
+
+    if (e->fail)
+        return 0;
+    v = qmail_rhs(e->p, r, &alt, &e->fail);
+    if (v != NULL && e->exact && lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) == 0) {
+        char *x2 = malloc(strlen(v) + 2);
+        if (x2 == NULL) {
+            free(v);
+            e->fail = 1;
+            return 0;
+        }
+        x2[0] = QMAIL_EXACT;
+        strcpy(x2 + 1, v);
+        free(v);
+        v = x2;
+    }
+    return qmail_valid(e, v);
+}
+
 /* Cut IPv4 into intervals with the value the connect networks give them
  * (narrowest wins, tagged before untagged, then the earlier).  With loop,
  * 127.0.0.1 relays unless a rule refuses it (Sendmail's built-in rule).
@@ -693,43 +720,18 @@ qmail_loopback(int family, struct lm_ipaddr *lb)
 static struct lm_cover_iv *
 qmail_paint(struct qmail_emit *e, int family, int loop, size_t *n)
 {
-    const struct lm_policy *p = e->p;
     struct lm_cover_iv *iv = NULL;
-    struct lm_iprange *rg = NULL;
+    struct lm_iprange *rg;
     struct lm_ipaddr lb;
-    size_t *idx = NULL, *val = NULL, nr = 0, k, first = 0;
+    size_t *val, nr, k, first = 1;
 
     *n = 0;
     qmail_loopback(family, &lb);
-    /* the networks in the order the source's server prefers them */
-    if (lm_emit_nets(p, family, &idx, &nr, e->d) != 0)
-        goto out;
-    rg = malloc((nr + 2) * sizeof *rg);
-    val = malloc((nr + 2) * sizeof *val);
-    if (rg == NULL || val == NULL)
-        goto out;
-    /* slot 0 is kept for the loopback rule; values are numbered in priority
-     * order (ties in the cover go to the first) */
-    for (k = 0; k < nr && !e->fail; k++) {
-        const struct lm_rule *r = &p->rules[idx[k]];
-        unsigned alt;
-        char *v = qmail_rhs(p, r, &alt, &e->fail);
-        if (v != NULL && e->exact && lm_ipaddr_cmp(&r->net.range.lo, &r->net.range.hi) == 0) {
-            char *x2 = malloc(strlen(v) + 2);
-            if (x2 == NULL) {
-                free(v);
-                e->fail = 1;
-                goto out;
-            }
-            x2[0] = QMAIL_EXACT;
-            strcpy(x2 + 1, v);
-            free(v);
-            v = x2;
-        }
-        rg[k + 1] = r->net.range;
-        val[k + 1] = qmail_valid(e, v);
+    /* slot 0 is kept for the loopback rule */
+    if (lm_emit_net_values(e->p, family, 1, qmail_paint_value, e, &rg, &val, &nr, e->d) != 0) {
+        e->fail = 1;
+        return NULL;
     }
-    first = 1;
     if (loop && !e->fail) {
         /* the value 127.0.0.1 gets: the first range that holds it */
         size_t at = 0;
@@ -757,7 +759,6 @@ qmail_paint(struct qmail_emit *e, int family, int loop, size_t *n)
 out:
     if (iv == NULL)
         e->fail = 1;
-    free(idx);
     free(rg);
     free(val);
     return iv;

@@ -857,6 +857,14 @@ sendmail_put(struct sendmail_emit *e, const char *key, const char *rhs,
  * their own.  Blocks that are not uniform are walked further down
  * (lm_ipset_cover_nested); this file paints the intervals. */
 
+static size_t
+sendmail_paint_value(void *arg, const struct lm_rule *r)
+{
+    struct sendmail_val sv = sendmail_netval(r);
+
+    return sendmail_valid(arg, &sv);
+}
+
 /*
  * Cut one family's space into intervals with the value the connect network
  * rules give them (narrowest rule wins, tagged before untagged, then the
@@ -866,34 +874,18 @@ sendmail_put(struct sendmail_emit *e, const char *key, const char *rhs,
 static struct lm_cover_iv *
 sendmail_paint(struct sendmail_emit *e, int family, size_t base, size_t *n)
 {
-    const struct lm_policy *p = e->p;
     struct lm_cover_iv *iv = NULL;
-    struct lm_iprange *rg = NULL;
-    size_t *idx = NULL, *val = NULL, nr = 0, k;
+    struct lm_iprange *rg;
+    size_t *val, nr;
 
     *n = 0;
-    /* the networks in the order the source's server prefers them */
-    if (lm_emit_nets(p, family, &idx, &nr, e->d) != 0)
-        goto out;
-    if (nr == 0 && base == 0)
-        return NULL;
-    rg = malloc((nr + 1) * sizeof *rg);
-    val = malloc((nr + 1) * sizeof *val);
-    if (rg == NULL || val == NULL)
-        goto out;
-    /* values numbered in priority order: ties in the cover go to the first */
-    for (k = 0; k < nr; k++) {
-        const struct lm_rule *r = &p->rules[idx[k]];
-        struct sendmail_val sv = sendmail_netval(r);
-        rg[k] = r->net.range;
-        val[k] = sendmail_valid(e, &sv);
-    }
-    if (lm_ipset_paint(family, rg, val, nr, base, &iv, n, e->d) != 0)
-        iv = NULL;
-out:
-    if (iv == NULL)
+    if (lm_emit_net_values(e->p, family, 0, sendmail_paint_value, e, &rg, &val, &nr, e->d) != 0) {
         e->fail = 1;
-    free(idx);
+        return NULL;
+    }
+    if ((nr > 0 || base != 0) && !e->fail &&
+        lm_ipset_paint(family, rg, val, nr, base, &iv, n, e->d) != 0)
+        e->fail = 1;
     free(rg);
     free(val);
     return iv;

@@ -72,6 +72,37 @@ lm_emit_nets(const struct lm_policy *p, int family, size_t **idx, size_t *n,
 }
 
 int
+lm_emit_net_values(const struct lm_policy *p, int family, size_t front,
+                   size_t (*value)(void *arg, const struct lm_rule *r), void *arg,
+                   struct lm_iprange **rg, size_t **val, size_t *n, struct lm_diags *d)
+{
+    size_t *idx, k;
+
+    *rg = NULL;
+    *val = NULL;
+    if (lm_emit_nets(p, family, &idx, n, d) != 0)
+        return -1;
+    *rg = malloc((front + *n + 1) * sizeof **rg);
+    *val = malloc((front + *n + 1) * sizeof **val);
+    if (*rg == NULL || *val == NULL) {
+        free(idx);
+        free(*rg);
+        free(*val);
+        *rg = NULL;
+        *val = NULL;
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+    }
+    /* values taken in priority order: ties in the cover go to the first */
+    for (k = 0; k < *n; k++) {
+        const struct lm_rule *r = &p->rules[idx[k]];
+        (*rg)[front + k] = r->net.range;
+        (*val)[front + k] = value(arg, r);
+    }
+    free(idx);
+    return 0;
+}
+
+int
 lm_emit_drop_widens(const struct lm_policy *p, const struct lm_rule *r, unsigned stages)
 {
     if (r->action == LM_A_RELAY)

@@ -26,6 +26,17 @@ int lm_emit_nets(const struct lm_policy *p, int family, size_t **idx, size_t *n,
                  struct lm_diags *d);
 
 /*
+ * The same networks ready for lm_ipset_paint: (*rg)[front + k] is the range
+ * of the k-th of the *n networks and (*val)[front + k] the number VALUE
+ * gives its rule (the target's value, interned by the caller); the first
+ * FRONT slots are left to the caller.  *rg and *val are malloc'd, the
+ * caller frees them.  Returns 0, or -1 with LM_E_NOMEM.
+ */
+int lm_emit_net_values(const struct lm_policy *p, int family, size_t front,
+                       size_t (*value)(void *arg, const struct lm_rule *r), void *arg,
+                       struct lm_iprange **rg, size_t **val, size_t *n, struct lm_diags *d);
+
+/*
  * P's connect networks over all of FAMILY, as P's server ranks them
  * (lm_emit_nets): sorted, disjoint intervals whose val is 1 + the index of
  * the rule that decides there (a SKIP rule included), 0 where no network

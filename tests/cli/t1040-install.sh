@@ -25,6 +25,7 @@ ok_if "a program builds against the installed library via pkg-config" sh -c "
     cc $san -o prog prog.c \$(PKG_CONFIG_SYSROOT_DIR='$root' PKG_CONFIG_PATH='$root/usr/lib/pkgconfig' pkg-config --cflags --libs libmap) \
     && LD_LIBRARY_PATH='$root/usr/lib' ./prog | grep -q ."
 ok_if "pindex.h is not installed" test ! -e "$root/usr/include/libmap/pindex.h"
+ok_if "ipnum.h is not installed" test ! -e "$root/usr/include/libmap/ipnum.h"
 # The exports are exactly the documented list (libmap/libmap.map), and that
 # list is exactly what the installed headers declare.
 nm -D --defined-only "$root/usr/lib/libmap.so.0" | awk '$2 ~ /[TDBR]/ { print $3 }' | sort > exported

@@ -6,8 +6,9 @@
 # from).  A new format is then one file in formats/ and one registry row.
 . "$TOP/tests/cli/lib.sh"
 core="libmap/policy.c libmap/policy.h libmap/decide.c libmap/pindex.h libmap/lint.c
-      libmap/verify.c libmap/emit.c libmap/emit.h libmap/ipset.c libmap/ipset.h
-      libmap/diag.c libmap/diag.h libmap/util.c libmap/util.h"
+      libmap/verify.c libmap/emit.c libmap/emit.h libmap/ipset.h libmap/ipnum.h
+      libmap/ipaddr.c libmap/ipset.c libmap/ipcover.c libmap/diag.c libmap/diag.h
+      libmap/util.c libmap/util.h"
 for f in $core; do
     ok_if "$f exists" test -f "$TOP/$f"
     # comments out, code and strings kept
