@@ -843,6 +843,10 @@ tr_subject6(const char *k, size_t n, struct lm_tcprules_subject *s, const char *
             continue;
         if (i == g0)
             break;
+        if (groups == 8) {
+            *why = "a prefix has at most seven groups";
+            return 1;
+        }
         {
             unsigned long v = strtoul(k + g0, NULL, 16);
             if (v == 0) {
