@@ -6,6 +6,8 @@
 # After each run: no crash, a failure is a non-zero exit with a message, a
 # failed fsync or close of a written file is never exit 0, the map is the
 # old one byte for byte or the complete new one, and nothing is left behind.
+# With --if-changed (IFC below) the same holds with exit 2 for "written", and
+# a fault while the unchanged map is compared never replaces or loses it.
 . "$TOP/tests/cli/lib.sh"
 SHIM="$BIN/tests/fault/faultshim.so"
 [ -f "$SHIM" ] || { _notok "fault shim $SHIM not built (make $O/tests/fault/faultshim.so)"; finish; exit 1; }
@@ -17,6 +19,7 @@ cp "$TOP/examples/access" access.old
 printf '10.1.2.:allow,RELAYCLIENT=""\n127.:allow,RELAYCLIENT=""\n:allow\n' > tcp.old
 printf '10.1.2.:allow,RELAYCLIENT=""\n10.9.:deny\n127.:allow,RELAYCLIENT=""\n:allow\n' > tcp.new
 summary=
+IFC=        # "--if-changed" for the runs that compare before they publish
 
 inject() {  # TYPE SYNTAX SRC.old SRC.new NAME FILES...
     type=$1 syn=$2 old=$3 new=$4 name=$5; shift 5
@@ -28,28 +31,29 @@ inject() {  # TYPE SYNTAX SRC.old SRC.new NAME FILES...
     cp "$old" "out/$name"; mapc -t "$type" -s "$syn" "out/$name"
     for f in $files; do cp "out/$f" "keep/$f"; done
     cp "$new" "out/$name"
+    done_rc=0; [ -z "$IFC" ] || done_rc=2
     points=0 bad=0
     for err in EIO ENOSPC; do
         n=1
         while [ $n -le 300 ]; do
             rm -f fault.log
             FAULT_DIR="$T/out" FAULT_N=$n FAULT_ERRNO=$err FAULT_LOG="$T/fault.log" \
-                LD_PRELOAD="$SHIM" mapc -t "$type" -s "$syn" "out/$name" >run.out 2>run.err
+                LD_PRELOAD="$SHIM" mapc $IFC -t "$type" -s "$syn" "out/$name" >run.out 2>run.err
             rc=$?
             [ -s fault.log ] || break
             points=$((points + 1))
             read -r _ call path < fault.log
             why=
             [ $rc -lt 128 ] || why="$why crashed ($rc)"
-            if [ $rc -ne 0 ] && [ ! -s run.err ]; then why="$why exit $rc without a message"; fi
+            if [ $rc -ne 0 ] && [ $rc -ne $done_rc ] && [ ! -s run.err ]; then why="$why exit $rc without a message"; fi
             case $call in
-            fsync|fdatasync) [ $rc -ne 0 ] || why="$why exit 0 after a failed $call" ;;
+            fsync|fdatasync) [ $rc -ne $done_rc ] || why="$why exit $rc after a failed $call" ;;
             close)
                 # A written file in the temporary directory; Berkeley DB's own
                 # descriptors are synced by libdb and by mapc before they close.
                 case $type:$path in
                 hash:*|btree:*) ;;
-                *"/out/."*.??????/*) [ $rc -ne 0 ] || why="$why exit 0 after a failed close of $path" ;;
+                *"/out/."*.??????/*) [ $rc -ne $done_rc ] || why="$why exit $rc after a failed close of $path" ;;
                 esac ;;
             esac
             same=1
@@ -57,9 +61,11 @@ inject() {  # TYPE SYNTAX SRC.old SRC.new NAME FILES...
             if [ $same = 0 ]; then
                 mapc -t "$type" -s "$syn" -u "out/$name" 2>/dev/null | sort > got
                 cmp -s got want.new || why="$why the map is neither the old nor the new one"
-            elif [ $rc = 0 ]; then
-                why="$why exit 0 but the old map is still there"
+            elif [ $rc = $done_rc ]; then
+                why="$why exit $rc but the old map is still there"
             fi
+            [ -z "$IFC" ] || [ $rc -ne 0 ] || why="$why --if-changed said unchanged"
+            [ $rc -ne $done_rc ] || [ $same = 0 ] || [ -z "$IFC" ] || why="$why exit 2 without the new map"
             left=$(ls -A out | grep '^\.' | tr '\n' ' ')
             if [ -n "$left" ]; then
                 if [ "$call" = unlink ]; then
@@ -77,8 +83,44 @@ inject() {  # TYPE SYNTAX SRC.old SRC.new NAME FILES...
             n=$((n + 1))
         done
     done
-    summary="$summary $type${syn:+/$syn}:$points"
-    ok_if "fault injection, $type${syn:+ -s $syn}: $points faults, every one handled" test $bad = 0 -a $points -gt 10
+    summary="$summary $IFC${IFC:+ }$type${syn:+/$syn}:$points"
+    ok_if "fault injection, ${IFC:+$IFC }$type${syn:+ -s $syn}: $points faults, every one handled" test $bad = 0 -a $points -gt 10
+}
+
+# --if-changed on a source that did not change: a fault while the maps are
+# compared may fail the run or publish an equal map, never lose the old one.
+inject_same() {  # TYPE SRC NAME FILES...
+    type=$1 src=$2 name=$3; shift 3
+    files=$*
+    rm -rf out keep; mkdir out keep
+    cp "$src" "out/$name"; mapc -t "$type" "out/$name"
+    mapc -t "$type" -u "out/$name" | sort > want.same
+    for f in $files; do cp "out/$f" "keep/$f"; done
+    points=0 bad=0 n=1
+    while [ $n -le 300 ]; do
+        rm -f fault.log
+        FAULT_DIR="$T/out" FAULT_N=$n FAULT_ERRNO=EIO FAULT_LOG="$T/fault.log" \
+            LD_PRELOAD="$SHIM" mapc --if-changed -t "$type" "out/$name" >run.out 2>run.err
+        rc=$?
+        [ -s fault.log ] || break
+        points=$((points + 1))
+        read -r _ call path < fault.log
+        why=
+        [ $rc -lt 128 ] || why="$why crashed ($rc)"
+        case $rc in 0|2) ;; *) [ -s run.err ] || why="$why exit $rc without a message" ;; esac
+        mapc -t "$type" -u "out/$name" 2>/dev/null | sort > got
+        cmp -s got want.same || why="$why the map lost its records"
+        left=$(ls -A out | grep '^\.' | tr '\n' ' ')
+        [ -z "$left" ] || [ "$call" = unlink ] || why="$why left behind: $left"
+        if [ -n "$why" ]; then
+            bad=$((bad + 1))
+            [ $bad -le 5 ] && echo "#   unchanged $type N=$n ($call $path): exit $rc;$why; $(head -c 200 run.err)"
+        fi
+        for f in $files; do cp "keep/$f" "out/$f"; done
+        n=$((n + 1))
+    done
+    summary="$summary unchanged/$type:$points"
+    ok_if "fault injection, --if-changed on an unchanged $type map: $points faults, every one handled" test $bad = 0 -a $points -gt 3
 }
 
 inject hash access access.old access.new access access.db
@@ -92,5 +134,14 @@ inject cdb tcprules tcp.old tcp.new tcp.smtp tcp.smtp.cdb
 awk 'BEGIN { for (i = 0; i < 300000; i++) printf "h%d.example.org REJECT\n", i }' > big.old
 { cat big.old; echo "fault.example.org REJECT"; } > big.new
 inject cdb access big.old big.new big big.cdb
+IFC=--if-changed
+inject hash access access.old access.new access access.db
+inject dbm access access.old access.new access "access.dir access.pag"
+inject gdbm access access.old access.new access access.gdbm
+inject cdb access access.old access.new access access.cdb
+IFC=
+inject_same hash access.old access access.db
+inject_same cdb access.old access access.cdb
+inject_same dbm access.old access "access.dir access.pag"
 echo "# fault points injected (EIO + ENOSPC):$summary"
 finish

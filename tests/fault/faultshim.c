@@ -10,8 +10,10 @@
  *   FAULT_MODE=kill      the process kills itself (SIGKILL) instead: a crash
  *
  * Counted calls: write, pwrite, fsync, fdatasync, close, rename, link, mkdir,
- * unlink, ftruncate, and open/openat with O_CREAT.  A failed close still
- * releases the descriptor, as on Linux.  Calls made inside libc (stdio,
+ * unlink, ftruncate, open/openat with O_CREAT, and close of a descriptor open
+ * for writing (closing a read-only one loses nothing; a program may rightly
+ * ignore its error).  A failed close still releases the descriptor, as on
+ * Linux.  Calls made inside libc (stdio,
  * mkdtemp) do not go through these symbols and are not counted.
  */
 #define _GNU_SOURCE
@@ -191,8 +193,10 @@ int fdatasync(int fd)
 
 int close(int fd)
 {
+    int fl = fcntl(fd, F_GETFL);
+
     REAL(close, shim_fd_fn);
-    if (shim_fd_call("close", fd)) {
+    if (fl != -1 && (fl & O_ACCMODE) != O_RDONLY && shim_fd_call("close", fd)) {
         int e = errno;
         real_close(fd);
         errno = e;
