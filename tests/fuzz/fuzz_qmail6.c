@@ -1,7 +1,14 @@
 /*
  * fuzz_qmail6.c - libFuzzer target for the qmail6 codec (the IPv6 build of
- * tcpserver): the qmail target's body and invariants, read and written
- * with the IPv6 grammar.
+ * tcpserver): tcp.smtp, rcpthosts and badmailfrom separated by NUL bytes;
+ * see fuzz_files.h.
  */
-#define FUZZ_QMAIL_CODEC lm_codec_qmail6
-#include "fuzz_qmail.c"
+#include "tests/fuzz/fuzz_files.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return fuzz_files(&lm_codec_qmail6, data, size);
+}
