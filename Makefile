@@ -80,7 +80,7 @@ LIBSO = $(O)/libmap.so.$(SOVERSION)
 # Keep the tools' objects: they are intermediates of a pattern rule.
 .SECONDARY:
 
-.PHONY: all check unit cli interop e2e package sanitize fuzz fuzz-quick bench bench-quick demo \
+.PHONY: all check unit cli interop e2e package sanitize fuzz fuzz-quick proof bench bench-quick demo \
         deps deps-test headers install uninstall clean deb
 
 all: $(LIBA) $(LIBSO) $(TOOL_BINS)
@@ -192,6 +192,14 @@ fuzz: $(FUZZ_BINS)
 
 fuzz-quick:
 	$(MAKE) --no-print-directory fuzz FUZZ_TIME=10
+
+# The proof property test of make check over many more policy pairs, from a
+# seed of its own each run (printed, so that a failure can be replayed).
+PROOF_PAIRS ?= 5000
+proof: $(O)/check_libmap
+	@seed=$${PROOF_SEED:-$$(date +%s)}; echo "proof: $(PROOF_PAIRS) policy pairs from seed $$seed"; \
+	RELAYMAP_PROOF_PAIRS=$(PROOF_PAIRS) RELAYMAP_PROOF_SEED=$$seed CK_TIMEOUT_MULTIPLIER=100 \
+	    CK_RUN_SUITE=verify CK_RUN_CASE=proof $(O)/check_libmap
 
 # --- demo, bench, deps -------------------------------------------------------
 
