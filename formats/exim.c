@@ -302,6 +302,7 @@ exim_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
     int part = lm_codec_part(&lm_codec_exim, lm_source_name(in)), rc;
     long last = -1;
 
+    lm_source_keep_bom(in);     /* Exim reads it as the first line's bytes */
     out->order = &exim_order;
     if (part < 0)
         return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "%s: an Exim policy is read from "

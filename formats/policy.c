@@ -117,14 +117,15 @@ policy_domain(char *s)
     return 0;
 }
 
-/* A local part: printable, no blanks, no '@'. */
+/* A local part: no blanks, controls or '@'; 8-bit bytes are kept (a UTF-8 local
+ * part, which badmailfrom and access maps can hold). */
 static int
 policy_local(const char *s)
 {
     if (*s == '\0')
         return -1;
     for (; *s; s++)
-        if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 127 || *s == '@')
+        if ((unsigned char)*s <= ' ' || (unsigned char)*s == 127 || *s == '@')
             return -1;
     return 0;
 }

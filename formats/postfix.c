@@ -565,6 +565,7 @@ postfix_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
     size_t errs0 = d->nerrors;
     int part = lm_codec_part(&lm_codec_postfix, lm_source_name(in)), rc;
 
+    lm_source_keep_bom(in);     /* postmap reads it as the first key's bytes */
     out->order = &postfix_order;
     if (part < 0)
         return lm_diag_add(d, LM_ERROR, LM_E_USAGE, NULL, "%s: a Postfix policy is read from "

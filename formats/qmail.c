@@ -386,6 +386,8 @@ qmail_parse_build(struct lm_source *in, struct lm_policy *out, struct lm_diags *
     size_t errs0 = d->nerrors, i;
     int rc, rules = -1;     /* 1 tcp.smtp, 0 rcpthosts, 2 badmailfrom */
     size_t nbmf = 0, nother = 0;
+
+    lm_source_keep_bom(in);     /* qmail and tcprules read it as a key's bytes */
     struct {
         char *text;
         size_t len;

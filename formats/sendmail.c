@@ -582,6 +582,7 @@ sendmail_parse(struct lm_source *in, struct lm_policy *out, struct lm_diags *d)
     size_t errs0 = d->nerrors;
     int rc;
 
+    lm_source_keep_bom(in);     /* makemap reads it as the first key's bytes */
     memset(&sp, 0, sizeof sp);
     sp.p = out;
     sp.d = d;
@@ -1080,6 +1081,27 @@ sendmail_key_ok(const char *pat, int untagged)
     return 1;
 }
 
+/* Does the parser read PAT back as the subject of a rule of kind K, rather
+ * than as a key that can never match (a local part or name with bytes
+ * Sendmail's lookups never produce)? */
+static int
+sendmail_subject_ok(enum lm_kind k, const char *pat)
+{
+    const char *at = strchr(pat, '@');
+
+    switch (k) {
+    case LM_K_ADDR:
+        return at != NULL && sendmail_user_ok(pat, (size_t)(at - pat)) &&
+               sendmail_name_ok(at + 1, strlen(at + 1));
+    case LM_K_USER:
+        return sendmail_user_ok(pat, strlen(pat));
+    case LM_K_NAME: case LM_K_TREE: case LM_K_BELOW:
+        return sendmail_name_ok(pat, strlen(pat));
+    default:
+        return 1;
+    }
+}
+
 static void
 sendmail_emit_rule(struct sendmail_emit *e, const struct lm_rule *r, char *used)
 {
@@ -1094,7 +1116,7 @@ sendmail_emit_rule(struct sendmail_emit *e, const struct lm_rule *r, char *used)
     size_t i, klen;
     int changed = 0, widen_name = 0;
 
-    if (!sendmail_key_ok(pat, r->stage == LM_S_ANY)) {
+    if (!sendmail_key_ok(pat, r->stage == LM_S_ANY) || !sendmail_subject_ok(r->kind, pat)) {
         sendmail_loss(e, LM_LOSS_DROPPED, lm_emit_drop_widens(p, r, r->stage), r, NULL,
                       "the name or address cannot be written as an access map key");
         return;

@@ -35,6 +35,7 @@ struct lm_source {
     int     eof;
     int     bom;
     int     at_start;
+    int     keep_bom;   /* the byte order mark is a part of the first line */
     unsigned long lineno;
 };
 
@@ -140,7 +141,7 @@ source_strip_bom(struct lm_source *s, char **text, size_t *len)
 {
     if (s->at_start) {
         s->at_start = 0;
-        if (*len >= 3 && memcmp(*text, "\xef\xbb\xbf", 3) == 0) {
+        if (!s->keep_bom && *len >= 3 && memcmp(*text, "\xef\xbb\xbf", 3) == 0) {
             s->bom = 1;
             *text += 3;
             *len -= 3;
@@ -282,6 +283,12 @@ const char *
 lm_source_name(const struct lm_source *s)
 {
     return s->name;
+}
+
+void
+lm_source_keep_bom(struct lm_source *s)
+{
+    s->keep_bom = 1;
 }
 
 int

@@ -4,8 +4,8 @@
  * Reads a file (or standard input for "-") in large blocks and hands out one
  * physical line at a time, without its LF, as a mutable buffer that stays
  * valid until the next call.  No line length limit, no per-line allocation.
- * A UTF-8 byte order mark at the start of the file is removed and reported
- * through lm_source_had_bom(); a CR before the LF is left in the line (each
+ * A UTF-8 byte order mark at the start of the file is removed (unless
+ * lm_source_keep_bom) and reported through lm_source_had_bom(); a CR before the LF is left in the line (each
  * syntax decides: strip it, or reject it).
  */
 #ifndef LIBMAP_SOURCE_H
@@ -47,6 +47,11 @@ int lm_source_next(struct lm_source *s, struct lm_line *ln, struct lm_diags *d);
 /* Start again from the first line (regular files and memory only): 0, or -1
  * when the input cannot be read twice (a pipe). */
 int lm_source_rewind(struct lm_source *s);
+
+/* Keep a UTF-8 byte order mark at the start of the input as the first bytes
+ * of the first line, as the servers whose files carry none read it (call
+ * before the first lm_source_next). */
+void lm_source_keep_bom(struct lm_source *s);
 
 const char *lm_source_name(const struct lm_source *s);
 int lm_source_had_bom(const struct lm_source *s);

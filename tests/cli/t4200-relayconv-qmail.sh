@@ -62,4 +62,20 @@ golden "v6-qmail6-tcp.smtp" 0 cat q6/tcp.smtp
 golden "v6-qmail6-decide" 0 sh -c 'printf "2001:db8:5::1\n2001:db8:6::1\n::1\n::2\n10.9.9.9\n" | relayconv --decide --client - q6'
 golden "v6-to-qmail-refused" 65 relayconv --to qmail -o q4 v6.txt
 golden "v6-qmail6-back" 0 relayconv --to policy q6
+# A UTF-8 byte order mark is the first key's bytes to tcprules and qmail (it
+# matches nothing, with a warning), and stays one when written back first.
+mkdir bom
+printf '\357\273\27710.0.0.1:allow,RELAYCLIENT=""\n:deny\n' > bom/tcp.smtp
+printf '\357\273\277example.com\n' > bom/rcpthosts
+printf '\357\273\277@spam.example\nspam@x.example\n' > bom/badmailfrom
+golden "bom-first-key" 0 relayconv --from qmail --to policy bom
+relayconv --from qmail --to qmail -o bom2 bom 2>/dev/null
+ok_if "a byte order mark written first reads back as the key's bytes" \
+    sh -c 'head -c 3 bom2/badmailfrom | od -An -tx1 | grep -q "ef bb bf"'
+# A UTF-8 local part in badmailfrom: the neutral policy holds it; Sendmail's
+# access map cannot (its parser takes such a key as never matching): a loss.
+printf 'spam@x.example\ncaf\303\251@x.example\n' > u8-badmailfrom
+mkdir u8 && cp u8-badmailfrom u8/badmailfrom
+golden "utf8-sender-to-policy" 0 relayconv --from qmail --to policy u8/badmailfrom
+golden "utf8-sender-to-sendmail" 65 relayconv --from qmail --to sendmail u8/badmailfrom
 finish
