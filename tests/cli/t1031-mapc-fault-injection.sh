@@ -21,6 +21,32 @@ printf '10.1.2.:allow,RELAYCLIENT=""\n10.9.:deny\n127.:allow,RELAYCLIENT=""\n:al
 summary=
 IFC=        # "--if-changed" for the runs that compare before they publish
 
+# fault_run ERRNO MAPC-ARGS...: mapc with the Nth call failing; 1 when the
+# run made fewer calls (no fault point left).  Sets rc, call, path, why.
+fault_run() {
+    e=$1; shift
+    rm -f fault.log
+    FAULT_DIR="$T/out" FAULT_N=$n FAULT_ERRNO=$e FAULT_LOG="$T/fault.log" \
+        LD_PRELOAD="$SHIM" mapc "$@" >run.out 2>run.err
+    rc=$?
+    [ -s fault.log ] || return 1
+    points=$((points + 1))
+    read -r _ call path < fault.log
+    why=
+    [ $rc -lt 128 ] || why="$why crashed ($rc)"
+}
+
+# next_point LABEL: count the fault point as bad when $why says why, put the
+# old map back, on to the next point.
+next_point() {
+    if [ -n "$why" ]; then
+        bad=$((bad + 1))
+        [ $bad -le 5 ] && echo "#   $1 N=$n ($call $path): exit $rc;$why; $(head -c 200 run.err)"
+    fi
+    for f in $files; do cp "keep/$f" "out/$f"; done
+    n=$((n + 1))
+}
+
 inject() {  # TYPE SYNTAX SRC.old SRC.new NAME FILES...
     type=$1 syn=$2 old=$3 new=$4 name=$5; shift 5
     files=$*
@@ -36,15 +62,7 @@ inject() {  # TYPE SYNTAX SRC.old SRC.new NAME FILES...
     for err in EIO ENOSPC; do
         n=1
         while [ $n -le 300 ]; do
-            rm -f fault.log
-            FAULT_DIR="$T/out" FAULT_N=$n FAULT_ERRNO=$err FAULT_LOG="$T/fault.log" \
-                LD_PRELOAD="$SHIM" mapc $IFC -t "$type" -s "$syn" "out/$name" >run.out 2>run.err
-            rc=$?
-            [ -s fault.log ] || break
-            points=$((points + 1))
-            read -r _ call path < fault.log
-            why=
-            [ $rc -lt 128 ] || why="$why crashed ($rc)"
+            fault_run $err $IFC -t "$type" -s "$syn" "out/$name" || break
             if [ $rc -ne 0 ] && [ $rc -ne $done_rc ] && [ ! -s run.err ]; then why="$why exit $rc without a message"; fi
             case $call in
             fsync|fdatasync) [ $rc -ne $done_rc ] || why="$why exit $rc after a failed $call" ;;
@@ -75,12 +93,7 @@ inject() {  # TYPE SYNTAX SRC.old SRC.new NAME FILES...
                 fi
                 [ -z "$left" ] || why="$why left behind: $left"
             fi
-            if [ -n "$why" ]; then
-                bad=$((bad + 1))
-                [ $bad -le 5 ] && echo "#   $type $err N=$n ($call $path): exit $rc;$why; $(head -c 200 run.err)"
-            fi
-            for f in $files; do cp "keep/$f" "out/$f"; done
-            n=$((n + 1))
+            next_point "$type $err"
         done
     done
     summary="$summary $IFC${IFC:+ }$type${syn:+/$syn}:$points"
@@ -98,26 +111,13 @@ inject_same() {  # TYPE SRC NAME FILES...
     for f in $files; do cp "out/$f" "keep/$f"; done
     points=0 bad=0 n=1
     while [ $n -le 300 ]; do
-        rm -f fault.log
-        FAULT_DIR="$T/out" FAULT_N=$n FAULT_ERRNO=EIO FAULT_LOG="$T/fault.log" \
-            LD_PRELOAD="$SHIM" mapc --if-changed -t "$type" "out/$name" >run.out 2>run.err
-        rc=$?
-        [ -s fault.log ] || break
-        points=$((points + 1))
-        read -r _ call path < fault.log
-        why=
-        [ $rc -lt 128 ] || why="$why crashed ($rc)"
+        fault_run EIO --if-changed -t "$type" "out/$name" || break
         case $rc in 0|2) ;; *) [ -s run.err ] || why="$why exit $rc without a message" ;; esac
         mapc -t "$type" -u "out/$name" 2>/dev/null | sort > got
         cmp -s got want.same || why="$why the map lost its records"
         left=$(ls -A out | grep '^\.' | tr '\n' ' ')
         [ -z "$left" ] || [ "$call" = unlink ] || why="$why left behind: $left"
-        if [ -n "$why" ]; then
-            bad=$((bad + 1))
-            [ $bad -le 5 ] && echo "#   unchanged $type N=$n ($call $path): exit $rc;$why; $(head -c 200 run.err)"
-        fi
-        for f in $files; do cp "keep/$f" "out/$f"; done
-        n=$((n + 1))
+        next_point "unchanged $type"
     done
     summary="$summary unchanged/$type:$points"
     ok_if "fault injection, --if-changed on an unchanged $type map: $points faults, every one handled" test $bad = 0 -a $points -gt 3
