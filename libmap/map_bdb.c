@@ -102,25 +102,63 @@ map_bdb_close_fd(int fd)
     return 0;
 }
 
+/* A hash table laid out from the start for the expected records.  Without
+ * a fill factor Berkeley DB ignores the expected count, starts with two
+ * buckets and grows by splitting a bucket each time a page overflows, so a
+ * million-line load spends much of its time walking overflow chains and
+ * splitting.  The expected count is the core's estimate from the source size
+ * (about 24 bytes a record), so the buckets are sized by bytes: about two
+ * thirds of a page of source text each, which leaves room for the item
+ * headers and for the uneven spread of the hash.  The fill factor (records
+ * a bucket holds before the table grows) matters only when the records are
+ * much shorter than estimated. */
+#define MAP_BDB_HASH_PAGE 4096
+#define MAP_BDB_HASH_FFACTOR 128
+#define MAP_BDB_HASH_PER_BUCKET (MAP_BDB_HASH_PAGE * 2 / 3 / 24)
+
+static unsigned long
+map_bdb_hash_buckets(const struct lm_map *m)
+{
+    unsigned long want = m->opts.nelem / MAP_BDB_HASH_PER_BUCKET, n = 1;
+
+    if (want < 2)
+        return 0;
+    while (n < want && n < (1ul << 24))
+        n <<= 1;
+    return n;
+}
+
 /* Settings that must be the same when the file is created and when it is
  * opened to be filled. */
 static int
 map_bdb_configure(struct lm_map *m, DB *db, DBTYPE type)
 {
     size_t cache = m->opts.cache_size;
+    unsigned long buckets = type == DB_HASH ? map_bdb_hash_buckets(m) : 0;
     int rc;
 
     db->set_errcall(db, map_bdb_quiet);
-    if (cache == 0)
-        cache = 64u << 20;      /* large enough for a million-line map */
+    if (cache == 0) {
+        /* Large enough for a million-line map, or for the whole table
+         * when it is larger: an evicted page is written and read again. */
+        cache = 64u << 20;
+        if (buckets > 0 && buckets * MAP_BDB_HASH_PAGE / 4 * 5 > cache)
+            cache = buckets * MAP_BDB_HASH_PAGE / 4 * 5 < (256u << 20)
+                    ? buckets * MAP_BDB_HASH_PAGE / 4 * 5 : (256u << 20);
+    }
     rc = db->set_cachesize(db, (u_int32_t)(cache >> 30),
                            (u_int32_t)(cache & ((1u << 30) - 1)), 1);
     /* Larger btree pages mean fewer splits while loading: a third less CPU
      * for a million keys; every reader handles any page size. */
     if (rc == 0 && type == DB_BTREE)
         rc = db->set_pagesize(db, 16384);
-    if (rc == 0 && type == DB_HASH && m->opts.nelem > 0)
-        rc = db->set_h_nelem(db, (u_int32_t)m->opts.nelem);
+    if (rc == 0 && buckets > 0) {
+        rc = db->set_pagesize(db, MAP_BDB_HASH_PAGE);
+        if (rc == 0)
+            rc = db->set_h_ffactor(db, MAP_BDB_HASH_FFACTOR);
+        if (rc == 0)
+            rc = db->set_h_nelem(db, (u_int32_t)(buckets * MAP_BDB_HASH_FFACTOR));
+    }
     if (rc == 0 && (m->opts.flags & LM_CREATE_DUPS))
         rc = db->set_flags(db, DB_DUP);
     return rc;
@@ -197,7 +235,11 @@ map_bdb_create(struct lm_map *m, const char *base, DBTYPE type, struct lm_diags 
     if (rc == 0)
         rc = b->db->open(b->db, NULL, b->path, NULL, type, 0, 0);
     if (rc != 0) {
-        map_bdb_err(b, LM_E_CREATE, rc, "cannot create", d);
+        /* The empty hash table is written whole when the file is created:
+         * a full disk shows here already, and is an I/O error like one met
+         * while filling the map. */
+        int io = rc == ENOSPC || rc == EFBIG || rc == EDQUOT || rc == EIO;
+        map_bdb_err(b, io ? LM_E_IO : LM_E_CREATE, rc, "cannot create", d);
         map_bdb_release(b);
         return -1;
     }
