@@ -18,7 +18,8 @@
 #include "libmap/internal.h"
 
 /* A record kept for a sorted load: key and value follow each other in a
- * chunk; w holds eight bytes of the key from the depth being sorted on. */
+ * chunk; w holds what it is sorted on (eight bytes of the key from the
+ * depth being sorted on, or the hash bucket). */
 struct map_bdb_rec {
     uint64_t w;
     const unsigned char *p;
@@ -37,13 +38,17 @@ struct map_bdb {
     DBC *cursor;
     DBTYPE type;
     char *path;
-    /* Sorted load (btree, duplicates checked by the core): the records are
-     * kept until finish, then stored in key order. */
-    int sorted;
-    struct map_bdb_rec *recs;
+    /* Sorted load (duplicates checked by the core): a btree's records are
+     * kept until finish, then stored in key order; a hash map's are stored
+     * in batches, each in bucket order. */
+    int sorted;                 /* MAP_BDB_BY_KEY, MAP_BDB_BY_BUCKET or 0 */
+    unsigned long buckets;
+    struct map_bdb_rec *recs, *tmp;
     size_t nrecs, caprecs;
-    struct map_bdb_chunk *chunks;
+    struct map_bdb_chunk *chunks, *spare;
 };
+
+enum { MAP_BDB_BY_KEY = 1, MAP_BDB_BY_BUCKET };
 
 static const char *const map_bdb_suffixes[] = { ".db", NULL };
 
@@ -89,13 +94,18 @@ map_bdb_setup(struct lm_map *m, const char *base, DBTYPE type, struct lm_diags *
 static void
 map_bdb_drop_records(struct map_bdb *b)
 {
-    while (b->chunks != NULL) {
-        struct map_bdb_chunk *c = b->chunks;
-        b->chunks = c->next;
+    struct map_bdb_chunk *c;
+
+    while ((c = b->chunks) != NULL || (c = b->spare) != NULL) {
+        if (c == b->chunks)
+            b->chunks = c->next;
+        else
+            b->spare = c->next;
         free(c);
     }
     free(b->recs);
-    b->recs = NULL;
+    free(b->tmp);
+    b->recs = b->tmp = NULL;
     b->nrecs = b->caprecs = 0;
 }
 
@@ -193,13 +203,22 @@ map_bdb_prefix(DB *db, const DBT *a, const DBT *b)
  * order at the end: every insert then lands on the last leaf, which libdb
  * finds without searching the tree, and the pages it leaves behind are full
  * and never touched again (a small cache does).  Random order costs a
- * search of cold pages per record.  The file has no duplicates flag: the
- * core publishes no map with a duplicate key. */
+ * search of cold pages per record.  A hash map laid out in advance is
+ * filled in batches sorted by bucket: the buckets are pages in file order,
+ * so a batch sweeps the table once instead of jumping to a cold page for
+ * every record.  The file has no duplicates flag: the core publishes no map
+ * with a duplicate key. */
 static int
 map_bdb_sorts(const struct lm_map *m, DBTYPE type)
 {
-    return type == DB_BTREE && (m->opts.flags & LM_CREATE_DUPS_LATER);
+    if (!(m->opts.flags & LM_CREATE_DUPS_LATER))
+        return 0;
+    if (type == DB_BTREE)
+        return MAP_BDB_BY_KEY;
+    return map_bdb_hash_buckets(m) > 0 ? MAP_BDB_BY_BUCKET : 0;
 }
+
+#define MAP_BDB_HASH_BATCH 65536    /* records in a batch: 2 MiB of an access map */
 
 #define MAP_BDB_SORTED_CACHE (16u << 20)
 #define MAP_BDB_CHUNK (4u << 20)
@@ -214,7 +233,7 @@ map_bdb_configure(struct lm_map *m, DB *db, DBTYPE type)
     int rc;
 
     db->set_errcall(db, map_bdb_quiet);
-    if (cache == 0 && map_bdb_sorts(m, type))
+    if (cache == 0 && map_bdb_sorts(m, type) == MAP_BDB_BY_KEY)
         cache = MAP_BDB_SORTED_CACHE;
     if (cache == 0) {
         /* Large enough for a million-line map, or for the whole table
@@ -241,7 +260,7 @@ map_bdb_configure(struct lm_map *m, DB *db, DBTYPE type)
         if (rc == 0)
             rc = db->set_h_nelem(db, (u_int32_t)(buckets * MAP_BDB_HASH_FFACTOR));
     }
-    if (rc == 0 && (m->opts.flags & LM_CREATE_DUPS) && !map_bdb_sorts(m, type))
+    if (rc == 0 && (m->opts.flags & LM_CREATE_DUPS) && !(m->opts.flags & LM_CREATE_DUPS_LATER))
         rc = db->set_flags(db, DB_DUP);
     return rc;
 }
@@ -316,8 +335,10 @@ map_bdb_create(struct lm_map *m, const char *base, DBTYPE type, struct lm_diags 
         rc = map_bdb_configure(m, b->db, type);
     if (rc == 0)
         rc = b->db->open(b->db, NULL, b->path, NULL, type, 0, 0);
-    if (rc == 0)
+    if (rc == 0) {
         b->sorted = map_bdb_sorts(m, type);
+        b->buckets = map_bdb_hash_buckets(m);
+    }
     if (rc != 0) {
         /* The empty hash table is written whole when the file is created:
          * a full disk shows here already, and is an I/O error like one met
@@ -424,6 +445,8 @@ static int map_bdb_open_hash(struct lm_map *m, const char *b, struct lm_diags *d
 static int map_bdb_open_btree(struct lm_map *m, const char *b, struct lm_diags *d)
 { return map_bdb_open(m, b, DB_BTREE, d); }
 
+static int map_bdb_store_sorted(struct map_bdb *b, struct lm_diags *d);
+
 static int
 map_bdb_keep(struct map_bdb *b, const lm_datum *k, const lm_datum *v, struct lm_diags *d)
 {
@@ -435,6 +458,7 @@ map_bdb_keep(struct map_bdb *b, const lm_datum *k, const lm_datum *v, struct lm_
         return lm_diag_add(d, LM_ERROR, LM_E_INTERNAL, NULL, "record too long for %s", b->path);
     if (b->nrecs == b->caprecs) {
         size_t cap = b->caprecs ? 2 * b->caprecs
+                   : b->sorted == MAP_BDB_BY_BUCKET ? MAP_BDB_HASH_BATCH
                    : b->base.opts.nelem > 1024 && b->base.opts.nelem < ((size_t)1 << 28)
                    ? (size_t)b->base.opts.nelem : 1024;
         struct map_bdb_rec *nr = realloc(b->recs, cap * sizeof *nr);
@@ -445,11 +469,16 @@ map_bdb_keep(struct map_bdb *b, const lm_datum *k, const lm_datum *v, struct lm_
     }
     if (c == NULL || c->size - c->used < n) {
         size_t size = n > MAP_BDB_CHUNK ? n : MAP_BDB_CHUNK;
-        if ((c = malloc(sizeof *c + size)) == NULL)
+        if (b->spare != NULL && b->spare->size >= n) {
+            c = b->spare;               /* a chunk of the last batch */
+            b->spare = c->next;
+        } else if ((c = malloc(sizeof *c + size)) == NULL) {
             return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+        } else {
+            c->size = size;
+        }
         c->next = b->chunks;
         c->used = 0;
-        c->size = size;
         b->chunks = c;
     }
     r = &b->recs[b->nrecs++];
@@ -461,6 +490,8 @@ map_bdb_keep(struct map_bdb *b, const lm_datum *k, const lm_datum *v, struct lm_
     if (v->len > 0)
         memcpy(c->data + c->used + k->len, v->data, v->len);
     c->used += n;
+    if (b->sorted == MAP_BDB_BY_BUCKET && b->nrecs == MAP_BDB_HASH_BATCH)
+        return map_bdb_store_sorted(b, d);
     return 0;
 }
 
@@ -557,31 +588,63 @@ map_bdb_sort(struct map_bdb_rec *r, size_t n, size_t depth, struct map_bdb_rec *
     }
 }
 
-/* Store the kept records in key order.  A second copy of a key is left
- * out: the core reports it and publishes nothing. */
+/* The hash function libdb gives new hash files (32-bit FNV-1, from zero),
+ * for the bucket of a key: only the order of the inserts depends on it. */
+static uint32_t
+map_bdb_fnv(const unsigned char *p, size_t n)
+{
+    uint32_t h = 0;
+
+    while (n-- > 0)
+        h = (h * 16777619u) ^ *p++;
+    return h;
+}
+
+/* Store the kept records in key or bucket order.  A second copy of a key
+ * is left out: the core reports it and publishes nothing. */
 static int
 map_bdb_store_sorted(struct map_bdb *b, struct lm_diags *d)
 {
-    struct map_bdb_rec *tmp = NULL;
     size_t i;
 
-    if (b->nrecs > 1 && (tmp = malloc(b->nrecs * sizeof *tmp)) == NULL)
+    if (b->nrecs > 1 && b->tmp == NULL && (b->tmp = malloc(b->caprecs * sizeof *b->tmp)) == NULL)
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
-    map_bdb_sort(b->recs, b->nrecs, 0, tmp);
-    free(tmp);
+    if (b->sorted == MAP_BDB_BY_BUCKET) {
+        for (i = 0; i < b->nrecs; i++)
+            b->recs[i].w = map_bdb_fnv(b->recs[i].p, b->recs[i].klen) & (b->buckets - 1);
+        map_bdb_sort_windows(b->recs, b->nrecs, b->tmp);
+    } else {
+        map_bdb_sort(b->recs, b->nrecs, 0, b->tmp);
+    }
     for (i = 0; i < b->nrecs; i++) {
         const struct map_bdb_rec *r = &b->recs[i];
         lm_datum k = { r->p, r->klen }, v = { r->p + r->klen, r->vlen };
         DBT key, val;
         int rc;
 
+#if defined(__GNUC__)
+        /* In bucket order the records are read all over the chunks: ask
+         * for one a few puts ahead so its bytes are there when hashed. */
+        if (i + 8 < b->nrecs)
+            __builtin_prefetch(b->recs[i + 8].p);
+#endif
         map_bdb_dbt(&key, &k);
         map_bdb_dbt(&val, &v);
         rc = b->db->put(b->db, NULL, &key, &val, DB_NOOVERWRITE);
         if (rc != 0 && rc != DB_KEYEXIST)
             return map_bdb_err(b, LM_E_IO, rc, "cannot write", d);
     }
-    map_bdb_drop_records(b);
+    if (b->sorted == MAP_BDB_BY_BUCKET) {   /* the next batch reuses the room */
+        while (b->chunks != NULL) {
+            struct map_bdb_chunk *c = b->chunks;
+            b->chunks = c->next;
+            c->next = b->spare;
+            b->spare = c;
+        }
+        b->nrecs = 0;
+    } else {
+        map_bdb_drop_records(b);
+    }
     return 0;
 }
 
@@ -597,6 +660,14 @@ map_bdb_put(struct lm_map *m, const lm_datum *k, const lm_datum *v,
         return map_bdb_keep(b, k, v, d);
     map_bdb_dbt(&key, k);
     map_bdb_dbt(&val, v);
+    if (m->opts.flags & LM_CREATE_DUPS_LATER) {
+        /* The core asks for every copy and finds the duplicates itself;
+         * the file keeps the first. */
+        rc = b->db->put(b->db, NULL, &key, &val, DB_NOOVERWRITE);
+        if (rc != 0 && rc != DB_KEYEXIST)
+            return map_bdb_err(b, LM_E_IO, rc, "cannot write", d);
+        return 0;
+    }
     if (mode == LM_PUT_REPLACE && (m->opts.flags & LM_CREATE_DUPS)) {
         /* With duplicates on, a plain put adds a copy: remove the old ones. */
         rc = b->db->del(b->db, NULL, &key, 0);
@@ -661,7 +732,7 @@ map_bdb_finish(struct lm_map *m, struct lm_diags *d)
     struct map_bdb *b = (struct map_bdb *)m;
     int rc;
 
-    if (b->sorted && map_bdb_store_sorted(b, d) != 0) {
+    if (b->sorted && b->nrecs > 0 && map_bdb_store_sorted(b, d) != 0) {
         map_bdb_release(b);
         return -1;
     }
@@ -681,7 +752,7 @@ map_bdb_close(struct lm_map *m)
 
 const struct lm_backend lm_backend_hash = {
     .info = { "hash", ".db", "Berkeley DB hash (makemap hash, postmap hash:)",
-              LM_CAP_GET | LM_CAP_ITERATE | LM_CAP_DUPS },
+              LM_CAP_GET | LM_CAP_ITERATE | LM_CAP_DUPS | LM_CAP_SLOW_EXISTS },
     .suffixes = map_bdb_suffixes,
     .size = sizeof(struct map_bdb),
     .create = map_bdb_create_hash,
