@@ -615,6 +615,8 @@ map_bdb_store_sorted(struct map_bdb *b, struct lm_diags *d)
         map_bdb_sort_windows(b->recs, b->nrecs, b->tmp);
     } else {
         map_bdb_sort(b->recs, b->nrecs, 0, b->tmp);
+        free(b->tmp);                   /* sorted once: its room goes to the cache */
+        b->tmp = NULL;
     }
     for (i = 0; i < b->nrecs; i++) {
         const struct map_bdb_rec *r = &b->recs[i];
