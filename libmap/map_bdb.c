@@ -153,9 +153,9 @@ map_bdb_close_fd(int fd)
  * splitting.  The expected count is the core's estimate from the source size
  * (about 24 bytes a record), so the buckets are sized by bytes: about two
  * thirds of a page of source text each, which leaves room for the item
- * headers and for the uneven spread of the hash.  The fill factor (records
- * a bucket holds before the table grows) matters only when the records are
- * much shorter than estimated. */
+ * headers and for the uneven spread of the hash.  The fill factor (items a
+ * bucket holds before the table grows, a key and a value being two) matters
+ * only when the records are much shorter than estimated. */
 #define MAP_BDB_HASH_PAGE 4096
 #define MAP_BDB_HASH_FFACTOR 128
 #define MAP_BDB_HASH_PER_BUCKET (MAP_BDB_HASH_PAGE * 2 / 3 / 24)
@@ -238,10 +238,10 @@ map_bdb_configure(struct lm_map *m, DB *db, DBTYPE type)
     if (cache == 0) {
         /* Large enough for a million-line map, or for the whole table
          * when it is larger: an evicted page is written and read again. */
+        uint64_t table = (uint64_t)buckets * MAP_BDB_HASH_PAGE / 4 * 5;
         cache = 64u << 20;
-        if (buckets > 0 && buckets * MAP_BDB_HASH_PAGE / 4 * 5 > cache)
-            cache = buckets * MAP_BDB_HASH_PAGE / 4 * 5 < (256u << 20)
-                    ? buckets * MAP_BDB_HASH_PAGE / 4 * 5 : (256u << 20);
+        if (table > cache)
+            cache = table < (256u << 20) ? (size_t)table : (256u << 20);
     }
     rc = db->set_cachesize(db, (u_int32_t)(cache >> 30),
                            (u_int32_t)(cache & ((1u << 30) - 1)), 1);
@@ -516,6 +516,23 @@ map_bdb_cmp_len(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Whole keys in Berkeley DB's default order, for the rare runs of keys
+ * that share a long prefix. */
+static int
+map_bdb_cmp_key(const void *a, const void *b)
+{
+    const struct map_bdb_rec *x = a, *y = b;
+    size_t n = x->klen < y->klen ? x->klen : y->klen;
+    int c = n > 0 ? memcmp(x->p, y->p, n) : 0;
+
+    return c != 0 ? c : x->klen < y->klen ? -1 : x->klen > y->klen;
+}
+
+/* Past this many shared bytes a run is sorted by comparing whole keys:
+ * the recursion (a stack frame per eight bytes) stays shallow whatever the
+ * keys. */
+#define MAP_BDB_SORT_DEPTH 256
+
 /* Order r[0..n) by window, stably: by insertion when short, else by an LSD
  * radix sort on the window's bytes through tmp (n records), skipping the
  * bytes every record shares. */
@@ -567,6 +584,10 @@ map_bdb_sort(struct map_bdb_rec *r, size_t n, size_t depth, struct map_bdb_rec *
 {
     size_t i, j, k, ended;
 
+    if (depth >= MAP_BDB_SORT_DEPTH) {
+        qsort(r, n, sizeof *r, map_bdb_cmp_key);
+        return;
+    }
     for (i = 0; i < n; i++)
         r[i].w = map_bdb_window(&r[i], depth);
     map_bdb_sort_windows(r, n, tmp);

@@ -26,6 +26,11 @@ awk 'BEGIN {
     printf "h\303\251t\303\251ro.example\tREJECT\n"
     printf "\377high\tREJECT\n"
     printf "z\tlast\n"
+    # keys sharing 300 bytes and more: sorted past the windows by whole keys
+    long = ""
+    for (i = 0; i < 40; i++) long = long "longprefix"
+    for (i = 0; i < 60; i++) printf "%s%d\tlong%d\n", long, (i * 37) % 60, i
+    printf "%s\tlongest-prefix-alone\n", long
 }' >records
 # the same records in a scrambled order, fixed so that runs repeat
 awk 'BEGIN { srand(2007) } { printf "%.9f\t%s\n", rand(), $0 }' records | LC_ALL=C sort |
