@@ -638,6 +638,7 @@ lm_compile(const char *source, const struct lm_compile_opts *o,
     if (ctx.late && (ctx.fps = malloc((size_t)mo.nelem * sizeof *ctx.fps)) != NULL)
         ctx.capfps = mo.nelem;
     mo.flags = ((o->flags & LM_C_DUPS) || ctx.late ? LM_CREATE_DUPS : 0)
+             | (ctx.late ? LM_CREATE_DUPS_LATER : 0)
              | ((o->flags & LM_C_NOWAIT) ? LM_CREATE_NOWAIT : 0)
              | ((o->flags & LM_C_UNSAFE) ? LM_CREATE_UNSAFE : 0);
     mo.cache_size = o->cache_size;

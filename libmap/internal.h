@@ -34,6 +34,12 @@ struct lm_backend {
     void (*close)(struct lm_map *m);
 };
 
+/* lm_map_create flag private to the library: the core finds duplicate keys
+ * itself after the pass (LM_CAP_SLOW_EXISTS) and publishes nothing when it
+ * finds one, so the backend may keep the records and store them later, in
+ * any order, as long as the first copy of a key wins. */
+#define LM_CREATE_DUPS_LATER 0x100
+
 struct lm_atomic;
 
 struct lm_map {
