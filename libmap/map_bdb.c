@@ -39,12 +39,12 @@ struct map_bdb {
     DBTYPE type;
     char *path;
     /* Sorted load (duplicates checked by the core): a btree's records are
-     * kept until finish, then stored in key order; a hash map's are stored
-     * in batches, each in bucket order. */
+     * kept until finish or MAP_BDB_SORT_RUN bytes, then stored in key order;
+     * a hash map's are stored in batches, each in bucket order. */
     int sorted;                 /* MAP_BDB_BY_KEY, MAP_BDB_BY_BUCKET or 0 */
     unsigned long buckets;
     struct map_bdb_rec *recs, *tmp;
-    size_t nrecs, caprecs;
+    size_t nrecs, caprecs, kept;   /* kept: bytes of keys and values held */
     struct map_bdb_chunk *chunks, *spare;
 };
 
@@ -222,6 +222,11 @@ map_bdb_sorts(const struct lm_map *m, DBTYPE type)
 
 #define MAP_BDB_SORTED_CACHE (16u << 20)
 #define MAP_BDB_CHUNK (4u << 20)
+/* A btree load keeps at most this many bytes of records (unless -c says
+ * otherwise) before it stores them, one sorted run each time, so memory
+ * stays flat however large the source: a million-line map is one run. */
+#define MAP_BDB_SORT_RUN ((size_t)96 << 20)
+#define MAP_BDB_SORT_RECS ((size_t)1 << 22)
 
 /* Settings that must be the same when the file is created and when it is
  * opened to be filled. */
@@ -447,6 +452,16 @@ static int map_bdb_open_btree(struct lm_map *m, const char *b, struct lm_diags *
 
 static int map_bdb_store_sorted(struct map_bdb *b, struct lm_diags *d);
 
+/* The bytes of records a btree load holds before it stores a run: -c SIZE
+ * bounds it as it bounds the cache. */
+static size_t
+map_bdb_sort_run(const struct map_bdb *b)
+{
+    size_t c = b->base.opts.cache_size;
+
+    return c == 0 ? MAP_BDB_SORT_RUN : c < ((size_t)1 << 20) ? (size_t)1 << 20 : c;
+}
+
 static int
 map_bdb_keep(struct map_bdb *b, const lm_datum *k, const lm_datum *v, struct lm_diags *d)
 {
@@ -459,8 +474,9 @@ map_bdb_keep(struct map_bdb *b, const lm_datum *k, const lm_datum *v, struct lm_
     if (b->nrecs == b->caprecs) {
         size_t cap = b->caprecs ? 2 * b->caprecs
                    : b->sorted == MAP_BDB_BY_BUCKET ? MAP_BDB_HASH_BATCH
-                   : b->base.opts.nelem > 1024 && b->base.opts.nelem < ((size_t)1 << 28)
-                   ? (size_t)b->base.opts.nelem : 1024;
+                   : b->base.opts.nelem > 1024 && b->base.opts.nelem < MAP_BDB_SORT_RECS
+                   ? (size_t)b->base.opts.nelem : b->base.opts.nelem > 1024
+                   ? MAP_BDB_SORT_RECS : 1024;
         struct map_bdb_rec *nr = realloc(b->recs, cap * sizeof *nr);
         if (nr == NULL)
             return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
@@ -490,7 +506,9 @@ map_bdb_keep(struct map_bdb *b, const lm_datum *k, const lm_datum *v, struct lm_
     if (v->len > 0)
         memcpy(c->data + c->used + k->len, v->data, v->len);
     c->used += n;
-    if (b->sorted == MAP_BDB_BY_BUCKET && b->nrecs == MAP_BDB_HASH_BATCH)
+    b->kept += n;
+    if (b->sorted == MAP_BDB_BY_BUCKET ? b->nrecs == MAP_BDB_HASH_BATCH
+        : b->kept >= map_bdb_sort_run(b) || b->nrecs >= MAP_BDB_SORT_RECS)
         return map_bdb_store_sorted(b, d);
     return 0;
 }
@@ -668,6 +686,7 @@ map_bdb_store_sorted(struct map_bdb *b, struct lm_diags *d)
     } else {
         map_bdb_drop_records(b);
     }
+    b->kept = 0;
     return 0;
 }
 

@@ -97,4 +97,21 @@ run mapc -t hash -o bigout bigdup
 ok_if "hash, duplicate key batches apart: exit 65 with both lines" \
     grep -q "bigdup:150001: duplicate key \"host5.example.net\" (first defined at line $first;" "$T/err"
 ok_if "hash, duplicate key batches apart: nothing written" test ! -e bigout.db
+# A btree load stores a sorted run whenever it holds -c bytes of records (96
+# MiB by default): memory stays flat.  Five runs of 1 MiB here.
+rm -f ours.db ref.db
+run mapc -t btree -c 1048576 -o ours big
+ok_if "btree in runs of 1 MiB: mapc compiles" test "$rc" = 0 -a ! -s "$T/err"
+run db5.3_verify ours.db
+ok_if "btree in runs: db5.3_verify accepts the file" test "$rc" = 0
+makemap_run btree ref <big 2>/dev/null
+bdb_records ref.db >ref.recs; bdb_records ours.db >ours.recs
+same_records "btree in runs: the records makemap writes" ref.recs ours.recs
+mapc -u -t btree ours | cut -f1 >got
+LC_ALL=C sort got >got.sorted
+same_records "btree in runs: a cursor walks the keys in byte order" got.sorted got
+run mapc -t btree -c 1048576 -o bigout bigdup
+ok_if "btree, duplicate key runs apart: exit 65 with both lines" \
+    grep -q "bigdup:150001: duplicate key \"host5.example.net\" (first defined at line $first;" "$T/err"
+ok_if "btree, duplicate key runs apart: nothing written" test ! -e bigout.db
 finish
