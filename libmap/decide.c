@@ -21,31 +21,39 @@
 
 /* --- index ------------------------------------------------------------------ */
 
-static void
-pol_hadd(struct lm_pindex *ix, char cls, const char *key, size_t idx)
+static int
+pol_hadd(struct lm_pindex *ix, char cls, const char *key, size_t idx, unsigned kind,
+         unsigned stage, int info)
 {
     struct pindex_hent *e = &ix->ents[ix->nents];
+    size_t len = strlen(key);
     uint64_t hv;
     size_t b;
 
+    if (len > UINT32_MAX)
+        return -1;
     e->key = key;
-    e->len = strlen(key);
-    e->idx = idx;
+    e->len = (uint32_t)len;
+    e->idx = (uint32_t)idx;
     e->cls = cls;
+    e->kind = (unsigned char)kind;
+    e->stage = (unsigned char)stage;
+    e->info = info != 0;
     hv = pindex_hash(cls, key, e->len);
     e->hash = (uint32_t)hv;
     b = (size_t)hv & (ix->nbuckets - 1);
     /* Chains keep insertion order, so the earlier rule comes first. */
     e->next = PINDEX_NONE;
     if (ix->buckets[b] == PINDEX_NONE) {
-        ix->buckets[b] = ix->nents;
+        ix->buckets[b] = (uint32_t)ix->nents;
     } else {
         size_t j = ix->buckets[b];
         while (ix->ents[j].next != PINDEX_NONE)
             j = ix->ents[j].next;
-        ix->ents[j].next = ix->nents;
+        ix->ents[j].next = (uint32_t)ix->nents;
     }
     ix->nents++;
+    return 0;
 }
 
 /* Width of a network (hi - lo) as 16 big-endian bytes: narrower wins. */
@@ -214,7 +222,7 @@ pol_build_segs(const struct lm_policy *p, struct lm_pindex *ix)
                 lm_iprange_all(&all, pt->family);
                 s->hi = all.hi;
             }
-            s->rule = h.v[0];
+            s->rule = (uint32_t)h.v[0];
             if (ix->nsegs > 0 && ix->segs[ix->nsegs - 1].rule == s->rule) {
                 struct lm_ipaddr nx = ix->segs[ix->nsegs - 1].hi;
                 if (lm_ipaddr_succ(&nx) == 0 && lm_ipaddr_cmp(&nx, &s->lo) == 0) {
@@ -224,6 +232,12 @@ pol_build_segs(const struct lm_policy *p, struct lm_pindex *ix)
             }
             ix->nsegs++;
         }
+    }
+    if (ix->nsegs < 2 * nnet) {
+        /* merged neighbours leave the end unused: give it back */
+        struct pindex_seg *fit = realloc(ix->segs, (ix->nsegs ? ix->nsegs : 1) * sizeof *fit);
+        if (fit != NULL)
+            ix->segs = fit;
     }
     rc = 0;
 out:
@@ -274,6 +288,8 @@ pindex_build(const struct lm_policy *p)
 
     if (ix == NULL)
         return NULL;
+    if (p->nrules > PINDEX_MAX || p->ndomains > PINDEX_MAX)
+        goto fail;
     for (i = 0; i < p->nrules; i++) {
         const struct lm_rule *r = &p->rules[i];
         if (pol_cls(r->kind) && r->pattern != NULL)
@@ -282,6 +298,8 @@ pindex_build(const struct lm_policy *p)
                  r->kind == LM_K_AUTH || (r->kind == LM_K_NET && r->info != NULL))
             ix->nspecial++;
     }
+    if (nkeys > PINDEX_MAX / 2)
+        goto fail;
     for (ix->nbuckets = 16; ix->nbuckets < 2 * nkeys; ix->nbuckets *= 2)
         ;
     ix->ents = malloc((nkeys + 1) * sizeof *ix->ents);
@@ -296,7 +314,8 @@ pindex_build(const struct lm_policy *p)
         const struct lm_rule *r = &p->rules[i];
         char c = pol_cls(r->kind);
         if (c && r->pattern != NULL) {
-            pol_hadd(ix, c, r->pattern, i);
+            if (pol_hadd(ix, c, r->pattern, i, r->kind, r->stage, r->info != NULL) != 0)
+                goto fail;
             if (c == 'd')
                 ix->stages_d |= r->stage;
             else if (c == 'a')
@@ -309,7 +328,8 @@ pindex_build(const struct lm_policy *p)
             ix->special[ix->nspecial++] = i;
     }
     for (i = 0; i < p->ndomains; i++)
-        pol_hadd(ix, 'D', p->domains[i].name, i);
+        if (pol_hadd(ix, 'D', p->domains[i].name, i, p->domains[i].kind, 0, 0) != 0)
+            goto fail;
     if (pol_build_segs(p, ix) != 0)
         goto fail;
     for (i = 1; i <= LM_S_ANY; i++)
@@ -387,18 +407,14 @@ pol_key(const struct pindex_ctx *c, char cls, const char *key, size_t len,
     e = ix->buckets[(size_t)hv & (ix->nbuckets - 1)];
     for (; e != PINDEX_NONE; e = ix->ents[e].next) {
         const struct pindex_hent *h = &ix->ents[e];
-        const struct lm_rule *r;
         int rank;
+        /* rank first: it reads the entry only, the key is elsewhere */
         if (h->hash != (uint32_t)hv || h->cls != cls || h->len != len ||
-            memcmp(h->key, key, len) != 0)
+            (rank = pindex_key_rank(h->kind, h->stage, h->info, stage, level0)) < 0 ||
+            (best != NULL && rank >= bestrank) || memcmp(h->key, key, len) != 0)
             continue;
-        r = &c->p->rules[h->idx];
-        if ((rank = lm_rule_key_rank(r, stage, level0)) < 0)
-            continue;
-        if (best == NULL || rank < bestrank) {
-            best = r;
-            bestrank = rank;
-        }
+        best = &c->p->rules[h->idx];
+        bestrank = rank;
     }
     return best;
 }
@@ -436,16 +452,18 @@ pol_accepted(const struct pindex_ctx *c, const char *name)
 
     while (*s) {
         size_t len = strlen(s), e;
-        e = c->ix->buckets[(size_t)pindex_hash('D', s, len) & (c->ix->nbuckets - 1)];
+        uint64_t hv = pindex_hash('D', s, len);
+        e = c->ix->buckets[(size_t)hv & (c->ix->nbuckets - 1)];
         for (; e != PINDEX_NONE; e = c->ix->ents[e].next) {
             const struct pindex_hent *h = &c->ix->ents[e];
             const struct lm_domain *dom;
-            if (h->cls != 'D' || h->len != len || memcmp(h->key, s, len) != 0)
+            if (h->hash != (uint32_t)hv || h->cls != 'D' || h->len != len ||
+                !(h->kind == LM_K_TREE || (level0 ? h->kind == LM_K_NAME
+                                                  : h->kind == LM_K_BELOW)) ||
+                memcmp(h->key, s, len) != 0)
                 continue;
             dom = &c->p->domains[h->idx];
-            if (dom->kind == LM_K_TREE || (level0 ? dom->kind == LM_K_NAME
-                                                  : dom->kind == LM_K_BELOW))
-                return dom;
+            return dom;
         }
         s = strchr(s, '.');
         if (s == NULL)

@@ -617,12 +617,5 @@ lm_action_stops(enum lm_action a)
 int
 lm_rule_key_rank(const struct lm_rule *r, unsigned stage, int level0)
 {
-    if (!(r->stage & stage) || r->info != NULL)
-        return -1;
-    if (r->kind == LM_K_NAME || r->kind == LM_K_TREE || r->kind == LM_K_BELOW) {
-        if (level0 ? r->kind == LM_K_BELOW : r->kind == LM_K_NAME)
-            return -1;
-        return ((!level0 && r->kind == LM_K_TREE) ? 2 : 0) + (r->stage != stage);
-    }
-    return r->stage != stage;
+    return pindex_key_rank(r->kind, r->stage, r->info != NULL, stage, level0);
 }
