@@ -147,7 +147,7 @@ pol_addrcmp_v(const void *a, const void *b)
  * that the comparison needs no context. */
 struct pol_bylo {
     struct lm_ipaddr lo;
-    size_t           rule;
+    uint32_t         rule;
 };
 
 static int
@@ -165,7 +165,10 @@ pindex_is_connect_net(const struct lm_rule *r)
     return r->kind == LM_K_NET && (r->stage & LM_S_CONNECT) && r->info == NULL;
 }
 
-/* Sweep the connect networks into disjoint segments with their winner. */
+/* Sweep the connect networks into segments with their winner: each point
+ * where a network starts or ends starts a segment (one with no rule where
+ * none covers it), and a segment with the same winner as the one before
+ * it is merged into that one. */
 static int
 pol_build_segs(const struct lm_policy *p, struct lm_pindex *ix)
 {
@@ -183,8 +186,7 @@ pol_build_segs(const struct lm_policy *p, struct lm_pindex *ix)
     h.v = malloc(nnet * sizeof *h.v);
     byl = malloc(nnet * sizeof *byl);
     pts = malloc(2 * nnet * sizeof *pts);
-    ix->segs = malloc(2 * nnet * sizeof *ix->segs);
-    if (h.w == NULL || h.v == NULL || byl == NULL || pts == NULL || ix->segs == NULL)
+    if (h.w == NULL || h.v == NULL || byl == NULL || pts == NULL)
         goto out;
     for (i = k = 0; i < p->nrules; i++) {
         const struct lm_rule *r = &p->rules[i];
@@ -193,7 +195,7 @@ pol_build_segs(const struct lm_policy *p, struct lm_pindex *ix)
             continue;
         pindex_width(&r->net.range, h.w[i]);
         byl[k].lo = r->net.range.lo;
-        byl[k++].rule = i;
+        byl[k++].rule = (uint32_t)i;
         pts[npts++] = r->net.range.lo;
         end = r->net.range.hi;
         if (lm_ipaddr_succ(&end) == 0)
@@ -205,35 +207,26 @@ pol_build_segs(const struct lm_policy *p, struct lm_pindex *ix)
         if (j == 0 || lm_ipaddr_cmp(&pts[j - 1], &pts[i]) != 0)
             pts[j++] = pts[i];
     npts = j;
+    /* at most one segment a point, and one after the last of each family */
+    if ((ix->segs = malloc(npts * sizeof *ix->segs)) == NULL)
+        goto out;
     for (i = k = 0; i < npts; i++) {
         const struct lm_ipaddr *pt = &pts[i];
+        uint32_t win;
         while (k < nnet && lm_ipaddr_cmp(&byl[k].lo, pt) <= 0)
             pol_hpush(&h, byl[k++].rule);
         while (h.n > 0 && lm_ipaddr_cmp(&p->rules[h.v[0]].net.range.hi, pt) < 0)
             pol_hpop(&h);
-        if (h.n > 0) {
-            struct pindex_seg *s = &ix->segs[ix->nsegs];
-            s->lo = *pt;
-            if (i + 1 < npts && pts[i + 1].family == pt->family) {
-                s->hi = pts[i + 1];
-                lm_ipaddr_pred(&s->hi);
-            } else {
-                struct lm_iprange all;
-                lm_iprange_all(&all, pt->family);
-                s->hi = all.hi;
-            }
-            s->rule = (uint32_t)h.v[0];
-            if (ix->nsegs > 0 && ix->segs[ix->nsegs - 1].rule == s->rule) {
-                struct lm_ipaddr nx = ix->segs[ix->nsegs - 1].hi;
-                if (lm_ipaddr_succ(&nx) == 0 && lm_ipaddr_cmp(&nx, &s->lo) == 0) {
-                    ix->segs[ix->nsegs - 1].hi = s->hi;
-                    continue;
-                }
-            }
-            ix->nsegs++;
-        }
+        win = h.n > 0 ? (uint32_t)h.v[0] : PINDEX_NONE;
+        if (ix->nsegs > 0 && ix->segs[ix->nsegs - 1].rule == win &&
+            ix->segs[ix->nsegs - 1].lo.family == pt->family)
+            continue;
+        if (ix->nsegs == 0 && win == PINDEX_NONE)
+            continue;
+        ix->segs[ix->nsegs].lo = *pt;
+        ix->segs[ix->nsegs++].rule = win;
     }
-    if (ix->nsegs < 2 * nnet) {
+    if (ix->nsegs < npts) {
         /* merged neighbours leave the end unused: give it back */
         struct pindex_seg *fit = realloc(ix->segs, (ix->nsegs ? ix->nsegs : 1) * sizeof *fit);
         if (fit != NULL)
@@ -369,20 +362,24 @@ const struct lm_rule *
 pindex_net(const struct pindex_ctx *c, const struct lm_ipaddr *ip)
 {
     size_t lo = 0, hi = c->ix->nsegs;
+    const struct pindex_seg *s;
 
     if (ip->family == 0)
         return NULL;
+    /* the last segment that starts at or before ip */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        const struct pindex_seg *s = &c->ix->segs[mid];
-        if (lm_ipaddr_cmp(&s->hi, ip) < 0)
+        if (lm_ipaddr_cmp(&c->ix->segs[mid].lo, ip) <= 0)
             lo = mid + 1;
-        else if (lm_ipaddr_cmp(&s->lo, ip) > 0)
-            hi = mid;
         else
-            return &c->p->rules[s->rule];
+            hi = mid;
     }
-    return NULL;
+    if (lo == 0)
+        return NULL;
+    s = &c->ix->segs[lo - 1];
+    if (s->rule == PINDEX_NONE || s->lo.family != ip->family)
+        return NULL;
+    return &c->p->rules[s->rule];
 }
 
 /*

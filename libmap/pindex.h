@@ -26,9 +26,12 @@
 #define PINDEX_NONE UINT32_MAX
 #define PINDEX_MAX  (UINT32_MAX - 1)
 
-/* A network segment and the rule that wins on it. */
+/* A network segment and the rule that wins on it (PINDEX_NONE: no rule
+ * there).  It runs from lo to the next segment's lo, or to the end of its
+ * family's space: the segments tile every span the networks touch, so
+ * the end need not be stored. */
 struct pindex_seg {
-    struct lm_ipaddr lo, hi;
+    struct lm_ipaddr lo;
     uint32_t rule;
 };
 
@@ -49,7 +52,7 @@ struct pindex_hent {
 };
 
 struct lm_pindex {
-    struct pindex_seg  *segs;   /* connect networks, info-less rules */
+    struct pindex_seg  *segs;   /* connect networks, info-less rules, sorted */
     size_t              nsegs;
     struct pindex_hent *ents;
     size_t              nents;
