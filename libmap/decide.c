@@ -39,7 +39,9 @@ pol_hadd(struct lm_pindex *ix, char cls, const char *key, size_t idx, unsigned k
     e->kind = (unsigned char)kind;
     e->stage = (unsigned char)stage;
     e->info = info != 0;
-    hv = pindex_hash(cls, key, e->len);
+    /* accepted domains share the chains of domain rules: one walk a name
+     * finds both (pindex_dom_atoms) */
+    hv = pindex_hash(cls == 'D' ? 'd' : cls, key, e->len);
     e->hash = (uint32_t)hv;
     b = (size_t)hv & (ix->nbuckets - 1);
     /* Chains keep insertion order, so the earlier rule comes first. */
@@ -440,37 +442,6 @@ pindex_chain(const struct pindex_ctx *c, const char *name, unsigned stage, int f
     return NULL;
 }
 
-/* Accepted-domain lookup: whole name (NAME, TREE), then parents (BELOW, TREE). */
-static const struct lm_domain *
-pol_accepted(const struct pindex_ctx *c, const char *name)
-{
-    const char *s = name;
-    int level0 = 1;
-
-    while (*s) {
-        size_t len = strlen(s), e;
-        uint64_t hv = pindex_hash('D', s, len);
-        e = c->ix->buckets[(size_t)hv & (c->ix->nbuckets - 1)];
-        for (; e != PINDEX_NONE; e = c->ix->ents[e].next) {
-            const struct pindex_hent *h = &c->ix->ents[e];
-            const struct lm_domain *dom;
-            if (h->hash != (uint32_t)hv || h->cls != 'D' || h->len != len ||
-                !(h->kind == LM_K_TREE || (level0 ? h->kind == LM_K_NAME
-                                                  : h->kind == LM_K_BELOW)) ||
-                memcmp(h->key, s, len) != 0)
-                continue;
-            dom = &c->p->domains[h->idx];
-            return dom;
-        }
-        s = strchr(s, '.');
-        if (s == NULL)
-            break;
-        s++;
-        level0 = 0;
-    }
-    return NULL;
-}
-
 /* Lower-case copy without one trailing dot, in buf (POL_NORM_BUF bytes) when
  * it fits, else malloc'd (*heap set); NULL for NULL, "" or no memory.  The
  * common case allocates nothing: verification asks millions of questions. */
@@ -667,20 +638,79 @@ pindex_user_atoms(const struct pindex_ctx *c, const char *user, size_t len,
     a->to = pol_key(c, 'u', user, len, LM_S_TO, 1);
 }
 
+/*
+ * The domain's atoms in one walk up its levels, one hash chain a level:
+ * what pindex_chain() at FROM and at TO, pol_key() of the whole name and
+ * pol_accepted() would find, each reading the same chain (a verification
+ * asks this for every domain class of both policies).
+ */
 void
 pindex_dom_atoms(const struct pindex_ctx *c, const char *dom, struct pindex_domatoms *a)
 {
-    const struct lm_rule *x;
+    const struct lm_pindex *ix = c->ix;
+    const char *s = dom;
+    int level0 = 1, want_from, want_to, want_acc = 1;
 
     memset(a, 0, sizeof *a);
     if (*dom == '\0')
         return;
-    a->from = pindex_chain(c, dom, LM_S_FROM, 0, 0);
-    a->to = pindex_chain(c, dom, LM_S_TO, 0, 0);
-    x = pol_key(c, 'd', dom, strlen(dom), LM_S_FROM, 1);
-    a->exact_from = x != NULL && x->kind == LM_K_NAME && !pol_skip(x) ? x : NULL;
-    a->accepted = pol_accepted(c, dom);
     a->literal = (unsigned char)pol_local_literal(c->p, dom);
+    want_from = (ix->stages_d & LM_S_FROM) != 0;
+    want_to = (ix->stages_d & LM_S_TO) != 0;
+    while (want_from || want_to || want_acc) {
+        size_t len = strlen(s), e;
+        uint64_t hv = pindex_hash('d', s, len);
+        uint32_t from = PINDEX_NONE, to = PINDEX_NONE;
+        int rfrom = 0, rto = 0;
+        for (e = ix->buckets[(size_t)hv & (ix->nbuckets - 1)]; e != PINDEX_NONE;
+             e = ix->ents[e].next) {
+            const struct pindex_hent *h = &ix->ents[e];
+            int rf, rt;
+            if (h->hash != (uint32_t)hv || h->len != len)
+                continue;
+            if (h->cls == 'D') {
+                if (want_acc && (h->kind == LM_K_TREE || (level0 ? h->kind == LM_K_NAME
+                                                               : h->kind == LM_K_BELOW)) &&
+                    memcmp(h->key, s, len) == 0) {
+                    a->accepted = &c->p->domains[h->idx];
+                    want_acc = 0;
+                }
+                continue;
+            }
+            if (h->cls != 'd')
+                continue;
+            rf = want_from ? pindex_key_rank(h->kind, h->stage, h->info, LM_S_FROM, level0) : -1;
+            rt = want_to ? pindex_key_rank(h->kind, h->stage, h->info, LM_S_TO, level0) : -1;
+            if (rf >= 0 && from != PINDEX_NONE && rf >= rfrom)
+                rf = -1;
+            if (rt >= 0 && to != PINDEX_NONE && rt >= rto)
+                rt = -1;
+            if ((rf < 0 && rt < 0) || memcmp(h->key, s, len) != 0)
+                continue;
+            if (rf >= 0) {
+                from = h->idx;
+                rfrom = rf;
+            }
+            if (rt >= 0) {
+                to = h->idx;
+                rto = rt;
+            }
+        }
+        if (from != PINDEX_NONE) {
+            a->from = &c->p->rules[from];
+            want_from = 0;
+            if (level0 && a->from->kind == LM_K_NAME && !pol_skip(a->from))
+                a->exact_from = a->from;
+        }
+        if (to != PINDEX_NONE) {
+            a->to = &c->p->rules[to];
+            want_to = 0;
+        }
+        s = strchr(s, '.');
+        if (s == NULL || *++s == '\0')
+            break;
+        level0 = 0;
+    }
 }
 
 const struct lm_rule *
