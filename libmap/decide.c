@@ -418,6 +418,51 @@ pol_key(const struct pindex_ctx *c, char cls, const char *key, size_t len,
     return best;
 }
 
+/* pol_key at LM_S_FROM and at LM_S_TO in one walk of KEY's chain. */
+static void
+pol_key_both(const struct pindex_ctx *c, char cls, const char *key, size_t len,
+             const struct lm_rule **from, const struct lm_rule **to)
+{
+    const struct lm_pindex *ix = c->ix;
+    unsigned stages = cls == 'a' ? ix->stages_a : cls == 'u' ? ix->stages_u : ix->stages_d;
+    uint32_t bf = PINDEX_NONE, bt = PINDEX_NONE;
+    int rfrom = 0, rto = 0;
+    uint64_t hv;
+    size_t e;
+
+    *from = *to = NULL;
+    if (!(stages & (LM_S_FROM | LM_S_TO)))
+        return;
+    hv = pindex_hash(cls, key, len);
+    for (e = ix->buckets[(size_t)hv & (ix->nbuckets - 1)]; e != PINDEX_NONE;
+         e = ix->ents[e].next) {
+        const struct pindex_hent *h = &ix->ents[e];
+        int rf, rt;
+        if (h->hash != (uint32_t)hv || h->cls != cls || h->len != len)
+            continue;
+        rf = pindex_key_rank(h->kind, h->stage, h->info, LM_S_FROM, 1);
+        rt = pindex_key_rank(h->kind, h->stage, h->info, LM_S_TO, 1);
+        if (rf >= 0 && bf != PINDEX_NONE && rf >= rfrom)
+            rf = -1;
+        if (rt >= 0 && bt != PINDEX_NONE && rt >= rto)
+            rt = -1;
+        if ((rf < 0 && rt < 0) || memcmp(h->key, key, len) != 0)
+            continue;
+        if (rf >= 0) {
+            bf = h->idx;
+            rfrom = rf;
+        }
+        if (rt >= 0) {
+            bt = h->idx;
+            rto = rt;
+        }
+    }
+    if (bf != PINDEX_NONE)
+        *from = &c->p->rules[bf];
+    if (bt != PINDEX_NONE)
+        *to = &c->p->rules[bt];
+}
+
 const struct lm_rule *
 pindex_chain(const struct pindex_ctx *c, const char *name, unsigned stage, int from_level,
              int only_level0)
@@ -634,8 +679,7 @@ pindex_user_atoms(const struct pindex_ctx *c, const char *user, size_t len,
     a->from = a->to = NULL;
     if (len == 0)
         return;
-    a->from = pol_key(c, 'u', user, len, LM_S_FROM, 1);
-    a->to = pol_key(c, 'u', user, len, LM_S_TO, 1);
+    pol_key_both(c, 'u', user, len, &a->from, &a->to);
 }
 
 /*
@@ -717,6 +761,13 @@ const struct lm_rule *
 pindex_whole(const struct pindex_ctx *c, const char *addr, unsigned stage)
 {
     return pol_key(c, 'a', addr, strlen(addr), stage, 1);
+}
+
+void
+pindex_whole_both(const struct pindex_ctx *c, const char *addr, const struct lm_rule **from,
+                  const struct lm_rule **to)
+{
+    pol_key_both(c, 'a', addr, strlen(addr), from, to);
 }
 
 /* --- combining ---------------------------------------------------------------------- */

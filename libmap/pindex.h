@@ -170,6 +170,9 @@ void pindex_dom_atoms(const struct pindex_ctx *c, const char *dom,
 /* The whole address "user@domain" at STAGE, SKIP kept. */
 const struct lm_rule *pindex_whole(const struct pindex_ctx *c, const char *addr,
                                    unsigned stage);
+/* pindex_whole at LM_S_FROM and at LM_S_TO, in one lookup. */
+void pindex_whole_both(const struct pindex_ctx *c, const char *addr,
+                       const struct lm_rule **from, const struct lm_rule **to);
 
 void pindex_connect(const struct pindex_ctx *c, const struct pindex_ipatoms *ip,
                     const struct pindex_hostatoms *host, const struct pindex_srvatoms *srv,

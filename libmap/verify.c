@@ -636,6 +636,7 @@ vf_address(struct vf_ctx *c, const char *addr, size_t witness)
     for (s = 0; s < 2; s++) {
         struct pindex_useratoms u = { NULL, NULL };
         struct pindex_domatoms dm;
+        const struct lm_rule *wf, *wt;
         memset(&dm, 0, sizeof dm);
         if (addr == NULL) {
             fo[s].code = PX_PASS;
@@ -648,9 +649,9 @@ vf_address(struct vf_ctx *c, const char *addr, size_t witness)
             pindex_user_atoms(side[s], addr, (size_t)(at - addr), &u);
             pindex_dom_atoms(side[s], at + 1, &dm);
         }
-        pindex_from(side[s], at != NULL, pindex_whole(side[s], addr, LM_S_FROM), &u, &dm,
-                    &fo[s]);
-        pindex_to(side[s], at != NULL, pindex_whole(side[s], addr, LM_S_TO), &u, &dm, &to[s]);
+        pindex_whole_both(side[s], addr, &wf, &wt);
+        pindex_from(side[s], at != NULL, wf, &u, &dm, &fo[s]);
+        pindex_to(side[s], at != NULL, wt, &u, &dm, &to[s]);
     }
     vf_pair(&c->from, &fo[0], &fo[1], witness);
     vf_pair(&c->to, &to[0], &to[1], witness);
