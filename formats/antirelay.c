@@ -104,7 +104,6 @@ ar_net(struct ar_parse *x, char *t, size_t n, const struct lm_pos *pos)
     r.stage = LM_S_CONNECT;
     r.action = LM_A_RELAY;
     r.pos = *pos;
-    r.orig = t;
     r.net.form = LM_NF_CIDR;
     r.net.prefix = lm_iprange_to_net(&r.net.range, &cn) == 0 ? cn.prefix : 32;
     return lm_policy_add(x->p, &r, x->d) != NULL ? 0 : -1;

@@ -329,10 +329,9 @@ ex_item(struct ex_parse *x, int list, int active, char *item, unsigned long line
     r.stage = LM_S_CONNECT;
     r.action = list == EX_DENY ? LM_A_OK : LM_A_RELAY;
     r.pos = pos;
-    r.orig = item;      /* copied by lm_policy_add */
     if (!active) {
         r.kind = LM_K_NEVER;
-        r.pattern = r.orig;
+        r.pattern = item;
         return lm_policy_add(x->p, &r, x->d) != NULL ? 0 : -1;
     }
     r.kind = list == EX_LOCALIP ? LM_K_SERVER : LM_K_NET;
@@ -716,7 +715,7 @@ ex_rules(struct ex_parse *x)
     struct lm_rule r;
     size_t i;
     int k, rc = 0, any = 0;
-    char fb[16], bit4[] = "RelayFlags bit 4", one[] = "RelayFlags = 1";
+    char fb[16];
 
     for (k = EX_DENY; k < EX_NVALS; k++)
         any |= x->val[k].line != 0;
@@ -746,13 +745,11 @@ ex_rules(struct ex_parse *x)
     r.pos.line = fv->line;
     if (f & 8) {
         r.kind = LM_K_AUTH;
-        r.orig = bit4;
         if (lm_policy_add(x->p, &r, x->d) == NULL)
             rc = -1;
     }
     if (f == 1) {
         r.kind = LM_K_ANY;
-        r.orig = one;
         if (lm_policy_add(x->p, &r, x->d) == NULL)
             rc = -1;
     }

@@ -151,7 +151,6 @@ exim_host_line(struct lm_policy *p, int part, char *s, const struct lm_pos *lp,
     r.kind = LM_K_NET;
     r.stage = LM_S_CONNECT;
     r.action = part == EX_RELAY ? LM_A_RELAY : LM_A_REJECT;
-    r.orig = key;
     r.net.form = LM_NF_CIDR;
     pos.col = 1;
     if (lm_iprange_parse(key, strlen(key), LM_IPF_V4 | LM_IPF_V6 | LM_IPF_CIDR |
@@ -192,7 +191,6 @@ exim_addr_line(struct lm_policy *p, int part, char *s, long *last, const struct 
 
     memset(&r, 0, sizeof r);
     r.pos = *lp;
-    r.orig = s;
     if (*s == '!') {
         neg = 1;
         s++;

@@ -272,6 +272,8 @@ policy_rule(struct lm_policy *p, struct ptok *t, int n, const struct lm_pos *lp,
             struct lm_diags *d)
 {
     struct lm_rule r;
+    enum lm_kind k;
+    unsigned st;
     int i = 1, rc = -1;
     const char *w;
 
@@ -282,10 +284,11 @@ policy_rule(struct lm_policy *p, struct ptok *t, int n, const struct lm_pos *lp,
         r.stage = LM_S_CONNECT;
         goto action;
     }
-    if (policy_stage(t[0].s, &r.stage) != 0 || t[0].quoted)
+    if (policy_stage(t[0].s, &st) != 0 || t[0].quoted)
         return policy_err(d, lp, &t[0], "unknown word ",
                           ": a line starts with a stage (connect, from, to, any) or "
                           "accept, local, default, order, option");
+    r.stage = (unsigned char)st;
     if (i >= n)
         return policy_err(d, lp, &t[0], "missing subject after ", "");
     w = t[i].s;
@@ -296,7 +299,8 @@ policy_rule(struct lm_policy *p, struct ptok *t, int n, const struct lm_pos *lp,
         if (policy_net(&t[i], &r.net, lp, d) != 0)
             return -1;
         i++;
-    } else if (policy_domkind(w, &r.kind) == 0) {
+    } else if (policy_domkind(w, &k) == 0) {
+        r.kind = (unsigned char)k;
         if (++i >= n)
             return policy_err(d, lp, &t[i - 1], "", " needs a domain name");
         if (policy_domain(t[i].s) != 0)

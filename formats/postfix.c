@@ -206,7 +206,6 @@ postfix_access_line(struct lm_policy *p, int part, char *key, char *val, size_t 
     memset(&r, 0, sizeof r);
     r.pos = *lp;
     r.stage = part == PF_CLIENT ? LM_S_CONNECT : part == PF_SENDER ? LM_S_FROM : LM_S_TO;
-    r.orig = key;
     lm_fold(key, strlen(key));
     if (*val == '\0')
         return postfix_err2(d, lp, 0, "key \"", key, "\" has no action");
@@ -264,7 +263,6 @@ postfix_cidr_line(struct lm_policy *p, char *key, char *val, size_t vcol,
     memset(&r, 0, sizeof r);
     r.pos = *lp;
     r.stage = LM_S_CONNECT;
-    r.orig = key;
     if (k[0] == '!' || strcmp(k, "if") == 0 || strcmp(k, "endif") == 0)
         return postfix_err2(d, lp, 1, "\"", k,
                             "\": negation and if/endif blocks are not read by relayconv; write "

@@ -162,11 +162,11 @@ qmail_rule_line(struct qmail_parse *qp, struct lm_line *ln)
     struct lm_rule r;
     struct lm_kv *env = NULL;
     size_t nenv = 0, off = 0, klen, blen = LM_TCPRULES_BUF(ln->len) + ln->len + 32;
-    char *buf, *key, *orig;
+    char *buf, *key;
     unsigned long n;
     int rc;
 
-    if ((buf = malloc(blen + ln->len + 1)) == NULL)
+    if ((buf = malloc(blen)) == NULL)
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &ln->pos, "out of memory");
     rc = lm_tcprules_parse(ln->text, ln->len, &ln->pos, qp->trflags | LM_TR_LENIENT, buf, &tr, d);
     if (rc != 0) {
@@ -194,10 +194,6 @@ qmail_rule_line(struct qmail_parse *qp, struct lm_line *ln)
     }
     r.env = env;
     r.nenv = nenv;
-    /* the address as written, for messages */
-    orig = buf + blen;
-    memcpy(orig, ln->text, tr.alen);
-    orig[tr.alen] = '\0';
     if (tr.range) {
         /* the keys follow the parser's buffers; only the number and the
          * suffix change */
@@ -207,7 +203,6 @@ qmail_rule_line(struct qmail_parse *qp, struct lm_line *ln)
     } else {
         key = tr.key;
     }
-    r.orig = orig;
     rc = 0;
     for (n = tr.range ? tr.lo : 0; n <= (tr.range ? tr.hi : 0) && rc == 0; n++) {
         struct lm_rule c = r;
@@ -334,7 +329,6 @@ qmail_bmf_line(struct qmail_parse *qp, struct lm_line *ln)
     r.stage = LM_S_FROM;
     r.action = LM_A_REJECT;
     r.pos = pos;
-    r.orig = t;
     if ((why = qmail_bmf_why(t, n)) != NULL) {
         lm_diag_add(qp->d, LM_WARNING, LM_E_SYNTAX, &pos,
                     "badmailfrom entry \"%s\" can never refuse a sender: %s",

@@ -441,6 +441,7 @@ sendmail_line(struct sendmail_parse *sp, struct lm_line *ln)
     struct lm_pos pos = ln->pos;
     struct lm_rule r;
     char q[LM_QUOTE_BUF];
+    char orig[SENDMAIL_MAXLINE + 1];    /* the key as written, for messages */
     char *t = ln->text, *key, *v, *k, *nul;
     size_t n = ln->len, i, kl, tl = 0;
     unsigned long first;
@@ -501,20 +502,16 @@ sendmail_line(struct sendmail_parse *sp, struct lm_line *ln)
                            "key \"%s\" has no right-hand side", lm_quote(q, key, kl,
                            LM_QUOTE_MAX));
     memset(&r, 0, sizeof r);
-    r.orig = strdup(key);
-    if (r.orig == NULL)
-        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &pos, "out of memory");
+    memcpy(orig, key, kl + 1);      /* kl <= n <= SENDMAIL_MAXLINE */
     lm_fold(key, kl);
     rc = lm_seen_add(&sp->seen, key, pos.line, &first);
     if (rc < 0) {
-        free(r.orig);
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &pos, "out of memory");
     }
     if (first != 0) {
         lm_diag_add(d, LM_ERROR, LM_E_DUPLICATE, &pos,
                     "duplicate key \"%s\" (first defined at line %lu; makemap keeps the "
-                    "first)", lm_quote(q, r.orig, kl, LM_QUOTE_MAX), first);
-        free(r.orig);
+                    "first)", lm_quote(q, orig, kl, LM_QUOTE_MAX), first);
         return -1;
     }
     /* tag: the text before the first colon, when it is a known tag */
@@ -533,10 +530,9 @@ sendmail_line(struct sendmail_parse *sp, struct lm_line *ln)
             if (stage == 0 && !spamtag) {
                 lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &pos,
                             "key \"%s\": %.*s: entries are not part of the relay policy; "
-                            "ignored", lm_quote(q, r.orig, kl, LM_QUOTE_MAX), (int)taglen,
-                            r.orig);
-                free(r.orig);
-                return 0;
+                            "ignored", lm_quote(q, orig, kl, LM_QUOTE_MAX), (int)taglen,
+                            orig);
+                        return 0;
             }
         }
     }
@@ -548,30 +544,23 @@ sendmail_line(struct sendmail_parse *sp, struct lm_line *ln)
         if (rc == 1)
             lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &r.pos,
                         "key \"%s\": Spam: entries do not affect relaying; ignored",
-                        lm_quote(q, r.orig, kl, LM_QUOTE_MAX));
-        free(r.orig);
+                        lm_quote(q, orig, kl, LM_QUOTE_MAX));
         return rc < 0 ? -1 : 0;
     }
     pos.col = (unsigned)tl + 1;
-    rc = sendmail_subject(sp, k, kl - tl, &r, &pos, r.orig);
+    rc = sendmail_subject(sp, k, kl - tl, &r, &pos, orig);
     if (rc < 0) {
-        free(r.orig);
         return -1;
     }
     /* two To: forms that Sendmail reads only with an access_db feature */
     if (rc == 0 && r.stage == LM_S_TO && r.action != LM_A_RELAY && r.action != LM_A_OK &&
         r.action != LM_A_SKIP)
         lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &r.pos, "key \"%s\": %s",
-                    lm_quote(q, r.orig, kl, LM_QUOTE_MAX), SENDMAIL_BLOCKLIST);
+                    lm_quote(q, orig, kl, LM_QUOTE_MAX), SENDMAIL_BLOCKLIST);
     if (rc == 0 && r.stage == LM_S_TO && r.action == LM_A_RELAY && r.kind == LM_K_ADDR)
         lm_diag_add(d, LM_WARNING, LM_E_SYNTAX, &r.pos, "key \"%s\": %s",
-                    lm_quote(q, r.orig, kl, LM_QUOTE_MAX), SENDMAIL_FULLADDR);
-    if (lm_policy_add(sp->p, &r, d) == NULL) {
-        free(r.orig);
-        return -1;
-    }
-    free(r.orig);
-    return 0;
+                    lm_quote(q, orig, kl, LM_QUOTE_MAX), SENDMAIL_FULLADDR);
+    return lm_policy_add(sp->p, &r, d) == NULL ? -1 : 0;
 }
 
 static int

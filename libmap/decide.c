@@ -21,31 +21,41 @@
 
 /* --- index ------------------------------------------------------------------ */
 
-static void
-pol_hadd(struct lm_pindex *ix, char cls, const char *key, size_t idx)
+static int
+pol_hadd(struct lm_pindex *ix, char cls, const char *key, size_t idx, unsigned kind,
+         unsigned stage, int info)
 {
     struct pindex_hent *e = &ix->ents[ix->nents];
+    size_t len = strlen(key);
     uint64_t hv;
     size_t b;
 
+    if (len > UINT32_MAX)
+        return -1;
     e->key = key;
-    e->len = strlen(key);
-    e->idx = idx;
+    e->len = (uint32_t)len;
+    e->idx = (uint32_t)idx;
     e->cls = cls;
-    hv = pindex_hash(cls, key, e->len);
+    e->kind = (unsigned char)kind;
+    e->stage = (unsigned char)stage;
+    e->info = info != 0;
+    /* accepted domains share the chains of domain rules: one walk a name
+     * finds both (pindex_dom_atoms) */
+    hv = pindex_hash(cls == 'D' ? 'd' : cls, key, e->len);
     e->hash = (uint32_t)hv;
     b = (size_t)hv & (ix->nbuckets - 1);
     /* Chains keep insertion order, so the earlier rule comes first. */
     e->next = PINDEX_NONE;
     if (ix->buckets[b] == PINDEX_NONE) {
-        ix->buckets[b] = ix->nents;
+        ix->buckets[b] = (uint32_t)ix->nents;
     } else {
         size_t j = ix->buckets[b];
         while (ix->ents[j].next != PINDEX_NONE)
             j = ix->ents[j].next;
-        ix->ents[j].next = ix->nents;
+        ix->ents[j].next = (uint32_t)ix->nents;
     }
     ix->nents++;
+    return 0;
 }
 
 /* Width of a network (hi - lo) as 16 big-endian bytes: narrower wins. */
@@ -139,7 +149,7 @@ pol_addrcmp_v(const void *a, const void *b)
  * that the comparison needs no context. */
 struct pol_bylo {
     struct lm_ipaddr lo;
-    size_t           rule;
+    uint32_t         rule;
 };
 
 static int
@@ -157,7 +167,10 @@ pindex_is_connect_net(const struct lm_rule *r)
     return r->kind == LM_K_NET && (r->stage & LM_S_CONNECT) && r->info == NULL;
 }
 
-/* Sweep the connect networks into disjoint segments with their winner. */
+/* Sweep the connect networks into segments with their winner: each point
+ * where a network starts or ends starts a segment (one with no rule where
+ * none covers it), and a segment with the same winner as the one before
+ * it is merged into that one. */
 static int
 pol_build_segs(const struct lm_policy *p, struct lm_pindex *ix)
 {
@@ -175,8 +188,7 @@ pol_build_segs(const struct lm_policy *p, struct lm_pindex *ix)
     h.v = malloc(nnet * sizeof *h.v);
     byl = malloc(nnet * sizeof *byl);
     pts = malloc(2 * nnet * sizeof *pts);
-    ix->segs = malloc(2 * nnet * sizeof *ix->segs);
-    if (h.w == NULL || h.v == NULL || byl == NULL || pts == NULL || ix->segs == NULL)
+    if (h.w == NULL || h.v == NULL || byl == NULL || pts == NULL)
         goto out;
     for (i = k = 0; i < p->nrules; i++) {
         const struct lm_rule *r = &p->rules[i];
@@ -185,7 +197,7 @@ pol_build_segs(const struct lm_policy *p, struct lm_pindex *ix)
             continue;
         pindex_width(&r->net.range, h.w[i]);
         byl[k].lo = r->net.range.lo;
-        byl[k++].rule = i;
+        byl[k++].rule = (uint32_t)i;
         pts[npts++] = r->net.range.lo;
         end = r->net.range.hi;
         if (lm_ipaddr_succ(&end) == 0)
@@ -197,33 +209,30 @@ pol_build_segs(const struct lm_policy *p, struct lm_pindex *ix)
         if (j == 0 || lm_ipaddr_cmp(&pts[j - 1], &pts[i]) != 0)
             pts[j++] = pts[i];
     npts = j;
+    /* at most one segment a point, and one after the last of each family */
+    if ((ix->segs = malloc(npts * sizeof *ix->segs)) == NULL)
+        goto out;
     for (i = k = 0; i < npts; i++) {
         const struct lm_ipaddr *pt = &pts[i];
+        uint32_t win;
         while (k < nnet && lm_ipaddr_cmp(&byl[k].lo, pt) <= 0)
             pol_hpush(&h, byl[k++].rule);
         while (h.n > 0 && lm_ipaddr_cmp(&p->rules[h.v[0]].net.range.hi, pt) < 0)
             pol_hpop(&h);
-        if (h.n > 0) {
-            struct pindex_seg *s = &ix->segs[ix->nsegs];
-            s->lo = *pt;
-            if (i + 1 < npts && pts[i + 1].family == pt->family) {
-                s->hi = pts[i + 1];
-                lm_ipaddr_pred(&s->hi);
-            } else {
-                struct lm_iprange all;
-                lm_iprange_all(&all, pt->family);
-                s->hi = all.hi;
-            }
-            s->rule = h.v[0];
-            if (ix->nsegs > 0 && ix->segs[ix->nsegs - 1].rule == s->rule) {
-                struct lm_ipaddr nx = ix->segs[ix->nsegs - 1].hi;
-                if (lm_ipaddr_succ(&nx) == 0 && lm_ipaddr_cmp(&nx, &s->lo) == 0) {
-                    ix->segs[ix->nsegs - 1].hi = s->hi;
-                    continue;
-                }
-            }
-            ix->nsegs++;
-        }
+        win = h.n > 0 ? (uint32_t)h.v[0] : PINDEX_NONE;
+        if (ix->nsegs > 0 && ix->segs[ix->nsegs - 1].rule == win &&
+            ix->segs[ix->nsegs - 1].lo.family == pt->family)
+            continue;
+        if (ix->nsegs == 0 && win == PINDEX_NONE)
+            continue;
+        ix->segs[ix->nsegs].lo = *pt;
+        ix->segs[ix->nsegs++].rule = win;
+    }
+    if (ix->nsegs < npts) {
+        /* merged neighbours leave the end unused: give it back */
+        struct pindex_seg *fit = realloc(ix->segs, (ix->nsegs ? ix->nsegs : 1) * sizeof *fit);
+        if (fit != NULL)
+            ix->segs = fit;
     }
     rc = 0;
 out:
@@ -274,6 +283,8 @@ pindex_build(const struct lm_policy *p)
 
     if (ix == NULL)
         return NULL;
+    if (p->nrules > PINDEX_MAX || p->ndomains > PINDEX_MAX)
+        goto fail;
     for (i = 0; i < p->nrules; i++) {
         const struct lm_rule *r = &p->rules[i];
         if (pol_cls(r->kind) && r->pattern != NULL)
@@ -282,6 +293,8 @@ pindex_build(const struct lm_policy *p)
                  r->kind == LM_K_AUTH || (r->kind == LM_K_NET && r->info != NULL))
             ix->nspecial++;
     }
+    if (nkeys > PINDEX_MAX / 2)
+        goto fail;
     for (ix->nbuckets = 16; ix->nbuckets < 2 * nkeys; ix->nbuckets *= 2)
         ;
     ix->ents = malloc((nkeys + 1) * sizeof *ix->ents);
@@ -296,7 +309,8 @@ pindex_build(const struct lm_policy *p)
         const struct lm_rule *r = &p->rules[i];
         char c = pol_cls(r->kind);
         if (c && r->pattern != NULL) {
-            pol_hadd(ix, c, r->pattern, i);
+            if (pol_hadd(ix, c, r->pattern, i, r->kind, r->stage, r->info != NULL) != 0)
+                goto fail;
             if (c == 'd')
                 ix->stages_d |= r->stage;
             else if (c == 'a')
@@ -309,7 +323,8 @@ pindex_build(const struct lm_policy *p)
             ix->special[ix->nspecial++] = i;
     }
     for (i = 0; i < p->ndomains; i++)
-        pol_hadd(ix, 'D', p->domains[i].name, i);
+        if (pol_hadd(ix, 'D', p->domains[i].name, i, p->domains[i].kind, 0, 0) != 0)
+            goto fail;
     if (pol_build_segs(p, ix) != 0)
         goto fail;
     for (i = 1; i <= LM_S_ANY; i++)
@@ -349,20 +364,24 @@ const struct lm_rule *
 pindex_net(const struct pindex_ctx *c, const struct lm_ipaddr *ip)
 {
     size_t lo = 0, hi = c->ix->nsegs;
+    const struct pindex_seg *s;
 
     if (ip->family == 0)
         return NULL;
+    /* the last segment that starts at or before ip */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        const struct pindex_seg *s = &c->ix->segs[mid];
-        if (lm_ipaddr_cmp(&s->hi, ip) < 0)
+        if (lm_ipaddr_cmp(&c->ix->segs[mid].lo, ip) <= 0)
             lo = mid + 1;
-        else if (lm_ipaddr_cmp(&s->lo, ip) > 0)
-            hi = mid;
         else
-            return &c->p->rules[s->rule];
+            hi = mid;
     }
-    return NULL;
+    if (lo == 0)
+        return NULL;
+    s = &c->ix->segs[lo - 1];
+    if (s->rule == PINDEX_NONE || s->lo.family != ip->family)
+        return NULL;
+    return &c->p->rules[s->rule];
 }
 
 /*
@@ -387,20 +406,61 @@ pol_key(const struct pindex_ctx *c, char cls, const char *key, size_t len,
     e = ix->buckets[(size_t)hv & (ix->nbuckets - 1)];
     for (; e != PINDEX_NONE; e = ix->ents[e].next) {
         const struct pindex_hent *h = &ix->ents[e];
-        const struct lm_rule *r;
         int rank;
+        /* rank first: it reads the entry only, the key is elsewhere */
         if (h->hash != (uint32_t)hv || h->cls != cls || h->len != len ||
-            memcmp(h->key, key, len) != 0)
+            (rank = pindex_key_rank(h->kind, h->stage, h->info, stage, level0)) < 0 ||
+            (best != NULL && rank >= bestrank) || memcmp(h->key, key, len) != 0)
             continue;
-        r = &c->p->rules[h->idx];
-        if ((rank = lm_rule_key_rank(r, stage, level0)) < 0)
-            continue;
-        if (best == NULL || rank < bestrank) {
-            best = r;
-            bestrank = rank;
-        }
+        best = &c->p->rules[h->idx];
+        bestrank = rank;
     }
     return best;
+}
+
+/* pol_key at LM_S_FROM and at LM_S_TO in one walk of KEY's chain. */
+static void
+pol_key_both(const struct pindex_ctx *c, char cls, const char *key, size_t len,
+             const struct lm_rule **from, const struct lm_rule **to)
+{
+    const struct lm_pindex *ix = c->ix;
+    unsigned stages = cls == 'a' ? ix->stages_a : cls == 'u' ? ix->stages_u : ix->stages_d;
+    uint32_t bf = PINDEX_NONE, bt = PINDEX_NONE;
+    int rfrom = 0, rto = 0;
+    uint64_t hv;
+    size_t e;
+
+    *from = *to = NULL;
+    if (!(stages & (LM_S_FROM | LM_S_TO)))
+        return;
+    hv = pindex_hash(cls, key, len);
+    for (e = ix->buckets[(size_t)hv & (ix->nbuckets - 1)]; e != PINDEX_NONE;
+         e = ix->ents[e].next) {
+        const struct pindex_hent *h = &ix->ents[e];
+        int rf, rt;
+        if (h->hash != (uint32_t)hv || h->cls != cls || h->len != len)
+            continue;
+        rf = pindex_key_rank(h->kind, h->stage, h->info, LM_S_FROM, 1);
+        rt = pindex_key_rank(h->kind, h->stage, h->info, LM_S_TO, 1);
+        if (rf >= 0 && bf != PINDEX_NONE && rf >= rfrom)
+            rf = -1;
+        if (rt >= 0 && bt != PINDEX_NONE && rt >= rto)
+            rt = -1;
+        if ((rf < 0 && rt < 0) || memcmp(h->key, key, len) != 0)
+            continue;
+        if (rf >= 0) {
+            bf = h->idx;
+            rfrom = rf;
+        }
+        if (rt >= 0) {
+            bt = h->idx;
+            rto = rt;
+        }
+    }
+    if (bf != PINDEX_NONE)
+        *from = &c->p->rules[bf];
+    if (bt != PINDEX_NONE)
+        *to = &c->p->rules[bt];
 }
 
 const struct lm_rule *
@@ -423,35 +483,6 @@ pindex_chain(const struct pindex_ctx *c, const char *name, unsigned stage, int f
             break;
         s++;
         level++;
-    }
-    return NULL;
-}
-
-/* Accepted-domain lookup: whole name (NAME, TREE), then parents (BELOW, TREE). */
-static const struct lm_domain *
-pol_accepted(const struct pindex_ctx *c, const char *name)
-{
-    const char *s = name;
-    int level0 = 1;
-
-    while (*s) {
-        size_t len = strlen(s), e;
-        e = c->ix->buckets[(size_t)pindex_hash('D', s, len) & (c->ix->nbuckets - 1)];
-        for (; e != PINDEX_NONE; e = c->ix->ents[e].next) {
-            const struct pindex_hent *h = &c->ix->ents[e];
-            const struct lm_domain *dom;
-            if (h->cls != 'D' || h->len != len || memcmp(h->key, s, len) != 0)
-                continue;
-            dom = &c->p->domains[h->idx];
-            if (dom->kind == LM_K_TREE || (level0 ? dom->kind == LM_K_NAME
-                                                  : dom->kind == LM_K_BELOW))
-                return dom;
-        }
-        s = strchr(s, '.');
-        if (s == NULL)
-            break;
-        s++;
-        level0 = 0;
     }
     return NULL;
 }
@@ -648,30 +679,95 @@ pindex_user_atoms(const struct pindex_ctx *c, const char *user, size_t len,
     a->from = a->to = NULL;
     if (len == 0)
         return;
-    a->from = pol_key(c, 'u', user, len, LM_S_FROM, 1);
-    a->to = pol_key(c, 'u', user, len, LM_S_TO, 1);
+    pol_key_both(c, 'u', user, len, &a->from, &a->to);
 }
 
+/*
+ * The domain's atoms in one walk up its levels, one hash chain a level:
+ * what pindex_chain() at FROM and at TO, pol_key() of the whole name and
+ * pol_accepted() would find, each reading the same chain (a verification
+ * asks this for every domain class of both policies).
+ */
 void
 pindex_dom_atoms(const struct pindex_ctx *c, const char *dom, struct pindex_domatoms *a)
 {
-    const struct lm_rule *x;
+    const struct lm_pindex *ix = c->ix;
+    const char *s = dom;
+    int level0 = 1, want_from, want_to, want_acc = 1;
 
     memset(a, 0, sizeof *a);
     if (*dom == '\0')
         return;
-    a->from = pindex_chain(c, dom, LM_S_FROM, 0, 0);
-    a->to = pindex_chain(c, dom, LM_S_TO, 0, 0);
-    x = pol_key(c, 'd', dom, strlen(dom), LM_S_FROM, 1);
-    a->exact_from = x != NULL && x->kind == LM_K_NAME && !pol_skip(x) ? x : NULL;
-    a->accepted = pol_accepted(c, dom);
     a->literal = (unsigned char)pol_local_literal(c->p, dom);
+    want_from = (ix->stages_d & LM_S_FROM) != 0;
+    want_to = (ix->stages_d & LM_S_TO) != 0;
+    while (want_from || want_to || want_acc) {
+        size_t len = strlen(s), e;
+        uint64_t hv = pindex_hash('d', s, len);
+        uint32_t from = PINDEX_NONE, to = PINDEX_NONE;
+        int rfrom = 0, rto = 0;
+        for (e = ix->buckets[(size_t)hv & (ix->nbuckets - 1)]; e != PINDEX_NONE;
+             e = ix->ents[e].next) {
+            const struct pindex_hent *h = &ix->ents[e];
+            int rf, rt;
+            if (h->hash != (uint32_t)hv || h->len != len)
+                continue;
+            if (h->cls == 'D') {
+                if (want_acc && (h->kind == LM_K_TREE || (level0 ? h->kind == LM_K_NAME
+                                                               : h->kind == LM_K_BELOW)) &&
+                    memcmp(h->key, s, len) == 0) {
+                    a->accepted = &c->p->domains[h->idx];
+                    want_acc = 0;
+                }
+                continue;
+            }
+            if (h->cls != 'd')
+                continue;
+            rf = want_from ? pindex_key_rank(h->kind, h->stage, h->info, LM_S_FROM, level0) : -1;
+            rt = want_to ? pindex_key_rank(h->kind, h->stage, h->info, LM_S_TO, level0) : -1;
+            if (rf >= 0 && from != PINDEX_NONE && rf >= rfrom)
+                rf = -1;
+            if (rt >= 0 && to != PINDEX_NONE && rt >= rto)
+                rt = -1;
+            if ((rf < 0 && rt < 0) || memcmp(h->key, s, len) != 0)
+                continue;
+            if (rf >= 0) {
+                from = h->idx;
+                rfrom = rf;
+            }
+            if (rt >= 0) {
+                to = h->idx;
+                rto = rt;
+            }
+        }
+        if (from != PINDEX_NONE) {
+            a->from = &c->p->rules[from];
+            want_from = 0;
+            if (level0 && a->from->kind == LM_K_NAME && !pol_skip(a->from))
+                a->exact_from = a->from;
+        }
+        if (to != PINDEX_NONE) {
+            a->to = &c->p->rules[to];
+            want_to = 0;
+        }
+        s = strchr(s, '.');
+        if (s == NULL || *++s == '\0')
+            break;
+        level0 = 0;
+    }
 }
 
 const struct lm_rule *
 pindex_whole(const struct pindex_ctx *c, const char *addr, unsigned stage)
 {
     return pol_key(c, 'a', addr, strlen(addr), stage, 1);
+}
+
+void
+pindex_whole_both(const struct pindex_ctx *c, const char *addr, const struct lm_rule **from,
+                  const struct lm_rule **to)
+{
+    pol_key_both(c, 'a', addr, strlen(addr), from, to);
 }
 
 /* --- combining ---------------------------------------------------------------------- */

@@ -152,7 +152,8 @@ lm_lint(const struct lm_policy *p, struct lm_diags *d)
         return 0;
     wins = calloc(p->nrules + 1, 1);
     for (i = 0; wins != NULL && i < ix->nsegs; i++)
-        wins[ix->segs[i].rule] = 1;
+        if (ix->segs[i].rule != PINDEX_NONE)
+            wins[ix->segs[i].rule] = 1;
     for (i = 0; i < p->nrules; i++) {
         const struct lm_rule *r = &p->rules[i];
         unsigned char w[16];

@@ -20,31 +20,43 @@
 
 #include "libmap/policy.h"
 
-#define PINDEX_NONE SIZE_MAX
+/* Rule, domain and entry numbers are 32 bits wide: a million-rule policy's
+ * index then fits twice as many entries in the cache (pindex_build refuses
+ * more than PINDEX_MAX keys or rules). */
+#define PINDEX_NONE UINT32_MAX
+#define PINDEX_MAX  (UINT32_MAX - 1)
 
-/* A network segment and the rule that wins on it. */
+/* A network segment and the rule that wins on it (PINDEX_NONE: no rule
+ * there).  It runs from lo to the next segment's lo, or to the end of its
+ * family's space: the segments tile every span the networks touch, so
+ * the end need not be stored. */
 struct pindex_seg {
-    struct lm_ipaddr lo, hi;
-    size_t rule;
+    struct lm_ipaddr lo;
+    uint32_t rule;
 };
 
-/* Hash chain entry: a rule (or accepted domain) under its key. */
+/* Hash chain entry: a rule (or accepted domain) under its key.  The rule's
+ * kind, stages and whether it has ident info are copied here, so that a
+ * lookup ranks the candidates of a chain without reading the rules. */
 struct pindex_hent {
     const char *key;
-    size_t      len;
-    size_t      idx;    /* rule or domain index */
-    size_t      next;   /* next entry in the chain, PINDEX_NONE at the end */
+    uint32_t    len;
+    uint32_t    idx;    /* rule or domain index */
+    uint32_t    next;   /* next entry in the chain, PINDEX_NONE at the end */
     uint32_t    hash;   /* low bits of the key's hash: a chain is walked
                            without touching the keys of other names */
     char        cls;    /* 'd' domain rule, 'a' address, 'u' user, 'D' accepted domain */
+    unsigned char kind;     /* the rule's lm_kind (or the domain's) */
+    unsigned char stage;    /* the rule's LM_S_* bits */
+    unsigned char info;     /* the rule has ident info */
 };
 
 struct lm_pindex {
-    struct pindex_seg  *segs;   /* connect networks, info-less rules */
+    struct pindex_seg  *segs;   /* connect networks, info-less rules, sorted */
     size_t              nsegs;
     struct pindex_hent *ents;
     size_t              nents;
-    size_t             *buckets;
+    uint32_t           *buckets;
     size_t              nbuckets;  /* power of two */
     size_t             *special;   /* ANY, ANYHOST and info rules, in order */
     size_t              nspecial;
@@ -55,6 +67,21 @@ struct lm_pindex {
                                                        looked up at a stage of the mask
                                                        (lm_emit_drop_widens); 0 unknown */
 };
+
+/* lm_rule_key_rank of a rule given by its kind, stages and whether it has
+ * ident info: what a hash entry keeps of its rule. */
+static inline int
+pindex_key_rank(unsigned kind, unsigned rstage, int info, unsigned stage, int level0)
+{
+    if (!(rstage & stage) || info)
+        return -1;
+    if (kind == LM_K_NAME || kind == LM_K_TREE || kind == LM_K_BELOW) {
+        if (level0 ? kind == LM_K_BELOW : kind == LM_K_NAME)
+            return -1;
+        return ((!level0 && kind == LM_K_TREE) ? 2 : 0) + (rstage != stage);
+    }
+    return rstage != stage;
+}
 
 /* FNV-1a over a class byte and the key (policy.c, shared with the index). */
 uint64_t pindex_hash(char cls, const char *s, size_t len);
@@ -143,6 +170,9 @@ void pindex_dom_atoms(const struct pindex_ctx *c, const char *dom,
 /* The whole address "user@domain" at STAGE, SKIP kept. */
 const struct lm_rule *pindex_whole(const struct pindex_ctx *c, const char *addr,
                                    unsigned stage);
+/* pindex_whole at LM_S_FROM and at LM_S_TO, in one lookup. */
+void pindex_whole_both(const struct pindex_ctx *c, const char *addr,
+                       const struct lm_rule **from, const struct lm_rule **to);
 
 void pindex_connect(const struct pindex_ctx *c, const struct pindex_ipatoms *ip,
                     const struct pindex_hostatoms *host, const struct pindex_srvatoms *srv,

@@ -5,6 +5,7 @@
  */
 #include "libmap/policy.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,13 +105,12 @@ lm_rule_fini(struct lm_rule *r)
     free(r->info);
     free(r->dsn);
     free(r->text);
-    free(r->orig);
     for (i = 0; i < r->nenv; i++) {
         free(r->env[i].name);
         free(r->env[i].value);
     }
     free(r->env);
-    r->pattern = r->info = r->dsn = r->text = r->orig = NULL;
+    r->pattern = r->info = r->dsn = r->text = NULL;
     r->env = NULL;
     r->nenv = 0;
 }
@@ -190,8 +190,7 @@ lm_policy_add(struct lm_policy *p, const struct lm_rule *r, struct lm_diags *d)
     c->env = NULL;
     c->nenv = 0;
     if (pol_dup(p, &c->pattern, r->pattern) || pol_dup(p, &c->info, r->info) ||
-        pol_dup(p, &c->dsn, r->dsn) || pol_dup(p, &c->text, r->text) ||
-        pol_dup(p, &c->orig, r->orig))
+        pol_dup(p, &c->dsn, r->dsn) || pol_dup(p, &c->text, r->text))
         goto oom;
     c->pos.file = lm_policy_file(p, r->pos.file);
     if (r->pos.file != NULL && c->pos.file == NULL)
@@ -212,7 +211,8 @@ int
 lm_rule_setenv(struct lm_rule *r, const char *name, const char *value,
                struct lm_diags *d)
 {
-    struct lm_kv *nv = realloc(r->env, (r->nenv + 1) * sizeof *nv);
+    struct lm_kv *nv = r->nenv < UINT_MAX ? realloc(r->env, ((size_t)r->nenv + 1) * sizeof *nv)
+                                          : NULL;
 
     if (nv == NULL)
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, &r->pos, "out of memory");
@@ -617,12 +617,5 @@ lm_action_stops(enum lm_action a)
 int
 lm_rule_key_rank(const struct lm_rule *r, unsigned stage, int level0)
 {
-    if (!(r->stage & stage) || r->info != NULL)
-        return -1;
-    if (r->kind == LM_K_NAME || r->kind == LM_K_TREE || r->kind == LM_K_BELOW) {
-        if (level0 ? r->kind == LM_K_BELOW : r->kind == LM_K_NAME)
-            return -1;
-        return ((!level0 && r->kind == LM_K_TREE) ? 2 : 0) + (r->stage != stage);
-    }
-    return r->stage != stage;
+    return pindex_key_rank(r->kind, r->stage, r->info != NULL, stage, level0);
 }

@@ -37,53 +37,91 @@
 
 /* --- a set of strings: one arena, sorted and unique on freezing ------------------ */
 
-struct vf_strs {
-    char   *buf;
-    size_t  len, cap;
-    size_t *off;
-    char  **v;
-    size_t  n, capoff;
-    int     err;
+/* A set of strings: each one either borrowed (a policy's pattern, or a
+ * string of another set, which outlive the set) or copied into chunks
+ * that never move, so v[] points straight at every member and nothing is
+ * copied twice.  vf_freeze sorts v[] and drops repeats. */
+struct vf_chunk {
+    struct vf_chunk *next;
+    size_t           used, cap;
+    char             data[];
 };
 
+#define VF_CHUNK 65536
+
+struct vf_strs {
+    struct vf_chunk *chunks;    /* the copies; the newest first */
+    char   **v;
+    size_t   n, cap;
+    int      err;
+};
+
+static void
+vf_spush(struct vf_strs *s, char *str)
+{
+    if (s->n == s->cap) {
+        size_t ncap = s->cap ? 2 * s->cap : 64;
+        char **nv = realloc(s->v, ncap * sizeof *nv);
+        if (nv == NULL) {
+            s->err = 1;
+            return;
+        }
+        s->v = nv;
+        s->cap = ncap;
+    }
+    s->v[s->n++] = str;
+}
+
+/* Add a string that outlives the set, without copying it. */
+static void
+vf_sref(struct vf_strs *s, char *str)
+{
+    if (!s->err)
+        vf_spush(s, str);
+}
+
+/* Add a copy of a, b and c joined (b and c may be NULL). */
 static void
 vf_sadd(struct vf_strs *s, const char *a, const char *b, const char *c)
 {
     size_t la = strlen(a), lb = b ? strlen(b) : 0, lc = c ? strlen(c) : 0;
     size_t need = la + lb + lc + 1;
+    struct vf_chunk *k = s->chunks;
+    char *dst;
 
     if (s->err)
         return;
-    if (s->n == s->capoff) {
-        size_t ncap = s->capoff ? 2 * s->capoff : 64;
-        size_t *nv = realloc(s->off, ncap * sizeof *nv);
-        if (nv == NULL) {
+    if (k == NULL || k->cap - k->used < need) {
+        size_t cap = need > VF_CHUNK ? need : VF_CHUNK;
+        if ((k = malloc(sizeof *k + cap)) == NULL) {
             s->err = 1;
             return;
         }
-        s->off = nv;
-        s->capoff = ncap;
+        k->used = 0;
+        k->cap = cap;
+        k->next = s->chunks;
+        s->chunks = k;
     }
-    if (s->cap - s->len < need) {
-        size_t ncap = s->cap ? 2 * s->cap : 4096;
-        char *nb;
-        while (ncap - s->len < need)
-            ncap *= 2;
-        if ((nb = realloc(s->buf, ncap)) == NULL) {
-            s->err = 1;
-            return;
-        }
-        s->buf = nb;
-        s->cap = ncap;
-    }
-    memcpy(s->buf + s->len, a, la);
+    dst = k->data + k->used;
+    memcpy(dst, a, la);
     if (lb)
-        memcpy(s->buf + s->len + la, b, lb);
+        memcpy(dst + la, b, lb);
     if (lc)
-        memcpy(s->buf + s->len + la + lb, c, lc);
-    s->buf[s->len + need - 1] = '\0';
-    s->off[s->n++] = s->len;
-    s->len += need;
+        memcpy(dst + la + lb, c, lc);
+    dst[need - 1] = '\0';
+    k->used += need;
+    vf_spush(s, dst);
+    if (s->err)
+        k->used -= need;
+}
+
+/* Take back the last string vf_sadd added. */
+static void
+vf_sunadd(struct vf_strs *s)
+{
+    char *last = s->v[--s->n];
+
+    s->chunks->used = (size_t)(last - s->chunks->data);
 }
 
 static int
@@ -97,17 +135,7 @@ vf_freeze(struct vf_strs *s)
 {
     size_t i, j;
 
-    if (s->err)
-        return;
-    if ((s->v = malloc((s->n ? s->n : 1) * sizeof *s->v)) == NULL) {
-        s->err = 1;
-        return;
-    }
-    for (i = 0; i < s->n; i++)
-        s->v[i] = s->buf + s->off[i];
-    free(s->off);
-    s->off = NULL;
-    if (s->n == 0)
+    if (s->err || s->n == 0)
         return;
     qsort(s->v, s->n, sizeof *s->v, vf_strcmp);
     for (i = j = 1; i < s->n; i++)
@@ -125,8 +153,11 @@ vf_has(const struct vf_strs *s, const char *key)
 static void
 vf_sfree(struct vf_strs *s)
 {
-    free(s->buf);
-    free(s->off);
+    while (s->chunks != NULL) {
+        struct vf_chunk *next = s->chunks->next;
+        free(s->chunks);
+        s->chunks = next;
+    }
     free(s->v);
 }
 
@@ -298,26 +329,26 @@ vf_collect(struct vf_ctx *c, const struct lm_policy *p)
     for (i = 0; i < p->nrules; i++) {
         const struct lm_rule *r = &p->rules[i];
         if (r->info != NULL)
-            vf_sadd(&c->infos, r->info, NULL, NULL);
+            vf_sref(&c->infos, r->info);
         switch (r->kind) {
         case LM_K_NAME: case LM_K_TREE: case LM_K_BELOW:
             if (r->pattern != NULL)
-                vf_sadd(&c->names, r->pattern, NULL, NULL);
+                vf_sref(&c->names, r->pattern);
             break;
         case LM_K_ADDR:
             if (r->pattern != NULL)
-                vf_sadd(&c->addrs, r->pattern, NULL, NULL);
+                vf_sref(&c->addrs, r->pattern);
             break;
         case LM_K_USER:
             if (r->pattern != NULL)
-                vf_sadd(&c->users, r->pattern, NULL, NULL);
+                vf_sref(&c->users, r->pattern);
             break;
         default:
             break;
         }
     }
     for (i = 0; i < p->ndomains; i++)
-        vf_sadd(&c->names, p->domains[i].name, NULL, NULL);
+        vf_sref(&c->names, p->domains[i].name);
 }
 
 /* A label that occurs in no pattern, ident or address of either side, so
@@ -605,6 +636,7 @@ vf_address(struct vf_ctx *c, const char *addr, size_t witness)
     for (s = 0; s < 2; s++) {
         struct pindex_useratoms u = { NULL, NULL };
         struct pindex_domatoms dm;
+        const struct lm_rule *wf, *wt;
         memset(&dm, 0, sizeof dm);
         if (addr == NULL) {
             fo[s].code = PX_PASS;
@@ -617,9 +649,9 @@ vf_address(struct vf_ctx *c, const char *addr, size_t witness)
             pindex_user_atoms(side[s], addr, (size_t)(at - addr), &u);
             pindex_dom_atoms(side[s], at + 1, &dm);
         }
-        pindex_from(side[s], at != NULL, pindex_whole(side[s], addr, LM_S_FROM), &u, &dm,
-                    &fo[s]);
-        pindex_to(side[s], at != NULL, pindex_whole(side[s], addr, LM_S_TO), &u, &dm, &to[s]);
+        pindex_whole_both(side[s], addr, &wf, &wt);
+        pindex_from(side[s], at != NULL, wf, &u, &dm, &fo[s]);
+        pindex_to(side[s], at != NULL, wt, &u, &dm, &to[s]);
     }
     vf_pair(&c->from, &fo[0], &fo[1], witness);
     vf_pair(&c->to, &to[0], &to[1], witness);
@@ -638,7 +670,7 @@ vf_addresses(struct vf_ctx *c, size_t *nclasses, struct lm_diags *d)
     vf_sadd(&users, "", NULL, NULL);
     vf_sadd(&users, c->fresh, NULL, NULL);
     for (i = 0; i < c->users.n; i++)
-        vf_sadd(&users, c->users.v[i], NULL, NULL);
+        vf_sref(&users, c->users.v[i]);
     /* domains: the host classes, none, and one address literal in each
      * piece the two sides' own addresses cut */
     if (vf_pieces(c, VF_LOCALS, &lip, &nlip, d) != 0)
@@ -650,7 +682,7 @@ vf_addresses(struct vf_ctx *c, size_t *nclasses, struct lm_diags *d)
     }
     vf_sadd(&lits, "", NULL, NULL);
     for (i = 0; i < c->hosts.n; i++)
-        vf_sadd(&lits, c->hosts.v[i], NULL, NULL);
+        vf_sref(&lits, c->hosts.v[i]);
     vf_freeze(&users);
     vf_freeze(&lits);
     if (users.err || lits.err)
@@ -700,14 +732,14 @@ vf_addresses(struct vf_ctx *c, size_t *nclasses, struct lm_diags *d)
                     vf_sadd(&c->reps, u, "@", dm);
                     if (c->reps.err)
                         goto oom;
-                    if (!vf_has(&c->addrs, c->reps.buf + c->reps.off[n0]))
+                    if (!vf_has(&c->addrs, c->reps.v[n0]))
                         found = 1;
                     else
-                        c->reps.len = c->reps.off[--c->reps.n];
+                        vf_sunadd(&c->reps);
                 }
         }
     for (i = 0; i < c->addrs.n; i++)
-        vf_sadd(&c->reps, c->addrs.v[i], NULL, NULL);
+        vf_sref(&c->reps, c->addrs.v[i]);
     vf_sadd(&c->reps, c->fresh, NULL, NULL);       /* no "@" at all */
     vf_freeze(&c->reps);
     if (c->reps.err)
@@ -956,7 +988,7 @@ lm_verify(const struct lm_policy *a, const struct lm_policy *b,
     /* host names: each name, one just below it, one nothing names */
     vf_sadd(&c.hosts, c.fresh, NULL, NULL);
     for (i = 0; i < c.names.n; i++) {
-        vf_sadd(&c.hosts, c.names.v[i], NULL, NULL);
+        vf_sref(&c.hosts, c.names.v[i]);
         vf_sadd(&c.hosts, c.fresh, ".", c.names.v[i]);
     }
     vf_freeze(&c.hosts);

@@ -129,7 +129,7 @@ START_TEST(parse_every_form)
     ck_assert_uint_eq(r->stage, LM_S_CONNECT);
     ck_assert_int_eq(r->action, LM_A_RELAY);
     sm_net_is(r, "127.0.0.1", "127.0.0.1");
-    ck_assert_str_eq(r->orig, "Connect:127.0.0.1");
+    ck_assert_ptr_null(r->pattern);
     r = tu_rule(p, 4);
     sm_net_is(r, "192.168.1.0", "192.168.1.255");
     ck_assert_uint_eq(r->net.prefix, 24);
