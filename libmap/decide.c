@@ -418,6 +418,34 @@ pol_key(const struct pindex_ctx *c, char cls, const char *key, size_t len,
     return best;
 }
 
+/* The best sender and recipient rule met so far in one walk of a chain. */
+struct pol_best2 {
+    uint32_t from, to;
+    int      rfrom, rto;
+};
+
+/* Offer entry h of KEY's chain, ranked rf (sender) and rt (recipient), -1
+ * when it does not apply: it replaces a worse-ranked best. */
+static void
+pol_best2_offer(struct pol_best2 *b, const struct pindex_hent *h, const char *key, size_t len,
+                int rf, int rt)
+{
+    if (rf >= 0 && b->from != PINDEX_NONE && rf >= b->rfrom)
+        rf = -1;
+    if (rt >= 0 && b->to != PINDEX_NONE && rt >= b->rto)
+        rt = -1;
+    if ((rf < 0 && rt < 0) || memcmp(h->key, key, len) != 0)
+        return;
+    if (rf >= 0) {
+        b->from = h->idx;
+        b->rfrom = rf;
+    }
+    if (rt >= 0) {
+        b->to = h->idx;
+        b->rto = rt;
+    }
+}
+
 /* pol_key at LM_S_FROM and at LM_S_TO in one walk of KEY's chain. */
 static void
 pol_key_both(const struct pindex_ctx *c, char cls, const char *key, size_t len,
@@ -425,8 +453,7 @@ pol_key_both(const struct pindex_ctx *c, char cls, const char *key, size_t len,
 {
     const struct lm_pindex *ix = c->ix;
     unsigned stages = cls == 'a' ? ix->stages_a : cls == 'u' ? ix->stages_u : ix->stages_d;
-    uint32_t bf = PINDEX_NONE, bt = PINDEX_NONE;
-    int rfrom = 0, rto = 0;
+    struct pol_best2 best = { PINDEX_NONE, PINDEX_NONE, 0, 0 };
     uint64_t hv;
     size_t e;
 
@@ -437,30 +464,16 @@ pol_key_both(const struct pindex_ctx *c, char cls, const char *key, size_t len,
     for (e = ix->buckets[(size_t)hv & (ix->nbuckets - 1)]; e != PINDEX_NONE;
          e = ix->ents[e].next) {
         const struct pindex_hent *h = &ix->ents[e];
-        int rf, rt;
         if (h->hash != (uint32_t)hv || h->cls != cls || h->len != len)
             continue;
-        rf = pindex_key_rank(h->kind, h->stage, h->info, LM_S_FROM, 1);
-        rt = pindex_key_rank(h->kind, h->stage, h->info, LM_S_TO, 1);
-        if (rf >= 0 && bf != PINDEX_NONE && rf >= rfrom)
-            rf = -1;
-        if (rt >= 0 && bt != PINDEX_NONE && rt >= rto)
-            rt = -1;
-        if ((rf < 0 && rt < 0) || memcmp(h->key, key, len) != 0)
-            continue;
-        if (rf >= 0) {
-            bf = h->idx;
-            rfrom = rf;
-        }
-        if (rt >= 0) {
-            bt = h->idx;
-            rto = rt;
-        }
+        pol_best2_offer(&best, h, key, len,
+                        pindex_key_rank(h->kind, h->stage, h->info, LM_S_FROM, 1),
+                        pindex_key_rank(h->kind, h->stage, h->info, LM_S_TO, 1));
     }
-    if (bf != PINDEX_NONE)
-        *from = &c->p->rules[bf];
-    if (bt != PINDEX_NONE)
-        *to = &c->p->rules[bt];
+    if (best.from != PINDEX_NONE)
+        *from = &c->p->rules[best.from];
+    if (best.to != PINDEX_NONE)
+        *to = &c->p->rules[best.to];
 }
 
 const struct lm_rule *
@@ -704,12 +717,10 @@ pindex_dom_atoms(const struct pindex_ctx *c, const char *dom, struct pindex_doma
     while (want_from || want_to || want_acc) {
         size_t len = strlen(s), e;
         uint64_t hv = pindex_hash('d', s, len);
-        uint32_t from = PINDEX_NONE, to = PINDEX_NONE;
-        int rfrom = 0, rto = 0;
+        struct pol_best2 best = { PINDEX_NONE, PINDEX_NONE, 0, 0 };
         for (e = ix->buckets[(size_t)hv & (ix->nbuckets - 1)]; e != PINDEX_NONE;
              e = ix->ents[e].next) {
             const struct pindex_hent *h = &ix->ents[e];
-            int rf, rt;
             if (h->hash != (uint32_t)hv || h->len != len)
                 continue;
             if (h->cls == 'D') {
@@ -723,31 +734,20 @@ pindex_dom_atoms(const struct pindex_ctx *c, const char *dom, struct pindex_doma
             }
             if (h->cls != 'd')
                 continue;
-            rf = want_from ? pindex_key_rank(h->kind, h->stage, h->info, LM_S_FROM, level0) : -1;
-            rt = want_to ? pindex_key_rank(h->kind, h->stage, h->info, LM_S_TO, level0) : -1;
-            if (rf >= 0 && from != PINDEX_NONE && rf >= rfrom)
-                rf = -1;
-            if (rt >= 0 && to != PINDEX_NONE && rt >= rto)
-                rt = -1;
-            if ((rf < 0 && rt < 0) || memcmp(h->key, s, len) != 0)
-                continue;
-            if (rf >= 0) {
-                from = h->idx;
-                rfrom = rf;
-            }
-            if (rt >= 0) {
-                to = h->idx;
-                rto = rt;
-            }
+            pol_best2_offer(&best, h, s, len,
+                            want_from ? pindex_key_rank(h->kind, h->stage, h->info,
+                                                        LM_S_FROM, level0) : -1,
+                            want_to ? pindex_key_rank(h->kind, h->stage, h->info,
+                                                      LM_S_TO, level0) : -1);
         }
-        if (from != PINDEX_NONE) {
-            a->from = &c->p->rules[from];
+        if (best.from != PINDEX_NONE) {
+            a->from = &c->p->rules[best.from];
             want_from = 0;
             if (level0 && a->from->kind == LM_K_NAME && !pol_skip(a->from))
                 a->exact_from = a->from;
         }
-        if (to != PINDEX_NONE) {
-            a->to = &c->p->rules[to];
+        if (best.to != PINDEX_NONE) {
+            a->to = &c->p->rules[best.to];
             want_to = 0;
         }
         s = strchr(s, '.');
