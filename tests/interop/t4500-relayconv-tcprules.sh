@@ -8,32 +8,8 @@
 need_tool tcprules ucspi-tcp || { finish; exit 1; }
 need_tool tcprulescheck ucspi-tcp || { finish; exit 1; }
 
-# One "ip verdict" line per probe: D deny, R relay (RELAYCLIENT set), A allow
-# without relaying.  tcprulescheck answers one client per run; relayconv
-# --decide reads the whole list at once.
-real_verdicts() {
-    while read -r ip; do
-        out=$(TCPREMOTEIP=$ip tcprulescheck "$1")
-        case $out in
-        *"deny connection"*) echo "$ip D" ;;
-        *"set environment variable RELAYCLIENT="*) echo "$ip R" ;;
-        *) echo "$ip A" ;;
-        esac
-    done < "$2"
-}
-want_verdicts() {
-    relayconv --decide --json --client - "$1" < "$2" 2>/dev/null |
-        sed -n 's/^{"verdict":"\([a-z]*\)","client":"\([^"]*\)".*/\2 \1/p' |
-        sed 's/ relay$/ R/; s/ deny$/ D/; s/ reject$/ D/; s/ [a-z]*$/ A/'
-}
-# compare POLICY DIR PROBES: every probe decided alike, or the differences
-compare() {
-    tcprules "$2/tcp.smtp.cdb" "$2/tcp.smtp.tmp" < "$2/tcp.smtp" || return 1
-    real_verdicts "$2/tcp.smtp.cdb" "$3" > real.v
-    want_verdicts "$1" "$3" > want.v
-    test "$(wc -l < real.v)" -eq "$(wc -l < "$3")" || return 1
-    diff want.v real.v
-}
+TCPRULES=tcprules TCPRULESCHECK=tcprulescheck
+. "$TOP/tests/interop/tcprules-probe.sh"
 
 i=0
 while [ $i -lt 12 ]; do

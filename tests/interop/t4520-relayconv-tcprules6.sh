@@ -12,31 +12,9 @@ need_tool "$R6/tcprules" "ucspi-tcp-ipv6 (unpacked by sh mk/deps.sh test, listed
     { finish; exit 1; }
 need_tool "$R6/tcprulescheck" "ucspi-tcp-ipv6" || { finish; exit 1; }
 
-# One verdict per probe, in order: D deny, R relay (RELAYCLIENT set), A allow.
-real_verdicts() {
-    while read -r ip; do
-        out=$(TCPREMOTEIP=$ip "$R6/tcprulescheck" "$1")
-        case $out in
-        *"deny connection"*) echo D ;;
-        *"set environment variable RELAYCLIENT="*) echo R ;;
-        *) echo A ;;
-        esac
-    done < "$2"
-}
-want_verdicts() {
-    relayconv --decide --json $3 --client - "$1" < "$2" 2>/dev/null |
-        sed -n 's/^{"verdict":"\([a-z]*\)".*/\1/p' |
-        sed 's/^relay$/R/; s/^deny$/D/; s/^reject$/D/; s/^[a-z]*$/A/'
-}
-# compare POLICY DIR PROBES: every probe decided alike, or the differences
-compare() {
-    "$R6/tcprules" "$2/tcp.smtp.cdb" "$2/tcp.smtp.tmp" < "$2/tcp.smtp" || return 1
-    real_verdicts "$2/tcp.smtp.cdb" "$3" | paste "$3" - > real.v
-    want_verdicts "$1" "$3" | paste "$3" - > want.v
-    test "$(wc -l < real.v)" -eq "$(wc -l < "$3")" || return 1
-    test "$(grep -c "	[DRA]$" want.v)" -eq "$(wc -l < "$3")" || return 1
-    diff want.v real.v
-}
+TCPRULES=$R6/tcprules TCPRULESCHECK=$R6/tcprulescheck
+. "$TOP/tests/interop/tcprules-probe.sh"
+
 # the same for the output read back as qmail6
 readback() {
     want_verdicts "$1" "$3" | paste "$3" - > want.v
