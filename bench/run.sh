@@ -20,8 +20,11 @@
 # (largest size with relayconv rows, 1000000), BENCH_RELAYCONV_RUNS (3, or 1
 # at 1M and more), BENCH_RELAYCONV_TIMEOUT (seconds a relayconv run may take,
 # 900), BENCH_COPIES (copies of one key in the cdb -d row, 2000000; 0 skips
-# it).  Exit status: 0 when every output matched its anchor, 1 otherwise
-# (goals missed are reported, not fatal: the closing note says by how much).
+# it), BENCH_BASELINE (bench/baseline.json, the run BENCH.md records; empty:
+# no comparison).  Exit status: 0 when every output matched its anchor and
+# no row's ratio grew past twice the baseline's (bench/compare.sh), 1
+# otherwise (goals missed are reported, not fatal: the closing note says by
+# how much).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 O=${O:-build}
@@ -367,4 +370,9 @@ BEGIN { printf "{\n  \"machine\": %s,\n  \"commit\": %s,\n  \"seed\": %s,\n  \"l
 END { printf "\n  ]\n}\n" }' "$W/rows.txt" >"$W/bench.json"
 if [ "$fail" = 0 ]; then echo "bench: every output holds the same records as its anchor's"; else echo "bench: some check FAILED (see above)"; fi
 echo "bench: raw runs in $RES, the figures as JSON in $W/bench.json"
+BASELINE=${BENCH_BASELINE-$top/bench/baseline.json}
+if [ -n "$BASELINE" ]; then
+    echo
+    sh "$top/bench/compare.sh" "$W/bench.json" "$BASELINE" || fail=1
+fi
 exit "$fail"
