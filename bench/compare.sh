@@ -1,11 +1,13 @@
 #!/bin/sh
 # bench/compare.sh NEW.json BASELINE.json - each row of a bench run against
 # the same row (size, row, anchor) of the run BENCH.md records
-# (bench/baseline.json).  Ratios, not times, are compared: the anchor runs in
-# the same minute, so a slower or busier machine cancels out.  Prints one line
-# a row; exits 1 when a row's ratio grew past BENCH_REGRESSION times the
-# baseline's (2.0 by default) where both runs of ours took at least 0.1 s, so
-# that start-up noise of tiny runs cannot fail it.  A row the baseline lacks
+# (bench/baseline.json).  Ratios of CPU time (user+sys), not times, are
+# compared: the anchor runs in the same minute, so a slower machine cancels
+# out, and neither a busy machine nor a slow disk (mapc syncs, most anchors
+# do not) moves them much.  Prints one line a row; exits 1 when a row's ratio
+# grew past BENCH_REGRESSION times the baseline's (2.0 by default) where ours
+# used at least 0.1 s of CPU in both runs, so that start-up noise of tiny runs
+# cannot fail it.  A row the baseline lacks
 # is listed as new, never failed.
 set -u
 [ $# -eq 2 ] || { echo "usage: bench/compare.sh NEW.json BASELINE.json" >&2; exit 64; }
@@ -18,14 +20,15 @@ function field(line, name,   s) {
     gsub(/^"|"$/, "", s)
     return s
 }
+function cpu_ratio(line,   a) { a = field(line, "anchor_cpu_s") + 0; return a > 0 ? field(line, "ours_cpu_s") / a : 0 }
 function key(line) { return field(line, "size") " " field(line, "row") " | " field(line, "anchor") }
 BEGIN {
     while ((getline l < base_file) > 0)
-        if (l ~ /"size":/) { k = key(l); bratio[k] = field(l, "ratio"); bours[k] = field(l, "ours_s") }
-    printf "%-58s %8s %8s %7s\n", "row (size, row | anchor)", "baseline", "now", "change"
+        if (l ~ /"size":/) { k = key(l); bratio[k] = cpu_ratio(l); bours[k] = field(l, "ours_cpu_s") }
+    printf "%-58s %8s %8s %7s\n", "row (size, row | anchor), CPU ratio", "baseline", "now", "change"
 }
 /"size":/ {
-    k = key($0); r = field($0, "ratio"); o = field($0, "ours_s")
+    k = key($0); r = cpu_ratio($0); o = field($0, "ours_cpu_s")
     if (!(k in bratio)) { printf "%-58s %8s %8.2f %7s\n", k, "-", r, "new"; next }
     change = bratio[k] > 0 ? r / bratio[k] : 0
     flag = ""
@@ -33,6 +36,6 @@ BEGIN {
     printf "%-58s %8.2f %8.2f %6.2fx%s\n", k, bratio[k], r, change, flag
 }
 END {
-    if (bad) { printf "bench: %d row(s) more than %sx slower against their anchor than in bench/baseline.json\n", bad, limit; exit 1 }
-    print "bench: no row slower against its anchor than " limit "x its ratio in bench/baseline.json"
+    if (bad) { printf "bench: %d row(s) use more than %sx the CPU against their anchor than in bench/baseline.json\n", bad, limit; exit 1 }
+    print "bench: no row uses more than " limit "x the CPU against its anchor than in bench/baseline.json"
 }' "$1"

@@ -22,7 +22,7 @@
 # 900), BENCH_COPIES (copies of one key in the cdb -d row, 2000000; 0 skips
 # it), BENCH_BASELINE (bench/baseline.json, the run BENCH.md records; empty:
 # no comparison).  Exit status: 0 when every output matched its anchor and
-# no row's ratio grew past twice the baseline's (bench/compare.sh), 1
+# no row's CPU-time ratio grew past twice the baseline's (bench/compare.sh), 1
 # otherwise (goals missed are reported, not fatal: the closing note says by
 # how much).
 set -u
