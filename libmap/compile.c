@@ -197,7 +197,7 @@ compile_sort_fps(uint64_t *v, size_t n)
     shift = 56 - low;
     nsub = (size_t)1 << low;
     mask = nsub - 1;
-    tmp = malloc((n ? n : 1) * sizeof *tmp);
+    tmp = lm_big_alloc(n * sizeof *tmp);
     sub = malloc((nsub + 1) * sizeof *sub);
     if (tmp == NULL || sub == NULL) {
         free(tmp);
@@ -416,6 +416,7 @@ lm_syntax_emit(struct lm_syntax_ctx *ctx, void *key, size_t klen,
                 return lm_diag_add(ctx->d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
             ctx->fps = nv;
             ctx->capfps = n;
+            lm_big_advise(nv, n * sizeof *nv);
         }
         ctx->fps[ctx->nfps++] = compile_fp(k.data, k.len);
     }
@@ -635,7 +636,7 @@ lm_compile(const char *source, const struct lm_compile_opts *o,
     ctx.late = ctx.put == LM_PUT_INSERT && !(o->flags & LM_C_APPEND)
                && (lm_map_type(type)->caps & LM_CAP_SLOW_EXISTS) && lm_source_size(src) > 0;
     mo.nelem = lm_source_size(src) / 24 + 16;   /* a typical access line is ~30 bytes */
-    if (ctx.late && (ctx.fps = malloc((size_t)mo.nelem * sizeof *ctx.fps)) != NULL)
+    if (ctx.late && (ctx.fps = lm_big_alloc((size_t)mo.nelem * sizeof *ctx.fps)) != NULL)
         ctx.capfps = mo.nelem;
     mo.flags = ((o->flags & LM_C_DUPS) || ctx.late ? LM_CREATE_DUPS : 0)
              | (ctx.late ? LM_CREATE_DUPS_LATER : 0)

@@ -412,6 +412,7 @@ map_cdb_grow(struct map_cdb *c)
 
     if (s == NULL)
         return -1;
+    lm_big_advise(s, n * sizeof *s);
     for (i = 0; i < c->nslots; i++) {
         size_t j;
         if (c->slots[i].key == NULL)
@@ -481,9 +482,12 @@ map_cdb_put(struct lm_map *m, const lm_datum *k, const lm_datum *v,
         size_t n = c->caprecs ? 2 * c->caprecs
                  : c->base.opts.nelem > 1024 && c->base.opts.nelem < ((size_t)1 << 29)
                  ? (size_t)c->base.opts.nelem : 1024;
-        struct map_cdb_rec *nr = realloc(c->recs, n * sizeof *nr);
+        struct map_cdb_rec *nr = c->recs == NULL ? lm_big_alloc(n * sizeof *nr)
+                               : realloc(c->recs, n * sizeof *nr);
         if (nr == NULL)
             return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+        if (nr != c->recs)
+            lm_big_advise(nr, n * sizeof *nr);
         c->recs = nr;
         c->caprecs = n;
     }
@@ -621,7 +625,7 @@ map_cdb_tables(struct map_cdb *c, struct lm_diags *d)
     if (c->pos + 16 * (uint64_t)c->nrecs > 0xffffffffu)
         return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, NULL,
                            "%s: a cdb file holds at most 4 GiB", c->path);
-    if ((byb = malloc((c->nrecs ? c->nrecs : 1) * sizeof *byb)) == NULL
+    if ((byb = lm_big_alloc(c->nrecs * sizeof *byb)) == NULL
         || (next = malloc((2 * (size_t)maxlen + 1) * sizeof *next)) == NULL
         || (tab = malloc((2 * (size_t)maxlen + 1) * 8)) == NULL) {
         lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
