@@ -11,6 +11,8 @@
 #include "libmap/compile.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,6 +259,51 @@ compile_find_candidates(struct lm_syntax_ctx *ctx)
     ctx->fps = NULL;
     ctx->nfps = ctx->capfps = 0;
     return 0;
+}
+
+/* The sort of the fingerprints, on a second thread while the map is
+ * finished (tables written, synced) on the first: the two are independent,
+ * and the map is published only once the check found no duplicate.  Worth
+ * a thread from this many records on. */
+#define COMPILE_SORT_THREAD 262144
+
+struct compile_sorter {
+    pthread_t thread;
+    struct lm_syntax_ctx *ctx;
+    int rc;
+};
+
+static void *
+compile_sorter_main(void *arg)
+{
+    struct compile_sorter *s = arg;
+
+    s->rc = compile_find_candidates(s->ctx);
+    return NULL;
+}
+
+/* 0 started (join with compile_sorter_join), -1 not: sort here instead. */
+static int
+compile_sorter_start(struct compile_sorter *s, struct lm_syntax_ctx *ctx)
+{
+    sigset_t all, old;
+    int rc;
+
+    s->ctx = ctx;
+    s->rc = 0;
+    /* Signals stay with the caller's thread. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(&s->thread, NULL, compile_sorter_main, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc == 0 ? 0 : -1;
+}
+
+static int
+compile_sorter_join(struct compile_sorter *s)
+{
+    pthread_join(s->thread, NULL);
+    return s->rc;
 }
 
 static struct compile_cand *
@@ -650,10 +697,25 @@ lm_compile(const char *source, const struct lm_compile_opts *o,
         goto out;
     if (compile_pass(&ctx, src, &nlines) != 0 && d->nerrors == errors0)
         goto out;
-    if (ctx.late && (compile_find_candidates(&ctx) != 0
-                     || (ctx.ncand > 0 && compile_rescan(&ctx, src, COMPILE_CONFIRM) != 0))) {
-        lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory checking for duplicate keys");
-        goto out;
+    if (ctx.late) {
+        struct compile_sorter sorter;
+        int sorted;
+        /* A clean pass of a large map: finish the map while the
+         * fingerprints are sorted (if-changed finishes it itself). */
+        if (ctx.nfps >= COMPILE_SORT_THREAD && d->nerrors == errors0
+            && !(o->flags & LM_C_IF_CHANGED) && !(o->stop != NULL && *o->stop)
+            && compile_sorter_start(&sorter, &ctx) == 0) {
+            int finished = lm_map_finish(ctx.map, d);
+            sorted = compile_sorter_join(&sorter);
+            if (finished != 0)
+                goto out;
+        } else {
+            sorted = compile_find_candidates(&ctx);
+        }
+        if (sorted != 0 || (ctx.ncand > 0 && compile_rescan(&ctx, src, COMPILE_CONFIRM) != 0)) {
+            lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory checking for duplicate keys");
+            goto out;
+        }
     }
     compile_report_dups(&ctx, src, (o->flags & LM_C_APPEND) != 0);
     if (stats != NULL) {
