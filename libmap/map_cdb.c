@@ -498,9 +498,19 @@ map_cdb_put(struct lm_map *m, const lm_datum *k, const lm_datum *v,
     c->nrecs++;
     map_cdb_put32(hdr, (uint32_t)k->len);
     map_cdb_put32(hdr + 4, (uint32_t)v->len);
-    if (map_cdb_out(c, hdr, 8, d) != 0 || map_cdb_out(c, k->data, k->len, d) != 0
-        || map_cdb_out(c, v->data, v->len, d) != 0)
+    if (c->buflen + 8 + k->len + v->len <= MAP_CDB_BUF) {
+        /* the usual case: the whole record fits in the block */
+        unsigned char *p = c->buf + c->buflen;
+        memcpy(p, hdr, 8);
+        if (k->len)
+            memcpy(p + 8, k->data, k->len);
+        if (v->len)
+            memcpy(p + 8 + k->len, v->data, v->len);
+        c->buflen += 8 + k->len + v->len;
+    } else if (map_cdb_out(c, hdr, 8, d) != 0 || map_cdb_out(c, k->data, k->len, d) != 0
+               || map_cdb_out(c, v->data, v->len, d) != 0) {
         return -1;
+    }
     c->pos += 8 + k->len + v->len;
     return 0;
 }
