@@ -11,6 +11,8 @@
 #include "libmap/compile.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,7 +199,7 @@ compile_sort_fps(uint64_t *v, size_t n)
     shift = 56 - low;
     nsub = (size_t)1 << low;
     mask = nsub - 1;
-    tmp = malloc((n ? n : 1) * sizeof *tmp);
+    tmp = lm_big_alloc(n * sizeof *tmp);
     sub = malloc((nsub + 1) * sizeof *sub);
     if (tmp == NULL || sub == NULL) {
         free(tmp);
@@ -257,6 +259,51 @@ compile_find_candidates(struct lm_syntax_ctx *ctx)
     ctx->fps = NULL;
     ctx->nfps = ctx->capfps = 0;
     return 0;
+}
+
+/* The sort of the fingerprints, on a second thread while the map is
+ * finished (tables written, synced) on the first: the two are independent,
+ * and the map is published only once the check found no duplicate.  Worth
+ * a thread from this many records on. */
+#define COMPILE_SORT_THREAD 262144
+
+struct compile_sorter {
+    pthread_t thread;
+    struct lm_syntax_ctx *ctx;
+    int rc;
+};
+
+static void *
+compile_sorter_main(void *arg)
+{
+    struct compile_sorter *s = arg;
+
+    s->rc = compile_find_candidates(s->ctx);
+    return NULL;
+}
+
+/* 0 started (join with compile_sorter_join), -1 not: sort here instead. */
+static int
+compile_sorter_start(struct compile_sorter *s, struct lm_syntax_ctx *ctx)
+{
+    sigset_t all, old;
+    int rc;
+
+    s->ctx = ctx;
+    s->rc = 0;
+    /* Signals stay with the caller's thread. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(&s->thread, NULL, compile_sorter_main, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc == 0 ? 0 : -1;
+}
+
+static int
+compile_sorter_join(struct compile_sorter *s)
+{
+    pthread_join(s->thread, NULL);
+    return s->rc;
 }
 
 static struct compile_cand *
@@ -416,6 +463,7 @@ lm_syntax_emit(struct lm_syntax_ctx *ctx, void *key, size_t klen,
                 return lm_diag_add(ctx->d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
             ctx->fps = nv;
             ctx->capfps = n;
+            lm_big_advise(nv, n * sizeof *nv);
         }
         ctx->fps[ctx->nfps++] = compile_fp(k.data, k.len);
     }
@@ -635,7 +683,7 @@ lm_compile(const char *source, const struct lm_compile_opts *o,
     ctx.late = ctx.put == LM_PUT_INSERT && !(o->flags & LM_C_APPEND)
                && (lm_map_type(type)->caps & LM_CAP_SLOW_EXISTS) && lm_source_size(src) > 0;
     mo.nelem = lm_source_size(src) / 24 + 16;   /* a typical access line is ~30 bytes */
-    if (ctx.late && (ctx.fps = malloc((size_t)mo.nelem * sizeof *ctx.fps)) != NULL)
+    if (ctx.late && (ctx.fps = lm_big_alloc((size_t)mo.nelem * sizeof *ctx.fps)) != NULL)
         ctx.capfps = mo.nelem;
     mo.flags = ((o->flags & LM_C_DUPS) || ctx.late ? LM_CREATE_DUPS : 0)
              | (ctx.late ? LM_CREATE_DUPS_LATER : 0)
@@ -649,10 +697,25 @@ lm_compile(const char *source, const struct lm_compile_opts *o,
         goto out;
     if (compile_pass(&ctx, src, &nlines) != 0 && d->nerrors == errors0)
         goto out;
-    if (ctx.late && (compile_find_candidates(&ctx) != 0
-                     || (ctx.ncand > 0 && compile_rescan(&ctx, src, COMPILE_CONFIRM) != 0))) {
-        lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory checking for duplicate keys");
-        goto out;
+    if (ctx.late) {
+        struct compile_sorter sorter;
+        int sorted;
+        /* A clean pass of a large map: finish the map while the
+         * fingerprints are sorted (if-changed finishes it itself). */
+        if (ctx.nfps >= COMPILE_SORT_THREAD && d->nerrors == errors0
+            && !(o->flags & LM_C_IF_CHANGED) && !(o->stop != NULL && *o->stop)
+            && compile_sorter_start(&sorter, &ctx) == 0) {
+            int finished = lm_map_finish(ctx.map, d);
+            sorted = compile_sorter_join(&sorter);
+            if (finished != 0)
+                goto out;
+        } else {
+            sorted = compile_find_candidates(&ctx);
+        }
+        if (sorted != 0 || (ctx.ncand > 0 && compile_rescan(&ctx, src, COMPILE_CONFIRM) != 0)) {
+            lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory checking for duplicate keys");
+            goto out;
+        }
     }
     compile_report_dups(&ctx, src, (o->flags & LM_C_APPEND) != 0);
     if (stats != NULL) {

@@ -82,4 +82,11 @@ int lm_map_same(struct lm_map *a, struct lm_map *b, int dups, const char **why,
  * Returns 0 published, LM_UNCHANGED, or -1 as lm_map_commit. */
 int lm_map_commit_if_changed(struct lm_map *m, int dups, struct lm_diags *d);
 
+/* Advise the kernel that the N bytes at P (a large array about to be
+ * filled) may be backed by huge pages: fewer page faults (bigmem.c). */
+void lm_big_advise(void *p, size_t n);
+/* malloc for such an array: huge-page aligned when it is large; free()
+ * releases it, realloc() may move it (then advise again). */
+void *lm_big_alloc(size_t n);
+
 #endif

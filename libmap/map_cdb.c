@@ -412,6 +412,7 @@ map_cdb_grow(struct map_cdb *c)
 
     if (s == NULL)
         return -1;
+    lm_big_advise(s, n * sizeof *s);
     for (i = 0; i < c->nslots; i++) {
         size_t j;
         if (c->slots[i].key == NULL)
@@ -481,9 +482,12 @@ map_cdb_put(struct lm_map *m, const lm_datum *k, const lm_datum *v,
         size_t n = c->caprecs ? 2 * c->caprecs
                  : c->base.opts.nelem > 1024 && c->base.opts.nelem < ((size_t)1 << 29)
                  ? (size_t)c->base.opts.nelem : 1024;
-        struct map_cdb_rec *nr = realloc(c->recs, n * sizeof *nr);
+        struct map_cdb_rec *nr = c->recs == NULL ? lm_big_alloc(n * sizeof *nr)
+                               : realloc(c->recs, n * sizeof *nr);
         if (nr == NULL)
             return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+        if (nr != c->recs)
+            lm_big_advise(nr, n * sizeof *nr);
         c->recs = nr;
         c->caprecs = n;
     }
@@ -494,9 +498,19 @@ map_cdb_put(struct lm_map *m, const lm_datum *k, const lm_datum *v,
     c->nrecs++;
     map_cdb_put32(hdr, (uint32_t)k->len);
     map_cdb_put32(hdr + 4, (uint32_t)v->len);
-    if (map_cdb_out(c, hdr, 8, d) != 0 || map_cdb_out(c, k->data, k->len, d) != 0
-        || map_cdb_out(c, v->data, v->len, d) != 0)
+    if (c->buflen + 8 + k->len + v->len <= MAP_CDB_BUF) {
+        /* the usual case: the whole record fits in the block */
+        unsigned char *p = c->buf + c->buflen;
+        memcpy(p, hdr, 8);
+        if (k->len)
+            memcpy(p + 8, k->data, k->len);
+        if (v->len)
+            memcpy(p + 8 + k->len, v->data, v->len);
+        c->buflen += 8 + k->len + v->len;
+    } else if (map_cdb_out(c, hdr, 8, d) != 0 || map_cdb_out(c, k->data, k->len, d) != 0
+               || map_cdb_out(c, v->data, v->len, d) != 0) {
         return -1;
+    }
     c->pos += 8 + k->len + v->len;
     return 0;
 }
@@ -621,7 +635,7 @@ map_cdb_tables(struct map_cdb *c, struct lm_diags *d)
     if (c->pos + 16 * (uint64_t)c->nrecs > 0xffffffffu)
         return lm_diag_add(d, LM_ERROR, LM_E_SYNTAX, NULL,
                            "%s: a cdb file holds at most 4 GiB", c->path);
-    if ((byb = malloc((c->nrecs ? c->nrecs : 1) * sizeof *byb)) == NULL
+    if ((byb = lm_big_alloc(c->nrecs * sizeof *byb)) == NULL
         || (next = malloc((2 * (size_t)maxlen + 1) * sizeof *next)) == NULL
         || (tab = malloc((2 * (size_t)maxlen + 1) * 8)) == NULL) {
         lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");

@@ -28,6 +28,29 @@ for t in hash cdb lmdb; do
     ok_if "$t: 50 messages, then a note" grep -q '199950 more duplicate keys not shown' "$T/err"
 done
 
+# 300,000 records: the duplicate check's sort runs on a second thread while
+# the map is finished.  A duplicate on the last line still fails the run and
+# leaves the map in place as it was, with nothing left behind; without it
+# the map is published (for cdb, the same bytes as tinycdb's).
+awk 'BEGIN { for (i = 0; i < 300000; i++) printf "key%d.example.org REJECT number %d\n", i, i }' > large
+{ cat large; echo "key5.example.org OK"; } > largedup
+for t in cdb hash; do
+    f=large-$t.db; [ $t = cdb ] && f=large-$t.cdb
+    mapc -t $t -o large-$t big
+    cp "$f" keep-$t
+    run mapc -t $t -o large-$t largedup
+    ok_if "$t, 300,000 records: a duplicate on the last line fails the run (exit $rc)" test "$rc" = 65
+    ok_if "$t, 300,000 records: the duplicate names its first line" \
+        grep -q '^largedup:300001: duplicate key "key5.example.org" (first defined at line 6;' "$T/err"
+    same_file "$t, 300,000 records: the old map is untouched" keep-$t "$f"
+    ok_if "$t, 300,000 records: nothing left behind" sh -c '! ls -A | grep -q "^\.large"'
+    run mapc -t $t -o large-$t large
+    ok_if "$t, 300,000 records: published without the duplicate (exit $rc)" \
+        sh -c "test $rc = 0 && test \"\$(mapc -t $t -q key299999.example.org large-$t)\" = 'REJECT number 299999'"
+done
+cdb -c -m tiny-large.cdb large
+same_file "cdb, 300,000 records: the same bytes as tinycdb's" tiny-large.cdb large-cdb.cdb
+
 # 2,000,000 copies of one key, -d: tinycdb's own writer probes occupied slots
 # again for each copy (did not finish in 11 minutes).
 awk 'BEGIN { for (i = 0; i < 2000000; i++) print "same.example.org REJECT" }' > many
