@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -198,6 +199,8 @@ convert_slurp(const char *path, char **buf, size_t *len, struct lm_diags *d)
     if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
         (uintmax_t)st.st_size > LM_CONVERT_MAX_INPUT)
         n = LM_CONVERT_MAX_INPUT + 1;
+    else if (S_ISREG(st.st_mode) && (size_t)st.st_size >= cap)
+        cap = (size_t)st.st_size + 1;   /* read at once: no doubling to twice its size */
     if (n > 0 || (b = malloc(cap)) == NULL) {
         if (f != stdin)
             fclose(f);
@@ -525,10 +528,95 @@ verdict_at(const struct lm_verdict *v)
 
 /* --- convert ------------------------------------------------------------------------ */
 
+/* An output's text.  It goes to an unlinked temporary file when one can be
+ * made, so that a million-line output is not held in memory through the
+ * proof: it is mapped only while read back and while published.  Without
+ * a temporary file it stays in memory (open_memstream). */
 struct convert_out {
-    char  *buf;
+    char  *buf;     /* the text while mapped or buffered, else NULL */
     size_t len;
+    FILE  *file;    /* the temporary file, or NULL when buffered */
 };
+
+/* A stream for one output: an unlinked temporary file in $TMPDIR (or
+ * /tmp), else a memory stream. */
+static FILE *
+convert_out_open(struct convert_out *o)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    FILE *f = NULL;
+    int fd;
+
+    o->buf = NULL;
+    o->len = 0;
+    o->file = NULL;
+    if (dir == NULL || dir[0] == '\0')
+        dir = "/tmp";
+    if ((size_t)snprintf(path, sizeof path, "%s/relayconv.XXXXXX", dir) < sizeof path &&
+        (fd = mkstemp(path)) >= 0) {
+        unlink(path);
+        if ((f = fdopen(fd, "w+")) == NULL)
+            close(fd);
+    }
+    if (f != NULL) {
+        o->file = f;
+        return f;
+    }
+    return open_memstream(&o->buf, &o->len);
+}
+
+/* Finish writing output O (its stream F): 0, or -1. */
+static int
+convert_out_finish(struct convert_out *o, FILE *f)
+{
+    off_t end;
+
+    if (o->file == NULL)
+        return ferror(f) | fclose(f) ? -1 : 0;
+    if (ferror(f) || fflush(f) != 0 || (end = ftello(f)) < 0)
+        return -1;
+    o->len = (size_t)end;
+    return 0;
+}
+
+/* Make O's text readable in o->buf: 0, or -1 with a diagnostic. */
+static int
+convert_out_map(struct convert_out *o, struct lm_diags *d)
+{
+    void *m;
+
+    if (o->file == NULL || o->buf != NULL || o->len == 0)
+        return 0;
+    if ((m = mmap(NULL, o->len, PROT_READ, MAP_PRIVATE, fileno(o->file), 0)) == MAP_FAILED)
+        return lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot read the output back from its "
+                           "temporary file");
+    o->buf = m;
+    return 0;
+}
+
+/* Drop the mapping convert_out_map made (a buffered text stays). */
+static void
+convert_out_unmap(struct convert_out *o)
+{
+    if (o->file != NULL && o->buf != NULL) {
+        munmap(o->buf, o->len);
+        o->buf = NULL;
+    }
+}
+
+static void
+convert_out_close(struct convert_out *o)
+{
+    if (o->file != NULL) {
+        convert_out_unmap(o);
+        fclose(o->file);
+        o->file = NULL;
+    } else {
+        free(o->buf);
+        o->buf = NULL;
+    }
+}
 
 static int
 convert_emit(const struct lm_codec *to, const struct lm_policy *p, const char *const *opts,
@@ -542,18 +630,18 @@ convert_emit(const struct lm_codec *to, const struct lm_policy *p, const char *c
         return lm_diag_add(d, LM_ERROR, LM_E_INTERNAL, NULL, "codec %s has too many outputs",
                            to->name);
     for (i = 0; i < nout; i++) {
-        o[i].buf = NULL;
-        o[i].len = 0;
-        if ((fs[i] = open_memstream(&o[i].buf, &o[i].len)) == NULL) {
-            while (i-- > 0)
+        if ((fs[i] = convert_out_open(&o[i])) == NULL) {
+            while (i-- > 0) {
                 fclose(fs[i]);
+                o[i].file = NULL;
+            }
             return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
         }
     }
     if (to->emit(p, opts, fs, lost, d) != 0)
         rc = -1;
     for (i = 0; i < nout; i++)
-        if (ferror(fs[i]) | fclose(fs[i]))
+        if (convert_out_finish(&o[i], fs[i]) != 0)
             rc = lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "cannot buffer the output");
     return rc;
 }
@@ -864,12 +952,19 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
     convert_settings_fini(&set);
     if (er != 0)
         goto out;
+    for (i = 0; i < nout; i++)
+        if (convert_out_map(&bufs[i], d) != 0)
+            goto out;
     for (i = 0; i < nout && d->progress != NULL; i++)
         lm_progress_add(d, LM_PROGRESS_RECORDS, convert_count_lines(&bufs[i]));
     convert_report_losses(&rep->losses, to, o->flags, d);
     if (o->flags & LM_CV_LOSSES_COUNTED)
         convert_forget_losses(&rep->losses);
-    if ((back = convert_readback(to, bufs, nout, oo.output, d)) == NULL)
+    back = convert_readback(to, bufs, nout, oo.output, d);
+    /* the text is not read again until it is published */
+    for (i = 0; i < nout; i++)
+        convert_out_unmap(&bufs[i]);
+    if (back == NULL)
         goto out;
     rep->nrules_out = back->nrules;
     rep->strict_loopback = (o->flags & LM_CV_STRICT_LOOPBACK) != 0;
@@ -906,6 +1001,13 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
                     rep->nwider, rep->nprobes);
         goto out;
     }
+    /* the proof is done: what it held gives way to the text */
+    lm_policy_free(src);
+    lm_policy_free(back);
+    src = back = NULL;
+    for (i = 0; i < nout; i++)
+        if (convert_out_map(&bufs[i], d) != 0)
+            goto out;
     if ((published = convert_publish(to, bufs, nout, &oo, out, d)) < 0)
         goto out;
     rep->written = 1;
@@ -916,7 +1018,7 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
     rc = published;
 out:
     for (i = 0; i < nout; i++)
-        free(bufs[i].buf);
+        convert_out_close(&bufs[i]);
     lm_policy_free(src);
     lm_policy_free(back);
     free(defdir);
