@@ -164,15 +164,16 @@ vf_sfree(struct vf_strs *s)
 /* --- groups: classes merged by their codes ------------------------------------------ */
 
 /* Members of each group in one array, linked; groups found by hashing the
- * 64-bit signature. */
+ * 64-bit signature.  Indexes are 32 bits wide (PINDEX_NONE ends a list),
+ * as in the policy index: a million classes take half the memory. */
 struct vf_groups {
     uint64_t *sig;          /* per group */
-    size_t   *first, *last; /* member lists (indices into next) */
+    uint32_t *first, *last; /* member lists (indices into next) */
     size_t    n, cap;
-    size_t   *slot;         /* open addressing: group index + 1 */
+    uint32_t *slot;         /* open addressing: group index + 1 */
     size_t    nslot;
-    size_t   *next;         /* per member: the next member of its group */
-    size_t   *member;       /* per member: the caller's index */
+    uint32_t *next;         /* per member: the next member of its group */
+    uint32_t *member;       /* per member: the caller's index (PINDEX_NONE kept) */
     size_t    nmem, capmem;
     int       err;
 };
@@ -190,7 +191,7 @@ static int
 vf_grow_slots(struct vf_groups *g)
 {
     size_t ns = g->nslot ? 2 * g->nslot : 64, i;
-    size_t *nv = calloc(ns, sizeof *nv);
+    uint32_t *nv = calloc(ns, sizeof *nv);
 
     if (nv == NULL)
         return -1;
@@ -198,7 +199,7 @@ vf_grow_slots(struct vf_groups *g)
         size_t h = (size_t)vf_mix(g->sig[i]) & (ns - 1);
         while (nv[h] != 0)
             h = (h + 1) & (ns - 1);
-        nv[h] = i + 1;
+        nv[h] = (uint32_t)i + 1;
     }
     free(g->slot);
     g->slot = nv;
@@ -214,6 +215,8 @@ vf_group_add(struct vf_groups *g, uint64_t sig, size_t idx)
 
     if (g->err)
         return;
+    if (g->nmem >= PINDEX_MAX || (idx > PINDEX_MAX && idx != PINDEX_NONE))
+        goto oom;
     if (2 * (g->n + 1) > g->nslot && vf_grow_slots(g) != 0)
         goto oom;
     for (h = (size_t)vf_mix(sig) & (g->nslot - 1); g->slot[h] != 0;
@@ -222,7 +225,7 @@ vf_group_add(struct vf_groups *g, uint64_t sig, size_t idx)
             break;
     if (g->nmem == g->capmem) {
         size_t nc = g->capmem ? 2 * g->capmem : 64;
-        size_t *a = realloc(g->next, nc * sizeof *a), *b;
+        uint32_t *a = realloc(g->next, nc * sizeof *a), *b;
         if (a == NULL)
             goto oom;
         g->next = a;
@@ -231,13 +234,13 @@ vf_group_add(struct vf_groups *g, uint64_t sig, size_t idx)
         g->member = b;
         g->capmem = nc;
     }
-    g->member[g->nmem] = idx;
+    g->member[g->nmem] = (uint32_t)idx;
     g->next[g->nmem] = PINDEX_NONE;
     if (g->slot[h] == 0) {
         if (g->n == g->cap) {
             size_t nc = g->cap ? 2 * g->cap : 16;
             uint64_t *s = realloc(g->sig, nc * sizeof *s);
-            size_t *f, *l;
+            uint32_t *f, *l;
             if (s == NULL)
                 goto oom;
             g->sig = s;
@@ -251,12 +254,12 @@ vf_group_add(struct vf_groups *g, uint64_t sig, size_t idx)
         }
         gi = g->n++;
         g->sig[gi] = sig;
-        g->first[gi] = g->last[gi] = g->nmem;
-        g->slot[h] = gi + 1;
+        g->first[gi] = g->last[gi] = (uint32_t)g->nmem;
+        g->slot[h] = (uint32_t)gi + 1;
     } else {
         gi = g->slot[h] - 1;
-        g->next[g->last[gi]] = g->nmem;
-        g->last[gi] = g->nmem;
+        g->next[g->last[gi]] = (uint32_t)g->nmem;
+        g->last[gi] = (uint32_t)g->nmem;
     }
     g->nmem++;
     return;
@@ -373,35 +376,37 @@ vf_pick_fresh(struct vf_ctx *c)
 
 enum vf_which { VF_CLIENTS, VF_LOCALS, VF_SERVERS };
 
-/* The address ranges of one kind in P: client networks, the server's own
- * addresses, or the server addresses rules name. */
-static void
-vf_ranges(const struct lm_policy *p, struct lm_iprange **v, size_t *n, size_t *cap,
-          enum vf_which which, int *err)
+/* Range i of one kind in P (client networks, the server's own addresses,
+ * or the server addresses rules name), or NULL when rule i is of another
+ * kind. */
+static const struct lm_iprange *
+vf_range(const struct lm_policy *p, size_t i, enum vf_which which)
 {
-    size_t i, m = which == VF_LOCALS ? p->nlocals : p->nrules;
+    if (which == VF_LOCALS)
+        return &p->locals[i].net.range;
+    if (p->rules[i].kind != (which == VF_CLIENTS ? LM_K_NET : LM_K_SERVER))
+        return NULL;
+    return &p->rules[i].net.range;
+}
 
-    for (i = 0; i < m && !*err; i++) {
-        const struct lm_iprange *r;
-        if (which == VF_LOCALS) {
-            r = &p->locals[i].net.range;
-        } else {
-            if (p->rules[i].kind != (which == VF_CLIENTS ? LM_K_NET : LM_K_SERVER))
-                continue;
-            r = &p->rules[i].net.range;
-        }
-        if (*n == *cap) {
-            size_t ncap = *cap ? 2 * *cap : 64;
-            struct lm_iprange *nv = realloc(*v, ncap * sizeof *nv);
-            if (nv == NULL) {
-                *err = 1;
-                return;
-            }
-            *v = nv;
-            *cap = ncap;
-        }
-        (*v)[(*n)++] = *r;
-    }
+static size_t
+vf_nranges(const struct lm_policy *p, enum vf_which which)
+{
+    return which == VF_LOCALS ? p->nlocals : p->nrules;
+}
+
+static uint32_t
+vf_v4(const struct lm_ipaddr *a)
+{
+    return (uint32_t)a->b[0] << 24 | (uint32_t)a->b[1] << 16 | (uint32_t)a->b[2] << 8 | a->b[3];
+}
+
+static int
+vf_u32_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y;
 }
 
 static int
@@ -410,57 +415,108 @@ vf_addr_cmp(const void *a, const void *b)
     return lm_ipaddr_cmp(a, b);
 }
 
+/* Add the first address of a piece: IPv4 ones as 32-bit numbers (most
+ * networks are IPv4, and a million of them sort four times smaller). */
+static void
+vf_point(const struct lm_ipaddr *a, uint32_t *v4, size_t *n4, struct lm_ipaddr *v6,
+         size_t *n6)
+{
+    if (a->family == LM_IPV4)
+        v4[(*n4)++] = vf_v4(a);
+    else
+        v6[(*n6)++] = *a;
+}
+
+/* Sort and drop repeats; the new count. */
+static size_t
+vf_uniq(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    char *p = v;
+    size_t i, j;
+
+    if (n == 0)
+        return 0;
+    qsort(v, n, size, cmp);
+    for (i = j = 1; i < n; i++)
+        if (cmp(p + (j - 1) * size, p + i * size) != 0) {
+            if (i != j)
+                memcpy(p + j * size, p + i * size, size);
+            j++;
+        }
+    return j;
+}
+
 /* The pieces both families are cut into by the ranges of both sides (and,
  * for clients, the loopback addresses): the first address of each, sorted,
- * into *out (malloc'd).  Within a piece every range holds all addresses or
- * none, so one address stands for all. */
+ * into *out (malloc'd, no larger than its pieces).  Within a piece every
+ * range holds all addresses or none, so one address stands for all. */
 static int
 vf_pieces(struct vf_ctx *c, enum vf_which which, struct lm_ipaddr **out, size_t *nout,
           struct lm_diags *d)
 {
-    struct lm_iprange *rv = NULL;
-    struct lm_ipaddr *st = NULL;
-    size_t nr = 0, cap = 0, ns = 0, i, j;
-    int err = 0;
+    const struct lm_policy *side[2] = { c->a.p, c->b.p };
+    uint32_t *v4 = NULL;
+    struct lm_ipaddr *v6 = NULL, *st = NULL, lb;
+    size_t r4 = 0, r6 = 0, n4 = 0, n6 = 0, i, k;
 
-    vf_ranges(c->a.p, &rv, &nr, &cap, which, &err);
-    vf_ranges(c->b.p, &rv, &nr, &cap, which, &err);
-    if (!err && (st = malloc((2 * nr + 8) * sizeof *st)) == NULL)
-        err = 1;
-    if (err) {
-        free(rv);
-        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
-    }
     /* every piece starts at a family's first address, at some lo, or just
-     * after some hi */
-    lm_ipaddr_v4(&st[ns++], 0, 0, 0, 0);
-    lm_ipaddr_parse("::", 2, LM_IPF_V6, &st[ns++], NULL, NULL);
+     * after some hi: count them by family first */
+    for (k = 0; k < 2; k++)
+        for (i = 0; i < vf_nranges(side[k], which); i++) {
+            const struct lm_iprange *r = vf_range(side[k], i, which);
+            if (r != NULL && r->lo.family == LM_IPV4)
+                r4++;
+            else if (r != NULL)
+                r6++;
+        }
+    if ((v4 = malloc((2 * r4 + 3) * sizeof *v4)) == NULL ||
+        (v6 = malloc((2 * r6 + 3) * sizeof *v6)) == NULL)
+        goto oom;
+    lm_ipaddr_v4(&lb, 0, 0, 0, 0);
+    vf_point(&lb, v4, &n4, v6, &n6);
+    lm_ipaddr_parse("::", 2, LM_IPF_V6, &lb, NULL, NULL);
+    vf_point(&lb, v4, &n4, v6, &n6);
     if (which == VF_CLIENTS) {
         /* the loopback clients, which a server may treat by itself */
-        struct lm_ipaddr lb;
         lm_ipaddr_v4(&lb, 127, 0, 0, 1);
-        st[ns++] = lb;
+        vf_point(&lb, v4, &n4, v6, &n6);
         lm_ipaddr_succ(&lb);
-        st[ns++] = lb;
+        vf_point(&lb, v4, &n4, v6, &n6);
         lm_ipaddr_parse("::1", 3, LM_IPF_V6, &lb, NULL, NULL);
-        st[ns++] = lb;
+        vf_point(&lb, v4, &n4, v6, &n6);
         lm_ipaddr_succ(&lb);
-        st[ns++] = lb;
+        vf_point(&lb, v4, &n4, v6, &n6);
     }
-    for (i = 0; i < nr; i++) {
-        struct lm_ipaddr end = rv[i].hi;
-        st[ns++] = rv[i].lo;
-        if (lm_ipaddr_succ(&end) == 0)
-            st[ns++] = end;
-    }
-    free(rv);
-    qsort(st, ns, sizeof *st, vf_addr_cmp);
-    for (i = j = 0; i < ns; i++)
-        if (j == 0 || lm_ipaddr_cmp(&st[j - 1], &st[i]) != 0)
-            st[j++] = st[i];
+    for (k = 0; k < 2; k++)
+        for (i = 0; i < vf_nranges(side[k], which); i++) {
+            const struct lm_iprange *r = vf_range(side[k], i, which);
+            struct lm_ipaddr end;
+            if (r == NULL)
+                continue;
+            end = r->hi;
+            vf_point(&r->lo, v4, &n4, v6, &n6);
+            if (lm_ipaddr_succ(&end) == 0)
+                vf_point(&end, v4, &n4, v6, &n6);
+        }
+    n4 = vf_uniq(v4, n4, sizeof *v4, vf_u32_cmp);
+    n6 = vf_uniq(v6, n6, sizeof *v6, vf_addr_cmp);
+    /* IPv4 sorts before IPv6 (lm_ipaddr_cmp) */
+    if ((st = malloc((n4 + n6) * sizeof *st)) == NULL)
+        goto oom;
+    for (i = 0; i < n4; i++)
+        lm_ipaddr_v4(&st[i], v4[i] >> 24, v4[i] >> 16 & 0xff, v4[i] >> 8 & 0xff,
+                      v4[i] & 0xff);
+    if (n6 > 0)
+        memcpy(st + n4, v6, n6 * sizeof *v6);
+    free(v4);
+    free(v6);
     *out = st;
-    *nout = j;
+    *nout = n4 + n6;
     return 0;
+oom:
+    free(v4);
+    free(v6);
+    return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
 }
 
 /* --- signatures ------------------------------------------------------------------------ */
@@ -619,6 +675,10 @@ vf_connect(struct vf_ctx *c, size_t *nclasses)
         vf_groups_free(&ghost);
     }
     vf_groups_free(&gsrv);
+    /* the witnesses hold copies of the addresses they need */
+    free(c->ips);
+    free(c->srvs);
+    c->ips = c->srvs = NULL;
     return err ? -1 : 0;
 }
 
@@ -738,6 +798,16 @@ vf_addresses(struct vf_ctx *c, size_t *nclasses, struct lm_diags *d)
                         vf_sunadd(&c->reps);
                 }
         }
+    /* the classes of the parts are done with before the addresses are
+     * judged */
+    vf_groups_free(&gu);
+    vf_groups_free(&gd);
+    memset(&gu, 0, sizeof gu);
+    memset(&gd, 0, sizeof gd);
+    vf_sfree(&users);
+    vf_sfree(&lits);
+    memset(&users, 0, sizeof users);
+    memset(&lits, 0, sizeof lits);
     for (i = 0; i < c->addrs.n; i++)
         vf_sref(&c->reps, c->addrs.v[i]);
     vf_sadd(&c->reps, c->fresh, NULL, NULL);       /* no "@" at all */
@@ -994,6 +1064,9 @@ lm_verify(const struct lm_policy *a, const struct lm_policy *b,
     vf_freeze(&c.hosts);
     if (c.hosts.err)
         goto oom;
+    /* the hosts hold every name now (the strings are the policies') */
+    vf_sfree(&c.names);
+    memset(&c.names, 0, sizeof c.names);
     if (vf_pieces(&c, VF_CLIENTS, &c.ips, &c.nips, d) != 0 ||
         vf_pieces(&c, VF_SERVERS, &c.srvs, &c.nsrvs, d) != 0)
         goto out;
