@@ -745,6 +745,16 @@ convert_count_lines(const struct convert_out *o)
     return n;
 }
 
+/* The read-back's warnings and notes (our own output's, a million of them
+ * for a Sendmail map of networks) are counted, not kept: only its errors
+ * are shown. */
+static void
+convert_ignore_diag(const struct lm_diag *g, void *arg)
+{
+    (void)g;
+    (void)arg;
+}
+
 /* Read the emitted text back with the target's own parser. */
 static struct lm_policy *
 convert_readback(const struct lm_codec *to, const struct convert_out *o, size_t nout,
@@ -758,6 +768,9 @@ convert_readback(const struct lm_codec *to, const struct convert_out *o, size_t 
     if (p == NULL)
         return NULL;
     lm_diags_init(&rd);
+    rd.notify = convert_ignore_diag;
+    rd.drop_notified = 1;
+    rd.quiet_warnings = 1;
     /* the caller's progress line goes on through the read-back */
     rd.progress = d->progress;
     rd.progress_arg = d->progress_arg;
