@@ -530,8 +530,9 @@ verdict_at(const struct lm_verdict *v)
 
 /* An output's text.  It goes to an unlinked temporary file when one can be
  * made, so that a million-line output is not held in memory through the
- * proof: it is mapped only while read back and while published.  Without
- * a temporary file it stays in memory (open_memstream). */
+ * proof: it is read back a block at a time and mapped only to be
+ * published.  Without a temporary file it stays in memory
+ * (open_memstream). */
 struct convert_out {
     char  *buf;     /* the text while mapped or buffered, else NULL */
     size_t len;
@@ -785,7 +786,10 @@ convert_readback(const struct lm_codec *to, const struct convert_out *o, size_t 
             snprintf(name, sizeof name, "%s/%s", outpath, to->outputs[i]);
         else
             snprintf(name, sizeof name, "%s", outpath ? outpath : to->outputs[i]);
-        s = lm_source_mem(name, o[i].buf ? o[i].buf : "", o[i].len, &rd);
+        if (o[i].file != NULL)
+            s = lm_source_fd(name, fileno(o[i].file), &rd);
+        else
+            s = lm_source_mem(name, o[i].buf ? o[i].buf : "", o[i].len, &rd);
         if (s == NULL || to->parse(s, p, &rd) != 0)
             rc = -1;
         lm_source_close(s);
@@ -965,19 +969,18 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
     convert_settings_fini(&set);
     if (er != 0)
         goto out;
-    for (i = 0; i < nout; i++)
+    for (i = 0; i < nout && d->progress != NULL; i++) {
         if (convert_out_map(&bufs[i], d) != 0)
             goto out;
-    for (i = 0; i < nout && d->progress != NULL; i++)
         lm_progress_add(d, LM_PROGRESS_RECORDS, convert_count_lines(&bufs[i]));
+        convert_out_unmap(&bufs[i]);
+    }
     convert_report_losses(&rep->losses, to, o->flags, d);
     if (o->flags & LM_CV_LOSSES_COUNTED)
         convert_forget_losses(&rep->losses);
-    back = convert_readback(to, bufs, nout, oo.output, d);
-    /* the text is not read again until it is published */
-    for (i = 0; i < nout; i++)
-        convert_out_unmap(&bufs[i]);
-    if (back == NULL)
+    /* read back from the temporary files a block at a time; the text is
+     * not held again until it is published */
+    if ((back = convert_readback(to, bufs, nout, oo.output, d)) == NULL)
         goto out;
     rep->nrules_out = back->nrules;
     rep->strict_loopback = (o->flags & LM_CV_STRICT_LOOPBACK) != 0;
