@@ -800,6 +800,7 @@ vf_addresses(struct vf_ctx *c, size_t *nclasses, struct lm_diags *d)
         }
     /* the classes of the parts are done with before the addresses are
      * judged */
+    *nclasses += users.n + lits.n;
     vf_groups_free(&gu);
     vf_groups_free(&gd);
     memset(&gu, 0, sizeof gu);
@@ -814,7 +815,7 @@ vf_addresses(struct vf_ctx *c, size_t *nclasses, struct lm_diags *d)
     vf_freeze(&c->reps);
     if (c->reps.err)
         goto oom;
-    *nclasses += users.n + lits.n + c->reps.n + 1;
+    *nclasses += c->reps.n + 1;
     vf_address(c, NULL, PINDEX_NONE);
     for (j = 0; j < c->reps.n; j++) {
         vf_address(c, c->reps.v[j], j);
