@@ -300,6 +300,34 @@ vf_pair(struct vf_pairs *p, const struct pindex_outcome *a, const struct pindex_
     p->witness[a->code][b->code] = witness;
 }
 
+/* The first addresses of the pieces an address space is cut into, sorted:
+ * the IPv4 ones as 32-bit numbers (a million networks make twice as many
+ * pieces, four bytes each instead of seventeen), then the IPv6 ones. */
+struct vf_pieces {
+    uint32_t         *v4;
+    struct lm_ipaddr *v6;
+    size_t            n4, n6;
+};
+
+/* Piece i of P as an address, in *out. */
+static const struct lm_ipaddr *
+vf_piece(const struct vf_pieces *p, size_t i, struct lm_ipaddr *out)
+{
+    if (i >= p->n4)
+        return &p->v6[i - p->n4];
+    lm_ipaddr_v4(out, p->v4[i] >> 24, p->v4[i] >> 16 & 0xff, p->v4[i] >> 8 & 0xff,
+                 p->v4[i] & 0xff);
+    return out;
+}
+
+static void
+vf_pieces_free(struct vf_pieces *p)
+{
+    free(p->v4);
+    free(p->v6);
+    memset(p, 0, sizeof *p);
+}
+
 /* --- the context ---------------------------------------------------------------------- */
 
 struct vf_ctx {
@@ -312,8 +340,7 @@ struct vf_ctx {
     struct vf_strs hosts;       /* host classes (names and names below) */
     struct vf_strs reps;        /* addresses that represent sender/recipient classes */
     char fresh[64];             /* a label no pattern holds */
-    struct lm_ipaddr *ips;      /* client address classes */
-    size_t nips;
+    struct vf_pieces ips;       /* client address classes */
     struct lm_ipaddr *srvs;     /* server address classes (and "unknown") */
     size_t nsrvs;
     struct vf_pairs conn, from, to;
@@ -447,18 +474,17 @@ vf_uniq(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
 }
 
 /* The pieces both families are cut into by the ranges of both sides (and,
- * for clients, the loopback addresses): the first address of each, sorted,
- * into *out (malloc'd, no larger than its pieces).  Within a piece every
+ * for clients, the loopback addresses), into *out.  Within a piece every
  * range holds all addresses or none, so one address stands for all. */
 static int
-vf_pieces(struct vf_ctx *c, enum vf_which which, struct lm_ipaddr **out, size_t *nout,
-          struct lm_diags *d)
+vf_cut(struct vf_ctx *c, enum vf_which which, struct vf_pieces *out, struct lm_diags *d)
 {
     const struct lm_policy *side[2] = { c->a.p, c->b.p };
-    uint32_t *v4 = NULL;
-    struct lm_ipaddr *v6 = NULL, *st = NULL, lb;
+    uint32_t *v4 = NULL, *s4;
+    struct lm_ipaddr *v6 = NULL, *s6, lb;
     size_t r4 = 0, r6 = 0, n4 = 0, n6 = 0, i, k;
 
+    memset(out, 0, sizeof *out);
     /* every piece starts at a family's first address, at some lo, or just
      * after some hi: count them by family first */
     for (k = 0; k < 2; k++)
@@ -498,25 +524,43 @@ vf_pieces(struct vf_ctx *c, enum vf_which which, struct lm_ipaddr **out, size_t 
             if (lm_ipaddr_succ(&end) == 0)
                 vf_point(&end, v4, &n4, v6, &n6);
         }
-    n4 = vf_uniq(v4, n4, sizeof *v4, vf_u32_cmp);
-    n6 = vf_uniq(v6, n6, sizeof *v6, vf_addr_cmp);
-    /* IPv4 sorts before IPv6 (lm_ipaddr_cmp) */
-    if ((st = malloc((n4 + n6) * sizeof *st)) == NULL)
-        goto oom;
-    for (i = 0; i < n4; i++)
-        lm_ipaddr_v4(&st[i], v4[i] >> 24, v4[i] >> 16 & 0xff, v4[i] >> 8 & 0xff,
-                      v4[i] & 0xff);
-    if (n6 > 0)
-        memcpy(st + n4, v6, n6 * sizeof *v6);
-    free(v4);
-    free(v6);
-    *out = st;
-    *nout = n4 + n6;
+    out->n4 = vf_uniq(v4, n4, sizeof *v4, vf_u32_cmp);
+    out->n6 = vf_uniq(v6, n6, sizeof *v6, vf_addr_cmp);
+    /* give back what the repeats took (never fails: it shrinks) */
+    out->v4 = (s4 = realloc(v4, out->n4 * sizeof *v4)) != NULL ? s4 : v4;
+    out->v6 = (s6 = realloc(v6, out->n6 * sizeof *v6)) != NULL ? s6 : v6;
     return 0;
 oom:
     free(v4);
     free(v6);
     return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+}
+
+/* The same as one sorted array of addresses (malloc'd), for the server's
+ * own addresses and those rules name, which are few. */
+static int
+vf_pieces(struct vf_ctx *c, enum vf_which which, struct lm_ipaddr **out, size_t *nout,
+          struct lm_diags *d)
+{
+    struct vf_pieces p;
+    struct lm_ipaddr *st;
+    size_t i;
+
+    if (vf_cut(c, which, &p, d) != 0)
+        return -1;
+    /* IPv4 sorts before IPv6 (lm_ipaddr_cmp) */
+    if ((st = malloc((p.n4 + p.n6 + 1) * sizeof *st)) == NULL) {
+        vf_pieces_free(&p);
+        return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+    }
+    for (i = 0; i < p.n4 + p.n6; i++) {
+        struct lm_ipaddr buf;
+        st[i] = *vf_piece(&p, i, &buf);
+    }
+    vf_pieces_free(&p);
+    *out = st;
+    *nout = i;
+    return 0;
 }
 
 /* --- signatures ------------------------------------------------------------------------ */
@@ -609,7 +653,7 @@ vf_connect(struct vf_ctx *c, size_t *nclasses)
 {
     struct vf_groups gsrv = { 0 };
     struct lm_ipaddr none;
-    size_t k, i, gi, gh, gs;
+    size_t nips = c->ips.n4 + c->ips.n6, k, i, gi, gh, gs;
     int err = 0;
 
     for (i = 0; i < 2 * (c->nsrvs + 1); i++) {
@@ -624,10 +668,12 @@ vf_connect(struct vf_ctx *c, size_t *nclasses)
     for (k = 0; k < (c->infos.n > 0 ? c->infos.n + 2 : 1) && !err; k++) {
         const char *info = vf_info(c, k);
         struct vf_groups gip = { 0 }, ghost = { 0 };
-        for (i = 0; i < c->nips; i++) {
+        for (i = 0; i < nips; i++) {
             struct pindex_ipatoms xa, xb;
-            pindex_ip_atoms(&c->a, &c->ips[i], info, &xa);
-            pindex_ip_atoms(&c->b, &c->ips[i], info, &xb);
+            struct lm_ipaddr buf;
+            const struct lm_ipaddr *ip = vf_piece(&c->ips, i, &buf);
+            pindex_ip_atoms(&c->a, ip, info, &xa);
+            pindex_ip_atoms(&c->b, ip, info, &xb);
             vf_group_add(&gip, vf_ipsig(&xa) | vf_ipsig(&xb) << 32, i);
             lm_progress_add(c->d, LM_PROGRESS_CLASSES, 1);
         }
@@ -642,9 +688,10 @@ vf_connect(struct vf_ctx *c, size_t *nclasses)
             lm_progress_add(c->d, LM_PROGRESS_CLASSES, 1);
         }
         err = gip.err || ghost.err;
-        *nclasses += c->nips + c->hosts.n + 1;
+        *nclasses += nips + c->hosts.n + 1;
         for (gi = 0; gi < gip.n && !err; gi++) {
-            const struct lm_ipaddr *ip = &c->ips[gip.member[gip.first[gi]]];
+            struct lm_ipaddr buf;
+            const struct lm_ipaddr *ip = vf_piece(&c->ips, gip.member[gip.first[gi]], &buf);
             struct pindex_ipatoms ia, ib;
             pindex_ip_atoms(&c->a, ip, info, &ia);
             pindex_ip_atoms(&c->b, ip, info, &ib);
@@ -676,9 +723,9 @@ vf_connect(struct vf_ctx *c, size_t *nclasses)
     }
     vf_groups_free(&gsrv);
     /* the witnesses hold copies of the addresses they need */
-    free(c->ips);
+    vf_pieces_free(&c->ips);
     free(c->srvs);
-    c->ips = c->srvs = NULL;
+    c->srvs = NULL;
     return err ? -1 : 0;
 }
 
@@ -1068,7 +1115,7 @@ lm_verify(const struct lm_policy *a, const struct lm_policy *b,
     /* the hosts hold every name now (the strings are the policies') */
     vf_sfree(&c.names);
     memset(&c.names, 0, sizeof c.names);
-    if (vf_pieces(&c, VF_CLIENTS, &c.ips, &c.nips, d) != 0 ||
+    if (vf_cut(&c, VF_CLIENTS, &c.ips, d) != 0 ||
         vf_pieces(&c, VF_SERVERS, &c.srvs, &c.nsrvs, d) != 0)
         goto out;
     /* The connect stage and the address stages read the same frozen sets
@@ -1113,7 +1160,7 @@ out:
     vf_sfree(&c.infos);
     vf_sfree(&c.hosts);
     vf_sfree(&c.reps);
-    free(c.ips);
+    vf_pieces_free(&c.ips);
     free(c.srvs);
     free(c.cw);
     return rc;
