@@ -42,7 +42,7 @@ lm_losses_fini(struct lm_losses *l)
 
     if (l == NULL)
         return;
-    for (i = 0; i < l->n; i++) {
+    for (i = 0; l->v != NULL && i < l->n; i++) {
         free(l->v[i].file);
         free(l->v[i].rule);
         free(l->v[i].why);
@@ -72,6 +72,13 @@ lm_loss_add(struct lm_losses *l, enum lm_loss_kind kind, int widens,
     va_list ap;
     int len;
 
+    if (l->v == NULL && l->n > 0) {
+        /* the list was reported and forgotten (convert_forget_losses):
+         * only counted from then on */
+        l->n++;
+        l->nwiden += widens != 0;
+        return 0;
+    }
     if (l->n == l->cap) {
         size_t ncap = l->cap ? 2 * l->cap : 16;
         struct lm_loss *nv = realloc(l->v, ncap * sizeof *nv);
@@ -150,7 +157,7 @@ lm_convert_report_json(FILE *f, const struct lm_convert_report *r)
             "\"classes\":%zu,\"combinations\":%zu,\"loopback_only\":%zu,"
             "\"losses\":[", r->written ? "true" : "false", r->changed ? "true" : "false",
             r->nrules_in, r->nrules_out, r->nclasses, r->nprobes, r->nloopback);
-    for (i = 0; i < r->losses.n; i++) {
+    for (i = 0; r->losses.v != NULL && i < r->losses.n; i++) {
         const struct lm_loss *x = &r->losses.v[i];
         fputs(i ? ",{\"file\":" : "{\"file\":", f);
         lm_json_cstr(f, x->file);
@@ -888,8 +895,8 @@ convert_report_losses(const struct lm_losses *l, const struct lm_codec *to, unsi
     }
 }
 
-/* Free the texts of reported losses, keeping their count (a lossy
- * conversion of a million rules has about as many). */
+/* Free the reported losses, keeping their count (a lossy conversion of a
+ * million rules has about as many, and the proof comes after). */
 static void
 convert_forget_losses(struct lm_losses *l)
 {
@@ -899,8 +906,10 @@ convert_forget_losses(struct lm_losses *l)
         free(l->v[i].file);
         free(l->v[i].rule);
         free(l->v[i].why);
-        l->v[i].file = l->v[i].rule = l->v[i].why = NULL;
     }
+    free(l->v);
+    l->v = NULL;
+    l->cap = 0;
 }
 
 /* The directory a several-file output goes to without -o: the format's
