@@ -195,6 +195,7 @@ convert_slurp(const char *path, char **buf, size_t *len, struct lm_diags *d)
     size_t cap = 65536, n = 0, line = 0;   /* line: where the last line begins */
     struct stat st;
     char *b, *p;
+    int regular;
 
     *buf = NULL;
     *len = 0;
@@ -203,10 +204,10 @@ convert_slurp(const char *path, char **buf, size_t *len, struct lm_diags *d)
     /* a bound on memory: a regular file over the limit is refused before
      * anything is read, anything else (a pipe, /dev/zero) when it passes
      * the limit */
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
-        (uintmax_t)st.st_size > LM_CONVERT_MAX_INPUT)
+    regular = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+    if (regular && (uintmax_t)st.st_size > LM_CONVERT_MAX_INPUT)
         n = LM_CONVERT_MAX_INPUT + 1;
-    else if (S_ISREG(st.st_mode) && (size_t)st.st_size >= cap)
+    else if (regular && (size_t)st.st_size >= cap)
         cap = (size_t)st.st_size + 1;   /* read at once: no doubling to twice its size */
     if (n > 0 || (b = malloc(cap)) == NULL) {
         if (f != stdin)
@@ -650,7 +651,10 @@ convert_emit(const struct lm_codec *to, const struct lm_policy *p, const char *c
         rc = -1;
     for (i = 0; i < nout; i++)
         if (convert_out_finish(&o[i], fs[i]) != 0)
-            rc = lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "cannot buffer the output");
+            rc = o[i].file != NULL
+                 ? lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot write the output to its "
+                               "temporary file ($TMPDIR or /tmp)")
+                 : lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "cannot buffer the output");
     return rc;
 }
 
