@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,7 +42,7 @@ lm_losses_fini(struct lm_losses *l)
 
     if (l == NULL)
         return;
-    for (i = 0; i < l->n; i++) {
+    for (i = 0; l->v != NULL && i < l->n; i++) {
         free(l->v[i].file);
         free(l->v[i].rule);
         free(l->v[i].why);
@@ -71,6 +72,13 @@ lm_loss_add(struct lm_losses *l, enum lm_loss_kind kind, int widens,
     va_list ap;
     int len;
 
+    if (l->v == NULL && l->n > 0) {
+        /* the list was reported and forgotten (convert_forget_losses):
+         * only counted from then on */
+        l->n++;
+        l->nwiden += widens != 0;
+        return 0;
+    }
     if (l->n == l->cap) {
         size_t ncap = l->cap ? 2 * l->cap : 16;
         struct lm_loss *nv = realloc(l->v, ncap * sizeof *nv);
@@ -149,7 +157,7 @@ lm_convert_report_json(FILE *f, const struct lm_convert_report *r)
             "\"classes\":%zu,\"combinations\":%zu,\"loopback_only\":%zu,"
             "\"losses\":[", r->written ? "true" : "false", r->changed ? "true" : "false",
             r->nrules_in, r->nrules_out, r->nclasses, r->nprobes, r->nloopback);
-    for (i = 0; i < r->losses.n; i++) {
+    for (i = 0; r->losses.v != NULL && i < r->losses.n; i++) {
         const struct lm_loss *x = &r->losses.v[i];
         fputs(i ? ",{\"file\":" : "{\"file\":", f);
         lm_json_cstr(f, x->file);
@@ -187,6 +195,7 @@ convert_slurp(const char *path, char **buf, size_t *len, struct lm_diags *d)
     size_t cap = 65536, n = 0, line = 0;   /* line: where the last line begins */
     struct stat st;
     char *b, *p;
+    int regular;
 
     *buf = NULL;
     *len = 0;
@@ -195,9 +204,11 @@ convert_slurp(const char *path, char **buf, size_t *len, struct lm_diags *d)
     /* a bound on memory: a regular file over the limit is refused before
      * anything is read, anything else (a pipe, /dev/zero) when it passes
      * the limit */
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
-        (uintmax_t)st.st_size > LM_CONVERT_MAX_INPUT)
+    regular = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+    if (regular && (uintmax_t)st.st_size > LM_CONVERT_MAX_INPUT)
         n = LM_CONVERT_MAX_INPUT + 1;
+    else if (regular && (size_t)st.st_size >= cap)
+        cap = (size_t)st.st_size + 1;   /* read at once: no doubling to twice its size */
     if (n > 0 || (b = malloc(cap)) == NULL) {
         if (f != stdin)
             fclose(f);
@@ -525,10 +536,96 @@ verdict_at(const struct lm_verdict *v)
 
 /* --- convert ------------------------------------------------------------------------ */
 
+/* An output's text.  It goes to an unlinked temporary file when one can be
+ * made, so that a million-line output is not held in memory through the
+ * proof: it is read back a block at a time and mapped only to be
+ * published.  Without a temporary file it stays in memory
+ * (open_memstream). */
 struct convert_out {
-    char  *buf;
+    char  *buf;     /* the text while mapped or buffered, else NULL */
     size_t len;
+    FILE  *file;    /* the temporary file, or NULL when buffered */
 };
+
+/* A stream for one output: an unlinked temporary file in $TMPDIR (or
+ * /tmp), else a memory stream. */
+static FILE *
+convert_out_open(struct convert_out *o)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    FILE *f = NULL;
+    int fd;
+
+    o->buf = NULL;
+    o->len = 0;
+    o->file = NULL;
+    if (dir == NULL || dir[0] == '\0')
+        dir = "/tmp";
+    if ((size_t)snprintf(path, sizeof path, "%s/relayconv.XXXXXX", dir) < sizeof path &&
+        (fd = mkstemp(path)) >= 0) {
+        unlink(path);
+        if ((f = fdopen(fd, "w+")) == NULL)
+            close(fd);
+    }
+    if (f != NULL) {
+        o->file = f;
+        return f;
+    }
+    return open_memstream(&o->buf, &o->len);
+}
+
+/* Finish writing output O (its stream F): 0, or -1. */
+static int
+convert_out_finish(struct convert_out *o, FILE *f)
+{
+    off_t end;
+
+    if (o->file == NULL)
+        return ferror(f) | fclose(f) ? -1 : 0;
+    if (ferror(f) || fflush(f) != 0 || (end = ftello(f)) < 0)
+        return -1;
+    o->len = (size_t)end;
+    return 0;
+}
+
+/* Make O's text readable in o->buf: 0, or -1 with a diagnostic. */
+static int
+convert_out_map(struct convert_out *o, struct lm_diags *d)
+{
+    void *m;
+
+    if (o->file == NULL || o->buf != NULL || o->len == 0)
+        return 0;
+    if ((m = mmap(NULL, o->len, PROT_READ, MAP_PRIVATE, fileno(o->file), 0)) == MAP_FAILED)
+        return lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot read the output back from its "
+                           "temporary file");
+    o->buf = m;
+    return 0;
+}
+
+/* Drop the mapping convert_out_map made (a buffered text stays). */
+static void
+convert_out_unmap(struct convert_out *o)
+{
+    if (o->file != NULL && o->buf != NULL) {
+        munmap(o->buf, o->len);
+        o->buf = NULL;
+    }
+}
+
+static void
+convert_out_close(struct convert_out *o)
+{
+    if (o->file != NULL) {
+        convert_out_unmap(o);
+        fclose(o->file);
+        o->file = NULL;
+    } else {
+        free(o->buf);
+        o->buf = NULL;
+    }
+}
 
 static int
 convert_emit(const struct lm_codec *to, const struct lm_policy *p, const char *const *opts,
@@ -542,19 +639,22 @@ convert_emit(const struct lm_codec *to, const struct lm_policy *p, const char *c
         return lm_diag_add(d, LM_ERROR, LM_E_INTERNAL, NULL, "codec %s has too many outputs",
                            to->name);
     for (i = 0; i < nout; i++) {
-        o[i].buf = NULL;
-        o[i].len = 0;
-        if ((fs[i] = open_memstream(&o[i].buf, &o[i].len)) == NULL) {
-            while (i-- > 0)
+        if ((fs[i] = convert_out_open(&o[i])) == NULL) {
+            while (i-- > 0) {
                 fclose(fs[i]);
+                o[i].file = NULL;
+            }
             return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
         }
     }
     if (to->emit(p, opts, fs, lost, d) != 0)
         rc = -1;
     for (i = 0; i < nout; i++)
-        if (ferror(fs[i]) | fclose(fs[i]))
-            rc = lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "cannot buffer the output");
+        if (convert_out_finish(&o[i], fs[i]) != 0)
+            rc = o[i].file != NULL
+                 ? lm_diag_sys(d, LM_E_IO, errno, NULL, "cannot write the output to its "
+                               "temporary file ($TMPDIR or /tmp)")
+                 : lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "cannot buffer the output");
     return rc;
 }
 
@@ -657,6 +757,16 @@ convert_count_lines(const struct convert_out *o)
     return n;
 }
 
+/* The read-back's warnings and notes (our own output's, a million of them
+ * for a Sendmail map of networks) are counted, not kept: only its errors
+ * are shown. */
+static void
+convert_ignore_diag(const struct lm_diag *g, void *arg)
+{
+    (void)g;
+    (void)arg;
+}
+
 /* Read the emitted text back with the target's own parser. */
 static struct lm_policy *
 convert_readback(const struct lm_codec *to, const struct convert_out *o, size_t nout,
@@ -670,6 +780,9 @@ convert_readback(const struct lm_codec *to, const struct convert_out *o, size_t 
     if (p == NULL)
         return NULL;
     lm_diags_init(&rd);
+    rd.notify = convert_ignore_diag;
+    rd.drop_notified = 1;
+    rd.quiet_warnings = 1;
     /* the caller's progress line goes on through the read-back */
     rd.progress = d->progress;
     rd.progress_arg = d->progress_arg;
@@ -684,7 +797,10 @@ convert_readback(const struct lm_codec *to, const struct convert_out *o, size_t 
             snprintf(name, sizeof name, "%s/%s", outpath, to->outputs[i]);
         else
             snprintf(name, sizeof name, "%s", outpath ? outpath : to->outputs[i]);
-        s = lm_source_mem(name, o[i].buf ? o[i].buf : "", o[i].len, &rd);
+        if (o[i].file != NULL)
+            s = lm_source_fd(name, fileno(o[i].file), &rd);
+        else
+            s = lm_source_mem(name, o[i].buf ? o[i].buf : "", o[i].len, &rd);
         if (s == NULL || to->parse(s, p, &rd) != 0)
             rc = -1;
         lm_source_close(s);
@@ -783,8 +899,8 @@ convert_report_losses(const struct lm_losses *l, const struct lm_codec *to, unsi
     }
 }
 
-/* Free the texts of reported losses, keeping their count (a lossy
- * conversion of a million rules has about as many). */
+/* Free the reported losses, keeping their count (a lossy conversion of a
+ * million rules has about as many, and the proof comes after). */
 static void
 convert_forget_losses(struct lm_losses *l)
 {
@@ -794,8 +910,10 @@ convert_forget_losses(struct lm_losses *l)
         free(l->v[i].file);
         free(l->v[i].rule);
         free(l->v[i].why);
-        l->v[i].file = l->v[i].rule = l->v[i].why = NULL;
     }
+    free(l->v);
+    l->v = NULL;
+    l->cap = 0;
 }
 
 /* The directory a several-file output goes to without -o: the format's
@@ -864,11 +982,17 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
     convert_settings_fini(&set);
     if (er != 0)
         goto out;
-    for (i = 0; i < nout && d->progress != NULL; i++)
+    for (i = 0; i < nout && d->progress != NULL; i++) {
+        if (convert_out_map(&bufs[i], d) != 0)
+            goto out;
         lm_progress_add(d, LM_PROGRESS_RECORDS, convert_count_lines(&bufs[i]));
+        convert_out_unmap(&bufs[i]);
+    }
     convert_report_losses(&rep->losses, to, o->flags, d);
     if (o->flags & LM_CV_LOSSES_COUNTED)
         convert_forget_losses(&rep->losses);
+    /* read back from the temporary files a block at a time; the text is
+     * not held again until it is published */
     if ((back = convert_readback(to, bufs, nout, oo.output, d)) == NULL)
         goto out;
     rep->nrules_out = back->nrules;
@@ -906,6 +1030,13 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
                     rep->nwider, rep->nprobes);
         goto out;
     }
+    /* the proof is done: what it held gives way to the text */
+    lm_policy_free(src);
+    lm_policy_free(back);
+    src = back = NULL;
+    for (i = 0; i < nout; i++)
+        if (convert_out_map(&bufs[i], d) != 0)
+            goto out;
     if ((published = convert_publish(to, bufs, nout, &oo, out, d)) < 0)
         goto out;
     rep->written = 1;
@@ -916,7 +1047,7 @@ lm_convert(const char *const *files, size_t n, const struct lm_convert_opts *o,
     rc = published;
 out:
     for (i = 0; i < nout; i++)
-        free(bufs[i].buf);
+        convert_out_close(&bufs[i]);
     lm_policy_free(src);
     lm_policy_free(back);
     free(defdir);

@@ -84,6 +84,26 @@ lm_source_open(const char *path, struct lm_diags *d)
 }
 
 struct lm_source *
+lm_source_fd(const char *name, int fd, struct lm_diags *d)
+{
+    struct lm_source *s;
+    struct stat st;
+
+    if (lseek(fd, 0, SEEK_SET) != 0) {
+        lm_diag_sys(d, LM_E_NOINPUT, errno, NULL, "cannot read %s", name);
+        return NULL;
+    }
+    if ((s = source_new(name, d)) == NULL)
+        return NULL;
+    s->fd = fd;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        s->regular = 1;
+        s->size = (size_t)st.st_size;
+    }
+    return s;
+}
+
+struct lm_source *
 lm_source_mem(const char *name, const void *data, size_t len, struct lm_diags *d)
 {
     struct lm_source *s = source_new(name, d);

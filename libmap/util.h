@@ -13,6 +13,12 @@ struct lm_diags;
 /* a + b + c in a new malloc'd string; NULL if out of memory. */
 char *lm_str_join(const char *a, const char *b, const char *c);
 
+/* Read the open file FD from its start, named NAME in positions; FD stays
+ * open after lm_source_close (relayconv reads its own output back from an
+ * unlinked temporary file this way). */
+struct lm_source;
+struct lm_source *lm_source_fd(const char *name, int fd, struct lm_diags *d);
+
 /* A set of keys met so far, each with the line it was first met on.  The
  * keys are copied into chunks (no allocation per key) and each slot keeps
  * its key's hash, so a probe rarely compares strings and growing never

@@ -164,15 +164,16 @@ vf_sfree(struct vf_strs *s)
 /* --- groups: classes merged by their codes ------------------------------------------ */
 
 /* Members of each group in one array, linked; groups found by hashing the
- * 64-bit signature. */
+ * 64-bit signature.  Indexes are 32 bits wide (PINDEX_NONE ends a list),
+ * as in the policy index: a million classes take half the memory. */
 struct vf_groups {
     uint64_t *sig;          /* per group */
-    size_t   *first, *last; /* member lists (indices into next) */
+    uint32_t *first, *last; /* member lists (indices into next) */
     size_t    n, cap;
-    size_t   *slot;         /* open addressing: group index + 1 */
+    uint32_t *slot;         /* open addressing: group index + 1 */
     size_t    nslot;
-    size_t   *next;         /* per member: the next member of its group */
-    size_t   *member;       /* per member: the caller's index */
+    uint32_t *next;         /* per member: the next member of its group */
+    uint32_t *member;       /* per member: the caller's index (PINDEX_NONE kept) */
     size_t    nmem, capmem;
     int       err;
 };
@@ -190,7 +191,7 @@ static int
 vf_grow_slots(struct vf_groups *g)
 {
     size_t ns = g->nslot ? 2 * g->nslot : 64, i;
-    size_t *nv = calloc(ns, sizeof *nv);
+    uint32_t *nv = calloc(ns, sizeof *nv);
 
     if (nv == NULL)
         return -1;
@@ -198,7 +199,7 @@ vf_grow_slots(struct vf_groups *g)
         size_t h = (size_t)vf_mix(g->sig[i]) & (ns - 1);
         while (nv[h] != 0)
             h = (h + 1) & (ns - 1);
-        nv[h] = i + 1;
+        nv[h] = (uint32_t)i + 1;
     }
     free(g->slot);
     g->slot = nv;
@@ -214,6 +215,8 @@ vf_group_add(struct vf_groups *g, uint64_t sig, size_t idx)
 
     if (g->err)
         return;
+    if (g->nmem >= PINDEX_MAX || (idx > PINDEX_MAX && idx != PINDEX_NONE))
+        goto oom;
     if (2 * (g->n + 1) > g->nslot && vf_grow_slots(g) != 0)
         goto oom;
     for (h = (size_t)vf_mix(sig) & (g->nslot - 1); g->slot[h] != 0;
@@ -222,7 +225,7 @@ vf_group_add(struct vf_groups *g, uint64_t sig, size_t idx)
             break;
     if (g->nmem == g->capmem) {
         size_t nc = g->capmem ? 2 * g->capmem : 64;
-        size_t *a = realloc(g->next, nc * sizeof *a), *b;
+        uint32_t *a = realloc(g->next, nc * sizeof *a), *b;
         if (a == NULL)
             goto oom;
         g->next = a;
@@ -231,13 +234,13 @@ vf_group_add(struct vf_groups *g, uint64_t sig, size_t idx)
         g->member = b;
         g->capmem = nc;
     }
-    g->member[g->nmem] = idx;
+    g->member[g->nmem] = (uint32_t)idx;
     g->next[g->nmem] = PINDEX_NONE;
     if (g->slot[h] == 0) {
         if (g->n == g->cap) {
             size_t nc = g->cap ? 2 * g->cap : 16;
             uint64_t *s = realloc(g->sig, nc * sizeof *s);
-            size_t *f, *l;
+            uint32_t *f, *l;
             if (s == NULL)
                 goto oom;
             g->sig = s;
@@ -251,12 +254,12 @@ vf_group_add(struct vf_groups *g, uint64_t sig, size_t idx)
         }
         gi = g->n++;
         g->sig[gi] = sig;
-        g->first[gi] = g->last[gi] = g->nmem;
-        g->slot[h] = gi + 1;
+        g->first[gi] = g->last[gi] = (uint32_t)g->nmem;
+        g->slot[h] = (uint32_t)gi + 1;
     } else {
         gi = g->slot[h] - 1;
-        g->next[g->last[gi]] = g->nmem;
-        g->last[gi] = g->nmem;
+        g->next[g->last[gi]] = (uint32_t)g->nmem;
+        g->last[gi] = (uint32_t)g->nmem;
     }
     g->nmem++;
     return;
@@ -297,6 +300,34 @@ vf_pair(struct vf_pairs *p, const struct pindex_outcome *a, const struct pindex_
     p->witness[a->code][b->code] = witness;
 }
 
+/* The first addresses of the pieces an address space is cut into, sorted:
+ * the IPv4 ones as 32-bit numbers (a million networks make twice as many
+ * pieces, four bytes each instead of seventeen), then the IPv6 ones. */
+struct vf_pieces {
+    uint32_t         *v4;
+    struct lm_ipaddr *v6;
+    size_t            n4, n6;
+};
+
+/* Piece i of P as an address, in *out. */
+static const struct lm_ipaddr *
+vf_piece(const struct vf_pieces *p, size_t i, struct lm_ipaddr *out)
+{
+    if (i >= p->n4)
+        return &p->v6[i - p->n4];
+    lm_ipaddr_v4(out, p->v4[i] >> 24, p->v4[i] >> 16 & 0xff, p->v4[i] >> 8 & 0xff,
+                 p->v4[i] & 0xff);
+    return out;
+}
+
+static void
+vf_pieces_free(struct vf_pieces *p)
+{
+    free(p->v4);
+    free(p->v6);
+    memset(p, 0, sizeof *p);
+}
+
 /* --- the context ---------------------------------------------------------------------- */
 
 struct vf_ctx {
@@ -309,8 +340,7 @@ struct vf_ctx {
     struct vf_strs hosts;       /* host classes (names and names below) */
     struct vf_strs reps;        /* addresses that represent sender/recipient classes */
     char fresh[64];             /* a label no pattern holds */
-    struct lm_ipaddr *ips;      /* client address classes */
-    size_t nips;
+    struct vf_pieces ips;       /* client address classes */
     struct lm_ipaddr *srvs;     /* server address classes (and "unknown") */
     size_t nsrvs;
     struct vf_pairs conn, from, to;
@@ -373,35 +403,37 @@ vf_pick_fresh(struct vf_ctx *c)
 
 enum vf_which { VF_CLIENTS, VF_LOCALS, VF_SERVERS };
 
-/* The address ranges of one kind in P: client networks, the server's own
- * addresses, or the server addresses rules name. */
-static void
-vf_ranges(const struct lm_policy *p, struct lm_iprange **v, size_t *n, size_t *cap,
-          enum vf_which which, int *err)
+/* Range i of one kind in P (client networks, the server's own addresses,
+ * or the server addresses rules name), or NULL when rule i is of another
+ * kind. */
+static const struct lm_iprange *
+vf_range(const struct lm_policy *p, size_t i, enum vf_which which)
 {
-    size_t i, m = which == VF_LOCALS ? p->nlocals : p->nrules;
+    if (which == VF_LOCALS)
+        return &p->locals[i].net.range;
+    if (p->rules[i].kind != (which == VF_CLIENTS ? LM_K_NET : LM_K_SERVER))
+        return NULL;
+    return &p->rules[i].net.range;
+}
 
-    for (i = 0; i < m && !*err; i++) {
-        const struct lm_iprange *r;
-        if (which == VF_LOCALS) {
-            r = &p->locals[i].net.range;
-        } else {
-            if (p->rules[i].kind != (which == VF_CLIENTS ? LM_K_NET : LM_K_SERVER))
-                continue;
-            r = &p->rules[i].net.range;
-        }
-        if (*n == *cap) {
-            size_t ncap = *cap ? 2 * *cap : 64;
-            struct lm_iprange *nv = realloc(*v, ncap * sizeof *nv);
-            if (nv == NULL) {
-                *err = 1;
-                return;
-            }
-            *v = nv;
-            *cap = ncap;
-        }
-        (*v)[(*n)++] = *r;
-    }
+static size_t
+vf_nranges(const struct lm_policy *p, enum vf_which which)
+{
+    return which == VF_LOCALS ? p->nlocals : p->nrules;
+}
+
+static uint32_t
+vf_v4(const struct lm_ipaddr *a)
+{
+    return (uint32_t)a->b[0] << 24 | (uint32_t)a->b[1] << 16 | (uint32_t)a->b[2] << 8 | a->b[3];
+}
+
+static int
+vf_u32_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y;
 }
 
 static int
@@ -410,56 +442,124 @@ vf_addr_cmp(const void *a, const void *b)
     return lm_ipaddr_cmp(a, b);
 }
 
+/* Add the first address of a piece: IPv4 ones as 32-bit numbers (most
+ * networks are IPv4, and a million of them sort four times smaller). */
+static void
+vf_point(const struct lm_ipaddr *a, uint32_t *v4, size_t *n4, struct lm_ipaddr *v6,
+         size_t *n6)
+{
+    if (a->family == LM_IPV4)
+        v4[(*n4)++] = vf_v4(a);
+    else
+        v6[(*n6)++] = *a;
+}
+
+/* Sort and drop repeats; the new count. */
+static size_t
+vf_uniq(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    char *p = v;
+    size_t i, j;
+
+    if (n == 0)
+        return 0;
+    qsort(v, n, size, cmp);
+    for (i = j = 1; i < n; i++)
+        if (cmp(p + (j - 1) * size, p + i * size) != 0) {
+            if (i != j)
+                memcpy(p + j * size, p + i * size, size);
+            j++;
+        }
+    return j;
+}
+
 /* The pieces both families are cut into by the ranges of both sides (and,
- * for clients, the loopback addresses): the first address of each, sorted,
- * into *out (malloc'd).  Within a piece every range holds all addresses or
- * none, so one address stands for all. */
+ * for clients, the loopback addresses), into *out.  Within a piece every
+ * range holds all addresses or none, so one address stands for all. */
+static int
+vf_cut(struct vf_ctx *c, enum vf_which which, struct vf_pieces *out, struct lm_diags *d)
+{
+    const struct lm_policy *side[2] = { c->a.p, c->b.p };
+    uint32_t *v4 = NULL, *s4;
+    struct lm_ipaddr *v6 = NULL, *s6, lb;
+    size_t r4 = 0, r6 = 0, n4 = 0, n6 = 0, i, k;
+
+    memset(out, 0, sizeof *out);
+    /* every piece starts at a family's first address, at some lo, or just
+     * after some hi: count them by family first */
+    for (k = 0; k < 2; k++)
+        for (i = 0; i < vf_nranges(side[k], which); i++) {
+            const struct lm_iprange *r = vf_range(side[k], i, which);
+            if (r != NULL && r->lo.family == LM_IPV4)
+                r4++;
+            else if (r != NULL)
+                r6++;
+        }
+    if ((v4 = malloc((2 * r4 + 3) * sizeof *v4)) == NULL ||
+        (v6 = malloc((2 * r6 + 3) * sizeof *v6)) == NULL)
+        goto oom;
+    lm_ipaddr_v4(&lb, 0, 0, 0, 0);
+    vf_point(&lb, v4, &n4, v6, &n6);
+    lm_ipaddr_parse("::", 2, LM_IPF_V6, &lb, NULL, NULL);
+    vf_point(&lb, v4, &n4, v6, &n6);
+    if (which == VF_CLIENTS) {
+        /* the loopback clients, which a server may treat by itself */
+        lm_ipaddr_v4(&lb, 127, 0, 0, 1);
+        vf_point(&lb, v4, &n4, v6, &n6);
+        lm_ipaddr_succ(&lb);
+        vf_point(&lb, v4, &n4, v6, &n6);
+        lm_ipaddr_parse("::1", 3, LM_IPF_V6, &lb, NULL, NULL);
+        vf_point(&lb, v4, &n4, v6, &n6);
+        lm_ipaddr_succ(&lb);
+        vf_point(&lb, v4, &n4, v6, &n6);
+    }
+    for (k = 0; k < 2; k++)
+        for (i = 0; i < vf_nranges(side[k], which); i++) {
+            const struct lm_iprange *r = vf_range(side[k], i, which);
+            struct lm_ipaddr end;
+            if (r == NULL)
+                continue;
+            end = r->hi;
+            vf_point(&r->lo, v4, &n4, v6, &n6);
+            if (lm_ipaddr_succ(&end) == 0)
+                vf_point(&end, v4, &n4, v6, &n6);
+        }
+    out->n4 = vf_uniq(v4, n4, sizeof *v4, vf_u32_cmp);
+    out->n6 = vf_uniq(v6, n6, sizeof *v6, vf_addr_cmp);
+    /* give back what the repeats took (never fails: it shrinks) */
+    out->v4 = (s4 = realloc(v4, out->n4 * sizeof *v4)) != NULL ? s4 : v4;
+    out->v6 = (s6 = realloc(v6, out->n6 * sizeof *v6)) != NULL ? s6 : v6;
+    return 0;
+oom:
+    free(v4);
+    free(v6);
+    return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
+}
+
+/* The same as one sorted array of addresses (malloc'd), for the server's
+ * own addresses and those rules name, which are few. */
 static int
 vf_pieces(struct vf_ctx *c, enum vf_which which, struct lm_ipaddr **out, size_t *nout,
           struct lm_diags *d)
 {
-    struct lm_iprange *rv = NULL;
-    struct lm_ipaddr *st = NULL;
-    size_t nr = 0, cap = 0, ns = 0, i, j;
-    int err = 0;
+    struct vf_pieces p;
+    struct lm_ipaddr *st;
+    size_t i;
 
-    vf_ranges(c->a.p, &rv, &nr, &cap, which, &err);
-    vf_ranges(c->b.p, &rv, &nr, &cap, which, &err);
-    if (!err && (st = malloc((2 * nr + 8) * sizeof *st)) == NULL)
-        err = 1;
-    if (err) {
-        free(rv);
+    if (vf_cut(c, which, &p, d) != 0)
+        return -1;
+    /* IPv4 sorts before IPv6 (lm_ipaddr_cmp) */
+    if ((st = malloc((p.n4 + p.n6 + 1) * sizeof *st)) == NULL) {
+        vf_pieces_free(&p);
         return lm_diag_add(d, LM_ERROR, LM_E_NOMEM, NULL, "out of memory");
     }
-    /* every piece starts at a family's first address, at some lo, or just
-     * after some hi */
-    lm_ipaddr_v4(&st[ns++], 0, 0, 0, 0);
-    lm_ipaddr_parse("::", 2, LM_IPF_V6, &st[ns++], NULL, NULL);
-    if (which == VF_CLIENTS) {
-        /* the loopback clients, which a server may treat by itself */
-        struct lm_ipaddr lb;
-        lm_ipaddr_v4(&lb, 127, 0, 0, 1);
-        st[ns++] = lb;
-        lm_ipaddr_succ(&lb);
-        st[ns++] = lb;
-        lm_ipaddr_parse("::1", 3, LM_IPF_V6, &lb, NULL, NULL);
-        st[ns++] = lb;
-        lm_ipaddr_succ(&lb);
-        st[ns++] = lb;
+    for (i = 0; i < p.n4 + p.n6; i++) {
+        struct lm_ipaddr buf;
+        st[i] = *vf_piece(&p, i, &buf);
     }
-    for (i = 0; i < nr; i++) {
-        struct lm_ipaddr end = rv[i].hi;
-        st[ns++] = rv[i].lo;
-        if (lm_ipaddr_succ(&end) == 0)
-            st[ns++] = end;
-    }
-    free(rv);
-    qsort(st, ns, sizeof *st, vf_addr_cmp);
-    for (i = j = 0; i < ns; i++)
-        if (j == 0 || lm_ipaddr_cmp(&st[j - 1], &st[i]) != 0)
-            st[j++] = st[i];
+    vf_pieces_free(&p);
     *out = st;
-    *nout = j;
+    *nout = i;
     return 0;
 }
 
@@ -553,7 +653,7 @@ vf_connect(struct vf_ctx *c, size_t *nclasses)
 {
     struct vf_groups gsrv = { 0 };
     struct lm_ipaddr none;
-    size_t k, i, gi, gh, gs;
+    size_t nips = c->ips.n4 + c->ips.n6, k, i, gi, gh, gs;
     int err = 0;
 
     for (i = 0; i < 2 * (c->nsrvs + 1); i++) {
@@ -568,10 +668,12 @@ vf_connect(struct vf_ctx *c, size_t *nclasses)
     for (k = 0; k < (c->infos.n > 0 ? c->infos.n + 2 : 1) && !err; k++) {
         const char *info = vf_info(c, k);
         struct vf_groups gip = { 0 }, ghost = { 0 };
-        for (i = 0; i < c->nips; i++) {
+        for (i = 0; i < nips; i++) {
             struct pindex_ipatoms xa, xb;
-            pindex_ip_atoms(&c->a, &c->ips[i], info, &xa);
-            pindex_ip_atoms(&c->b, &c->ips[i], info, &xb);
+            struct lm_ipaddr buf;
+            const struct lm_ipaddr *ip = vf_piece(&c->ips, i, &buf);
+            pindex_ip_atoms(&c->a, ip, info, &xa);
+            pindex_ip_atoms(&c->b, ip, info, &xb);
             vf_group_add(&gip, vf_ipsig(&xa) | vf_ipsig(&xb) << 32, i);
             lm_progress_add(c->d, LM_PROGRESS_CLASSES, 1);
         }
@@ -586,9 +688,10 @@ vf_connect(struct vf_ctx *c, size_t *nclasses)
             lm_progress_add(c->d, LM_PROGRESS_CLASSES, 1);
         }
         err = gip.err || ghost.err;
-        *nclasses += c->nips + c->hosts.n + 1;
+        *nclasses += nips + c->hosts.n + 1;
         for (gi = 0; gi < gip.n && !err; gi++) {
-            const struct lm_ipaddr *ip = &c->ips[gip.member[gip.first[gi]]];
+            struct lm_ipaddr buf;
+            const struct lm_ipaddr *ip = vf_piece(&c->ips, gip.member[gip.first[gi]], &buf);
             struct pindex_ipatoms ia, ib;
             pindex_ip_atoms(&c->a, ip, info, &ia);
             pindex_ip_atoms(&c->b, ip, info, &ib);
@@ -619,6 +722,10 @@ vf_connect(struct vf_ctx *c, size_t *nclasses)
         vf_groups_free(&ghost);
     }
     vf_groups_free(&gsrv);
+    /* the witnesses hold copies of the addresses they need */
+    vf_pieces_free(&c->ips);
+    free(c->srvs);
+    c->srvs = NULL;
     return err ? -1 : 0;
 }
 
@@ -738,13 +845,24 @@ vf_addresses(struct vf_ctx *c, size_t *nclasses, struct lm_diags *d)
                         vf_sunadd(&c->reps);
                 }
         }
+    /* the classes of the parts are done with before the addresses are
+     * judged */
+    *nclasses += users.n + lits.n;
+    vf_groups_free(&gu);
+    vf_groups_free(&gd);
+    memset(&gu, 0, sizeof gu);
+    memset(&gd, 0, sizeof gd);
+    vf_sfree(&users);
+    vf_sfree(&lits);
+    memset(&users, 0, sizeof users);
+    memset(&lits, 0, sizeof lits);
     for (i = 0; i < c->addrs.n; i++)
         vf_sref(&c->reps, c->addrs.v[i]);
     vf_sadd(&c->reps, c->fresh, NULL, NULL);       /* no "@" at all */
     vf_freeze(&c->reps);
     if (c->reps.err)
         goto oom;
-    *nclasses += users.n + lits.n + c->reps.n + 1;
+    *nclasses += c->reps.n + 1;
     vf_address(c, NULL, PINDEX_NONE);
     for (j = 0; j < c->reps.n; j++) {
         vf_address(c, c->reps.v[j], j);
@@ -994,7 +1112,10 @@ lm_verify(const struct lm_policy *a, const struct lm_policy *b,
     vf_freeze(&c.hosts);
     if (c.hosts.err)
         goto oom;
-    if (vf_pieces(&c, VF_CLIENTS, &c.ips, &c.nips, d) != 0 ||
+    /* the hosts hold every name now (the strings are the policies') */
+    vf_sfree(&c.names);
+    memset(&c.names, 0, sizeof c.names);
+    if (vf_cut(&c, VF_CLIENTS, &c.ips, d) != 0 ||
         vf_pieces(&c, VF_SERVERS, &c.srvs, &c.nsrvs, d) != 0)
         goto out;
     /* The connect stage and the address stages read the same frozen sets
@@ -1039,7 +1160,7 @@ out:
     vf_sfree(&c.infos);
     vf_sfree(&c.hosts);
     vf_sfree(&c.reps);
-    free(c.ips);
+    vf_pieces_free(&c.ips);
     free(c.srvs);
     free(c.cw);
     return rc;

@@ -380,6 +380,69 @@ START_TEST(convert_files)
 }
 END_TEST
 
+/* Counted losses leave no list behind (the JSON report then shows none);
+ * the output is the same whether it waits in a temporary file or, when
+ * none can be made, in memory. */
+START_TEST(counted_and_buffered)
+{
+    const char *src = cv_file("src.txt", "accept domain example.com\n"
+                                         "connect net 172.16.5.0/24 relay\n"
+                                         "from domain spam.example reject\n");
+    const char *const in[] = { src };
+    struct lm_convert_opts o = { NULL, "qmail", NULL, 0, 0, NULL, NULL, NULL };
+    struct lm_convert_report rep;
+    struct lm_diags d;
+    char dir[128], path[160], *buf = NULL, *old = getenv("TMPDIR");
+    char first[4096], again[4096];
+    size_t len = 0, n1, n2;
+    FILE *mem, *f;
+
+    old = old != NULL ? strdup(old) : NULL;
+    snprintf(dir, sizeof dir, "%s/q", cv_dir);
+    o.output = dir;
+    o.flags = LM_CV_LOSSY | LM_CV_ALLOW_WIDENING | LM_CV_LOSSES_COUNTED;
+    lm_diags_init(&d);
+    lm_convert_report_init(&rep);
+    ck_assert_int_eq(lm_convert(in, 1, &o, stdout, &rep, &d), 0);
+    ck_assert_uint_ge(rep.losses.n, 1);
+    ck_assert_ptr_null(rep.losses.v);
+    mem = open_memstream(&buf, &len);
+    lm_convert_report_json(mem, &rep);
+    fclose(mem);
+    ck_assert(strstr(buf, "\"losses\":[]") != NULL);
+    free(buf);
+    lm_convert_report_fini(&rep);
+    lm_diags_fini(&d);
+    snprintf(path, sizeof path, "%s/tcp.smtp", dir);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    n1 = fread(first, 1, sizeof first, f);
+    fclose(f);
+    ck_assert_uint_gt(n1, 0);
+
+    /* no temporary file can be made: the text waits in memory */
+    unlink(path);
+    setenv("TMPDIR", "/nonexistent/relaymap-check", 1);
+    lm_diags_init(&d);
+    lm_convert_report_init(&rep);
+    ck_assert_int_eq(lm_convert(in, 1, &o, stdout, &rep, &d), 0);
+    ck_assert_uint_eq(d.nerrors, 0);
+    lm_convert_report_fini(&rep);
+    lm_diags_fini(&d);
+    if (old != NULL)
+        setenv("TMPDIR", old, 1);
+    else
+        unsetenv("TMPDIR");
+    free(old);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    n2 = fread(again, 1, sizeof again, f);
+    fclose(f);
+    ck_assert_uint_eq(n1, n2);
+    ck_assert(memcmp(first, again, n1) == 0);
+}
+END_TEST
+
 /* 100000 rules: index, verify against a copy.  Check's timeout guards the
  * cost (a quadratic step would take minutes). */
 START_TEST(large_policy)
@@ -446,6 +509,7 @@ convert_suite(void)
     tcase_add_test(tc, load_detect);
     tcase_add_test(tc, tool_modes);
     tcase_add_test(tc, convert_files);
+    tcase_add_test(tc, counted_and_buffered);
     suite_add_tcase(s, tc);
     tc = tcase_create("scale");
     tcase_set_timeout(tc, 60);
