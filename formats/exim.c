@@ -719,15 +719,12 @@ static int
 exim_detect(const char *name, const char *text, size_t len)
 {
     static const char *const marks[] = { "acl_relaymap_rcpt", "net-iplsearch;", NULL };
-    size_t i, k;
+    size_t k;
     int part = lm_codec_part(&lm_codec_exim, name);
 
-    for (k = 0; marks[k] != NULL; k++) {
-        size_t ml = strlen(marks[k]);
-        for (i = 0; i + ml <= len; i++)
-            if (memcmp(text + i, marks[k], ml) == 0)
-                return LM_DETECT_SURE;
-    }
+    for (k = 0; marks[k] != NULL; k++)
+        if (lm_text_has(text, len, marks[k]))
+            return LM_DETECT_SURE;
     if (part >= 0)
         return part <= EX_ACL ? LM_DETECT_SURE : LM_DETECT_LIKELY;
     return LM_DETECT_NO;

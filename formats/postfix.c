@@ -1014,15 +1014,12 @@ postfix_detect(const char *name, const char *text, size_t len)
     static const char *const marks[] = {
         "smtpd_relay_restrictions", "check_client_access", "parent_domain_matches_subdomains",
         NULL };
-    size_t i, k;
+    size_t k;
     int part = lm_codec_part(&lm_codec_postfix, name);
 
-    for (k = 0; marks[k] != NULL; k++) {
-        size_t ml = strlen(marks[k]);
-        for (i = 0; i + ml <= len; i++)
-            if (memcmp(text + i, marks[k], ml) == 0)
-                return LM_DETECT_SURE;
-    }
+    for (k = 0; marks[k] != NULL; k++)
+        if (lm_text_has(text, len, marks[k]))
+            return LM_DETECT_SURE;
     if (part == PF_MAIN || part == PF_CIDR)
         return LM_DETECT_SURE;
     if (part >= 0)

@@ -130,6 +130,30 @@ lm_seen_add(struct lm_seen *s, const char *key, unsigned long line,
 }
 
 int
+lm_text_has(const char *text, size_t len, const char *mark)
+{
+    size_t ml = strlen(mark), o = 0, i, tail;
+    const char *p, *stop;
+
+    if (ml == 0)
+        return 1;
+    if (ml > len)
+        return 0;
+    /* look for the mark's last byte that is not a lower-case letter or a
+     * digit: rare in most text, so the whole mark is seldom compared */
+    for (i = 0; i < ml; i++)
+        if (!((mark[i] >= 'a' && mark[i] <= 'z') || (mark[i] >= '0' && mark[i] <= '9')))
+            o = i;
+    tail = ml - 1 - o;
+    stop = text + len - tail;       /* that byte lies before stop */
+    for (p = text + o; p < stop &&
+         (p = memchr(p, (unsigned char)mark[o], (size_t)(stop - p))) != NULL; p++)
+        if (memcmp(p - o, mark, ml) == 0)
+            return 1;
+    return 0;
+}
+
+int
 lm_reserve(void **buf, size_t *cap, size_t n)
 {
     void *nb;

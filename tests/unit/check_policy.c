@@ -12,6 +12,7 @@
 #include "libmap/codec.h"
 #include "libmap/policy.h"
 #include "libmap/source.h"
+#include "libmap/util.h"
 
 #define FOREIGN "user@elsewhere.example"
 
@@ -496,6 +497,88 @@ START_TEST(index_matches_brute_force)
 }
 END_TEST
 
+/* Names deeper than one batch of looked-up levels (decide.c looks up eight
+ * at a time): the rule at the tenth parent and the accepted domain at the
+ * eleventh are still found, and "subdomains" only below the name. */
+START_TEST(deep_names)
+{
+    static const char deep[] = "a.b.c.d.e.f.g.h.i.j.example.org";
+    struct lm_diags d;
+    struct lm_policy *p = mk("connect domain example.org reject\n"
+                             "from subdomains h.i.j.example.org reject\n"
+                             "to name j.example.org relay\n"
+                             "accept domain org\n");
+    unsigned long line = 0;
+
+    lm_diags_init(&d);
+    ck_assert_int_eq(lm_policy_index(p, &d), 0);
+    ck_assert_int_eq(ask(p, "192.0.2.1", deep, NULL, NULL, &line), LM_V_REJECT);
+    ck_assert_uint_eq(line, 1);
+    ck_assert_int_ne(ask(p, "192.0.2.1", "a.b.c.d.e.f.g.h.i.j.example.com", NULL, NULL,
+                         NULL), LM_V_REJECT);
+    ck_assert_int_eq(ask(p, NULL, NULL, "u@a.b.c.d.e.f.g.h.i.j.example.org", FOREIGN, &line),
+                     LM_V_REJECT);
+    ck_assert_uint_eq(line, 2);
+    ck_assert_int_ne(ask(p, NULL, NULL, "u@h.i.j.example.org", FOREIGN, NULL), LM_V_REJECT);
+    /* accepted by the domain "org", eleven levels up */
+    ck_assert_int_eq(ask(p, NULL, NULL, NULL, "u@a.b.c.d.e.f.g.h.i.j.k.l.m.org", NULL),
+                     LM_V_ACCEPT);
+    ck_assert_int_eq(ask(p, NULL, NULL, NULL, "u@j.example.org", &line), LM_V_ACCEPT);
+    ck_assert_uint_eq(line, 3);
+    lm_policy_free(p);
+    lm_diags_fini(&d);
+}
+END_TEST
+
+START_TEST(text_has)
+{
+    static const char t[] = "abc smtpd_relay_x check_client_access;net-iplsearch;";
+    size_t n = sizeof t - 1;
+
+    ck_assert_int_eq(lm_text_has(t, n, "abc"), 1);                  /* at the start */
+    ck_assert_int_eq(lm_text_has(t, n, "net-iplsearch;"), 1);       /* at the end */
+    ck_assert_int_eq(lm_text_has(t, n, "check_client_access"), 1);
+    ck_assert_int_eq(lm_text_has(t, n, "smtpd_relay_restrictions"), 0); /* a near miss */
+    ck_assert_int_eq(lm_text_has(t, n - 1, "net-iplsearch;"), 0);   /* cut off */
+    ck_assert_int_eq(lm_text_has(t, 2, "abc"), 0);
+    ck_assert_int_eq(lm_text_has("_", 1, "_"), 1);
+    ck_assert_int_eq(lm_text_has("x_y", 3, "_y_"), 0);
+}
+END_TEST
+
+START_TEST(seen_set)
+{
+    struct lm_seen s;
+    unsigned long first = 99;
+    char key[32];
+    int i;
+
+    memset(&s, 0, sizeof s);
+    ck_assert_int_eq(lm_seen_add(&s, "a", 1, &first), 0);
+    ck_assert_uint_eq(first, 0);
+    ck_assert_int_eq(lm_seen_add(&s, "b", (unsigned long)-1, &first), 0);
+    ck_assert_uint_eq(first, 0);
+    /* many more keys: the table grows and keeps every line */
+    for (i = 0; i < 5000; i++) {
+        snprintf(key, sizeof key, "key%d", i);
+        ck_assert_int_eq(lm_seen_add(&s, key, (unsigned long)i + 10, &first), 0);
+        ck_assert_uint_eq(first, 0);
+    }
+    ck_assert_int_eq(lm_seen_add(&s, "a", 7, &first), 0);
+    ck_assert_uint_eq(first, 1);
+    ck_assert_int_eq(lm_seen_add(&s, "b", 8, &first), 0);
+    ck_assert_uint_eq(first, (unsigned long)-1);
+    for (i = 0; i < 5000; i += 499) {
+        snprintf(key, sizeof key, "key%d", i);
+        ck_assert_int_eq(lm_seen_add(&s, key, 1, &first), 0);
+        ck_assert_uint_eq(first, (unsigned long)i + 10);
+    }
+    ck_assert_uint_eq(s.n, 5002);
+    lm_seen_fini(&s);
+    ck_assert_uint_eq(s.n, 0);
+}
+END_TEST
+
 Suite *policy_suite(void);
 
 Suite *
@@ -515,6 +598,9 @@ policy_suite(void)
     tcase_add_test(tc, accepted_domains);
     tcase_add_test(tc, add_domain_exists);
     tcase_add_test(tc, index_matches_brute_force);
+    tcase_add_test(tc, deep_names);
+    tcase_add_test(tc, text_has);
+    tcase_add_test(tc, seen_set);
     suite_add_tcase(s, tc);
     tc = tcase_create("parse");
     tcase_add_test(tc, parse_errors);
