@@ -9,7 +9,7 @@ need_tool tcprules ucspi-tcp || { finish; exit 1; }
 need_tool tcprulescheck ucspi-tcp || { finish; exit 1; }
 
 TCPRULES=tcprules TCPRULESCHECK=tcprulescheck
-. "$TOP/tests/interop/tcprules-probe.sh"
+. "$TOP/tests/interop/probe-tcprules.sh"
 
 i=0
 while [ $i -lt 12 ]; do

@@ -13,7 +13,7 @@ need_tool "$R6/tcprules" "ucspi-tcp-ipv6 (unpacked by sh mk/deps.sh test, listed
 need_tool "$R6/tcprulescheck" "ucspi-tcp-ipv6" || { finish; exit 1; }
 
 TCPRULES=$R6/tcprules TCPRULESCHECK=$R6/tcprulescheck
-. "$TOP/tests/interop/tcprules-probe.sh"
+. "$TOP/tests/interop/probe-tcprules.sh"
 
 # the same for the output read back as qmail6
 readback() {
