@@ -19,6 +19,10 @@ char *lm_str_join(const char *a, const char *b, const char *c);
 struct lm_source;
 struct lm_source *lm_source_fd(const char *name, int fd, struct lm_diags *d);
 
+/* Does TEXT (LEN bytes) hold MARK anywhere?  Detectors scan whole files
+ * for their marks: this is linear with few comparisons. */
+int lm_text_has(const char *text, size_t len, const char *mark);
+
 /* A set of keys met so far, each with the line it was first met on.  The
  * keys are copied into chunks (no allocation per key) and each slot keeps
  * its key's hash, so a probe rarely compares strings and growing never
@@ -34,10 +38,6 @@ struct lm_seen {
 
 /* 0 and *first = 0 when KEY is new (now recorded with LINE); 0 and *first =
  * the earlier line when seen; -1 out of memory.  KEY is copied. */
-/* Does TEXT (LEN bytes) hold MARK anywhere?  Detectors scan whole files
- * for their marks: this is linear with few comparisons. */
-int lm_text_has(const char *text, size_t len, const char *mark);
-
 int lm_seen_add(struct lm_seen *s, const char *key, unsigned long line, unsigned long *first);
 void lm_seen_fini(struct lm_seen *s);   /* empties the set; safe on a zeroed one */
 

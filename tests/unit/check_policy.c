@@ -497,9 +497,8 @@ START_TEST(index_matches_brute_force)
 }
 END_TEST
 
-/* Names deeper than one batch of looked-up levels (decide.c looks up eight
- * at a time): the rule at the tenth parent and the accepted domain at the
- * eleventh are still found, and "subdomains" only below the name. */
+/* Deep names: the rule at the tenth parent and the accepted domain at the
+ * eleventh are found, and "subdomains" only below the name. */
 START_TEST(deep_names)
 {
     static const char deep[] = "a.b.c.d.e.f.g.h.i.j.example.org";
